@@ -1,0 +1,701 @@
+//! Copil's configuration: one typed struct, read from `copil.toml`, then the environment
+//! (`COPIL_` + the key in capitals, dots as `_`), then command-line flags.
+//!
+//! Relative paths written in the file are relative to the file's folder; those given by the
+//! environment or flags, and the defaults when no file is read, to the working directory.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use serde::{Deserialize, Serialize};
+
+/// Every key, with its type and documentation (the single list that drives env, flags,
+/// `copil config` and the template of `copil init`).
+pub const KEYS: &[Key] = &[
+    Key {
+        name: "data_dir",
+        kind: Kind::Path,
+        doc: "Dossier des données ; tout le reste s'y trouve sauf indication contraire.",
+    },
+    Key {
+        name: "inbox",
+        kind: Kind::Path,
+        doc: "Boîte de dépôt : un sous-dossier par identifiant de territoire (défaut : <data_dir>/inbox).",
+    },
+    Key {
+        name: "warehouse",
+        kind: Kind::Text,
+        doc: "Entrepôt Delta Lake : un chemin ou une URL (défaut : <data_dir>/warehouse).",
+    },
+    Key {
+        name: "key_file",
+        kind: Kind::Path,
+        doc: "Fichier de la clé secrète de pseudonymisation, hors de l'entrepôt (défaut : <data_dir>/secrets/pseudonymisation.key).",
+    },
+    Key {
+        name: "register",
+        kind: Kind::Path,
+        doc: "Registre des territoires (CSV) propre au déploiement ; vide : le registre intégré (68 territoires).",
+    },
+    Key {
+        name: "schedule.ingest",
+        kind: Kind::Text,
+        doc: "Planification de l'ingestion (cron à 6 champs, secondes en tête).",
+    },
+    Key {
+        name: "secrecy.threshold",
+        kind: Kind::Integer,
+        doc: "Seuil du secret statistique : aucune case ne concerne moins de personnes.",
+    },
+    Key {
+        name: "server.bind",
+        kind: Kind::Text,
+        doc: "Adresse d'écoute du tableau de bord.",
+    },
+];
+
+/// A configuration key.
+#[derive(Debug)]
+pub struct Key {
+    /// Dotted name (`secrecy.threshold`).
+    pub name: &'static str,
+    kind: Kind,
+    /// French documentation.
+    pub doc: &'static str,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Kind {
+    Path,
+    Text,
+    Integer,
+}
+
+impl Key {
+    /// The environment variable that sets this key (`COPIL_SECRECY_THRESHOLD`).
+    pub fn env_var(&self) -> String {
+        format!("COPIL_{}", self.name.replace('.', "_").to_ascii_uppercase())
+    }
+}
+
+/// The effective configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Data folder.
+    #[serde(default = "default_data_dir")]
+    pub data_dir: PathBuf,
+    /// Inbox, if not `<data_dir>/inbox`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inbox: Option<PathBuf>,
+    /// Warehouse location (path or URL), if not `<data_dir>/warehouse`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warehouse: Option<String>,
+    /// Key file, if not `<data_dir>/secrets/pseudonymisation.key`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_file: Option<PathBuf>,
+    /// A deployment's register file; the built-in register if absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub register: Option<PathBuf>,
+    /// Schedules.
+    #[serde(default)]
+    pub schedule: Schedule,
+    /// Statistical secrecy.
+    #[serde(default)]
+    pub secrecy: Secrecy,
+    /// Web server.
+    #[serde(default)]
+    pub server: Server,
+}
+
+/// `[schedule]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Schedule {
+    /// Cron expression of the ingestion job (seconds first): every 15 minutes by default.
+    #[serde(default = "default_ingest_schedule")]
+    pub ingest: String,
+}
+
+/// `[secrecy]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Secrecy {
+    /// No published cell covers fewer people (11 by default).
+    #[serde(default = "default_threshold")]
+    pub threshold: u32,
+}
+
+/// `[server]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Server {
+    /// Listening address.
+    #[serde(default = "default_bind")]
+    pub bind: String,
+}
+
+fn default_data_dir() -> PathBuf {
+    PathBuf::from("copil-data")
+}
+fn default_ingest_schedule() -> String {
+    "0 */15 * * * *".into()
+}
+fn default_threshold() -> u32 {
+    11
+}
+fn default_bind() -> String {
+    "127.0.0.1:8080".into()
+}
+
+impl Default for Schedule {
+    fn default() -> Self {
+        Self {
+            ingest: default_ingest_schedule(),
+        }
+    }
+}
+impl Default for Secrecy {
+    fn default() -> Self {
+        Self {
+            threshold: default_threshold(),
+        }
+    }
+}
+impl Default for Server {
+    fn default() -> Self {
+        Self {
+            bind: default_bind(),
+        }
+    }
+}
+
+/// Where a value came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// The documented default.
+    Default,
+    /// Derived from `data_dir`.
+    Derived,
+    /// The configuration file.
+    File(PathBuf),
+    /// An environment variable.
+    Env(String),
+    /// A command-line flag.
+    Flag,
+}
+
+impl Source {
+    fn label(&self) -> String {
+        match self {
+            Source::Default => "défaut".into(),
+            Source::Derived => "déduit de data_dir".into(),
+            Source::File(p) => format!("fichier {}", p.display()),
+            Source::Env(v) => format!("variable {v}"),
+            Source::Flag => "option de la ligne de commande".into(),
+        }
+    }
+}
+
+/// A loaded configuration and where each key came from.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    /// The configuration.
+    pub config: Config,
+    /// The file read, if any.
+    pub file: Option<PathBuf>,
+    /// Source of each key set by something other than its default.
+    pub sources: BTreeMap<&'static str, Source>,
+}
+
+/// What the command line asks for.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    /// `--config`: must exist when given.
+    pub config_file: Option<PathBuf>,
+    /// `KEY=VALUE` pairs from flags (`--data-dir` becomes `data_dir=…`).
+    pub sets: Vec<(String, String)>,
+}
+
+fn key(name: &str) -> Result<&'static Key> {
+    KEYS.iter().find(|k| k.name == name).with_context(|| {
+        let known: Vec<&str> = KEYS.iter().map(|k| k.name).collect();
+        format!(
+            "clé de configuration « {name} » inconnue (clés : {})",
+            known.join(", ")
+        )
+    })
+}
+
+fn set_value(table: &mut toml::Table, key: &Key, raw: &str, origin: &str) -> Result<()> {
+    let value = match key.kind {
+        Kind::Integer => toml::Value::Integer(raw.trim().parse::<i64>().with_context(|| {
+            format!(
+                "{origin} : « {raw} » n'est pas un entier (clé {})",
+                key.name
+            )
+        })?),
+        Kind::Path | Kind::Text => toml::Value::String(raw.to_string()),
+    };
+    let mut parts = key.name.split('.').peekable();
+    let mut current = table;
+    while let Some(part) = parts.next() {
+        if parts.peek().is_none() {
+            current.insert(part.to_string(), value);
+            break;
+        }
+        current = current
+            .entry(part.to_string())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()))
+            .as_table_mut()
+            .with_context(|| format!("{origin} : « {part} » doit être une table"))?;
+    }
+    Ok(())
+}
+
+fn has_key(table: &toml::Table, name: &str) -> bool {
+    let mut current = table;
+    let mut parts = name.split('.').peekable();
+    while let Some(part) = parts.next() {
+        match current.get(part) {
+            Some(toml::Value::Table(t)) if parts.peek().is_some() => current = t,
+            Some(_) if parts.peek().is_none() => return true,
+            _ => return false,
+        }
+    }
+    false
+}
+
+impl Config {
+    /// Loads the configuration: the file (`--config`, else `./copil.toml` if present), then
+    /// the `COPIL_*` variables of `env`, then the flags.
+    pub fn load(overrides: &Overrides, env: &[(String, String)]) -> Result<Loaded> {
+        Self::load_with_default(Path::new("copil.toml"), overrides, env)
+    }
+
+    /// [`Config::load`] with another default file than `./copil.toml`.
+    pub fn load_with_default(
+        default_file: &Path,
+        overrides: &Overrides,
+        env: &[(String, String)],
+    ) -> Result<Loaded> {
+        let (file, required) = match &overrides.config_file {
+            Some(p) => (p.clone(), true),
+            None => (default_file.to_path_buf(), false),
+        };
+        let mut table = toml::Table::new();
+        let mut sources = BTreeMap::new();
+        let mut file_read = None;
+        if file.exists() || required {
+            let text = std::fs::read_to_string(&file).with_context(|| {
+                format!(
+                    "lecture impossible du fichier de configuration {}",
+                    file.display()
+                )
+            })?;
+            table = text
+                .parse::<toml::Table>()
+                .with_context(|| format!("fichier de configuration {} invalide", file.display()))?;
+            for k in KEYS {
+                if has_key(&table, k.name) {
+                    sources.insert(k.name, Source::File(file.clone()));
+                }
+            }
+            let base = file.parent().map(Path::to_path_buf).unwrap_or_default();
+            for k in KEYS.iter().filter(|k| k.kind == Kind::Path) {
+                if let Some(toml::Value::String(s)) = table.get_mut(k.name)
+                    && Path::new(s.as_str()).is_relative()
+                    && !base.as_os_str().is_empty()
+                {
+                    *s = base.join(&*s).display().to_string();
+                }
+            }
+            file_read = Some(file);
+        }
+        for (var, value) in env {
+            if !var.starts_with("COPIL_") {
+                continue;
+            }
+            let Some(k) = KEYS.iter().find(|k| k.env_var() == *var) else {
+                let known: Vec<String> = KEYS.iter().map(Key::env_var).collect();
+                bail!(
+                    "variable d'environnement {var} inconnue (variables : {})",
+                    known.join(", ")
+                );
+            };
+            set_value(&mut table, k, value, &format!("variable {var}"))?;
+            sources.insert(k.name, Source::Env(var.clone()));
+        }
+        for (name, value) in &overrides.sets {
+            let k = key(name)?;
+            set_value(&mut table, k, value, &format!("option --set {name}"))?;
+            sources.insert(k.name, Source::Flag);
+        }
+        let origin = file_read
+            .as_ref()
+            .map_or("valeurs par défaut".to_string(), |f| {
+                f.display().to_string()
+            });
+        let config: Config = table
+            .try_into()
+            .with_context(|| format!("configuration invalide ({origin})"))?;
+        config.check()?;
+        Ok(Loaded {
+            config,
+            file: file_read,
+            sources,
+        })
+    }
+
+    fn check(&self) -> Result<()> {
+        if self.secrecy.threshold < 2 {
+            bail!(
+                "secrecy.threshold = {} : le seuil du secret doit être au moins 2",
+                self.secrecy.threshold
+            );
+        }
+        let fields = self.schedule.ingest.split_whitespace().count();
+        if !(6..=7).contains(&fields) {
+            bail!(
+                "schedule.ingest = « {} » : expression cron à 6 champs attendue (secondes minutes heures jour mois jour-de-semaine), par exemple « 0 */15 * * * * »",
+                self.schedule.ingest
+            );
+        }
+        if self.server.bind.parse::<std::net::SocketAddr>().is_err() {
+            bail!(
+                "server.bind = « {} » : adresse attendue sous la forme IP:port, par exemple 127.0.0.1:8080",
+                self.server.bind
+            );
+        }
+        Ok(())
+    }
+
+    /// The inbox folder.
+    pub fn inbox_dir(&self) -> PathBuf {
+        self.inbox
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("inbox"))
+    }
+
+    /// The manifests folder of generated drops: `manifests` beside the inbox.
+    pub fn manifests_dir(&self) -> PathBuf {
+        manifests_beside(&self.inbox_dir())
+    }
+
+    /// The warehouse location (a path or a URL).
+    pub fn warehouse_location(&self) -> String {
+        self.warehouse
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("warehouse").display().to_string())
+    }
+
+    /// The pseudonymisation key file.
+    pub fn key_path(&self) -> PathBuf {
+        self.key_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("secrets").join("pseudonymisation.key"))
+    }
+
+    /// The effective values of every key, as strings (`None`: built-in register).
+    fn values(&self) -> Vec<(&'static str, Option<String>)> {
+        vec![
+            ("data_dir", Some(self.data_dir.display().to_string())),
+            ("inbox", Some(self.inbox_dir().display().to_string())),
+            ("warehouse", Some(self.warehouse_location())),
+            ("key_file", Some(self.key_path().display().to_string())),
+            (
+                "register",
+                self.register.as_ref().map(|p| p.display().to_string()),
+            ),
+            ("schedule.ingest", Some(self.schedule.ingest.clone())),
+            (
+                "secrecy.threshold",
+                Some(self.secrecy.threshold.to_string()),
+            ),
+            ("server.bind", Some(self.server.bind.clone())),
+        ]
+    }
+}
+
+/// `manifests` beside a folder (the default of `copil generate --manifests`).
+pub fn manifests_beside(out: &Path) -> PathBuf {
+    match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.join("manifests"),
+        _ => PathBuf::from("manifests"),
+    }
+}
+
+/// Whether a key's value must never be printed.
+fn is_secret(name: &str) -> bool {
+    ["secret", "password", "token", "mot_de_passe"]
+        .iter()
+        .any(|s| name.contains(s))
+}
+
+impl Loaded {
+    /// The effective configuration as commented TOML, each value with its source; secrets
+    /// are redacted (the key file's path is shown, never its content).
+    pub fn render(&self) -> String {
+        let mut out = String::from("# Configuration effective de Copil\n");
+        let _ = writeln!(
+            out,
+            "# Fichier lu : {}\n",
+            self.file
+                .as_ref()
+                .map_or("aucun (valeurs par défaut)".into(), |f| f
+                    .display()
+                    .to_string())
+        );
+        let mut section = "";
+        for (name, value) in self.config.values() {
+            let (table, leaf) = name.split_once('.').unwrap_or(("", name));
+            if table != section {
+                let _ = writeln!(out, "\n[{table}]");
+                section = table;
+            }
+            let source = self.sources.get(name).cloned().unwrap_or(match name {
+                "inbox" | "warehouse" | "key_file" => Source::Derived,
+                _ => Source::Default,
+            });
+            let doc = KEYS.iter().find(|k| k.name == name).map_or("", |k| k.doc);
+            let _ = writeln!(out, "# {doc}");
+            match value {
+                Some(_) if is_secret(name) => {
+                    let _ = writeln!(out, "{leaf} = \"<masqué>\"  # {}", source.label());
+                }
+                Some(v) if name == "secrecy.threshold" => {
+                    let _ = writeln!(out, "{leaf} = {v}  # {}", source.label());
+                }
+                Some(v) => {
+                    let _ = writeln!(
+                        out,
+                        "{leaf} = {}  # {}",
+                        toml::Value::String(v),
+                        source.label()
+                    );
+                }
+                None => {
+                    let _ = writeln!(
+                        out,
+                        "# {leaf} = \"…\"  # absent : registre intégré (68 territoires)"
+                    );
+                }
+            }
+        }
+        out
+    }
+}
+
+/// The commented `copil.toml` written by `copil init`: every key with its default.
+pub fn template() -> String {
+    let mut out = String::from(
+        "# Configuration de Copil.\n\
+         # Ordre de lecture : ce fichier, puis les variables d'environnement COPIL_* (par exemple\n\
+         # COPIL_DATA_DIR, COPIL_SECRECY_THRESHOLD), puis les options de la ligne de commande\n\
+         # (--data-dir, --set clé=valeur). Les chemins relatifs de ce fichier partent de son dossier.\n",
+    );
+    let mut section = "";
+    for k in KEYS {
+        let (table, leaf) = k.name.split_once('.').unwrap_or(("", k.name));
+        if table != section {
+            let _ = writeln!(out, "\n[{table}]");
+            section = table;
+        }
+        let _ = writeln!(out, "\n# {}\n# Variable : {}", k.doc, k.env_var());
+        let line = match k.name {
+            "data_dir" => "data_dir = \"copil-data\"".to_string(),
+            "inbox" => "# inbox = \"copil-data/inbox\"".into(),
+            "warehouse" => "# warehouse = \"copil-data/warehouse\"".into(),
+            "key_file" => "# key_file = \"copil-data/secrets/pseudonymisation.key\"".into(),
+            "register" => "# register = \"territoires.csv\"".into(),
+            "schedule.ingest" => format!("{leaf} = \"{}\"", default_ingest_schedule()),
+            "secrecy.threshold" => format!("{leaf} = {}", default_threshold()),
+            "server.bind" => format!("{leaf} = \"{}\"", default_bind()),
+            _ => format!("# {leaf} ="),
+        };
+        let _ = writeln!(out, "{line}");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Loads without looking at a `copil.toml` of the working directory.
+    fn load(o: &Overrides, e: &[(String, String)]) -> Result<Loaded> {
+        Config::load_with_default(Path::new("/nonexistent-copil-test/copil.toml"), o, e)
+    }
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
+    }
+
+    fn with_file(text: &str) -> (tempfile::TempDir, Overrides) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("copil.toml");
+        std::fs::write(&path, text).unwrap();
+        (
+            dir,
+            Overrides {
+                config_file: Some(path),
+                sets: vec![],
+            },
+        )
+    }
+
+    #[test]
+    fn defaults_are_documented_values() {
+        let l = load(&Overrides::default(), &[]).unwrap();
+        let c = l.config;
+        assert_eq!(c.data_dir, PathBuf::from("copil-data"));
+        assert_eq!(c.inbox_dir(), PathBuf::from("copil-data/inbox"));
+        assert_eq!(c.warehouse_location(), "copil-data/warehouse");
+        assert_eq!(
+            c.key_path(),
+            PathBuf::from("copil-data/secrets/pseudonymisation.key")
+        );
+        assert_eq!(c.manifests_dir(), PathBuf::from("copil-data/manifests"));
+        assert_eq!(c.schedule.ingest, "0 */15 * * * *");
+        assert_eq!(c.secrecy.threshold, 11);
+        assert_eq!(c.server.bind, "127.0.0.1:8080");
+        assert!(c.register.is_none());
+    }
+
+    #[test]
+    fn file_then_environment_then_flags() {
+        let (dir, mut o) = with_file(
+            "data_dir = \"d\"\n[secrecy]\nthreshold = 5\n[server]\nbind = \"0.0.0.0:9000\"\n",
+        );
+        let l = load(&o, &[]).unwrap();
+        assert_eq!(
+            l.config.data_dir,
+            dir.path().join("d"),
+            "relative to the file's folder"
+        );
+        assert_eq!(l.config.secrecy.threshold, 5);
+        assert_eq!(l.config.server.bind, "0.0.0.0:9000");
+
+        let e = env(&[
+            ("COPIL_SECRECY_THRESHOLD", "7"),
+            ("COPIL_DATA_DIR", "/srv/copil"),
+            ("PATH", "/bin"),
+        ]);
+        let l = load(&o, &e).unwrap();
+        assert_eq!(l.config.secrecy.threshold, 7);
+        assert_eq!(l.config.data_dir, PathBuf::from("/srv/copil"));
+        assert_eq!(
+            l.sources["secrecy.threshold"],
+            Source::Env("COPIL_SECRECY_THRESHOLD".into())
+        );
+        assert_eq!(
+            l.sources["server.bind"],
+            Source::File(o.config_file.clone().unwrap())
+        );
+
+        o.sets = vec![
+            ("secrecy.threshold".into(), "3".into()),
+            ("schedule.ingest".into(), "0 0 * * * *".into()),
+        ];
+        let l = load(&o, &e).unwrap();
+        assert_eq!(l.config.secrecy.threshold, 3);
+        assert_eq!(l.config.schedule.ingest, "0 0 * * * *");
+        assert_eq!(l.sources["secrecy.threshold"], Source::Flag);
+        assert_eq!(l.config.inbox_dir(), PathBuf::from("/srv/copil/inbox"));
+    }
+
+    #[test]
+    fn mistakes_are_named() {
+        let (_d, o) = with_file("data_dirr = \"x\"\n");
+        let m = format!("{:#}", load(&o, &[]).unwrap_err());
+        assert!(m.contains("data_dirr"), "{m}");
+
+        let m = format!(
+            "{:#}",
+            load(
+                &Overrides::default(),
+                &env(&[("COPIL_SECRECY_TRESHOLD", "5")])
+            )
+            .unwrap_err()
+        );
+        assert!(
+            m.contains("COPIL_SECRECY_TRESHOLD") && m.contains("COPIL_SECRECY_THRESHOLD"),
+            "{m}"
+        );
+
+        let m = format!(
+            "{:#}",
+            load(
+                &Overrides::default(),
+                &env(&[("COPIL_SECRECY_THRESHOLD", "onze")])
+            )
+            .unwrap_err()
+        );
+        assert!(m.contains("« onze » n'est pas un entier"), "{m}");
+
+        let o = Overrides {
+            config_file: None,
+            sets: vec![("server.bind".into(), "localhost".into())],
+        };
+        let m = format!("{:#}", load(&o, &[]).unwrap_err());
+        assert!(m.contains("server.bind"), "{m}");
+
+        let o = Overrides {
+            config_file: Some(PathBuf::from("/nonexistent/copil.toml")),
+            sets: vec![],
+        };
+        let m = format!("{:#}", load(&o, &[]).unwrap_err());
+        assert!(m.contains("/nonexistent/copil.toml"), "{m}");
+
+        let o = Overrides {
+            config_file: None,
+            sets: vec![("schedule.ingest".into(), "*/15 * * * *".into())],
+        };
+        let m = format!("{:#}", load(&o, &[]).unwrap_err());
+        assert!(m.contains("6 champs"), "{m}");
+    }
+
+    #[test]
+    fn the_template_parses_to_the_defaults() {
+        let (_d, o) = with_file(&template());
+        let from_template = load(&o, &[]).unwrap().config;
+        let defaults = load(&Overrides::default(), &[]).unwrap().config;
+        assert_eq!(from_template.secrecy, defaults.secrecy);
+        assert_eq!(from_template.schedule, defaults.schedule);
+        assert_eq!(from_template.server, defaults.server);
+        assert!(from_template.data_dir.ends_with("copil-data"));
+        for k in KEYS {
+            assert!(template().contains(&k.env_var()), "{} documented", k.name);
+        }
+    }
+
+    #[test]
+    fn rendering_names_sources() {
+        let o = Overrides {
+            config_file: None,
+            sets: vec![("secrecy.threshold".into(), "4".into())],
+        };
+        let text = load(&o, &[]).unwrap().render();
+        assert!(
+            text.contains("threshold = 4  # option de la ligne de commande"),
+            "{text}"
+        );
+        assert!(
+            text.contains("bind = \"127.0.0.1:8080\"  # défaut"),
+            "{text}"
+        );
+        assert!(
+            text.contains("inbox = \"copil-data/inbox\"  # déduit de data_dir"),
+            "{text}"
+        );
+        assert!(text.contains("registre intégré"), "{text}");
+        // What `copil config` prints is itself a valid configuration file.
+        assert!(text.parse::<toml::Table>().is_ok());
+        assert!(is_secret("session_secret") && !is_secret("key_file"));
+    }
+}

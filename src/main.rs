@@ -1,0 +1,369 @@
+//! `copil`: the command line of Copil. Glue only: it loads the configuration, then calls the
+//! crates (`copil-sample` to generate, and later ingest, queries and dashboards).
+
+mod config;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand};
+use copil_ingest::{KeyFileStatus, SecretKey};
+use copil_sample::{Destination, Options, Variante};
+use copil_warehouse::{Clock, Departments, Register, SystemClock};
+
+use crate::config::{Config, Loaded, Overrides};
+
+const HELP_TEMPLATE: &str = "{about-with-newline}\nUtilisation : {usage}\n\n{all-args}{after-help}";
+
+/// Copil : pilotage du Service public de l'insertion et de l'emploi (SPIE).
+///
+/// Ingère les extractions de parcours des territoires, calcule les indicateurs du SPIE et sert
+/// le tableau de bord du comité de pilotage, des territoires et des évaluateurs.
+#[derive(Debug, Parser)]
+#[command(
+    name = "copil",
+    version,
+    help_template = HELP_TEMPLATE,
+    disable_help_subcommand = true,
+    subcommand_help_heading = "Commandes",
+    next_help_heading = "Options générales"
+)]
+struct Cli {
+    /// Fichier de configuration (défaut : ./copil.toml s'il existe).
+    #[arg(long, global = true, value_name = "FICHIER")]
+    config: Option<PathBuf>,
+    /// Dossier des données (clé data_dir).
+    #[arg(long, global = true, value_name = "DOSSIER")]
+    data_dir: Option<PathBuf>,
+    /// Remplace une clé de configuration, par exemple --set secrecy.threshold=5.
+    #[arg(long = "set", global = true, value_name = "CLÉ=VALEUR")]
+    set: Vec<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Écrit un copil.toml commenté et une nouvelle clé de pseudonymisation (jamais écrasée).
+    #[command(help_template = HELP_TEMPLATE)]
+    Init {
+        /// Dossier où écrire copil.toml (défaut : le dossier courant).
+        dir: Option<PathBuf>,
+    },
+    /// Affiche la configuration effective et l'origine de chaque valeur (secrets masqués).
+    #[command(help_template = HELP_TEMPLATE)]
+    Config,
+    /// Génère des dépôts synthétiques (un par territoire) et leurs manifestes.
+    #[command(help_template = HELP_TEMPLATE)]
+    Generate(GenerateArgs),
+    /// Démonstration : génère des dépôts d'exemple dans la boîte de dépôt configurée.
+    #[command(help_template = HELP_TEMPLATE)]
+    Demo,
+}
+
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Options de génération")]
+struct GenerateArgs {
+    /// Boîte de dépôt à remplir, un sous-dossier par territoire (défaut : clé inbox).
+    #[arg(long, value_name = "DOSSIER")]
+    out: Option<PathBuf>,
+    /// Dossier des manifestes (défaut : « manifests » à côté de --out).
+    #[arg(long, value_name = "DOSSIER")]
+    manifests: Option<PathBuf>,
+    /// Graine : mêmes graine et options, mêmes octets.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    seed: u64,
+    /// Échelle : à 1, le registre compte environ 1,84 million de personnes.
+    #[arg(long, default_value_t = 0.005, value_name = "X")]
+    echelle: f64,
+    /// Premier mois d'entrée au RSA.
+    #[arg(long, default_value = "2019-01", value_name = "AAAA-MM")]
+    from: String,
+    /// Dernier mois d'entrée (défaut : le mois courant).
+    #[arg(long, value_name = "AAAA-MM")]
+    to: Option<String>,
+    /// Territoires à générer (identifiants séparés par des virgules ; défaut : tout le registre).
+    #[arg(long, value_delimiter = ',', value_name = "ID,…")]
+    territories: Option<Vec<String>>,
+    /// Date d'extraction de référence (défaut : fin du mois --to, au plus aujourd'hui) ;
+    /// chaque territoire extrait quelques jours, parfois quelques semaines, avant.
+    #[arg(long, value_name = "AAAA-MM-JJ")]
+    date_extraction: Option<String>,
+    /// Part de lignes défectueuses (identifiant manquant, code inconnu, date impossible, date
+    /// future, événement avant la naissance).
+    #[arg(long, default_value_t = 0.005, value_name = "TAUX")]
+    taux_defauts: f64,
+    /// Part de lignes répétées à l'identique.
+    #[arg(long, default_value_t = 0.002, value_name = "TAUX")]
+    taux_doublons: f64,
+    /// Impose une variante à tous les dépôts : utf8-virgule, windows1252-point-virgule,
+    /// utf8-bom-point-virgule, xlsx, utf8-tabulation-gz.
+    #[arg(long, value_name = "VARIANTE")]
+    format: Option<String>,
+    /// Dépôts sans défauts (ni lignes cassées, ni doublons, ni retours à la ligne).
+    #[arg(long)]
+    propre: bool,
+    /// Nombre de fils de génération (défaut : les cœurs de la machine).
+    #[arg(long, value_name = "N")]
+    fils: Option<usize>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("erreur : {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn load_config(cli: &Cli) -> Result<Loaded> {
+    let mut sets = Vec::new();
+    if let Some(d) = &cli.data_dir {
+        sets.push(("data_dir".to_string(), d.display().to_string()));
+    }
+    for s in &cli.set {
+        let (k, v) = s
+            .split_once('=')
+            .with_context(|| format!("--set « {s} » : la forme attendue est clé=valeur"))?;
+        sets.push((k.trim().to_string(), v.trim().to_string()));
+    }
+    let env: Vec<(String, String)> = std::env::vars()
+        .filter(|(k, _)| k.starts_with("COPIL_"))
+        .collect();
+    Config::load(
+        &Overrides {
+            config_file: cli.config.clone(),
+            sets,
+        },
+        &env,
+    )
+}
+
+fn register(config: &Config, departments: &Departments) -> Result<Register> {
+    match &config.register {
+        Some(path) => Register::from_path(path, departments).context("registre des territoires"),
+        None => Ok(Register::builtin(departments)),
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    let clock = SystemClock;
+    match &cli.command {
+        Command::Init { dir } => init(dir.as_deref().unwrap_or(Path::new("."))),
+        Command::Config => {
+            let loaded = load_config(&cli)?;
+            let departments = Departments::builtin();
+            let reg = register(&loaded.config, &departments)?;
+            print!("{}", loaded.render());
+            println!(
+                "\n# Registre chargé : {} ({} territoires)",
+                reg.origin(),
+                reg.len()
+            );
+            Ok(())
+        }
+        Command::Generate(args) => {
+            let loaded = load_config(&cli)?;
+            generate(&loaded.config, args, &clock)
+        }
+        Command::Demo => {
+            let loaded = load_config(&cli)?;
+            demo(&loaded.config, &clock)
+        }
+    }
+}
+
+fn init(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("création du dossier {}", dir.display()))?;
+    let file = dir.join("copil.toml");
+    if file.exists() {
+        println!("{} existe déjà : conservé tel quel.", file.display());
+    } else {
+        std::fs::write(&file, config::template())
+            .with_context(|| format!("écriture de {}", file.display()))?;
+        println!("Configuration écrite : {}", file.display());
+    }
+    let loaded = Config::load(
+        &Overrides {
+            config_file: Some(file),
+            sets: vec![],
+        },
+        &[],
+    )?;
+    let key = loaded.config.key_path();
+    match SecretKey::create_file(&key)? {
+        KeyFileStatus::Created => println!(
+            "Clé de pseudonymisation créée : {} (lisible par son seul propriétaire ; à sauvegarder hors de l'entrepôt).",
+            key.display()
+        ),
+        KeyFileStatus::KeptExisting => println!(
+            "Clé de pseudonymisation existante conservée : {}",
+            key.display()
+        ),
+    }
+    Ok(())
+}
+
+fn parse_month(s: &str, flag: &str) -> Result<NaiveDate> {
+    NaiveDate::parse_from_str(&format!("{s}-01"), "%Y-%m-%d")
+        .with_context(|| format!("{flag} « {s} » : mois attendu sous la forme AAAA-MM"))
+}
+
+fn generation_options(args: &GenerateArgs, today: NaiveDate) -> Result<Options> {
+    let mut o = Options::par_defaut(today);
+    o.graine = args.seed;
+    o.echelle = args.echelle;
+    o.debut = parse_month(&args.from, "--from")?;
+    if let Some(to) = &args.to {
+        o.fin = parse_month(to, "--to")?;
+    }
+    o.date_extraction = match &args.date_extraction {
+        Some(d) => NaiveDate::parse_from_str(d, "%Y-%m-%d").with_context(|| {
+            format!("--date-extraction « {d} » : date attendue sous la forme AAAA-MM-JJ")
+        })?,
+        None => {
+            let end_of_to = o
+                .fin
+                .checked_add_months(chrono::Months::new(1))
+                .context("--to")?
+                .pred_opt()
+                .context("--to")?;
+            end_of_to.min(today)
+        }
+    };
+    o.territoires = args.territories.clone();
+    o.taux_defauts = args.taux_defauts;
+    o.taux_doublons = args.taux_doublons;
+    o.variante = match &args.format {
+        Some(code) => Some(Variante::from_code(code).with_context(|| {
+            let all: Vec<&str> = Variante::ALL.iter().map(|v| v.code()).collect();
+            format!(
+                "--format « {code} » inconnu (variantes : {})",
+                all.join(", ")
+            )
+        })?),
+        None => None,
+    };
+    o.propre = args.propre;
+    if let Some(n) = args.fils {
+        o.fils = n;
+    }
+    Ok(o)
+}
+
+/// French thousands separators: 1234567 → « 1 234 567 » (narrow no-break spaces).
+fn milliers(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push('\u{202f}');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn run_generator(config: &Config, options: &Options, dest: &Destination) -> Result<()> {
+    let departments = Departments::builtin();
+    let reg = register(config, &departments)?;
+    let started = Instant::now();
+    let rows = AtomicU64::new(0);
+    let manifests = copil_sample::generer(&reg, &departments, options, dest, &|m| {
+        rows.fetch_add(m.lignes, Ordering::Relaxed);
+        println!(
+            "  {:<16} {:<26} {:>9} lignes {:>7} personnes  {:>5} rejets attendus  {}",
+            m.territoire,
+            m.variante,
+            milliers(m.lignes),
+            milliers(m.personnes),
+            milliers(m.lignes_rejetees()),
+            m.fichier
+        );
+    })?;
+    let seconds = started.elapsed().as_secs_f64();
+    let rows = rows.into_inner();
+    let people: u64 = manifests.iter().map(|m| m.personnes).sum();
+    println!(
+        "{} dépôts, {} lignes, {} personnes en {:.1} s ({} lignes/s).",
+        manifests.len(),
+        milliers(rows),
+        milliers(people),
+        seconds,
+        milliers((rows as f64 / seconds.max(1e-9)) as u64)
+    );
+    println!(
+        "Dépôts : {}\nManifestes : {}",
+        dest.inbox.display(),
+        dest.manifestes.display()
+    );
+    Ok(())
+}
+
+fn generate(config: &Config, args: &GenerateArgs, clock: &dyn Clock) -> Result<()> {
+    let options = generation_options(args, clock.today())?;
+    let inbox = args.out.clone().unwrap_or_else(|| config.inbox_dir());
+    let manifestes = args
+        .manifests
+        .clone()
+        .unwrap_or_else(|| config::manifests_beside(&inbox));
+    run_generator(config, &options, &Destination { inbox, manifestes })
+}
+
+fn demo(config: &Config, clock: &dyn Clock) -> Result<()> {
+    println!("Copil — démonstration sur des territoires synthétiques\n");
+    let key = config.key_path();
+    if SecretKey::create_file(&key)? == KeyFileStatus::Created {
+        println!(
+            "Clé de pseudonymisation de démonstration créée : {}",
+            key.display()
+        );
+    }
+    let options = Options::par_defaut(clock.today());
+    println!(
+        "Génération des dépôts (graine {}, échelle {}, entrées de {} à {}) :",
+        options.graine,
+        options.echelle,
+        options.debut.format("%m/%Y"),
+        options.fin.format("%m/%Y")
+    );
+    run_generator(
+        config,
+        &options,
+        &Destination {
+            inbox: config.inbox_dir(),
+            manifestes: config.manifests_dir(),
+        },
+    )?;
+    println!(
+        "\nÉtapes suivantes (à venir) : ingestion dans l'entrepôt Delta Lake, calcul des indicateurs,\ntableau de bord sur http://{}",
+        config.server.bind
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thousands_are_separated_the_french_way() {
+        assert_eq!(milliers(0), "0");
+        assert_eq!(milliers(999), "999");
+        assert_eq!(milliers(1_234_567), "1\u{202f}234\u{202f}567");
+    }
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}
