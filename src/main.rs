@@ -98,7 +98,7 @@ struct GenerateArgs {
     #[arg(long, default_value_t = 0.005, value_name = "TAUX")]
     taux_defauts: f64,
     /// Part de lignes répétées à l'identique.
-    #[arg(long, default_value_t = 0.002, value_name = "TAUX")]
+    #[arg(long, default_value_t = 0.003, value_name = "TAUX")]
     taux_doublons: f64,
     /// Impose une variante à tous les dépôts : utf8-virgule, windows1252-point-virgule,
     /// utf8-bom-point-virgule, xlsx, utf8-tabulation-gz.

@@ -37,7 +37,7 @@ pub struct Options {
     pub territoires: Option<Vec<String>>,
     /// Share of broken rows (added beside valid ones), 0.005 by default.
     pub taux_defauts: f64,
-    /// Share of rows repeated exactly, 0.002 by default.
+    /// Share of rows repeated exactly, 0.003 by default.
     pub taux_doublons: f64,
     /// Force one variant for every drop.
     pub variante: Option<Variante>,
@@ -59,7 +59,7 @@ impl Options {
             date_extraction: aujourdhui,
             territoires: None,
             taux_defauts: 0.005,
-            taux_doublons: 0.002,
+            taux_doublons: 0.003,
             variante: None,
             propre: false,
             fils: std::thread::available_parallelism().map_or(2, |n| n.get()),
@@ -238,7 +238,10 @@ fn generer_territoire(
         .filter_map(|c| departments.get(c))
         .map(|d| (d.code.as_str(), foyers_departement(d)))
         .collect();
-    let prefixe_id = 10 + (crate::rng::stable_hash(&[t.id.as_bytes()]) % 89);
+    // How the territory's software spells person ids: the same whatever the file's variant,
+    // so that a clean twin holds the same people.
+    let hash_id = crate::rng::stable_hash(&[t.id.as_bytes(), b"identifiants"]);
+    let (style_id, prefixe_id) = (hash_id % 4, 10 + (hash_id >> 8) % 89);
 
     let fichier = variante.nom_fichier(&t.id, extraction);
     let dossier = destination.inbox.join(&t.id);
@@ -325,7 +328,12 @@ fn generer_territoire(
             (None, _) => compte.nir.absents += 1,
         }
         compte.personnes += 1;
-        let id = variante.identifiant(numero, prefixe_id);
+        let id = match style_id {
+            0 => format!("P{numero:07}"),
+            1 => format!("{prefixe_id}{numero:06}"),
+            2 => format!("SOL-{numero:06}"),
+            _ => format!("{}", 100_000 + numero),
+        };
 
         let texte = |s: &'static str| {
             if s.is_empty() {

@@ -156,7 +156,7 @@ const SORTIES: [((&str, &str), f64); 7] = [
 ];
 
 /// Monthly probability of leaving the RSA: about a quarter of beneficiaries leave within a year.
-const RISQUE_SORTIE_MENSUEL: f64 = 0.024;
+const RISQUE_SORTIE_MENSUEL: f64 = 0.022;
 /// Mean delay to orientation (days) of a territory without the SPIE, for 2019 entrants.
 const DELAI_ORIENTATION_BASE: f64 = 98.0;
 
@@ -213,7 +213,7 @@ pub(crate) fn simuler(
             if episode > 0 {
                 moyenne *= 0.6;
             }
-            let delai = r.lognormal_mean(moyenne, 0.85).clamp(1.0, 1100.0) as i64;
+            let delai = r.lognormal_mean(moyenne, 0.7).clamp(1.0, 1100.0) as i64;
             let date_orientation = plus(debut, delai);
             let (organisme, orientation) = orienter(p, age, r);
             let kind = if deja_oriente {
@@ -340,6 +340,22 @@ pub(crate) fn simuler(
                         "action",
                         &[(TYPE_ACTION, action)],
                     );
+                }
+                // Contracts run for months and are renewed while the pathway goes on.
+                let mut renouvellement = jour;
+                for _ in 0..6 {
+                    if !r.chance(0.8) {
+                        break;
+                    }
+                    renouvellement = plus(renouvellement, r.range(150, 400));
+                    let mut t2 = t;
+                    if matches!(t2, "cer" | "ppae")
+                        && renouvellement.year() >= 2025
+                        && r.chance(0.6)
+                    {
+                        t2 = "contrat_engagement";
+                    }
+                    e.add(renouvellement, "contrat_signe", &[(TYPE_CONTRAT, t2)]);
                 }
             }
 

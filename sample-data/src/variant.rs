@@ -231,17 +231,6 @@ impl Variante {
             Variante::Utf8TabulationGz => format!("ft_{territoire}_parcours_{compact}.csv.gz"),
         }
     }
-
-    /// How this variant spells a person's id.
-    pub(crate) fn identifiant(self, numero: u64, prefixe: u64) -> String {
-        match self {
-            Variante::Utf8Virgule => format!("P{numero:07}"),
-            Variante::Windows1252PointVirgule => format!("{prefixe}{numero:06}"),
-            Variante::Utf8BomPointVirgule => format!("SOL-{numero:06}"),
-            Variante::Xlsx => format!("{}", 100_000 + numero),
-            Variante::Utf8TabulationGz => format!("FT{numero:08}"),
-        }
-    }
 }
 
 #[cfg(test)]
