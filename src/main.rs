@@ -114,7 +114,7 @@ struct GenerateArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(cli) {
+    match run(&cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("erreur : {e:#}");
@@ -153,12 +153,12 @@ fn register(config: &Config, departments: &Departments) -> Result<Register> {
     }
 }
 
-fn run(cli: Cli) -> Result<()> {
+fn run(cli: &Cli) -> Result<()> {
     let clock = SystemClock;
     match &cli.command {
         Command::Init { dir } => init(dir.as_deref().unwrap_or(Path::new("."))),
         Command::Config => {
-            let loaded = load_config(&cli)?;
+            let loaded = load_config(cli)?;
             let departments = Departments::builtin();
             let reg = register(&loaded.config, &departments)?;
             print!("{}", loaded.render());
@@ -170,11 +170,11 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Generate(args) => {
-            let loaded = load_config(&cli)?;
+            let loaded = load_config(cli)?;
             generate(&loaded.config, args, &clock)
         }
         Command::Demo => {
-            let loaded = load_config(&cli)?;
+            let loaded = load_config(cli)?;
             demo(&loaded.config, &clock)
         }
     }
@@ -264,7 +264,7 @@ fn milliers(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push('\u{202f}');
         }
         out.push(c);

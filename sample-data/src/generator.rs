@@ -398,7 +398,10 @@ fn generer_territoire(
                 let step = 1 + k as i64 * 37 + r_def.range(0, 36);
                 match kind {
                     0 => full[0] = Cell::Vide,
-                    1 => full[14] = Cell::Texte(*r_def.choose(&TYPOS[..])),
+                    1 => {
+                        full[14] =
+                            Cell::Texte(TYPOS[r_def.range(0, TYPOS.len() as i64 - 1) as usize])
+                    }
                     2 => full[13] = Cell::DateImpossible(e.date),
                     3 => full[13] = Cell::Date(plus_jours(extraction, step)),
                     _ => full[13] = Cell::Date(plus_jours(naissance, -step)),
@@ -418,7 +421,7 @@ fn generer_territoire(
 
     let manifeste = Manifeste {
         territoire: t.id.clone(),
-        fichier: fichier.clone(),
+        fichier,
         variante: variante.code().to_string(),
         format: variante.extension().to_string(),
         encodage: variante.encodage().to_string(),

@@ -246,8 +246,10 @@ pub(crate) fn tirer(
             r.range(0, 99) * 10
         )
     };
+    // Drawn whether used or not, so that a clean twin draws the same numbers.
+    let residence = r.choose(RESIDENCES);
     let adresse = if multiligne {
-        format!("{}\n{rue}\n{postal}", r.choose(RESIDENCES))
+        format!("{residence}\n{rue}\n{postal}")
     } else {
         format!("{rue}, {postal}")
     };
@@ -294,7 +296,7 @@ pub(crate) fn tirer(
             format!("{}{:02}", &dep_naissance[2..], r.range(1, 34)),
         )
     } else {
-        (dep_naissance.clone(), format!("{:03}", r.range(1, 400)))
+        (dep_naissance, format!("{:03}", r.range(1, 400)))
     };
     let body = format!(
         "{sexe_nir}{:02}{:02}{dep2}{commune3}{:03}",

@@ -207,7 +207,7 @@ impl Sink {
 }
 
 fn push_csv_field(line: &mut String, text: &str, sep: char, quote_all: bool) {
-    let needs = quote_all || text.contains(|c| c == sep || c == '"' || c == '\n' || c == '\r');
+    let needs = quote_all || text.contains([sep, '"', '\n', '\r']);
     if needs {
         line.push('"');
         for c in text.chars() {

@@ -48,7 +48,6 @@ fn in_dd(p: &Person, d: NaiveDate) -> Option<NaiveDate> {
 
 fn figures(people: &HashMap<String, Person>) -> Figures {
     let d = NaiveDate::from_ymd_opt(2024, 12, 31).unwrap();
-    let d_next = NaiveDate::from_ymd_opt(2025, 12, 31).unwrap();
     let (mut stock, mut oriented, mut ft) = (0.0, 0.0, 0.0);
     let (mut young, mut young_oriented, mut old, mut old_oriented) = (0.0, 0.0, 0.0, 0.0);
     let (mut outside_ft, mut cer) = (0.0, 0.0);
@@ -71,13 +70,11 @@ fn figures(people: &HashMap<String, Person>) -> Figures {
             }
         }
         let Some(since) = in_dd(p, d) else { continue };
-        let _ = d_next;
         stock += 1.0;
         let orientation = p
             .events
             .iter()
-            .filter(|e| e.0 <= d && (e.1 == "orientation" || e.1 == "reorientation"))
-            .last();
+            .rfind(|e| e.0 <= d && (e.1 == "orientation" || e.1 == "reorientation"));
         let seniority = (d - since).num_days();
         if seniority < 183 {
             young += 1.0;

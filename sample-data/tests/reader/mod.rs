@@ -73,22 +73,23 @@ pub fn read_drop(path: &Path, m: &Manifeste) -> Drop {
             })
             .collect()
     } else {
-        let mut bytes = raw_bytes.clone();
-        if m.format == "csv.gz" {
-            assert_eq!(&bytes[..2], b"\x1f\x8b", "gzip magic");
-            let mut out = Vec::new();
-            flate2_decode(&bytes, &mut out);
-            bytes = out;
-        }
+        let mut decompressed = Vec::new();
+        let bytes: &[u8] = if m.format == "csv.gz" {
+            assert_eq!(&raw_bytes[..2], b"\x1f\x8b", "gzip magic");
+            flate2_decode(&raw_bytes, &mut decompressed);
+            &decompressed
+        } else {
+            &raw_bytes
+        };
         let has_bom = bytes.starts_with(b"\xEF\xBB\xBF");
         assert_eq!(has_bom, m.bom, "{}: BOM as the manifest says", m.fichier);
         let text = match m.encodage.as_str() {
             "Windows-1252" => {
                 assert!(
-                    std::str::from_utf8(&bytes).is_err(),
+                    std::str::from_utf8(bytes).is_err(),
                     "a Windows-1252 file with accents is not UTF-8"
                 );
-                encoding_rs::WINDOWS_1252.decode(&bytes).0.into_owned()
+                encoding_rs::WINDOWS_1252.decode(bytes).0.into_owned()
             }
             "UTF-8" => String::from_utf8(bytes[if has_bom { 3 } else { 0 }..].to_vec())
                 .expect("valid UTF-8"),
@@ -243,4 +244,37 @@ pub const FIVE: [&str; 5] = ["dep-11", "dep-30", "dep-45", "dep-51", "dep-72"];
 
 pub fn all_variants() -> Vec<Variante> {
     Variante::ALL.to_vec()
+}
+
+/// Asserts that what the file holds, counted by reading it, is what its manifest says.
+pub fn assert_counts(drop: &Drop, m: &Manifeste) {
+    let extraction = NaiveDate::parse_from_str(&m.date_extraction, "%Y-%m-%d").unwrap();
+    let c = count(drop, extraction);
+    let ctx = &m.fichier;
+    assert_eq!(c.lignes, m.lignes, "{ctx}: rows");
+    assert_eq!(c.valides, m.lignes_valides, "{ctx}: valid rows");
+    assert_eq!(c.doublons, m.doublons, "{ctx}: duplicates");
+    assert_eq!(
+        c.multilignes, m.lignes_multilignes,
+        "{ctx}: rows with a line break"
+    );
+    assert_eq!(c.personnes, m.personnes, "{ctx}: people");
+    let manifest_rejects: BTreeMap<String, u64> = m
+        .rejets
+        .iter()
+        .filter(|(_, n)| **n > 0)
+        .map(|(k, v)| (k.clone(), *v))
+        .collect();
+    assert_eq!(c.rejets, manifest_rejects, "{ctx}: broken rows by kind");
+    assert_eq!(c.evenements, m.evenements, "{ctx}: events by type");
+    assert_eq!(
+        c.nir,
+        (m.nir.valides, m.nir.invalides, m.nir.absents),
+        "{ctx}: NIRs"
+    );
+    assert_eq!(
+        m.lignes,
+        m.lignes_valides + m.lignes_rejetees(),
+        "{ctx}: every row is valid or rejected"
+    );
 }

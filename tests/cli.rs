@@ -1,0 +1,247 @@
+//! End-to-end tests of the `copil` command line (issue #2): init, config, generate, demo, and a
+//! deployment's own register.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn copil(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_copil"));
+    cmd.current_dir(dir).args(args);
+    for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("COPIL_")) {
+        cmd.env_remove(k);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("copil runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn init_writes_a_config_and_a_private_key_and_never_overwrites_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = copil(dir.path(), &["init", "site"], &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let toml = std::fs::read_to_string(dir.path().join("site/copil.toml")).unwrap();
+    assert!(
+        toml.contains("threshold = 11") && toml.contains("COPIL_DATA_DIR"),
+        "{toml}"
+    );
+    let key_path = dir
+        .path()
+        .join("site/copil-data/secrets/pseudonymisation.key");
+    let key = std::fs::read_to_string(&key_path).unwrap();
+    assert_eq!(key.trim().len(), 64);
+    assert!(key.trim().bytes().all(|b| b.is_ascii_hexdigit()));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&key_path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+    assert!(!stdout(&o).contains(key.trim()), "the key is never printed");
+
+    let again = copil(dir.path(), &["init", "site"], &[]);
+    assert!(again.status.success());
+    assert!(stdout(&again).contains("existe déjà"), "{}", stdout(&again));
+    assert!(
+        stdout(&again).contains("existante conservée"),
+        "{}",
+        stdout(&again)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&key_path).unwrap(),
+        key,
+        "the key is never overwritten"
+    );
+}
+
+#[test]
+fn config_shows_effective_values_and_their_sources() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("copil.toml"),
+        "[server]\nbind = \"127.0.0.1:9000\"\n",
+    )
+    .unwrap();
+    let o = copil(
+        dir.path(),
+        &["config", "--set", "schedule.ingest=0 0 3 * * *"],
+        &[("COPIL_SECRECY_THRESHOLD", "15")],
+    );
+    let out = stdout(&o);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(out.contains("# Fichier lu : copil.toml"), "{out}");
+    assert!(
+        out.contains("bind = \"127.0.0.1:9000\"  # fichier copil.toml"),
+        "{out}"
+    );
+    assert!(
+        out.contains("threshold = 15  # variable COPIL_SECRECY_THRESHOLD"),
+        "{out}"
+    );
+    assert!(
+        out.contains("ingest = \"0 0 3 * * *\"  # option de la ligne de commande"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Registre chargé : registre intégré (68 territoires)"),
+        "{out}"
+    );
+
+    let bad = copil(dir.path(), &["config"], &[("COPIL_DATADIR", "x")]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(
+        stderr(&bad).contains("variable d'environnement COPIL_DATADIR inconnue"),
+        "{}",
+        stderr(&bad)
+    );
+}
+
+#[test]
+fn generate_writes_drops_and_manifests_and_refuses_unknown_territories() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "generate",
+        "--out",
+        "boite",
+        "--seed",
+        "4",
+        "--echelle",
+        "0.01",
+        "--to",
+        "2024-12",
+        "--date-extraction",
+        "2024-12-31",
+        "--territories",
+        "dep-44,met-lyon",
+    ];
+    let o = copil(dir.path(), &args, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("2 dépôts"), "{out}");
+    for territory in ["dep-44", "met-lyon"] {
+        let drops: Vec<_> = std::fs::read_dir(dir.path().join("boite").join(territory))
+            .unwrap()
+            .collect();
+        assert_eq!(drops.len(), 1, "one drop for {territory}");
+        let manifests: Vec<_> = std::fs::read_dir(dir.path().join("manifests").join(territory))
+            .unwrap()
+            .collect();
+        assert_eq!(
+            manifests.len(),
+            1,
+            "its manifest beside the inbox, not inside"
+        );
+    }
+
+    let bad = copil(
+        dir.path(),
+        &["generate", "--out", "x", "--territories", "dep-44,dep-20"],
+        &[],
+    );
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(
+        stderr(&bad).contains("territoires inconnus du registre : dep-20"),
+        "{}",
+        stderr(&bad)
+    );
+    let bad = copil(
+        dir.path(),
+        &["generate", "--out", "x", "--to", "2024-13"],
+        &[],
+    );
+    assert!(
+        stderr(&bad).contains("--to « 2024-13 » : mois attendu sous la forme AAAA-MM"),
+        "{}",
+        stderr(&bad)
+    );
+    let bad = copil(
+        dir.path(),
+        &["generate", "--out", "x", "--format", "ods"],
+        &[],
+    );
+    assert!(
+        stderr(&bad).contains("--format « ods » inconnu"),
+        "{}",
+        stderr(&bad)
+    );
+}
+
+#[test]
+fn a_deployment_register_replaces_the_builtin_one() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("territoires.csv"),
+        "id,nom,type,departements,vague,debut_spie,source\n\
+         dep-44,Loire-Atlantique,departement,44,experimentation-2020,2020-03,officielle\n\
+         corse,Corse (fusion des agglomérations),groupement,2A|2B,ami2-2021,2022-01,deploiement\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("copil.toml"),
+        "register = \"territoires.csv\"\n",
+    )
+    .unwrap();
+    let o = copil(dir.path(), &["config"], &[]);
+    assert!(stdout(&o).contains("(2 territoires)"), "{}", stdout(&o));
+    let o = copil(
+        dir.path(),
+        &[
+            "generate",
+            "--out",
+            "boite",
+            "--to",
+            "2023-12",
+            "--date-extraction",
+            "2023-12-31",
+        ],
+        &[],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mut folders: Vec<String> = std::fs::read_dir(dir.path().join("boite"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    folders.sort();
+    assert_eq!(folders, ["corse", "dep-44"]);
+
+    std::fs::write(
+        dir.path().join("territoires.csv"),
+        "id,nom,type,departements,vague,debut_spie,source\ndep-44,Loire-Atlantique,departement,44,vague-4,2020-03,x\n",
+    )
+    .unwrap();
+    let bad = copil(dir.path(), &["config"], &[]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(
+        stderr(&bad).contains("territoires.csv, ligne 2 : vague « vague-4 » inconnue"),
+        "{}",
+        stderr(&bad)
+    );
+}
+
+#[test]
+fn demo_fills_the_inbox_with_every_territory() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = copil(dir.path(), &["--data-dir", "donnees", "demo"], &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("68 dépôts"), "{out}");
+    let inbox = dir.path().join("donnees/inbox");
+    assert_eq!(std::fs::read_dir(&inbox).unwrap().count(), 68);
+    assert!(dir.path().join("donnees/manifests/dep-44").is_dir());
+    assert!(
+        dir.path()
+            .join("donnees/secrets/pseudonymisation.key")
+            .is_file()
+    );
+}
