@@ -21,6 +21,30 @@ pub enum Error {
         /// What is wrong, in French.
         message: String,
     },
+    /// The warehouse location cannot be used.
+    #[error("entrepôt {location} : {message}")]
+    Location {
+        /// The configured location.
+        location: String,
+        /// What is wrong, in French.
+        message: String,
+    },
+    /// A Delta Lake operation failed.
+    #[error("table {table} : {message}")]
+    Delta {
+        /// The table.
+        table: String,
+        /// The underlying error.
+        message: String,
+    },
+    /// A Parquet data file could not be written.
+    #[error("fichier de données {path} : {message}")]
+    Parquet {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        message: String,
+    },
 }
 
 /// Result alias of the warehouse crate.

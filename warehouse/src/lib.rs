@@ -25,9 +25,13 @@ mod clock;
 mod department;
 mod error;
 mod register;
+mod store;
+pub mod tables;
 pub mod vocabulary;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use department::{Department, Departments};
 pub use error::{Error, Result};
 pub use register::{Register, Territory, TerritoryKind, Wave};
+pub use store::{CommitGuard, PartWriter, StagedFile, Warehouse};
+pub use tables::{DEPOTS, EVENEMENTS, PERSONNES, REJETS, TableDef};

@@ -1,0 +1,380 @@
+//! The Delta Lake warehouse on disk: tables, data files, atomic commits, versions, and their
+//! registration in a DataFusion session.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::parquet::basic::Compression;
+use datafusion::parquet::file::properties::WriterProperties;
+use datafusion::prelude::SessionContext;
+use deltalake::kernel::transaction::CommitBuilder;
+use deltalake::kernel::{Action, Add};
+use deltalake::protocol::{DeltaOperation, SaveMode};
+use deltalake::{DeltaTable, FilterOp, FilterValue};
+use futures::TryStreamExt;
+use url::Url;
+
+use crate::tables::{TABLES, TableDef};
+use crate::{Error, Result};
+
+/// The warehouse: a folder of Delta tables (`evenements`, `personnes`, `rejets`, `depots`).
+#[derive(Debug)]
+pub struct Warehouse {
+    root: PathBuf,
+    commit_lock: tokio::sync::Mutex<()>,
+}
+
+/// A data file written into a table's folder, not yet part of the table.
+#[derive(Debug, Clone)]
+pub struct StagedFile {
+    /// Path relative to the table root.
+    pub path: String,
+    /// Partition values (`territoire`).
+    pub partition_values: HashMap<String, Option<String>>,
+    /// Size in bytes.
+    pub size: i64,
+    /// Rows.
+    pub rows: u64,
+}
+
+/// Streams record batches into one Parquet data file of a table (bounded memory: row groups of
+/// 128 Ki rows).
+pub struct PartWriter {
+    writer: ArrowWriter<File>,
+    absolute: PathBuf,
+    staged: StagedFile,
+}
+
+/// Held while committing: serialises commits within the process and across processes (a lock
+/// file in the warehouse root), so that the versions recorded by a drop are consistent.
+pub struct CommitGuard<'a> {
+    _in_process: tokio::sync::MutexGuard<'a, ()>,
+    _file: File,
+}
+
+impl PartWriter {
+    /// Appends a batch (it must have the table's file schema).
+    pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
+        self.staged.rows += batch.num_rows() as u64;
+        self.writer.write(batch).map_err(|e| Error::Parquet {
+            path: self.absolute.clone(),
+            message: e.to_string(),
+        })
+    }
+
+    /// Rows written so far.
+    pub fn rows(&self) -> u64 {
+        self.staged.rows
+    }
+
+    /// Closes the file; `None` (and no file) if no row was written.
+    pub fn finish(self) -> Result<Option<StagedFile>> {
+        let Self {
+            writer,
+            absolute,
+            mut staged,
+        } = self;
+        writer.close().map_err(|e| Error::Parquet {
+            path: absolute.clone(),
+            message: e.to_string(),
+        })?;
+        if staged.rows == 0 {
+            let _ = std::fs::remove_file(&absolute);
+            return Ok(None);
+        }
+        staged.size = std::fs::metadata(&absolute)
+            .map_err(|source| Error::Io {
+                path: absolute.clone(),
+                source,
+            })?
+            .len() as i64;
+        Ok(Some(staged))
+    }
+}
+
+fn delta_err(table: &str) -> impl Fn(deltalake::DeltaTableError) -> Error + '_ {
+    move |e| Error::Delta {
+        table: table.to_string(),
+        message: e.to_string(),
+    }
+}
+
+impl Warehouse {
+    /// Opens the warehouse at `location` (a path or a `file://` URL), creating its folder and
+    /// tables when missing.
+    pub async fn open(location: &str) -> Result<Self> {
+        let root = if let Some(rest) = location.strip_prefix("file://") {
+            PathBuf::from(rest)
+        } else if location.contains("://") {
+            return Err(Error::Location {
+                location: location.to_string(),
+                message:
+                    "seul le système de fichiers local (chemin ou URL file://) est pris en charge"
+                        .into(),
+            });
+        } else {
+            PathBuf::from(location)
+        };
+        std::fs::create_dir_all(&root).map_err(|source| Error::Io {
+            path: root.clone(),
+            source,
+        })?;
+        let root = root.canonicalize().map_err(|source| Error::Io {
+            path: root.clone(),
+            source,
+        })?;
+        let warehouse = Self {
+            root,
+            commit_lock: tokio::sync::Mutex::new(()),
+        };
+        for def in TABLES {
+            warehouse.create_if_missing(def).await?;
+        }
+        Ok(warehouse)
+    }
+
+    /// The warehouse's root folder.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The folder of a table.
+    pub fn table_dir(&self, def: &TableDef) -> PathBuf {
+        self.root.join(def.name)
+    }
+
+    fn table_url(&self, def: &TableDef) -> Result<Url> {
+        let dir = self.table_dir(def);
+        Url::from_directory_path(&dir).map_err(|()| Error::Location {
+            location: dir.display().to_string(),
+            message: "chemin impossible à convertir en URL".into(),
+        })
+    }
+
+    async fn create_if_missing(&self, def: &TableDef) -> Result<()> {
+        if self.table_dir(def).join("_delta_log").is_dir() {
+            return Ok(());
+        }
+        let dir = self.table_dir(def);
+        std::fs::create_dir_all(&dir).map_err(|source| Error::Io {
+            path: dir.clone(),
+            source,
+        })?;
+        let table = DeltaTable::try_from_url(self.table_url(def)?)
+            .await
+            .map_err(delta_err(def.name))?;
+        let mut create = table
+            .create()
+            .with_table_name(def.name)
+            .with_comment(def.description)
+            .with_columns(def.delta_columns())
+            .with_save_mode(SaveMode::Ignore);
+        if let Some(p) = def.partition {
+            create = create.with_partition_columns([p]);
+        }
+        create.await.map_err(delta_err(def.name))?;
+        Ok(())
+    }
+
+    /// The table at its latest version.
+    pub async fn load(&self, def: &TableDef) -> Result<DeltaTable> {
+        deltalake::open_table(self.table_url(def)?)
+            .await
+            .map_err(delta_err(def.name))
+    }
+
+    /// The table at a given version.
+    pub async fn load_version(&self, def: &TableDef, version: u64) -> Result<DeltaTable> {
+        deltalake::open_table_with_version(self.table_url(def)?, version as _)
+            .await
+            .map_err(delta_err(def.name))
+    }
+
+    /// The latest version of every table.
+    pub async fn versions(&self) -> Result<BTreeMap<&'static str, u64>> {
+        let mut out = BTreeMap::new();
+        for def in TABLES {
+            let t = self.load(def).await?;
+            out.insert(def.name, t.version().unwrap_or(0) as u64);
+        }
+        Ok(out)
+    }
+
+    /// A writer for a new data file of `def`, in the partition of `territoire` if the table is
+    /// partitioned. The file is not part of the table until a commit adds it.
+    pub fn part_writer(&self, def: &TableDef, territoire: Option<&str>) -> Result<PartWriter> {
+        let mut relative = String::new();
+        let mut partition_values = HashMap::new();
+        if let (Some(col), Some(value)) = (def.partition, territoire) {
+            relative.push_str(&format!("{col}={value}/"));
+            partition_values.insert(col.to_string(), Some(value.to_string()));
+        }
+        relative.push_str(&format!(
+            "part-00000-{}-c000.snappy.parquet",
+            uuid::Uuid::new_v4()
+        ));
+        let absolute = self.table_dir(def).join(&relative);
+        if let Some(dir) = absolute.parent() {
+            std::fs::create_dir_all(dir).map_err(|source| Error::Io {
+                path: dir.to_path_buf(),
+                source,
+            })?;
+        }
+        let file = File::create(&absolute).map_err(|source| Error::Io {
+            path: absolute.clone(),
+            source,
+        })?;
+        let props = WriterProperties::builder()
+            .set_compression(Compression::SNAPPY)
+            .set_max_row_group_row_count(Some(128 * 1024))
+            .set_created_by("copil".into())
+            .build();
+        let writer = ArrowWriter::try_new(file, def.file_schema(), Some(props)).map_err(|e| {
+            Error::Parquet {
+                path: absolute.clone(),
+                message: e.to_string(),
+            }
+        })?;
+        Ok(PartWriter {
+            writer,
+            absolute,
+            staged: StagedFile {
+                path: relative,
+                partition_values,
+                size: 0,
+                rows: 0,
+            },
+        })
+    }
+
+    /// Takes the commit lock (in this process and across processes sharing the warehouse).
+    pub async fn lock(&self) -> Result<CommitGuard<'_>> {
+        let in_process = self.commit_lock.lock().await;
+        let path = self.root.join("_verrou_commit");
+        let file = tokio::task::spawn_blocking(move || -> Result<File> {
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(&path)
+                .map_err(|source| Error::Io {
+                    path: path.clone(),
+                    source,
+                })?;
+            file.lock().map_err(|source| Error::Io {
+                path: path.clone(),
+                source,
+            })?;
+            Ok(file)
+        })
+        .await
+        .map_err(|e| Error::Location {
+            location: "verrou".into(),
+            message: e.to_string(),
+        })??;
+        Ok(CommitGuard {
+            _in_process: in_process,
+            _file: file,
+        })
+    }
+
+    /// Replaces, in ONE commit, the rows of `territoire` in `def` by the staged files (or, for
+    /// a table without partition, appends them). Returns the new version.
+    pub async fn commit(
+        &self,
+        _guard: &CommitGuard<'_>,
+        def: &TableDef,
+        territoire: Option<&str>,
+        files: Vec<StagedFile>,
+        metadata: HashMap<String, serde_json::Value>,
+    ) -> Result<u64> {
+        let table = self.load(def).await?;
+        let mut actions = Vec::new();
+        let (mode, predicate) = match (def.partition, territoire) {
+            (Some(col), Some(t)) => {
+                let current: Vec<_> = table
+                    .get_active_add_actions_by_partitions(&[(
+                        col,
+                        FilterOp::Eq,
+                        FilterValue::Scalar(t),
+                    )])
+                    .try_collect()
+                    .await
+                    .map_err(delta_err(def.name))?;
+                actions.extend(
+                    current
+                        .iter()
+                        .map(|f| Action::Remove(f.remove_action(true))),
+                );
+                (SaveMode::Overwrite, Some(format!("{col} = '{t}'")))
+            }
+            _ => (SaveMode::Append, None),
+        };
+        let now = chrono::Utc::now().timestamp_millis();
+        actions.extend(files.into_iter().map(|f| {
+            Action::Add(Add {
+                path: f.path,
+                partition_values: f.partition_values,
+                size: f.size,
+                modification_time: now,
+                data_change: true,
+                stats: Some(format!("{{\"numRecords\":{}}}", f.rows)),
+                tags: None,
+                deletion_vector: None,
+                base_row_id: None,
+                default_row_commit_version: None,
+                clustering_provider: None,
+            })
+        }));
+        let operation = DeltaOperation::Write {
+            mode,
+            partition_by: def.partition.map(|p| vec![p.to_string()]),
+            predicate,
+        };
+        let snapshot = table.snapshot().map_err(delta_err(def.name))?;
+        let commit = CommitBuilder::default()
+            .with_actions(actions)
+            .with_app_metadata(metadata)
+            .build(Some(snapshot), table.log_store(), operation)
+            .await
+            .map_err(delta_err(def.name))?;
+        Ok(commit.version() as u64)
+    }
+
+    /// Registers every table in `ctx` at its latest version, through fresh versioned providers
+    /// (never a cached file listing); call again after each commit.
+    pub async fn register(&self, ctx: &SessionContext) -> Result<BTreeMap<&'static str, u64>> {
+        let mut versions = BTreeMap::new();
+        for def in TABLES {
+            let table = self.load(def).await?;
+            versions.insert(def.name, table.version().unwrap_or(0) as u64);
+            self.register_table(ctx, def, &table).await?;
+        }
+        Ok(versions)
+    }
+
+    /// Registers `table` under the name of `def` (replacing an earlier registration).
+    pub async fn register_table(
+        &self,
+        ctx: &SessionContext,
+        def: &TableDef,
+        table: &DeltaTable,
+    ) -> Result<()> {
+        let provider: Arc<dyn datafusion::catalog::TableProvider> =
+            table.table_provider().await.map_err(|e| Error::Delta {
+                table: def.name.into(),
+                message: e.to_string(),
+            })?;
+        let _ = ctx.deregister_table(def.name);
+        ctx.register_table(def.name, provider)
+            .map_err(|e| Error::Delta {
+                table: def.name.into(),
+                message: e.to_string(),
+            })?;
+        Ok(())
+    }
+}
