@@ -5,15 +5,18 @@ mod config;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand};
-use copil_ingest::{KeyFileStatus, SecretKey};
+use copil_ingest::{
+    Checkpoint, DropReport, IngestConfig, Ingestor, KeyFileStatus, Progress, SecretKey, Status,
+};
 use copil_sample::{Destination, Options, Variante};
-use copil_warehouse::{Clock, Departments, Register, SystemClock};
+use copil_warehouse::{Clock, Departments, Register, SystemClock, Warehouse};
 
 use crate::config::{Config, Loaded, Overrides};
 
@@ -60,7 +63,19 @@ enum Command {
     /// Génère des dépôts synthétiques (un par territoire) et leurs manifestes.
     #[command(help_template = HELP_TEMPLATE)]
     Generate(GenerateArgs),
-    /// Démonstration : génère des dépôts d'exemple dans la boîte de dépôt configurée.
+    /// Traite la boîte de dépôt une fois : validation, pseudonymisation, entrepôt.
+    ///
+    /// Affiche un rapport par dépôt ; code de sortie non nul si un dépôt est refusé.
+    #[command(help_template = HELP_TEMPLATE)]
+    Ingest {
+        /// Réservé aux tests de reprise : s'arrête à ce point et attend d'être tué.
+        #[arg(long, hide = true, value_name = "POINT")]
+        point_arret: Option<String>,
+    },
+    /// Lance le service : l'ingestion planifiée (clé schedule.ingest).
+    #[command(help_template = HELP_TEMPLATE)]
+    Serve,
+    /// Démonstration : génère des dépôts d'exemple et les ingère.
     #[command(help_template = HELP_TEMPLATE)]
     Demo,
 }
@@ -173,11 +188,168 @@ fn run(cli: &Cli) -> Result<()> {
             let loaded = load_config(cli)?;
             generate(&loaded.config, args, &clock)
         }
+        Command::Ingest { point_arret } => {
+            let loaded = load_config(cli)?;
+            let pause_at = match point_arret {
+                Some(p) => Some(
+                    Checkpoint::from_code(p)
+                        .with_context(|| format!("point d'arrêt « {p} » inconnu"))?,
+                ),
+                None => None,
+            };
+            let refused = runtime()?.block_on(ingest(&loaded.config, pause_at, true))?;
+            if refused > 0 {
+                anyhow::bail!(
+                    "{refused} dépôt(s) refusé(s) : voir les rapports ci-dessus et le dossier des refus"
+                );
+            }
+            Ok(())
+        }
+        Command::Serve => {
+            let loaded = load_config(cli)?;
+            runtime()?.block_on(serve(loaded.config))
+        }
         Command::Demo => {
             let loaded = load_config(cli)?;
             demo(&loaded.config, &clock)
         }
     }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("démarrage du moteur asynchrone")
+}
+
+fn ingest_config(config: &Config, pause_at: Option<Checkpoint>) -> IngestConfig {
+    IngestConfig {
+        inbox: config.inbox_dir(),
+        archive: config.data_dir.join("archive"),
+        refused: config.data_dir.join("refuses"),
+        key_file: config.key_path(),
+        parallelism: std::thread::available_parallelism().map_or(2, |n| n.get()),
+        pause_at,
+    }
+}
+
+async fn ingestor(config: &Config, pause_at: Option<Checkpoint>) -> Result<Arc<Ingestor>> {
+    let departments = Departments::builtin();
+    let reg = register(config, &departments)?;
+    let warehouse = Warehouse::open(&config.warehouse_location())
+        .await
+        .context("ouverture de l'entrepôt")?;
+    let ingestor = Ingestor::new(
+        ingest_config(config, pause_at),
+        warehouse,
+        reg,
+        departments,
+        Arc::new(SystemClock),
+    )
+    .await?;
+    Ok(Arc::new(ingestor))
+}
+
+/// A progress bar on a terminal (files, rows, rows per second); nothing otherwise.
+struct Bar(Option<indicatif::ProgressBar>);
+
+impl Progress for Bar {
+    fn start(&self, files: usize) {
+        if let Some(b) = &self.0 {
+            b.set_length(files as u64);
+        }
+    }
+    fn rows(&self, rows: u64) {
+        if let Some(b) = &self.0 {
+            let total = b.message().parse::<u64>().unwrap_or(0) + rows;
+            let per_second = total as f64 / b.elapsed().as_secs_f64().max(1e-3);
+            b.set_message(total.to_string());
+            b.set_prefix(format!("{} lignes/s", milliers(per_second as u64)));
+        }
+    }
+    fn drop_done(&self, report: &DropReport) {
+        match &self.0 {
+            Some(b) => {
+                b.inc(1);
+                b.println(report.render().trim_end());
+            }
+            None => println!("{}", report.render().trim_end()),
+        }
+    }
+}
+
+/// Runs one ingestion; returns how many drops were refused.
+async fn ingest(config: &Config, pause_at: Option<Checkpoint>, interactive: bool) -> Result<usize> {
+    let ingestor = ingestor(config, pause_at).await?;
+    let bar = if interactive && std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        let b = indicatif::ProgressBar::new(0);
+        b.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} dépôts {pos}/{len} · {msg} lignes · {prefix} · {elapsed}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        b.set_message("0");
+        b.enable_steady_tick(std::time::Duration::from_millis(200));
+        Some(b)
+    } else {
+        None
+    };
+    let progress = Arc::new(Bar(bar));
+    let started = Instant::now();
+    let run = ingestor.run_once(progress.clone()).await?;
+    if let Some(b) = &progress.0 {
+        b.finish_and_clear();
+    }
+    let rows: u64 = run.drops.iter().map(|d| d.lignes_lues).sum();
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "{} dépôt(s) traité(s) : {} intégré(s), {} déjà intégré(s), {} refusé(s) ; {} lignes lues en {:.1} s ({} lignes/s).",
+        run.drops.len(),
+        run.drops
+            .iter()
+            .filter(|d| d.statut == Status::Integre)
+            .count(),
+        run.drops
+            .iter()
+            .filter(|d| d.statut == Status::DejaIntegre)
+            .count(),
+        run.refused(),
+        milliers(rows),
+        seconds,
+        milliers((rows as f64 / seconds.max(1e-9)) as u64)
+    );
+    for p in &run.en_cours {
+        println!(
+            "En cours de dépôt, laissé pour le prochain passage : {}",
+            p.display()
+        );
+    }
+    Ok(run.refused())
+}
+
+async fn serve(config: Config) -> Result<()> {
+    tracing_subscriber::fmt().with_target(false).init();
+    copil_ingest::schedule::check(&config.schedule.ingest)?;
+    let shared = Arc::new(config);
+    let job_config = Arc::clone(&shared);
+    let _scheduler = copil_ingest::schedule::start(&shared.schedule.ingest, move || {
+        let config = Arc::clone(&job_config);
+        async move {
+            tracing::info!("ingestion planifiée : début");
+            match ingest(&config, None, false).await {
+                Ok(refused) => tracing::info!(refused, "ingestion planifiée : fin"),
+                Err(e) => tracing::error!("ingestion planifiée en échec : {e:#}"),
+            }
+        }
+    })
+    .await?;
+    tracing::info!(schedule = %shared.schedule.ingest, "Copil en service : ingestion planifiée ; Ctrl-C pour arrêter");
+    tokio::signal::ctrl_c()
+        .await
+        .context("attente du signal d'arrêt")?;
+    Ok(())
 }
 
 fn init(dir: &Path) -> Result<()> {
@@ -344,7 +516,12 @@ fn demo(config: &Config, clock: &dyn Clock) -> Result<()> {
         },
     )?;
     println!(
-        "\nÉtapes suivantes (à venir) : ingestion dans l'entrepôt Delta Lake, calcul des indicateurs,\ntableau de bord sur http://{}",
+        "\nIngestion dans l'entrepôt {} :",
+        config.warehouse_location()
+    );
+    runtime()?.block_on(ingest(config, None, true))?;
+    println!(
+        "\nÉtapes suivantes (à venir) : calcul des indicateurs, tableau de bord sur http://{}",
         config.server.bind
     );
     Ok(())

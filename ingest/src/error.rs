@@ -17,6 +17,55 @@ pub enum Error {
         /// What is wrong, in French (never the key itself).
         message: String,
     },
+    /// A file could not be read or moved.
+    #[error("{path} : {source}")]
+    Io {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// A CSV file is malformed at a line.
+    #[error("{path}, ligne {line} : fichier CSV illisible ({message})")]
+    Csv {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The line.
+        line: u64,
+        /// The parser's message.
+        message: String,
+    },
+    /// A workbook cannot be read.
+    #[error("{path} : classeur illisible ({message})")]
+    Xlsx {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The reader's message.
+        message: String,
+    },
+    /// A drop has no header.
+    #[error("{path} : fichier vide (pas même un en-tête)")]
+    Empty {
+        /// The file.
+        path: std::path::PathBuf,
+    },
+    /// The warehouse failed.
+    #[error(transparent)]
+    Warehouse(#[from] copil_warehouse::Error),
+    /// Reading the warehouse's tables failed.
+    #[error("lecture de l'entrepôt : {message}")]
+    Query {
+        /// The engine's message.
+        message: String,
+    },
+    /// The schedule could not be set up.
+    #[error("planification « {expression} » : {message}")]
+    Schedule {
+        /// The cron expression.
+        expression: String,
+        /// What went wrong.
+        message: String,
+    },
 }
 
 /// Result alias of the ingestion crate.

@@ -17,9 +17,19 @@
 
 mod drop_name;
 mod error;
+mod ingestor;
 pub mod nir;
+mod pseudonym;
+mod report;
+pub mod schedule;
 mod secret_key;
+mod source;
+pub mod validation;
 
 pub use drop_name::{DropFormat, DropName};
 pub use error::{Error, Result};
+pub use ingestor::{Checkpoint, IngestConfig, Ingestor, Progress, RunReport, Silent};
+pub use pseudonym::Pseudonymiser;
+pub use report::{DropReport, Status};
 pub use secret_key::{KeyFileStatus, SecretKey};
+pub use source::{Detected, Records};

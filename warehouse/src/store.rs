@@ -26,6 +26,8 @@ use crate::{Error, Result};
 pub struct Warehouse {
     root: PathBuf,
     commit_lock: tokio::sync::Mutex<()>,
+    /// Tables loaded once and brought up to date before each commit.
+    cache: tokio::sync::Mutex<HashMap<&'static str, DeltaTable>>,
 }
 
 /// A data file written into a table's folder, not yet part of the table.
@@ -130,6 +132,7 @@ impl Warehouse {
         let warehouse = Self {
             root,
             commit_lock: tokio::sync::Mutex::new(()),
+            cache: tokio::sync::Mutex::new(HashMap::new()),
         };
         for def in TABLES {
             warehouse.create_if_missing(def).await?;
@@ -292,7 +295,16 @@ impl Warehouse {
         files: Vec<StagedFile>,
         metadata: HashMap<String, serde_json::Value>,
     ) -> Result<u64> {
-        let table = self.load(def).await?;
+        let mut cache = self.cache.lock().await;
+        let table = match cache.remove(def.name) {
+            Some(mut t) => {
+                t.update_incremental(None)
+                    .await
+                    .map_err(delta_err(def.name))?;
+                t
+            }
+            None => self.load(def).await?,
+        };
         let mut actions = Vec::new();
         let (mode, predicate) = match (def.partition, territoire) {
             (Some(col), Some(t)) => {
@@ -342,6 +354,7 @@ impl Warehouse {
             .build(Some(snapshot), table.log_store(), operation)
             .await
             .map_err(delta_err(def.name))?;
+        cache.insert(def.name, table);
         Ok(commit.version() as u64)
     }
 

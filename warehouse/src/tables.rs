@@ -189,7 +189,7 @@ pub const PERSONNES: TableDef = TableDef {
 /// Rejects: the rows of each territory's current drop that were kept aside.
 pub const REJETS: TableDef = TableDef {
     name: "rejets",
-    description: "Une ligne écartée du dépôt en vigueur d'un territoire, avec la colonne et le motif ; jamais d'identifiant direct.",
+    description: "Une ligne écartée du dépôt en vigueur d'un territoire, avec la colonne et le motif ; jamais de valeur ni d'identifiant direct.",
     partition: Some("territoire"),
     columns: &[
         col(
@@ -212,12 +212,6 @@ pub const REJETS: TableDef = TableDef {
             Text,
             false,
             "Motif du rejet (identifiant_manquant, valeur_manquante, code_inconnu, date_impossible, date_future, evenement_avant_naissance, doublon).",
-        ),
-        col(
-            "valeur",
-            Text,
-            true,
-            "Valeur refusée, pour un code inconnu seulement (jamais une donnée personnelle).",
         ),
     ],
 };

@@ -446,6 +446,19 @@ pub fn is_code(column: &str, value: &str) -> bool {
     }
 }
 
+/// The accepted code a raw value stands for, in the column's code list: case, accents, spaces
+/// and dashes do not matter (« Socio-pro » → `socio_pro`, « f » → `F`). `None` if the value is
+/// not a code of that column (or the column has no list).
+pub fn code_of(column: &str, raw: &str) -> Option<&'static str> {
+    let codes = self::column(column)?.codes?;
+    let raw = raw.trim();
+    if let Some(c) = codes.iter().find(|c| **c == raw) {
+        return Some(c);
+    }
+    let key = normalise_header(raw);
+    codes.iter().copied().find(|c| normalise_header(c) == key)
+}
+
 /// The attribute columns an event type carries (brief, section 2).
 pub fn attributes_of(evenement: &str) -> &'static [&'static str] {
     match evenement {
@@ -517,5 +530,11 @@ mod tests {
         assert!(is_code("evenement", "frein_leve"));
         assert!(!is_code("evenement", "orientaton"));
         assert!(is_code("motif", "n_importe_quoi"));
+        assert_eq!(code_of("orientation", "Socio-pro"), Some("socio_pro"));
+        assert_eq!(code_of("sexe", "f"), Some("F"));
+        assert_eq!(code_of("statut_rdv", "HONORÉ"), Some("honore"));
+        assert_eq!(code_of("evenement", "orientaton"), None);
+        assert_eq!(code_of("evenement", "RDV honoré"), None);
+        assert_eq!(code_of("motif", "x"), None);
     }
 }

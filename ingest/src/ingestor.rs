@@ -1,0 +1,875 @@
+//! The ingestion job: from the inbox to the warehouse, drop by drop, territories in parallel.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use chrono::NaiveDate;
+use copil_warehouse::vocabulary::RejectReason;
+use copil_warehouse::{
+    Clock, DEPOTS, Departments, EVENEMENTS, PERSONNES, REJETS, Register, StagedFile, Warehouse,
+};
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, BooleanBuilder, Date32Builder, Int32Builder, Int64Builder,
+    RecordBatch, StringBuilder, TimestampMicrosecondBuilder,
+};
+use datafusion::arrow::datatypes::Date32Type;
+use datafusion::prelude::SessionContext;
+use futures::StreamExt;
+use sha2::{Digest, Sha256};
+
+use crate::pseudonym::Pseudonymiser;
+use crate::report::{DropReport, Status};
+use crate::source::Records;
+use crate::validation::{Layout, ValidRow, validate};
+use crate::{DropName, Error, Result, SecretKey};
+
+/// Where ingestion reads and writes.
+#[derive(Debug, Clone)]
+pub struct IngestConfig {
+    /// The inbox: one folder per territory id.
+    pub inbox: PathBuf,
+    /// Where drops go once landed.
+    pub archive: PathBuf,
+    /// Where drops refused whole go, with a report.
+    pub refused: PathBuf,
+    /// The pseudonymisation key file.
+    pub key_file: PathBuf,
+    /// Territories ingested at once.
+    pub parallelism: usize,
+    /// For crash tests only: stop (and wait to be killed) at this point.
+    pub pause_at: Option<Checkpoint>,
+}
+
+/// Points of a drop's landing where a crash test can stop the process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Checkpoint {
+    /// Data files written, nothing committed.
+    Fichiers,
+    /// `evenements` committed.
+    Evenements,
+    /// `personnes` committed.
+    Personnes,
+    /// `rejets` committed.
+    Rejets,
+    /// `depots` committed, the file not yet archived.
+    Depots,
+}
+
+impl Checkpoint {
+    /// Every checkpoint, in order.
+    pub const ALL: [Checkpoint; 5] = [
+        Checkpoint::Fichiers,
+        Checkpoint::Evenements,
+        Checkpoint::Personnes,
+        Checkpoint::Rejets,
+        Checkpoint::Depots,
+    ];
+
+    /// Its code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Checkpoint::Fichiers => "fichiers",
+            Checkpoint::Evenements => "evenements",
+            Checkpoint::Personnes => "personnes",
+            Checkpoint::Rejets => "rejets",
+            Checkpoint::Depots => "depots",
+        }
+    }
+
+    /// Parses a code.
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.code() == code)
+    }
+}
+
+/// Told of the progress of a run (a terminal draws a bar with it).
+pub trait Progress: Send + Sync {
+    /// The run found `files` drops to process.
+    fn start(&self, _files: usize) {}
+    /// `rows` more rows were read.
+    fn rows(&self, _rows: u64) {}
+    /// A drop is done.
+    fn drop_done(&self, _report: &DropReport) {}
+}
+
+/// A progress sink that ignores everything.
+pub struct Silent;
+impl Progress for Silent {}
+
+/// Everything one run did.
+#[derive(Debug, Default)]
+pub struct RunReport {
+    /// One report per drop, by territory then extraction date.
+    pub drops: Vec<DropReport>,
+    /// Files being uploaded (`.part`, hidden), left for the next run.
+    pub en_cours: Vec<PathBuf>,
+}
+
+impl RunReport {
+    /// Drops refused whole.
+    pub fn refused(&self) -> usize {
+        self.drops
+            .iter()
+            .filter(|d| matches!(d.statut, Status::Refuse(_)))
+            .count()
+    }
+}
+
+type CommitHook = Box<dyn Fn(&DropReport) + Send + Sync>;
+
+/// Lands drops into the warehouse.
+pub struct Ingestor {
+    config: IngestConfig,
+    warehouse: Warehouse,
+    pseudonymiser: Pseudonymiser,
+    register: Register,
+    departments: Departments,
+    clock: Arc<dyn Clock>,
+    on_commit: Vec<CommitHook>,
+}
+
+/// A drop refused whole while staging: its report so far and the reason.
+type Refusal = Box<(DropReport, String)>;
+
+/// What staging a drop produced.
+struct Staged {
+    files: [Vec<StagedFile>; 3],
+    report: DropReport,
+}
+
+fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
+    move |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+fn file_hash(path: &Path) -> Result<String> {
+    let mut file = std::fs::File::open(path).map_err(io(path))?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = file.read(&mut buf).map_err(io(path))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(hex::encode(hasher.finalize()))
+}
+
+fn days(d: NaiveDate) -> i32 {
+    (d - NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch")).num_days() as i32
+}
+
+/// Moves a file, creating the destination folder; never overwrites (a prefix is added).
+fn move_into(file: &Path, dir: &Path, prefix: &str) -> Result<PathBuf> {
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut dest = dir.join(&name);
+    if dest.exists() {
+        dest = dir.join(format!("{prefix}_{name}"));
+    }
+    if std::fs::rename(file, &dest).is_err() {
+        std::fs::copy(file, &dest).map_err(io(file))?;
+        std::fs::remove_file(file).map_err(io(file))?;
+    }
+    Ok(dest)
+}
+
+struct EventBatch {
+    personne: StringBuilder,
+    date: Date32Builder,
+    evenement: StringBuilder,
+    attrs: Vec<StringBuilder>,
+    motif: StringBuilder,
+    ligne: Int64Builder,
+    len: usize,
+}
+
+impl EventBatch {
+    fn new() -> Self {
+        Self {
+            personne: StringBuilder::new(),
+            date: Date32Builder::new(),
+            evenement: StringBuilder::new(),
+            attrs: (0..9).map(|_| StringBuilder::new()).collect(),
+            motif: StringBuilder::new(),
+            ligne: Int64Builder::new(),
+            len: 0,
+        }
+    }
+
+    fn push(&mut self, personne: &str, v: &ValidRow, line: u64) {
+        self.personne.append_value(personne);
+        self.date.append_value(days(v.date));
+        self.evenement.append_value(v.evenement);
+        for (b, a) in self.attrs.iter_mut().zip(v.attrs.iter()) {
+            b.append_option(*a);
+        }
+        self.motif.append_option(v.motif.as_deref());
+        self.ligne.append_value(line as i64);
+        self.len += 1;
+    }
+
+    fn finish(&mut self) -> RecordBatch {
+        let mut cols: Vec<ArrayRef> = vec![
+            Arc::new(self.personne.finish()),
+            Arc::new(self.date.finish()),
+            Arc::new(self.evenement.finish()),
+        ];
+        cols.extend(
+            self.attrs
+                .iter_mut()
+                .map(|b| Arc::new(b.finish()) as ArrayRef),
+        );
+        cols.push(Arc::new(self.motif.finish()));
+        cols.push(Arc::new(self.ligne.finish()));
+        self.len = 0;
+        RecordBatch::try_new(EVENEMENTS.file_schema(), cols).expect("events schema")
+    }
+}
+
+struct PersonRow {
+    annee: i32,
+    sexe: Option<&'static str>,
+    departement: Option<String>,
+    niveau: Option<&'static str>,
+    situation: Option<&'static str>,
+    cle_nir: bool,
+}
+
+const BATCH: usize = 64 * 1024;
+
+impl Ingestor {
+    /// Prepares a run: reads the key (no key, no ingestion) and opens the warehouse.
+    pub async fn new(
+        config: IngestConfig,
+        warehouse: Warehouse,
+        register: Register,
+        departments: Departments,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self> {
+        let key = SecretKey::read_file(&config.key_file)?;
+        Ok(Self {
+            pseudonymiser: Pseudonymiser::new(&key),
+            config,
+            warehouse,
+            register,
+            departments,
+            clock,
+            on_commit: Vec::new(),
+        })
+    }
+
+    /// Adds a hook called after each drop's commit (the indicator layer refreshes there).
+    pub fn on_commit(&mut self, hook: impl Fn(&DropReport) + Send + Sync + 'static) {
+        self.on_commit.push(Box::new(hook));
+    }
+
+    /// The warehouse this ingestor writes to.
+    pub fn warehouse(&self) -> &Warehouse {
+        &self.warehouse
+    }
+
+    async fn checkpoint(&self, at: Checkpoint) {
+        if self.config.pause_at == Some(at) {
+            eprintln!("POINT_ARRET {}", at.code());
+            loop {
+                tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+            }
+        }
+    }
+
+    /// What the `depots` table knows: drops integrated (by hash) and each territory's latest
+    /// extraction date.
+    async fn known_drops(
+        &self,
+    ) -> Result<(HashMap<String, Vec<String>>, HashMap<String, NaiveDate>)> {
+        let ctx = SessionContext::new();
+        self.warehouse.register(&ctx).await?;
+        let batches = ctx
+            .sql(include_str!("../sql/depots.sql"))
+            .await
+            .map_err(|e| Error::Query {
+                message: e.to_string(),
+            })?
+            .collect()
+            .await
+            .map_err(|e| Error::Query {
+                message: e.to_string(),
+            })?;
+        let mut integrated: HashMap<String, Vec<String>> = HashMap::new();
+        let mut latest: HashMap<String, NaiveDate> = HashMap::new();
+        for b in &batches {
+            let text = |i: usize| {
+                datafusion::arrow::compute::cast(
+                    b.column(i),
+                    &datafusion::arrow::datatypes::DataType::Utf8,
+                )
+                .map_err(|e| Error::Query {
+                    message: e.to_string(),
+                })
+            };
+            let (depot, territoire, statut) = (text(0)?, text(1)?, text(2)?);
+            let (depot, territoire, statut) = (
+                depot.as_string::<i32>(),
+                territoire.as_string::<i32>(),
+                statut.as_string::<i32>(),
+            );
+            let dates = b.column(3).as_primitive::<Date32Type>();
+            for i in 0..b.num_rows() {
+                if statut.value(i) != "integre" {
+                    continue;
+                }
+                integrated
+                    .entry(depot.value(i).to_string())
+                    .or_default()
+                    .push(territoire.value(i).to_string());
+                if !dates.is_null(i) {
+                    let d = NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch")
+                        + chrono::Days::new(dates.value(i) as u64);
+                    let e = latest.entry(territoire.value(i).to_string()).or_insert(d);
+                    *e = (*e).max(d);
+                }
+            }
+        }
+        Ok((integrated, latest))
+    }
+
+    /// Processes the inbox once.
+    pub async fn run_once(self: &Arc<Self>, progress: Arc<dyn Progress>) -> Result<RunReport> {
+        let mut run = RunReport::default();
+        let mut groups: BTreeMap<String, Vec<(DropName, PathBuf)>> = BTreeMap::new();
+        let mut refusals: Vec<(String, PathBuf, String)> = Vec::new();
+        let inbox = &self.config.inbox;
+        std::fs::create_dir_all(inbox).map_err(io(inbox))?;
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(inbox)
+            .map_err(io(inbox))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
+        entries.sort();
+        for entry in entries {
+            let name = entry
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            if entry.is_file() {
+                if name.starts_with('.') || name.ends_with(".part") {
+                    run.en_cours.push(entry);
+                } else {
+                    refusals.push(("(racine)".into(), entry, "fichier déposé à la racine de la boîte : placez-le dans le dossier de son territoire".into()));
+                }
+                continue;
+            }
+            let known = self.register.get(&name).is_some();
+            let mut files: Vec<PathBuf> = std::fs::read_dir(&entry)
+                .map_err(io(&entry))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.is_file())
+                .collect();
+            files.sort();
+            for file in files {
+                let fname = file
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                if fname.starts_with('.') || fname.ends_with(".part") {
+                    run.en_cours.push(file);
+                    continue;
+                }
+                if !known {
+                    refusals.push((
+                        name.clone(),
+                        file,
+                        format!("dossier « {name} » : territoire inconnu du registre"),
+                    ));
+                    continue;
+                }
+                match DropName::parse(&fname) {
+                    Ok(n) => groups.entry(name.clone()).or_default().push((n, file)),
+                    Err(e) => refusals.push((name.clone(), file, e.to_string())),
+                }
+            }
+        }
+        for drops in groups.values_mut() {
+            drops.sort_by(|a, b| (a.0.extraction, &a.1).cmp(&(b.0.extraction, &b.1)));
+        }
+        progress.start(groups.values().map(Vec::len).sum::<usize>() + refusals.len());
+
+        let (integrated, latest) = self.known_drops().await?;
+        let integrated = Arc::new(integrated);
+        for (territoire, path, message) in refusals {
+            let fname = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let mut report = DropReport::new(&territoire, &fname);
+            report.depot = file_hash(&path).unwrap_or_default();
+            report.date_extraction = DropName::parse(&fname).ok().map(|n| n.extraction);
+            let report = self.refuse(report, &path, message).await?;
+            progress.drop_done(&report);
+            run.drops.push(report);
+        }
+
+        let parallelism = self.config.parallelism.max(1);
+        let results: Vec<Result<Vec<DropReport>>> =
+            futures::stream::iter(groups.into_iter().map(|(territoire, drops)| {
+                let this = Arc::clone(self);
+                let progress = Arc::clone(&progress);
+                let integrated = Arc::clone(&integrated);
+                let mut current = latest.get(&territoire).copied();
+                async move {
+                    let mut reports = Vec::new();
+                    for (name, path) in drops {
+                        let report = this
+                            .process(
+                                &territoire,
+                                name,
+                                &path,
+                                &integrated,
+                                &mut current,
+                                &progress,
+                            )
+                            .await?;
+                        progress.drop_done(&report);
+                        reports.push(report);
+                    }
+                    Ok(reports)
+                }
+            }))
+            .buffer_unordered(parallelism)
+            .collect()
+            .await;
+        for r in results {
+            run.drops.extend(r?);
+        }
+        run.drops.sort_by(|a, b| {
+            (&a.territoire, a.date_extraction, &a.fichier).cmp(&(
+                &b.territoire,
+                b.date_extraction,
+                &b.fichier,
+            ))
+        });
+        Ok(run)
+    }
+
+    async fn process(
+        self: &Arc<Self>,
+        territoire: &str,
+        name: DropName,
+        path: &Path,
+        integrated: &HashMap<String, Vec<String>>,
+        current: &mut Option<NaiveDate>,
+        progress: &Arc<dyn Progress>,
+    ) -> Result<DropReport> {
+        let started = Instant::now();
+        let fname = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let mut report = DropReport::new(territoire, &fname);
+        report.date_extraction = Some(name.extraction);
+        report.depot = file_hash(path)?;
+        if integrated
+            .get(&report.depot)
+            .is_some_and(|ts| ts.iter().any(|t| t == territoire))
+        {
+            report.statut = Status::DejaIntegre;
+            move_into(
+                path,
+                &self.config.archive.join(territoire),
+                &report.depot[..12],
+            )?;
+            return Ok(report);
+        }
+        if let Some(c) = *current
+            && name.extraction < c
+        {
+            let message = format!(
+                "extraction du {} antérieure aux données en place (au {}) : déposez une extraction plus récente",
+                name.extraction.format("%d/%m/%Y"),
+                c.format("%d/%m/%Y")
+            );
+            return self.refuse(report, path, message).await;
+        }
+
+        let this = Arc::clone(self);
+        let (t, p, progress2) = (
+            territoire.to_string(),
+            path.to_path_buf(),
+            Arc::clone(progress),
+        );
+        let extraction = name.extraction;
+        let staged = tokio::task::spawn_blocking(move || {
+            this.stage(&t, &name, &p, report, progress2.as_ref())
+        })
+        .await
+        .map_err(|e| Error::Query {
+            message: e.to_string(),
+        })?;
+        let mut staged = match staged {
+            Ok(s) => s,
+            Err(refusal) => {
+                let (report, message) = *refusal;
+                return self.refuse(report, path, message).await;
+            }
+        };
+        self.checkpoint(Checkpoint::Fichiers).await;
+
+        let meta: HashMap<String, serde_json::Value> = [
+            (
+                "copil.depot".to_string(),
+                staged.report.depot.clone().into(),
+            ),
+            ("copil.territoire".to_string(), territoire.into()),
+            (
+                "copil.fichier".to_string(),
+                staged.report.fichier.clone().into(),
+            ),
+        ]
+        .into();
+        let guard = self.warehouse.lock().await?;
+        let [ev, pe, re] = std::mem::take(&mut staged.files);
+        let v_ev = self
+            .warehouse
+            .commit(&guard, &EVENEMENTS, Some(territoire), ev, meta.clone())
+            .await?;
+        self.checkpoint(Checkpoint::Evenements).await;
+        let v_pe = self
+            .warehouse
+            .commit(&guard, &PERSONNES, Some(territoire), pe, meta.clone())
+            .await?;
+        self.checkpoint(Checkpoint::Personnes).await;
+        let v_re = self
+            .warehouse
+            .commit(&guard, &REJETS, Some(territoire), re, meta.clone())
+            .await?;
+        self.checkpoint(Checkpoint::Rejets).await;
+        let mut report = staged.report;
+        report.versions = Some([v_ev, v_pe, v_re]);
+        report.duree = started.elapsed();
+        self.append_depot(&guard, &report, meta).await?;
+        drop(guard);
+        self.checkpoint(Checkpoint::Depots).await;
+        move_into(
+            path,
+            &self.config.archive.join(territoire),
+            &report.depot[..12],
+        )?;
+        *current = Some(extraction);
+        tracing::info!(territoire, fichier = %report.fichier, lignes = report.lignes_lues, "dépôt intégré");
+        for hook in &self.on_commit {
+            hook(&report);
+        }
+        Ok(report)
+    }
+
+    /// Reads, validates and pseudonymises a drop into new data files. `Err` carries the
+    /// reason to refuse the drop whole.
+    fn stage(
+        &self,
+        territoire: &str,
+        name: &DropName,
+        path: &Path,
+        mut report: DropReport,
+        progress: &dyn Progress,
+    ) -> std::result::Result<Staged, Refusal> {
+        let fail = |report: DropReport, message: String| Err(Box::new((report, message)));
+        let (header, detected, mut records) = match Records::open(path, name.format) {
+            Ok(x) => x,
+            Err(e) => return fail(report, e.to_string()),
+        };
+        report.encodage = Some(detected.encodage.to_string());
+        report.separateur = detected.separateur;
+        let layout = match Layout::from_header(&header) {
+            Ok(l) => l,
+            Err(missing) => {
+                let msg = format!(
+                    "colonnes obligatoires absentes de l'en-tête : {}",
+                    missing.join(", ")
+                );
+                return fail(report, msg);
+            }
+        };
+        report.colonnes_ignorees = layout.ignored.clone();
+        report.identifiants_ignores = layout.identifiers.clone();
+
+        let wh = &self.warehouse;
+        let open = |def, report: &DropReport| {
+            wh.part_writer(def, Some(territoire))
+                .map_err(|e| Box::new((report.clone(), e.to_string())))
+        };
+        let mut ev_writer = open(&EVENEMENTS, &report)?;
+        let mut re_writer = open(&REJETS, &report)?;
+        let mut events = EventBatch::new();
+        let (mut re_depot, mut re_fichier, mut re_ligne, mut re_col, mut re_motif) = (
+            StringBuilder::new(),
+            StringBuilder::new(),
+            Int64Builder::new(),
+            StringBuilder::new(),
+            StringBuilder::new(),
+        );
+        let mut re_len = 0usize;
+        let mut seen: std::collections::HashSet<u128> = std::collections::HashSet::new();
+        let mut people: HashMap<String, PersonRow> = HashMap::new();
+        let mut cache: HashMap<String, (Option<String>, String, bool)> = HashMap::new();
+        let mut row = Vec::new();
+        let mut unreported = 0u64;
+        let flush_rejects = |writer: &mut copil_warehouse::PartWriter,
+                             b: (
+            &mut StringBuilder,
+            &mut StringBuilder,
+            &mut Int64Builder,
+            &mut StringBuilder,
+            &mut StringBuilder,
+        )|
+         -> Result<()> {
+            let cols: Vec<ArrayRef> = vec![
+                Arc::new(b.0.finish()),
+                Arc::new(b.1.finish()),
+                Arc::new(b.2.finish()),
+                Arc::new(b.3.finish()),
+                Arc::new(b.4.finish()),
+            ];
+            let batch = RecordBatch::try_new(REJETS.file_schema(), cols).expect("rejects schema");
+            writer.write(&batch).map_err(Error::from)
+        };
+        loop {
+            let line = match records.next_row(&mut row) {
+                Ok(Some(l)) => l,
+                Ok(None) => break,
+                Err(e) => return fail(report, e.to_string()),
+            };
+            report.lignes_lues += 1;
+            unreported += 1;
+            if unreported == 16_384 {
+                progress.rows(unreported);
+                unreported = 0;
+            }
+            let mut h = xxhash_rust::xxh3::Xxh3::new();
+            for f in &row {
+                h.update(f.as_bytes());
+                h.update(&[0x1f]);
+            }
+            let outcome = if !seen.insert(h.digest128()) {
+                Err((RejectReason::Doublon, None))
+            } else {
+                validate(&layout, &row, name.extraction, &self.departments)
+                    .map_err(|r| (r.reason, r.column))
+            };
+            match outcome {
+                Ok(v) => {
+                    let key = match cache.get(&v.id) {
+                        Some((nir, key, from_nir)) if *nir == v.nir => (key.clone(), *from_nir),
+                        _ => {
+                            let (key, from_nir) =
+                                self.pseudonymiser
+                                    .person(territoire, &v.id, v.nir.as_deref());
+                            cache.insert(v.id.clone(), (v.nir.clone(), key.clone(), from_nir));
+                            (key, from_nir)
+                        }
+                    };
+                    events.push(&key.0, &v, line);
+                    people.entry(key.0).or_insert_with(|| PersonRow {
+                        annee: v.annee_naissance,
+                        sexe: v.sexe,
+                        departement: v.departement.clone(),
+                        niveau: v.niveau_formation,
+                        situation: v.situation_familiale,
+                        cle_nir: key.1,
+                    });
+                    report.lignes_integrees += 1;
+                    if events.len >= BATCH
+                        && let Err(e) = ev_writer.write(&events.finish())
+                    {
+                        return fail(report, e.to_string());
+                    }
+                }
+                Err((reason, column)) => {
+                    *report.rejets.entry(reason).or_default() += 1;
+                    re_depot.append_value(&report.depot);
+                    re_fichier.append_value(&report.fichier);
+                    re_ligne.append_value(line as i64);
+                    re_col.append_option(column);
+                    re_motif.append_value(reason.code());
+                    re_len += 1;
+                    if re_len >= BATCH {
+                        if let Err(e) = flush_rejects(
+                            &mut re_writer,
+                            (
+                                &mut re_depot,
+                                &mut re_fichier,
+                                &mut re_ligne,
+                                &mut re_col,
+                                &mut re_motif,
+                            ),
+                        ) {
+                            return fail(report, e.to_string());
+                        }
+                        re_len = 0;
+                    }
+                }
+            }
+        }
+        progress.rows(unreported);
+        let finish = || -> Result<[Vec<StagedFile>; 3]> {
+            if events.len > 0 {
+                ev_writer.write(&events.finish())?;
+            }
+            if re_len > 0 {
+                flush_rejects(
+                    &mut re_writer,
+                    (
+                        &mut re_depot,
+                        &mut re_fichier,
+                        &mut re_ligne,
+                        &mut re_col,
+                        &mut re_motif,
+                    ),
+                )?;
+            }
+            let mut pe_writer = self.warehouse.part_writer(&PERSONNES, Some(territoire))?;
+            let mut keys: Vec<&String> = people.keys().collect();
+            keys.sort();
+            for chunk in keys.chunks(BATCH) {
+                let (mut k, mut a, mut s, mut d, mut n, mut si, mut c) = (
+                    StringBuilder::new(),
+                    Int32Builder::new(),
+                    StringBuilder::new(),
+                    StringBuilder::new(),
+                    StringBuilder::new(),
+                    StringBuilder::new(),
+                    BooleanBuilder::new(),
+                );
+                for key in chunk {
+                    let p = &people[*key];
+                    k.append_value(key);
+                    a.append_value(p.annee);
+                    s.append_option(p.sexe);
+                    d.append_option(p.departement.as_deref());
+                    n.append_option(p.niveau);
+                    si.append_option(p.situation);
+                    c.append_value(p.cle_nir);
+                }
+                let cols: Vec<ArrayRef> = vec![
+                    Arc::new(k.finish()),
+                    Arc::new(a.finish()),
+                    Arc::new(s.finish()),
+                    Arc::new(d.finish()),
+                    Arc::new(n.finish()),
+                    Arc::new(si.finish()),
+                    Arc::new(c.finish()),
+                ];
+                pe_writer.write(
+                    &RecordBatch::try_new(PERSONNES.file_schema(), cols).expect("people schema"),
+                )?;
+            }
+            let ev = ev_writer.finish()?.into_iter().collect();
+            let pe = pe_writer.finish()?.into_iter().collect();
+            let re = re_writer.finish()?.into_iter().collect();
+            Ok([ev, pe, re])
+        };
+        let files = match finish() {
+            Ok(f) => f,
+            Err(e) => return fail(report, e.to_string()),
+        };
+        report.personnes = people.len() as u64;
+        Ok(Staged { files, report })
+    }
+
+    async fn append_depot(
+        &self,
+        guard: &copil_warehouse::CommitGuard<'_>,
+        r: &DropReport,
+        meta: HashMap<String, serde_json::Value>,
+    ) -> Result<()> {
+        let (statut, message) = match &r.statut {
+            Status::Refuse(m) => ("refuse", Some(m.as_str())),
+            _ => ("integre", None),
+        };
+        let text = |v: Option<&str>| -> ArrayRef {
+            let mut b = StringBuilder::new();
+            b.append_option(v);
+            Arc::new(b.finish())
+        };
+        let long = |v: Option<i64>| -> ArrayRef {
+            let mut b = Int64Builder::new();
+            b.append_option(v);
+            Arc::new(b.finish())
+        };
+        let mut date = Date32Builder::new();
+        date.append_option(r.date_extraction.map(days));
+        let mut ts = TimestampMicrosecondBuilder::new().with_timezone("UTC");
+        ts.append_value(self.clock.now().timestamp_micros());
+        let sep = r.separateur.map(|c| c.to_string());
+        let ignored = (!r.colonnes_ignorees.is_empty()).then(|| r.colonnes_ignorees.join(", "));
+        let mut cols: Vec<ArrayRef> = vec![
+            text(Some(&r.depot)),
+            text(Some(&r.territoire)),
+            text(Some(&r.fichier)),
+            Arc::new(date.finish()),
+            Arc::new(ts.finish()),
+            text(Some(statut)),
+            text(message),
+            long(Some(r.lignes_lues as i64)),
+            long(Some(r.lignes_integrees as i64)),
+            long(Some(r.lignes_rejetees() as i64)),
+        ];
+        for reason in RejectReason::ALL {
+            cols.push(long(Some(r.rejets_pour(reason) as i64)));
+        }
+        cols.extend([
+            long(Some(r.personnes as i64)),
+            text(r.encodage.as_deref()),
+            text(sep.as_deref()),
+            text(ignored.as_deref()),
+            long(Some(r.duree.as_millis() as i64)),
+        ]);
+        let v = r.versions;
+        cols.extend([
+            long(v.map(|v| v[0] as i64)),
+            long(v.map(|v| v[1] as i64)),
+            long(v.map(|v| v[2] as i64)),
+        ]);
+        let batch = RecordBatch::try_new(DEPOTS.file_schema(), cols).expect("depots schema");
+        let mut writer = self.warehouse.part_writer(&DEPOTS, None)?;
+        writer.write(&batch)?;
+        let staged = writer.finish()?.into_iter().collect();
+        self.warehouse
+            .commit(guard, &DEPOTS, None, staged, meta)
+            .await?;
+        Ok(())
+    }
+
+    async fn refuse(
+        &self,
+        mut report: DropReport,
+        path: &Path,
+        message: String,
+    ) -> Result<DropReport> {
+        report.statut = Status::Refuse(message);
+        let meta: HashMap<String, serde_json::Value> = [
+            ("copil.depot".to_string(), report.depot.clone().into()),
+            ("copil.statut".to_string(), "refuse".into()),
+        ]
+        .into();
+        {
+            let guard = self.warehouse.lock().await?;
+            self.append_depot(&guard, &report, meta).await?;
+        }
+        let prefix = report.depot.get(..12).unwrap_or("refuse").to_string();
+        let dest = move_into(path, &self.config.refused.join(&report.territoire), &prefix)?;
+        let mut rapport = dest.into_os_string();
+        rapport.push(".rapport.txt");
+        std::fs::write(&rapport, report.render()).map_err(io(Path::new(&rapport)))?;
+        tracing::warn!(territoire = %report.territoire, fichier = %report.fichier, "dépôt refusé");
+        Ok(report)
+    }
+}

@@ -1,0 +1,359 @@
+//! Reading a drop's rows, whatever the export: CSV (optionally gzip-compressed) in UTF-8 with or
+//! without BOM or in Windows-1252, separated by `;`, `,` or tabs, with quoted line breaks; or
+//! the first sheet of an XLSX workbook. CSV is streamed: memory does not grow with the file.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use calamine::{Data, Reader};
+use chrono::{Days, NaiveDate};
+
+use crate::{DropFormat, Error, Result};
+
+/// What was found about a file's text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Detected {
+    /// `UTF-8`, `UTF-8 (BOM)`, `Windows-1252` or `xlsx`.
+    pub encodage: &'static str,
+    /// The field separator of a CSV.
+    pub separateur: Option<char>,
+}
+
+/// A source of records: the header, then each row with its line number in the file.
+pub enum Records {
+    /// A streamed CSV.
+    Csv {
+        reader: csv::Reader<Box<dyn Read + Send>>,
+        record: csv::ByteRecord,
+        windows_1252: bool,
+        path: PathBuf,
+    },
+    /// A workbook's first sheet, loaded (Excel caps it at 1,048,576 rows).
+    Xlsx {
+        rows: std::vec::IntoIter<(u64, Vec<String>)>,
+    },
+}
+
+fn open_stream(path: &Path, format: DropFormat) -> Result<Box<dyn Read + Send>> {
+    let file = File::open(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let buffered = BufReader::with_capacity(1 << 20, file);
+    Ok(match format {
+        DropFormat::CsvGz => Box::new(BufReader::with_capacity(
+            1 << 20,
+            flate2::read::MultiGzDecoder::new(buffered),
+        )),
+        _ => Box::new(buffered),
+    })
+}
+
+/// Whether the whole stream is valid UTF-8 (read in chunks, never all in memory).
+fn is_utf8(mut stream: impl Read, path: &Path) -> Result<bool> {
+    let mut buf = vec![0u8; 1 << 20];
+    let mut carry = 0usize;
+    loop {
+        let n = stream.read(&mut buf[carry..]).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        if n == 0 {
+            return Ok(carry == 0);
+        }
+        let filled = carry + n;
+        match std::str::from_utf8(&buf[..filled]) {
+            Ok(_) => carry = 0,
+            Err(e) if e.error_len().is_none() => {
+                // An incomplete sequence at the end: keep it for the next chunk.
+                let valid = e.valid_up_to();
+                buf.copy_within(valid..filled, 0);
+                carry = filled - valid;
+            }
+            Err(_) => return Ok(false),
+        }
+    }
+}
+
+/// The separator of a header line: the most frequent of `;`, `,` and tab outside quotes.
+fn detect_separator(line: &[u8]) -> u8 {
+    let mut counts = [0usize; 3];
+    let mut quoted = false;
+    for &b in line {
+        match b {
+            b'"' => quoted = !quoted,
+            b';' if !quoted => counts[0] += 1,
+            b',' if !quoted => counts[1] += 1,
+            b'\t' if !quoted => counts[2] += 1,
+            _ => {}
+        }
+    }
+    let seps = [b';', b',', b'\t'];
+    let best = (0..3).max_by_key(|&i| (counts[i], 3 - i)).unwrap_or(0);
+    if counts[best] == 0 { b';' } else { seps[best] }
+}
+
+fn excel_date(serial: f64) -> Option<NaiveDate> {
+    let base = NaiveDate::from_ymd_opt(1899, 12, 30)?;
+    (serial >= 1.0)
+        .then(|| base.checked_add_days(Days::new(serial.floor() as u64)))
+        .flatten()
+}
+
+fn cell_text(cell: &Data) -> String {
+    match cell {
+        Data::Empty => String::new(),
+        Data::String(s) => s.clone(),
+        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+        Data::Float(f) => f.to_string(),
+        Data::Int(i) => i.to_string(),
+        Data::Bool(b) => b.to_string(),
+        Data::DateTime(d) => {
+            excel_date(d.as_f64()).map_or_else(|| d.as_f64().to_string(), |d| d.to_string())
+        }
+        Data::DateTimeIso(s) => s.get(..10).unwrap_or(s).to_string(),
+        Data::DurationIso(s) => s.clone(),
+        Data::Error(e) => format!("#{e:?}"),
+    }
+}
+
+impl Records {
+    /// Opens a drop, detects its encoding and separator, and returns its header with the
+    /// record source.
+    pub fn open(path: &Path, format: DropFormat) -> Result<(Vec<String>, Detected, Records)> {
+        if format == DropFormat::Xlsx {
+            return Self::open_xlsx(path);
+        }
+        let utf8 = is_utf8(open_stream(path, format)?, path)?;
+        let mut stream = BufReader::new(open_stream(path, format)?);
+        let head = stream.fill_buf().map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let bom = head.starts_with(b"\xEF\xBB\xBF");
+        if bom {
+            stream.consume(3);
+        }
+        let head = stream.fill_buf().map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let first_line = head.split(|b| *b == b'\n').next().unwrap_or(&[]);
+        let sep = detect_separator(first_line);
+        let encodage = match (utf8, bom) {
+            (true, true) => "UTF-8 (BOM)",
+            (true, false) => "UTF-8",
+            (false, _) => "Windows-1252",
+        };
+        let inner: Box<dyn Read + Send> = Box::new(stream);
+        let mut reader = csv::ReaderBuilder::new()
+            .delimiter(sep)
+            .has_headers(false)
+            .flexible(true)
+            .buffer_capacity(1 << 16)
+            .from_reader(inner);
+        let mut record = csv::ByteRecord::new();
+        let has_header = reader
+            .read_byte_record(&mut record)
+            .map_err(|e| Error::Csv {
+                path: path.to_path_buf(),
+                line: 1,
+                message: e.to_string(),
+            })?;
+        if !has_header {
+            return Err(Error::Empty {
+                path: path.to_path_buf(),
+            });
+        }
+        let header = record.iter().map(|f| decode(f, !utf8)).collect();
+        let records = Records::Csv {
+            reader,
+            record,
+            windows_1252: !utf8,
+            path: path.to_path_buf(),
+        };
+        let detected = Detected {
+            encodage,
+            separateur: Some(sep as char),
+        };
+        Ok((header, detected, records))
+    }
+
+    fn open_xlsx(path: &Path) -> Result<(Vec<String>, Detected, Records)> {
+        let err = |message: String| Error::Xlsx {
+            path: path.to_path_buf(),
+            message,
+        };
+        let mut wb = calamine::open_workbook_auto(path).map_err(|e| err(e.to_string()))?;
+        let range = wb
+            .worksheet_range_at(0)
+            .ok_or_else(|| err("le classeur n'a aucune feuille".into()))?
+            .map_err(|e| err(e.to_string()))?;
+        let (start_row, start_col) = range.start().unwrap_or((0, 0));
+        let mut rows: Vec<(u64, Vec<String>)> = Vec::with_capacity(range.height());
+        for (i, row) in range.rows().enumerate() {
+            let mut cells: Vec<String> = vec![String::new(); start_col as usize];
+            cells.extend(row.iter().map(cell_text));
+            rows.push((u64::from(start_row) + i as u64 + 1, cells));
+        }
+        drop(range);
+        let mut iter = rows.into_iter();
+        let Some((_, header)) = iter.next() else {
+            return Err(Error::Empty {
+                path: path.to_path_buf(),
+            });
+        };
+        Ok((
+            header,
+            Detected {
+                encodage: "xlsx",
+                separateur: None,
+            },
+            Records::Xlsx { rows: iter },
+        ))
+    }
+
+    /// The next row into `out` (cleared first), with its line number; `None` at the end.
+    pub fn next_row(&mut self, out: &mut Vec<String>) -> Result<Option<u64>> {
+        out.clear();
+        match self {
+            Records::Csv {
+                reader,
+                record,
+                windows_1252,
+                path,
+            } => {
+                let more = reader.read_byte_record(record).map_err(|e| {
+                    let line = e.position().map_or(0, |p| p.line());
+                    Error::Csv {
+                        path: path.clone(),
+                        line,
+                        message: e.to_string(),
+                    }
+                })?;
+                if !more {
+                    return Ok(None);
+                }
+                let line = record.position().map_or(0, |p| p.line());
+                out.extend(record.iter().map(|f| decode(f, *windows_1252)));
+                Ok(Some(line))
+            }
+            Records::Xlsx { rows } => Ok(rows.next().map(|(line, cells)| {
+                *out = cells;
+                line
+            })),
+        }
+    }
+}
+
+fn decode(field: &[u8], windows_1252: bool) -> String {
+    if field.is_ascii() {
+        // SAFETY-free fast path: ASCII is valid UTF-8.
+        return String::from_utf8(field.to_vec()).unwrap_or_default();
+    }
+    if windows_1252 {
+        encoding_rs::WINDOWS_1252
+            .decode_without_bom_handling(field)
+            .0
+            .into_owned()
+    } else {
+        String::from_utf8_lossy(field).into_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    type Rows = Vec<(u64, Vec<String>)>;
+
+    fn read_all(path: &Path, format: DropFormat) -> (Vec<String>, Detected, Rows) {
+        let (header, detected, mut records) = Records::open(path, format).unwrap();
+        let mut rows = vec![];
+        let mut row = vec![];
+        while let Some(line) = records.next_row(&mut row).unwrap() {
+            rows.push((line, row.clone()));
+        }
+        (header, detected, rows)
+    }
+
+    #[test]
+    fn windows_1252_with_semicolons_and_quoted_line_breaks() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x_20250101.csv");
+        let text = "Identifiant;Événement;Adresse\r\n1;rdv;\"Bât. B\r\n12 rue\"\r\n2;diagnostic;Élancourt\r\n";
+        std::fs::write(&path, encoding_rs::WINDOWS_1252.encode(text).0).unwrap();
+        let (header, detected, rows) = read_all(&path, DropFormat::Csv);
+        assert_eq!(header, ["Identifiant", "Événement", "Adresse"]);
+        assert_eq!(
+            detected,
+            Detected {
+                encodage: "Windows-1252",
+                separateur: Some(';')
+            }
+        );
+        assert_eq!(
+            rows[0],
+            (2, vec!["1".into(), "rdv".into(), "Bât. B\r\n12 rue".into()])
+        );
+        assert_eq!(rows[1].0, 4, "line numbers count the quoted line break");
+        assert_eq!(rows[1].1[2], "Élancourt");
+    }
+
+    #[test]
+    fn utf8_with_bom_and_commas_and_gzip_tabs() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x_20250101.csv");
+        std::fs::write(&path, "\u{feff}\"id\",\"évènement\"\n\"a\",\"rdv\"\n").unwrap();
+        let (header, detected, rows) = read_all(&path, DropFormat::Csv);
+        assert_eq!(header, ["id", "évènement"]);
+        assert_eq!(
+            detected,
+            Detected {
+                encodage: "UTF-8 (BOM)",
+                separateur: Some(',')
+            }
+        );
+        assert_eq!(rows.len(), 1);
+
+        let gz = dir.path().join("y_20250101.csv.gz");
+        let mut e =
+            flate2::write::GzEncoder::new(File::create(&gz).unwrap(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut e, "date\tevenement\n2024-01-02\trdv\n".as_bytes()).unwrap();
+        e.finish().unwrap();
+        let (header, detected, rows) = read_all(&gz, DropFormat::CsvGz);
+        assert_eq!(header, ["date", "evenement"]);
+        assert_eq!(
+            detected,
+            Detected {
+                encodage: "UTF-8",
+                separateur: Some('\t')
+            }
+        );
+        assert_eq!(rows[0].1, ["2024-01-02", "rdv"]);
+    }
+
+    #[test]
+    fn an_accent_past_the_first_megabyte_still_decides_the_encoding() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x_20250101.csv");
+        let mut bytes = b"id;nom\n".to_vec();
+        for i in 0..200_000 {
+            bytes.extend_from_slice(format!("{i};abcdef\n").as_bytes());
+        }
+        bytes.extend_from_slice(b"x;H\xe9l\xe8ne\n");
+        std::fs::write(&path, &bytes).unwrap();
+        let (_, detected, rows) = read_all(&path, DropFormat::Csv);
+        assert_eq!(detected.encodage, "Windows-1252");
+        assert_eq!(rows.last().unwrap().1[1], "Hélène");
+    }
+
+    #[test]
+    fn separators_are_counted_outside_quotes() {
+        assert_eq!(detect_separator(b"\"a;b\",c,d"), b',');
+        assert_eq!(detect_separator(b"a;b;c"), b';');
+        assert_eq!(detect_separator(b"a\tb"), b'\t');
+        assert_eq!(detect_separator(b"seule"), b';');
+    }
+}
