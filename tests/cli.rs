@@ -230,18 +230,101 @@ fn a_deployment_register_replaces_the_builtin_one() {
 }
 
 #[test]
-fn demo_fills_the_inbox_with_every_territory() {
+fn demo_generates_and_ingests_every_territory() {
     let dir = tempfile::tempdir().unwrap();
     let o = copil(dir.path(), &["--data-dir", "donnees", "demo"], &[]);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
     assert!(out.contains("68 dépôts"), "{out}");
-    let inbox = dir.path().join("donnees/inbox");
-    assert_eq!(std::fs::read_dir(&inbox).unwrap().count(), 68);
+    assert!(
+        out.contains("68 dépôt(s) traité(s) : 68 intégré(s)"),
+        "{out}"
+    );
+    assert!(
+        dir.path()
+            .join("donnees/warehouse/evenements/_delta_log")
+            .is_dir()
+    );
+    let archive = dir.path().join("donnees/archive");
+    assert_eq!(
+        std::fs::read_dir(&archive).unwrap().count(),
+        68,
+        "every drop ingested and archived"
+    );
     assert!(dir.path().join("donnees/manifests/dep-44").is_dir());
     assert!(
         dir.path()
             .join("donnees/secrets/pseudonymisation.key")
             .is_file()
+    );
+}
+
+#[test]
+fn ingest_prints_a_french_report_per_drop_and_fails_when_one_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = copil(dir.path(), &["init", "."], &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let args = [
+        "generate",
+        "--echelle",
+        "0.005",
+        "--to",
+        "2024-12",
+        "--date-extraction",
+        "2024-12-31",
+        "--territories",
+        "dep-44",
+    ];
+    assert!(copil(dir.path(), &args, &[]).status.success());
+    let o = copil(dir.path(), &["ingest"], &[]);
+    let out = stdout(&o);
+    assert!(o.status.success(), "{out}{}", stderr(&o));
+    assert!(
+        out.contains("[dep-44]") && out.contains("— intégré"),
+        "{out}"
+    );
+    assert!(
+        out.contains("1 dépôt(s) traité(s) : 1 intégré(s), 0 déjà intégré(s), 0 refusé(s)"),
+        "{out}"
+    );
+
+    std::fs::create_dir_all(dir.path().join("copil-data/inbox/dep-44")).unwrap();
+    std::fs::write(
+        dir.path().join("copil-data/inbox/dep-44/export.csv"),
+        "id_personne\n1\n",
+    )
+    .unwrap();
+    let o = copil(dir.path(), &["ingest"], &[]);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "a refused drop makes the run fail"
+    );
+    assert!(
+        stdout(&o).contains("REFUSÉ") && stdout(&o).contains("date d'extraction absente"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(
+        stderr(&o).contains("1 dépôt(s) refusé(s)"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        dir.path()
+            .join("copil-data/refuses/dep-44/export.csv")
+            .is_file()
+    );
+}
+
+#[test]
+fn ingest_without_a_key_says_how_to_make_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = copil(dir.path(), &["--data-dir", "d", "ingest"], &[]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("sans clé, rien n'est ingéré (créez-la avec « copil init »)"),
+        "{}",
+        stderr(&o)
     );
 }

@@ -27,6 +27,8 @@ pub enum Records {
         reader: csv::Reader<Box<dyn Read + Send>>,
         record: csv::ByteRecord,
         windows_1252: bool,
+        /// The reader reports one line too few after a CRLF line end: added back here.
+        crlf: u64,
         path: PathBuf,
     },
     /// A workbook's first sheet, loaded (Excel caps it at 1,048,576 rows).
@@ -141,6 +143,7 @@ impl Records {
         })?;
         let first_line = head.split(|b| *b == b'\n').next().unwrap_or(&[]);
         let sep = detect_separator(first_line);
+        let crlf = u64::from(first_line.ends_with(b"\r"));
         let encodage = match (utf8, bom) {
             (true, true) => "UTF-8 (BOM)",
             (true, false) => "UTF-8",
@@ -171,6 +174,7 @@ impl Records {
             reader,
             record,
             windows_1252: !utf8,
+            crlf,
             path: path.to_path_buf(),
         };
         let detected = Detected {
@@ -222,6 +226,7 @@ impl Records {
                 reader,
                 record,
                 windows_1252,
+                crlf,
                 path,
             } => {
                 let more = reader.read_byte_record(record).map_err(|e| {
@@ -235,7 +240,7 @@ impl Records {
                 if !more {
                     return Ok(None);
                 }
-                let line = record.position().map_or(0, |p| p.line());
+                let line = record.position().map_or(0, |p| p.line()) + *crlf;
                 out.extend(record.iter().map(|f| decode(f, *windows_1252)));
                 Ok(Some(line))
             }
@@ -299,6 +304,15 @@ mod tests {
         );
         assert_eq!(rows[1].0, 4, "line numbers count the quoted line break");
         assert_eq!(rows[1].1[2], "Élancourt");
+    }
+
+    #[test]
+    fn line_numbers_with_plain_line_feeds() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x_20250101.csv");
+        std::fs::write(&path, "id,adresse\n1,\"a\nb\"\n2,c\n").unwrap();
+        let (_, _, rows) = read_all(&path, DropFormat::Csv);
+        assert_eq!(rows.iter().map(|r| r.0).collect::<Vec<_>>(), [2, 4]);
     }
 
     #[test]

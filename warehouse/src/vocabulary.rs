@@ -150,6 +150,7 @@ pub const COLUMNS: &[Column] = &[
         &[
             "Identifiant personne",
             "Identifiant",
+            "Id",
             "Id personne",
             "Numéro de dossier",
             "Matricule",
