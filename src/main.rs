@@ -251,25 +251,31 @@ async fn ingestor(config: &Config, pause_at: Option<Checkpoint>) -> Result<Arc<I
     Ok(Arc::new(ingestor))
 }
 
-/// A progress bar on a terminal (files, rows, rows per second); nothing otherwise.
-struct Bar(Option<indicatif::ProgressBar>);
+/// A progress bar on a terminal (files, rows, rows per second); plain reports otherwise.
+struct Bar {
+    bar: Option<indicatif::ProgressBar>,
+    rows: AtomicU64,
+}
 
 impl Progress for Bar {
     fn start(&self, files: usize) {
-        if let Some(b) = &self.0 {
+        if let Some(b) = &self.bar {
             b.set_length(files as u64);
         }
     }
     fn rows(&self, rows: u64) {
-        if let Some(b) = &self.0 {
-            let total = b.message().parse::<u64>().unwrap_or(0) + rows;
+        let total = self.rows.fetch_add(rows, Ordering::Relaxed) + rows;
+        if let Some(b) = &self.bar {
             let per_second = total as f64 / b.elapsed().as_secs_f64().max(1e-3);
-            b.set_message(total.to_string());
-            b.set_prefix(format!("{} lignes/s", milliers(per_second as u64)));
+            b.set_message(format!(
+                "{} lignes · {} lignes/s",
+                milliers(total),
+                milliers(per_second as u64)
+            ));
         }
     }
     fn drop_done(&self, report: &DropReport) {
-        match &self.0 {
+        match &self.bar {
             Some(b) => {
                 b.inc(1);
                 b.println(report.render().trim_end());
@@ -286,20 +292,22 @@ async fn ingest(config: &Config, pause_at: Option<Checkpoint>, interactive: bool
         let b = indicatif::ProgressBar::new(0);
         b.set_style(
             indicatif::ProgressStyle::with_template(
-                "{spinner} dépôts {pos}/{len} · {msg} lignes · {prefix} · {elapsed}",
+                "{spinner} dépôts {pos}/{len} · {msg} · {elapsed}",
             )
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
-        b.set_message("0");
         b.enable_steady_tick(std::time::Duration::from_millis(200));
         Some(b)
     } else {
         None
     };
-    let progress = Arc::new(Bar(bar));
+    let progress = Arc::new(Bar {
+        bar,
+        rows: AtomicU64::new(0),
+    });
     let started = Instant::now();
     let run = ingestor.run_once(progress.clone()).await?;
-    if let Some(b) = &progress.0 {
+    if let Some(b) = &progress.bar {
         b.finish_and_clear();
     }
     let rows: u64 = run.drops.iter().map(|d| d.lignes_lues).sum();

@@ -1,0 +1,178 @@
+//! Ingestion throughput on a 1 M-row drop (issue #3), side by side with DuckDB (its Python
+//! package) reading the same CSV into Parquet in the same run.
+//!
+//! `cargo bench -p copil-ingest --bench ingestion` prints the figures; add `-- --ecrire` to
+//! update the section of `docs/benchmarks.md`. DuckDB: `pip install duckdb==2.0.1`.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+use chrono::NaiveDate;
+use copil_ingest::{IngestConfig, Ingestor, SecretKey, Silent};
+use copil_sample::{Destination, Options, Variante};
+use copil_warehouse::{Departments, Register, SystemClock, Warehouse};
+
+fn peak_rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+struct Peer {
+    seconds: f64,
+    rss: f64,
+    rows: u64,
+}
+
+fn duckdb(csv: &Path, out: &Path, sep: &str, encoding: &str) -> Result<Peer, String> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../benches/duckdb_csv_to_parquet.py");
+    let o = std::process::Command::new("python3")
+        .arg(script)
+        .arg(csv)
+        .arg(out)
+        .args(["--sep", sep, "--encoding", encoding])
+        .output()
+        .map_err(|e| e.to_string())?;
+    if !o.status.success() {
+        return Err(String::from_utf8_lossy(&o.stderr)
+            .lines()
+            .last()
+            .unwrap_or("")
+            .to_string());
+    }
+    let line = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .last()
+        .unwrap_or("")
+        .to_string();
+    let v: serde_json::Value = serde_json::from_str(&line).map_err(|e| format!("{e}: {line}"))?;
+    Ok(Peer {
+        seconds: v["seconds"].as_f64().unwrap_or(f64::NAN),
+        rss: v["peak_rss_mib"].as_f64().unwrap_or(f64::NAN),
+        rows: v["rows"].as_u64().unwrap_or(0),
+    })
+}
+
+fn main() {
+    let write = std::env::args().any(|a| a == "--ecrire");
+    let departments = Departments::builtin();
+    let register = Register::builtin(&departments);
+    let dir = tempfile::tempdir().unwrap();
+    let territory = "dep-59";
+    let per_unit = copil_sample::personnes_par_territoire(&register, &departments, 1.0)
+        .into_iter()
+        .find(|(id, _)| id == territory)
+        .unwrap()
+        .1 as f64;
+    let mut rows_table = String::new();
+    let mut variants_done = Vec::new();
+    for variant in [Variante::Utf8Virgule, Variante::Windows1252PointVirgule] {
+        let mut options = Options::par_defaut(NaiveDate::from_ymd_opt(2025, 10, 31).unwrap());
+        options.territoires = Some(vec![territory.into()]);
+        options.echelle = 71_000.0 / per_unit;
+        options.variante = Some(variant);
+        let base = dir.path().join(variant.code());
+        let dest = Destination {
+            inbox: base.join("inbox"),
+            manifestes: base.join("manifests"),
+        };
+        let m = copil_sample::generer(&register, &departments, &options, &dest, &|_| {})
+            .unwrap()
+            .remove(0);
+        let csv = dest.inbox.join(territory).join(&m.fichier);
+        let bytes = std::fs::metadata(&csv).unwrap().len();
+        // DuckDB reads the drop first (from its archive copy, since ingestion moves it).
+        let copy = base.join(&m.fichier);
+        std::fs::copy(&csv, &copy).unwrap();
+        let (sep, enc) = match variant {
+            Variante::Windows1252PointVirgule => (";", "windows-1252"),
+            _ => (",", "utf-8"),
+        };
+        let peer = duckdb(&copy, &base.join("duckdb.parquet"), sep, enc);
+
+        let key = base.join("cle.key");
+        SecretKey::create_file(&key).unwrap();
+        let config = IngestConfig {
+            inbox: dest.inbox.clone(),
+            archive: base.join("archive"),
+            refused: base.join("refuses"),
+            key_file: key,
+            parallelism: 2,
+            pause_at: None,
+        };
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let (seconds, report) = rt.block_on(async {
+            let warehouse = Warehouse::open(base.join("entrepot").to_str().unwrap())
+                .await
+                .unwrap();
+            let ingestor = Arc::new(
+                Ingestor::new(
+                    config,
+                    warehouse,
+                    register.clone(),
+                    departments.clone(),
+                    Arc::new(SystemClock),
+                )
+                .await
+                .unwrap(),
+            );
+            let started = Instant::now();
+            let run = ingestor.run_once(Arc::new(Silent)).await.unwrap();
+            (
+                started.elapsed().as_secs_f64(),
+                run.drops.into_iter().next().unwrap(),
+            )
+        });
+        assert_eq!(report.lignes_lues, m.lignes);
+        let rss = peak_rss_mib();
+        let rows = report.lignes_lues;
+        let (peer_s, peer_rss, ratio) = match &peer {
+            Ok(p) => {
+                assert_eq!(p.rows, rows, "DuckDB read the same rows");
+                (
+                    format!("{:.2} s", p.seconds),
+                    format!("{:.0} Mio", p.rss),
+                    format!("{:.2}", seconds / p.seconds),
+                )
+            }
+            Err(e) => {
+                eprintln!("DuckDB indisponible : {e}");
+                ("—".into(), "—".into(), "—".into())
+            }
+        };
+        rows_table.push_str(&format!(
+            "| {} | {rows} | {:.0} Mio | {seconds:.2} s | {:.0} | {rss:.0} Mio | {peer_s} | {peer_rss} | {ratio} |\n",
+            variant.code(),
+            bytes as f64 / 1048576.0,
+            rows as f64 / seconds,
+        ));
+        variants_done.push(variant.code());
+    }
+    let table = format!(
+        "| dépôt | lignes | taille | Copil : durée | Copil : lignes/s | Copil : mémoire max | DuckDB : durée | DuckDB : mémoire max | ratio Copil / DuckDB |\n\
+         |---|---|---|---|---|---|---|---|---|\n{rows_table}"
+    );
+    println!("{table}");
+    if write {
+        let doc = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/benchmarks.md");
+        let text = std::fs::read_to_string(&doc).unwrap_or_default();
+        let (start, end) = ("<!-- ingestion:debut -->", "<!-- ingestion:fin -->");
+        let section = format!(
+            "{start}\nMesuré le {} :\n\n{table}{end}",
+            chrono::Utc::now().format("%Y-%m-%d")
+        );
+        let updated = match (text.find(start), text.find(end)) {
+            (Some(a), Some(b)) => format!("{}{section}{}", &text[..a], &text[b + end.len()..]),
+            _ => format!("{text}\n{section}\n"),
+        };
+        std::fs::write(&doc, updated).unwrap();
+        println!("docs/benchmarks.md mis à jour");
+    }
+}
