@@ -1,10 +1,38 @@
 //! Copil's ingestion layer: reading the drops territories deposit, validating them against the
-//! input contract, pseudonymising and landing them in the warehouse (issue « Ingestion »).
+//! input contract, pseudonymising and landing them in the warehouse.
 //!
-//! What is here so far, the parts of the input contract other crates already rely on:
-//! - [`DropName`]: what a drop's file name says (format and extraction date);
-//! - [`nir`]: checking and normalising a NIR with its key;
-//! - [`SecretKey`]: the pseudonymisation key, kept in a file outside the warehouse.
+//! Main types:
+//! - [`Ingestor`]: one run over the inbox ([`Ingestor::run_once`]): each drop is read
+//!   ([`Records`]: encoding, separator, workbook), checked row by row ([`validation`]),
+//!   pseudonymised ([`Pseudonymiser`], keyed by the [`SecretKey`]) and lands in ONE commit per
+//!   table, replacing its territory; a [`DropReport`] tells what happened, in French.
+//! - [`DropName`]: what a drop's file name says (format and extraction date).
+//! - [`nir`]: checking and normalising a NIR with its key.
+//! - [`schedule`]: running the job on a cron expression.
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use copil_ingest::{IngestConfig, Ingestor, Silent};
+//! use copil_warehouse::{Departments, Register, SystemClock, Warehouse};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let departments = Departments::builtin();
+//! let register = Register::builtin(&departments);
+//! let config = IngestConfig {
+//!     inbox: "copil-data/inbox".into(),
+//!     archive: "copil-data/archive".into(),
+//!     refused: "copil-data/refuses".into(),
+//!     key_file: "copil-data/secrets/pseudonymisation.key".into(),
+//!     parallelism: 2,
+//!     pause_at: None,
+//! };
+//! let warehouse = Warehouse::open("copil-data/warehouse").await?;
+//! let ingestor = Arc::new(Ingestor::new(config, warehouse, register, departments, Arc::new(SystemClock)).await?);
+//! for drop in ingestor.run_once(Arc::new(Silent)).await?.drops {
+//!     println!("{}", drop.render());
+//! }
+//! # Ok(()) }
+//! ```
 //!
 //! ```
 //! use copil_ingest::{DropFormat, DropName};

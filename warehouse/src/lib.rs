@@ -1,7 +1,11 @@
-//! The Copil warehouse: the reference data every layer shares, the vocabularies of the input
-//! contract, and the clock.
+//! The Copil warehouse: the Delta Lake tables, the reference data every layer shares, the
+//! vocabularies of the input contract, and the clock.
 //!
 //! Main types:
+//! - [`Warehouse`]: the Delta tables on disk ([`tables`]: `evenements`, `personnes`, `rejets`,
+//!   `depots`); data files are streamed by a [`PartWriter`], then replace a territory's rows in
+//!   ONE commit ([`Warehouse::commit`], under a [`CommitGuard`]); [`Warehouse::register`] puts
+//!   the latest versions in a DataFusion `SessionContext` through fresh versioned providers.
 //! - [`Departments`]: the 101 French départements (INSEE code, name, region, population,
 //!   centroid), built in.
 //! - [`Register`]: the SPIE territories ([`Territory`], [`Wave`]); the built-in register holds
