@@ -1,12 +1,24 @@
-//! Copil's indicator layer (issue « Indicators with DataFusion »): the catalogue of the 16 SPIE
-//! indicators as `.sql` files, the materialised `indicateurs` table, comparisons and statistical
-//! secrecy. It reads the warehouse and never the drops.
+//! Copil's indicator layer: the catalogue of SPIE indicators as `.sql` files run by Apache
+//! DataFusion over the warehouse, their pooling into waves and the nation, and statistical
+//! secrecy.
 //!
-//! This crate is not written yet: it only fixes its place in the workspace, above
-//! [`copil_warehouse`] and below the dashboards.
+//! Main types: [`Catalogue`] (the indicators, each an [`Indicator`] parsed from the header of its
+//! `.sql` file), [`compute`] (runs the catalogue into [`Cell`]s at every [`Niveau`]) and
+//! [`secrecy`] (primary and secondary suppression).
 //!
 //! ```
-//! // Reference data the indicators will be computed over.
-//! let departments = copil_warehouse::Departments::builtin();
-//! assert_eq!(copil_warehouse::Register::builtin(&departments).len(), 68);
+//! let catalogue = copil_queries::Catalogue::builtin();
+//! let o = catalogue.get("orientes_30j").unwrap();
+//! assert_eq!(o.titre, "Entrants orientés en 30 jours");
+//! assert_eq!(o.direction, copil_queries::Direction::Hausse);
 //! ```
+
+mod catalogue;
+mod compute;
+mod error;
+pub mod secrecy;
+pub mod stats;
+
+pub use catalogue::{Catalogue, Direction, Indicator, Sorte};
+pub use compute::{Cell, Niveau, compute, create_views};
+pub use error::{Error, Result};

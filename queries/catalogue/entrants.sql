@@ -1,0 +1,22 @@
+-- id: entrants
+-- titre: Entrants au RSA
+-- sorte: volume
+-- definition: Personnes dont le premier droit au RSA (droit_ouvert) a été ouvert dans le mois M.
+-- numerateur: personnes dont le premier droit ouvert tombe dans le mois M
+-- denominateur: aucun (volume)
+-- fenetre: aucune
+-- maturite: le mois M est publié quand son dernier jour est au plus tard la date d'extraction du territoire
+-- direction: neutre
+-- unite: personnes
+-- ventilations: aucune
+SELECT e.territoire,
+       e.mois,
+       '' AS ventilation,
+       '' AS modalite,
+       count(*) AS numerateur,
+       count(*) AS denominateur,
+       count(*) AS personnes
+FROM entrants_orientes e
+JOIN extractions x ON x.territoire = e.territoire
+WHERE e.fin_mois <= x.date_extraction
+GROUP BY e.territoire, e.mois

@@ -1,0 +1,215 @@
+//! The indicator catalogue: one `.sql` file per indicator, its header documenting it in French.
+
+use crate::{Error, Result};
+
+/// How an indicator's cells are computed and read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sorte {
+    /// A count of people (numerator only).
+    Volume,
+    /// A share: numerator ÷ denominator, with a 95 % Wilson interval.
+    Taux,
+    /// A distribution of delays in days: median (headline), mean and quartiles.
+    Delai,
+}
+
+/// Which way is better.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// Higher is better.
+    Hausse,
+    /// Lower is better.
+    Baisse,
+    /// Neither: no rank.
+    Neutre,
+}
+
+/// One indicator of the catalogue.
+#[derive(Debug, Clone)]
+pub struct Indicator {
+    /// Identifier (also the file name).
+    pub id: String,
+    /// French title.
+    pub titre: String,
+    /// Kind of figure.
+    pub sorte: Sorte,
+    /// French definition.
+    pub definition: String,
+    /// What the numerator counts.
+    pub numerateur: String,
+    /// What the denominator counts.
+    pub denominateur: String,
+    /// Observation window.
+    pub fenetre: String,
+    /// When a month is mature.
+    pub maturite: String,
+    /// Which way is better.
+    pub direction: Direction,
+    /// Unit of the value.
+    pub unite: String,
+    /// Breakdowns (column names), besides the total.
+    pub ventilations: Vec<String>,
+    /// The query (header included).
+    pub sql: &'static str,
+}
+
+const FILES: &[(&str, &str)] = &[
+    ("entrants", include_str!("../catalogue/entrants.sql")),
+    (
+        "delai_orientation",
+        include_str!("../catalogue/delai_orientation.sql"),
+    ),
+    (
+        "orientes_30j",
+        include_str!("../catalogue/orientes_30j.sql"),
+    ),
+    (
+        "orientes_45j",
+        include_str!("../catalogue/orientes_45j.sql"),
+    ),
+    (
+        "taux_absenteisme",
+        include_str!("../catalogue/taux_absenteisme.sql"),
+    ),
+];
+
+/// The catalogue of indicators.
+#[derive(Debug, Clone)]
+pub struct Catalogue {
+    indicators: Vec<Indicator>,
+}
+
+impl Indicator {
+    /// Parses a catalogue file: `-- key: value` header lines, then the query.
+    pub fn parse(file: &str, sql: &'static str) -> Result<Self> {
+        let err = |message: String| Error::Catalogue {
+            file: file.to_string(),
+            message,
+        };
+        let mut fields = std::collections::BTreeMap::new();
+        for line in sql.lines() {
+            let Some(rest) = line.strip_prefix("-- ") else {
+                break;
+            };
+            if let Some((k, v)) = rest.split_once(':') {
+                fields.insert(k.trim().to_string(), v.trim().to_string());
+            }
+        }
+        let mut take = |k: &str| {
+            fields
+                .remove(k)
+                .ok_or_else(|| err(format!("en-tête « {k} » manquant")))
+        };
+        let id = take("id")?;
+        if id != file {
+            return Err(err(format!(
+                "l'identifiant « {id} » ne correspond pas au nom du fichier"
+            )));
+        }
+        let sorte = match take("sorte")?.as_str() {
+            "volume" => Sorte::Volume,
+            "taux" => Sorte::Taux,
+            "delai" => Sorte::Delai,
+            other => {
+                return Err(err(format!(
+                    "sorte « {other} » inconnue (volume, taux, delai)"
+                )));
+            }
+        };
+        let direction = match take("direction")?.as_str() {
+            "hausse" => Direction::Hausse,
+            "baisse" => Direction::Baisse,
+            "neutre" => Direction::Neutre,
+            other => {
+                return Err(err(format!(
+                    "direction « {other} » inconnue (hausse, baisse, neutre)"
+                )));
+            }
+        };
+        let ventilations = match take("ventilations")?.as_str() {
+            "aucune" => Vec::new(),
+            list => list.split(',').map(|s| s.trim().to_string()).collect(),
+        };
+        Ok(Self {
+            titre: take("titre")?,
+            definition: take("definition")?,
+            numerateur: take("numerateur")?,
+            denominateur: take("denominateur")?,
+            fenetre: take("fenetre")?,
+            maturite: take("maturite")?,
+            unite: take("unite")?,
+            id,
+            sorte,
+            direction,
+            ventilations,
+            sql,
+        })
+    }
+}
+
+impl Catalogue {
+    /// The built-in catalogue.
+    pub fn builtin() -> Self {
+        let indicators = FILES
+            .iter()
+            .map(|(file, sql)| {
+                Indicator::parse(file, sql).expect("the built-in catalogue is valid")
+            })
+            .collect();
+        Self { indicators }
+    }
+
+    /// The indicator of that id.
+    pub fn get(&self, id: &str) -> Option<&Indicator> {
+        self.indicators.iter().find(|i| i.id == id)
+    }
+
+    /// Every indicator, in catalogue order.
+    pub fn iter(&self) -> impl Iterator<Item = &Indicator> {
+        self.indicators.iter()
+    }
+
+    /// How many indicators.
+    pub fn len(&self) -> usize {
+        self.indicators.len()
+    }
+
+    /// Whether the catalogue is empty (never).
+    pub fn is_empty(&self) -> bool {
+        self.indicators.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_file_has_a_complete_header() {
+        let c = Catalogue::builtin();
+        assert_eq!(c.len(), FILES.len());
+        let o = c.get("orientes_30j").unwrap();
+        assert_eq!(o.sorte, Sorte::Taux);
+        assert_eq!(o.direction, Direction::Hausse);
+        assert_eq!(o.fenetre, "30 jours");
+        assert!(c.get("taux_absenteisme").unwrap().ventilations == ["type_rdv"]);
+        for i in c.iter() {
+            assert!(!i.titre.is_empty() && !i.definition.is_empty() && i.sql.contains("SELECT"));
+        }
+    }
+
+    #[test]
+    fn a_broken_header_is_named() {
+        let e = Indicator::parse("x", "-- id: y\nSELECT 1")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "catalogue x.sql : l'identifiant « y » ne correspond pas au nom du fichier"
+        );
+        let e = Indicator::parse("x", "-- id: x\n-- sorte: ratio\nSELECT 1")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("sorte « ratio » inconnue"), "{e}");
+    }
+}

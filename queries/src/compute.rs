@@ -1,0 +1,274 @@
+//! Computing the catalogue: each indicator's query gives territory cells; they are pooled into
+//! waves and the nation (sums of numerators and denominators, merged delay distributions), then
+//! statistical secrecy is applied.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::NaiveDate;
+use copil_warehouse::Register;
+use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, Date32Type, Int64Type};
+use datafusion::prelude::SessionContext;
+
+use crate::catalogue::{Catalogue, Indicator, Sorte};
+use crate::secrecy;
+use crate::stats::{summarise, wilson};
+use crate::{Error, Result};
+
+/// The level of a cell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Niveau {
+    /// One territory (`code` is its id).
+    Territoire,
+    /// One wave (`code` is the wave code).
+    Vague,
+    /// The nation (`code` is `national`).
+    National,
+}
+
+impl Niveau {
+    /// The code stored in tables.
+    pub fn code(self) -> &'static str {
+        match self {
+            Niveau::Territoire => "territoire",
+            Niveau::Vague => "vague",
+            Niveau::National => "national",
+        }
+    }
+}
+
+/// One published figure: an indicator for a level, a month and a breakdown cell.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cell {
+    /// Indicator id.
+    pub indicateur: String,
+    /// Level.
+    pub niveau: Niveau,
+    /// Territory id, wave code or `national`.
+    pub code: String,
+    /// First day of the month.
+    pub mois: NaiveDate,
+    /// Breakdown column (empty for the total).
+    pub ventilation: String,
+    /// Breakdown value (empty for the total).
+    pub modalite: String,
+    /// Numerator (sum of delays for a delay).
+    pub numerateur: Option<i64>,
+    /// Denominator (people for a delay).
+    pub denominateur: Option<i64>,
+    /// People the cell covers (what secrecy counts).
+    pub personnes: Option<i64>,
+    /// The value: a count, a share in [0, 1], or the median delay in days.
+    pub valeur: Option<f64>,
+    /// Lower bound of the 95 % Wilson interval (shares).
+    pub ic_bas: Option<f64>,
+    /// Upper bound of the 95 % Wilson interval (shares).
+    pub ic_haut: Option<f64>,
+    /// First quartile (delays).
+    pub q1: Option<f64>,
+    /// Third quartile (delays).
+    pub q3: Option<f64>,
+    /// Mean (delays).
+    pub moyenne: Option<f64>,
+    /// Hidden by statistical secrecy: every figure above is then empty.
+    pub secret: bool,
+}
+
+type Key = (Niveau, String, NaiveDate, String, String);
+
+#[derive(Default)]
+struct Acc {
+    num: i64,
+    den: i64,
+    people: i64,
+    histogram: BTreeMap<i64, i64>,
+}
+
+fn column<'a>(
+    b: &'a RecordBatch,
+    name: &str,
+    indicator: &str,
+) -> Result<&'a std::sync::Arc<dyn Array>> {
+    b.column_by_name(name).ok_or_else(|| Error::Query {
+        indicator: indicator.to_string(),
+        message: format!("colonne « {name} » absente du résultat"),
+    })
+}
+
+fn as_type(
+    a: &std::sync::Arc<dyn Array>,
+    t: &DataType,
+    indicator: &str,
+) -> Result<std::sync::Arc<dyn Array>> {
+    cast(a, t).map_err(|e| Error::Query {
+        indicator: indicator.to_string(),
+        message: e.to_string(),
+    })
+}
+
+/// Creates the shared views the catalogue's queries use.
+pub async fn create_views(ctx: &SessionContext) -> Result<()> {
+    for statement in include_str!("../sql/vues.sql").split("\n;\n") {
+        let body: String = statement
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("--"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        if body.trim().is_empty() {
+            continue;
+        }
+        ctx.sql(&body).await.map_err(|e| Error::Query {
+            indicator: "vues".into(),
+            message: e.to_string(),
+        })?;
+    }
+    Ok(())
+}
+
+async fn territory_rows(
+    ctx: &SessionContext,
+    ind: &Indicator,
+    register: &Register,
+    out: &mut HashMap<Key, Acc>,
+) -> Result<()> {
+    let q = |e: datafusion::error::DataFusionError| Error::Query {
+        indicator: ind.id.clone(),
+        message: e.to_string(),
+    };
+    let batches = ctx
+        .sql(ind.sql)
+        .await
+        .map_err(q)?
+        .collect()
+        .await
+        .map_err(q)?;
+    for b in &batches {
+        let territoire = as_type(column(b, "territoire", &ind.id)?, &DataType::Utf8, &ind.id)?;
+        let mois = as_type(column(b, "mois", &ind.id)?, &DataType::Date32, &ind.id)?;
+        let ventilation = as_type(column(b, "ventilation", &ind.id)?, &DataType::Utf8, &ind.id)?;
+        let modalite = as_type(column(b, "modalite", &ind.id)?, &DataType::Utf8, &ind.id)?;
+        let (territoire, mois) = (
+            territoire.as_string::<i32>(),
+            mois.as_primitive::<Date32Type>(),
+        );
+        let (ventilation, modalite) = (ventilation.as_string::<i32>(), modalite.as_string::<i32>());
+        let long = |name: &str| -> Result<std::sync::Arc<dyn Array>> {
+            as_type(column(b, name, &ind.id)?, &DataType::Int64, &ind.id)
+        };
+        let (a, c, p) = match ind.sorte {
+            Sorte::Delai => (long("jours")?, long("personnes")?, long("personnes")?),
+            _ => (
+                long("numerateur")?,
+                long("denominateur")?,
+                long("personnes")?,
+            ),
+        };
+        let (a, c, p) = (
+            a.as_primitive::<Int64Type>(),
+            c.as_primitive::<Int64Type>(),
+            p.as_primitive::<Int64Type>(),
+        );
+        for i in 0..b.num_rows() {
+            let t = territoire.value(i);
+            let m = NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch")
+                + chrono::Days::new(mois.value(i) as u64);
+            let (v, md) = (
+                ventilation.value(i).to_string(),
+                if modalite.is_null(i) {
+                    String::new()
+                } else {
+                    modalite.value(i).to_string()
+                },
+            );
+            let mut keys = vec![
+                (Niveau::Territoire, t.to_string()),
+                (Niveau::National, "national".to_string()),
+            ];
+            if let Some(territory) = register.get(t) {
+                keys.push((Niveau::Vague, territory.vague.code().to_string()));
+            }
+            for (niveau, code) in keys {
+                let acc = out
+                    .entry((niveau, code, m, v.clone(), md.clone()))
+                    .or_default();
+                match ind.sorte {
+                    Sorte::Delai => {
+                        *acc.histogram.entry(a.value(i)).or_default() += c.value(i);
+                    }
+                    _ => {
+                        acc.num += a.value(i);
+                        acc.den += c.value(i);
+                        acc.people += p.value(i);
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Computes every indicator of the catalogue from the tables registered in `ctx` (the
+/// warehouse's tables; the views are created here), at every level, with secrecy applied
+/// (threshold: no published cell covers fewer people).
+pub async fn compute(
+    ctx: &SessionContext,
+    catalogue: &Catalogue,
+    register: &Register,
+    threshold: i64,
+) -> Result<Vec<Cell>> {
+    create_views(ctx).await?;
+    let mut cells = Vec::new();
+    for ind in catalogue.iter() {
+        let mut acc: HashMap<Key, Acc> = HashMap::new();
+        territory_rows(ctx, ind, register, &mut acc).await?;
+        let mut keys: Vec<Key> = acc.keys().cloned().collect();
+        keys.sort();
+        for key in keys {
+            let a = &acc[&key];
+            let (niveau, code, mois, ventilation, modalite) = key;
+            let mut cell = Cell {
+                indicateur: ind.id.clone(),
+                niveau,
+                code,
+                mois,
+                ventilation,
+                modalite,
+                numerateur: Some(a.num),
+                denominateur: Some(a.den),
+                personnes: Some(a.people),
+                valeur: None,
+                ic_bas: None,
+                ic_haut: None,
+                q1: None,
+                q3: None,
+                moyenne: None,
+                secret: false,
+            };
+            match ind.sorte {
+                Sorte::Volume => cell.valeur = Some(a.num as f64),
+                Sorte::Taux => {
+                    cell.valeur = (a.den > 0).then(|| a.num as f64 / a.den as f64);
+                    if let Some((lo, hi)) = wilson(a.num, a.den) {
+                        cell.ic_bas = Some(lo);
+                        cell.ic_haut = Some(hi);
+                    }
+                }
+                Sorte::Delai => {
+                    if let Some(s) = summarise(&a.histogram) {
+                        cell.numerateur = Some(s.sum);
+                        cell.denominateur = Some(s.n);
+                        cell.personnes = Some(s.n);
+                        cell.valeur = Some(s.median);
+                        cell.q1 = Some(s.q1);
+                        cell.q3 = Some(s.q3);
+                        cell.moyenne = Some(s.mean);
+                    }
+                }
+            }
+            cells.push(cell);
+        }
+    }
+    secrecy::apply(&mut cells, catalogue, threshold);
+    Ok(cells)
+}
