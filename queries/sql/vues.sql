@@ -32,3 +32,78 @@ SELECT o.territoire,
 FROM premieres_ouvertures o
 LEFT JOIN premieres_orientations r ON r.territoire = o.territoire AND r.personne = o.personne
 ;
+-- Each territory's first month that is not complete in its data (months before it are mature
+-- for indicators without a window).
+CREATE OR REPLACE VIEW bornes AS
+SELECT territoire,
+       date_extraction,
+       CAST(date_trunc('month', date_extraction + INTERVAL '1 day') AS DATE) AS mois_limite
+FROM extractions
+;
+-- RSA episodes: from a right opened to the next one; with the entry into droits et devoirs and
+-- the closing of the right within the episode.
+CREATE OR REPLACE VIEW episodes AS
+WITH ouv AS (
+    SELECT territoire, personne, date AS debut,
+           lead(date) OVER (PARTITION BY territoire, personne ORDER BY date) AS suivant
+    FROM (SELECT DISTINCT territoire, personne, date FROM evenements WHERE evenement = 'droit_ouvert')
+)
+SELECT o.territoire, o.personne, o.debut,
+       min(CASE WHEN e.evenement = 'entree_droits_devoirs' THEN e.date END) AS entree_dd,
+       min(CASE WHEN e.evenement = 'droit_clos' THEN e.date END) AS fin
+FROM ouv o
+LEFT JOIN evenements e
+       ON e.territoire = o.territoire AND e.personne = o.personne
+      AND e.evenement IN ('entree_droits_devoirs', 'droit_clos')
+      AND e.date >= o.debut AND (o.suivant IS NULL OR e.date < o.suivant)
+GROUP BY o.territoire, o.personne, o.debut
+;
+-- People subject to droits et devoirs at the end of each mature month M: entered, not closed by
+-- then; with the start of their episode (for seniority).
+CREATE OR REPLACE VIEW dd_mois AS
+SELECT territoire, personne, debut, mois,
+       CAST(mois + INTERVAL '1 month' - INTERVAL '1 day' AS DATE) AS fin_mois
+FROM (
+    SELECT p.territoire, p.personne, p.debut,
+           unnest(range(CAST(date_trunc('month', p.entree_dd) AS DATE),
+                        CASE WHEN p.fin IS NOT NULL AND CAST(date_trunc('month', p.fin) AS DATE) < b.mois_limite
+                             THEN CAST(date_trunc('month', p.fin) AS DATE)
+                             ELSE b.mois_limite END,
+                        INTERVAL '1 month')) AS mois
+    FROM episodes p
+    JOIN bornes b ON b.territoire = p.territoire
+    WHERE p.entree_dd IS NOT NULL
+)
+;
+-- Orientations in force at the end of each month: from an orientation (or reorientation) to
+-- the next one.
+CREATE OR REPLACE VIEW orientations_mois AS
+SELECT territoire, personne, organisme, orientation, mois
+FROM (
+    SELECT o.territoire, o.personne, o.organisme, o.orientation,
+           unnest(range(CAST(date_trunc('month', o.date) AS DATE),
+                        CASE WHEN o.suivante IS NOT NULL AND CAST(date_trunc('month', o.suivante) AS DATE) < b.mois_limite
+                             THEN CAST(date_trunc('month', o.suivante) AS DATE)
+                             ELSE b.mois_limite END,
+                        INTERVAL '1 month')) AS mois
+    FROM (
+        SELECT territoire, personne, date, organisme, orientation,
+               lead(date) OVER (PARTITION BY territoire, personne ORDER BY date, evenement) AS suivante
+        FROM evenements
+        WHERE evenement IN ('orientation', 'reorientation')
+    ) o
+    JOIN bornes b ON b.territoire = o.territoire
+)
+;
+-- People oriented in a month: their first orientation.
+CREATE OR REPLACE VIEW orientes_du_mois AS
+SELECT territoire, personne, date,
+       CAST(date_trunc('month', date) AS DATE) AS mois,
+       CAST(date_trunc('month', date) + INTERVAL '1 month' - INTERVAL '1 day' AS DATE) AS fin_mois
+FROM (
+    SELECT territoire, personne, min(date) AS date
+    FROM evenements
+    WHERE evenement = 'orientation'
+    GROUP BY territoire, personne
+)
+;

@@ -53,8 +53,13 @@ pub struct Indicator {
     pub sql: &'static str,
 }
 
+/// The catalogue files, in the brief's order.
 const FILES: &[(&str, &str)] = &[
     ("entrants", include_str!("../catalogue/entrants.sql")),
+    (
+        "beneficiaires_dd",
+        include_str!("../catalogue/beneficiaires_dd.sql"),
+    ),
     (
         "delai_orientation",
         include_str!("../catalogue/delai_orientation.sql"),
@@ -68,8 +73,45 @@ const FILES: &[(&str, &str)] = &[
         include_str!("../catalogue/orientes_45j.sql"),
     ),
     (
+        "taux_orientation_stock",
+        include_str!("../catalogue/taux_orientation_stock.sql"),
+    ),
+    (
+        "part_france_travail",
+        include_str!("../catalogue/part_france_travail.sql"),
+    ),
+    (
+        "premier_rdv_30j",
+        include_str!("../catalogue/premier_rdv_30j.sql"),
+    ),
+    ("contrat_28j", include_str!("../catalogue/contrat_28j.sql")),
+    (
+        "couverture_cer",
+        include_str!("../catalogue/couverture_cer.sql"),
+    ),
+    (
+        "taux_diagnostic",
+        include_str!("../catalogue/taux_diagnostic.sql"),
+    ),
+    (
+        "prevalence_freins",
+        include_str!("../catalogue/prevalence_freins.sql"),
+    ),
+    (
+        "taux_levee_freins",
+        include_str!("../catalogue/taux_levee_freins.sql"),
+    ),
+    (
         "taux_absenteisme",
         include_str!("../catalogue/taux_absenteisme.sql"),
+    ),
+    (
+        "sorties_emploi",
+        include_str!("../catalogue/sorties_emploi.sql"),
+    ),
+    (
+        "taux_reorientation",
+        include_str!("../catalogue/taux_reorientation.sql"),
     ),
 ];
 
@@ -187,7 +229,7 @@ mod tests {
     #[test]
     fn every_file_has_a_complete_header() {
         let c = Catalogue::builtin();
-        assert_eq!(c.len(), FILES.len());
+        assert_eq!(c.len(), 16, "the sixteen indicators of the brief");
         let o = c.get("orientes_30j").unwrap();
         assert_eq!(o.sorte, Sorte::Taux);
         assert_eq!(o.direction, Direction::Hausse);

@@ -1,0 +1,43 @@
+-- id: contrat_28j
+-- titre: Contrat signé en 28 jours
+-- sorte: taux
+-- definition: Part des personnes orientées pour la première fois dans le mois M qui ont signé un contrat (CER, PPAE, contrat d'engagement, CEJ, PACEA) dans les 28 jours suivant leur orientation ; par type du premier contrat signé.
+-- numerateur: personnes orientées dans le mois M avec un contrat signé au plus 28 jours après l'orientation (par modalité : dont le premier contrat est de ce type)
+-- denominateur: personnes orientées pour la première fois dans le mois M
+-- fenetre: 28 jours
+-- maturite: le mois M est publié quand son dernier jour plus 28 jours est au plus tard la date d'extraction du territoire
+-- direction: hausse
+-- unite: taux
+-- ventilations: type_contrat
+WITH contrats AS (
+    SELECT o.territoire, o.personne, o.mois,
+           first_value(c.type_contrat) OVER (PARTITION BY o.territoire, o.personne ORDER BY c.date, c.type_contrat) AS premier
+    FROM orientes_du_mois o
+    JOIN bornes b ON b.territoire = o.territoire
+    JOIN evenements c
+      ON c.territoire = o.territoire AND c.personne = o.personne
+     AND c.evenement = 'contrat_signe'
+     AND c.date >= o.date AND c.date <= CAST(o.date + INTERVAL '28 days' AS DATE)
+    WHERE CAST(o.fin_mois + INTERVAL '28 days' AS DATE) <= b.date_extraction
+),
+signes AS (
+    SELECT DISTINCT territoire, personne, mois, premier FROM contrats
+),
+cohorte AS (
+    SELECT o.territoire, o.mois, count(*) AS n
+    FROM orientes_du_mois o
+    JOIN bornes b ON b.territoire = o.territoire
+    WHERE CAST(o.fin_mois + INTERVAL '28 days' AS DATE) <= b.date_extraction
+    GROUP BY o.territoire, o.mois
+)
+SELECT k.territoire, k.mois, '' AS ventilation, '' AS modalite,
+       coalesce(s.n, 0) AS numerateur, k.n AS denominateur, k.n AS personnes
+FROM cohorte k
+LEFT JOIN (SELECT territoire, mois, count(*) AS n FROM signes GROUP BY territoire, mois) s
+       ON s.territoire = k.territoire AND s.mois = k.mois
+UNION ALL
+SELECT s.territoire, s.mois, 'type_contrat' AS ventilation, s.premier AS modalite,
+       count(*) AS numerateur, max(k.n) AS denominateur, count(*) AS personnes
+FROM signes s
+JOIN cohorte k ON k.territoire = s.territoire AND k.mois = s.mois
+GROUP BY s.territoire, s.mois, s.premier

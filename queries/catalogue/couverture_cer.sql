@@ -1,0 +1,31 @@
+-- id: couverture_cer
+-- titre: Couverture par un CER des personnes orientées hors France Travail
+-- sorte: taux
+-- definition: Parmi les personnes soumises aux droits et devoirs à la fin du mois M dont l'orientation en vigueur ne désigne pas France Travail, part de celles qui ont signé un contrat d'engagements réciproques (CER) dans les 12 mois précédant la fin du mois.
+-- numerateur: personnes orientées hors France Travail avec un CER signé dans les 365 jours jusqu'à la fin du mois M
+-- denominateur: personnes en droits et devoirs orientées hors France Travail à la fin du mois M
+-- fenetre: 12 mois glissants
+-- maturite: le mois M est publié quand son dernier jour est au plus tard la date d'extraction du territoire
+-- direction: hausse
+-- unite: taux
+-- ventilations: aucune
+WITH hors_ft AS (
+    SELECT DISTINCT d.territoire, d.personne, d.mois, d.fin_mois
+    FROM dd_mois d
+    JOIN orientations_mois o ON o.territoire = d.territoire AND o.personne = d.personne AND o.mois = d.mois
+    WHERE o.organisme IS DISTINCT FROM 'france_travail'
+),
+couverts AS (
+    SELECT h.territoire, h.personne, h.mois,
+           max(CASE WHEN c.date IS NOT NULL THEN 1 ELSE 0 END) AS cer
+    FROM hors_ft h
+    LEFT JOIN evenements c
+           ON c.territoire = h.territoire AND c.personne = h.personne
+          AND c.evenement = 'contrat_signe' AND c.type_contrat = 'cer'
+          AND c.date <= h.fin_mois AND c.date > CAST(h.fin_mois - INTERVAL '365 days' AS DATE)
+    GROUP BY h.territoire, h.personne, h.mois
+)
+SELECT territoire, mois, '' AS ventilation, '' AS modalite,
+       sum(cer) AS numerateur, count(*) AS denominateur, count(*) AS personnes
+FROM couverts
+GROUP BY territoire, mois

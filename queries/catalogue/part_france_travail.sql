@@ -1,0 +1,33 @@
+-- id: part_france_travail
+-- titre: Part des orientations vers France Travail
+-- sorte: taux
+-- definition: Parmi les personnes soumises aux droits et devoirs et orientées à la fin du mois M, part de celles dont l'orientation en vigueur (la dernière orientation ou réorientation) désigne France Travail ; et répartition des orientations en vigueur entre pro, socio_pro et social.
+-- numerateur: personnes dont l'orientation en vigueur à la fin du mois M désigne France Travail (ou, par modalité, est de cette catégorie)
+-- denominateur: personnes en droits et devoirs orientées à la fin du mois M
+-- fenetre: aucune
+-- maturite: le mois M est publié quand son dernier jour est au plus tard la date d'extraction du territoire
+-- direction: neutre
+-- unite: taux
+-- ventilations: orientation
+WITH courantes AS (
+    SELECT DISTINCT d.territoire, d.personne, d.mois, o.organisme, o.orientation
+    FROM dd_mois d
+    JOIN orientations_mois o ON o.territoire = d.territoire AND o.personne = d.personne AND o.mois = d.mois
+),
+totaux AS (
+    SELECT territoire, mois, count(*) AS n FROM courantes GROUP BY territoire, mois
+)
+SELECT c.territoire, c.mois, '' AS ventilation, '' AS modalite,
+       sum(CASE WHEN c.organisme = 'france_travail' THEN 1 ELSE 0 END) AS numerateur,
+       count(*) AS denominateur,
+       count(*) AS personnes
+FROM courantes c
+GROUP BY c.territoire, c.mois
+UNION ALL
+SELECT c.territoire, c.mois, 'orientation' AS ventilation, coalesce(c.orientation, 'non_renseignee') AS modalite,
+       count(*) AS numerateur,
+       max(t.n) AS denominateur,
+       count(*) AS personnes
+FROM courantes c
+JOIN totaux t ON t.territoire = c.territoire AND t.mois = c.mois
+GROUP BY c.territoire, c.mois, coalesce(c.orientation, 'non_renseignee')

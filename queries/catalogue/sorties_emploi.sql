@@ -1,0 +1,37 @@
+-- id: sorties_emploi
+-- titre: Sorties vers l'emploi
+-- sorte: taux
+-- definition: Personnes sorties vers l'emploi (sortie emploi_durable ou emploi_transition) dans le mois M, rapportées aux personnes soumises aux droits et devoirs au début du mois (fin du mois précédent) ; emploi durable et emploi de transition séparément.
+-- numerateur: personnes avec une sortie vers l'emploi dans le mois M (par modalité : de ce type)
+-- denominateur: personnes en droits et devoirs à la fin du mois M-1
+-- fenetre: aucune
+-- maturite: le mois M est publié quand son dernier jour est au plus tard la date d'extraction du territoire
+-- direction: hausse
+-- unite: taux
+-- ventilations: type_sortie
+WITH debut AS (
+    SELECT territoire, CAST(mois + INTERVAL '1 month' AS DATE) AS mois, count(DISTINCT personne) AS n
+    FROM dd_mois
+    GROUP BY territoire, mois
+),
+sorties AS (
+    SELECT DISTINCT s.territoire, s.personne, s.type_sortie, CAST(date_trunc('month', s.date) AS DATE) AS mois
+    FROM evenements s
+    JOIN bornes b ON b.territoire = s.territoire
+    WHERE s.evenement = 'sortie' AND s.type_sortie IN ('emploi_durable', 'emploi_transition')
+      AND CAST(date_trunc('month', s.date) AS DATE) < b.mois_limite
+)
+SELECT d.territoire, d.mois, '' AS ventilation, '' AS modalite,
+       coalesce(max(x.n), 0) AS numerateur, max(d.n) AS denominateur, max(d.n) AS personnes
+FROM debut d
+JOIN bornes b ON b.territoire = d.territoire
+LEFT JOIN (SELECT territoire, mois, count(DISTINCT personne) AS n FROM sorties GROUP BY territoire, mois) x
+       ON x.territoire = d.territoire AND x.mois = d.mois
+WHERE d.mois < b.mois_limite
+GROUP BY d.territoire, d.mois
+UNION ALL
+SELECT d.territoire, d.mois, 'type_sortie' AS ventilation, x.type_sortie AS modalite,
+       count(DISTINCT x.personne) AS numerateur, max(d.n) AS denominateur, count(DISTINCT x.personne) AS personnes
+FROM debut d
+JOIN sorties x ON x.territoire = d.territoire AND x.mois = d.mois
+GROUP BY d.territoire, d.mois, x.type_sortie

@@ -1,0 +1,31 @@
+-- id: taux_levee_freins
+-- titre: Freins levés en 180 jours
+-- sorte: taux
+-- definition: Part des freins identifiés dans le mois M (une personne, un type de frein) levés dans les 180 jours suivants (frein_leve du même type).
+-- numerateur: freins identifiés dans le mois M levés au plus 180 jours après leur identification
+-- denominateur: freins identifiés dans le mois M
+-- fenetre: 180 jours
+-- maturite: le mois M est publié quand son dernier jour plus 180 jours est au plus tard la date d'extraction du territoire
+-- direction: hausse
+-- unite: taux
+-- ventilations: type_frein
+WITH identifies AS (
+    SELECT f.territoire, f.personne, f.type_frein, f.date,
+           CAST(date_trunc('month', f.date) AS DATE) AS mois,
+           max(CASE WHEN l.date IS NOT NULL THEN 1 ELSE 0 END) AS leve
+    FROM evenements f
+    JOIN bornes b ON b.territoire = f.territoire
+    LEFT JOIN evenements l
+           ON l.territoire = f.territoire AND l.personne = f.personne
+          AND l.evenement = 'frein_leve' AND l.type_frein = f.type_frein
+          AND l.date >= f.date AND l.date <= CAST(f.date + INTERVAL '180 days' AS DATE)
+    WHERE f.evenement = 'frein_identifie'
+      AND CAST(date_trunc('month', f.date) + INTERVAL '1 month' - INTERVAL '1 day' + INTERVAL '180 days' AS DATE) <= b.date_extraction
+    GROUP BY f.territoire, f.personne, f.type_frein, f.date
+)
+SELECT i.territoire, i.mois, v.ventilation,
+       CASE WHEN v.ventilation = '' THEN '' ELSE i.type_frein END AS modalite,
+       sum(i.leve) AS numerateur, count(*) AS denominateur, count(DISTINCT i.personne) AS personnes
+FROM identifies i
+CROSS JOIN (VALUES (''), ('type_frein')) AS v(ventilation)
+GROUP BY i.territoire, i.mois, v.ventilation, CASE WHEN v.ventilation = '' THEN '' ELSE i.type_frein END
