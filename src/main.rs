@@ -15,6 +15,7 @@ use clap::{Args, Parser, Subcommand};
 use copil_ingest::{
     Checkpoint, DropReport, IngestConfig, Ingestor, KeyFileStatus, Progress, SecretKey, Status,
 };
+use copil_queries::{Catalogue, Direction};
 use copil_sample::{Destination, Options, Variante};
 use copil_warehouse::{Clock, Departments, Register, SystemClock, Warehouse};
 
@@ -72,12 +73,37 @@ enum Command {
         #[arg(long, hide = true, value_name = "POINT")]
         point_arret: Option<String>,
     },
+    /// Recalcule tous les indicateurs depuis l'entrepôt (table indicateurs).
+    #[command(help_template = HELP_TEMPLATE)]
+    Refresh,
+    /// Le catalogue des indicateurs ; « show ID » affiche les résultats d'un indicateur.
+    #[command(help_template = HELP_TEMPLATE)]
+    Indicators {
+        #[command(subcommand)]
+        action: Option<IndicatorsAction>,
+    },
     /// Lance le service : l'ingestion planifiée (clé schedule.ingest).
     #[command(help_template = HELP_TEMPLATE)]
     Serve,
     /// Démonstration : génère des dépôts d'exemple et les ingère.
     #[command(help_template = HELP_TEMPLATE)]
     Demo,
+}
+
+#[derive(Debug, Subcommand)]
+enum IndicatorsAction {
+    /// Affiche les résultats publiés d'un indicateur (secret statistique appliqué).
+    #[command(help_template = HELP_TEMPLATE)]
+    Show {
+        /// Identifiant de l'indicateur (voir « copil indicators »).
+        id: String,
+        /// Ne garder, parmi les territoires, que celui-ci (les vagues et la France restent).
+        #[arg(long, value_name = "ID")]
+        territory: Option<String>,
+        /// Ne garder que ce mois.
+        #[arg(long, value_name = "AAAA-MM")]
+        month: Option<String>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -204,6 +230,45 @@ fn run(cli: &Cli) -> Result<()> {
                 );
             }
             Ok(())
+        }
+        Command::Refresh => {
+            let loaded = load_config(cli)?;
+            runtime()?.block_on(refresh(&loaded.config))
+        }
+        Command::Indicators { action } => {
+            let catalogue = Catalogue::builtin();
+            match action {
+                None => {
+                    for i in catalogue.iter() {
+                        let direction = match i.direction {
+                            Direction::Hausse => "↑ mieux en hausse",
+                            Direction::Baisse => "↓ mieux en baisse",
+                            Direction::Neutre => "neutre",
+                        };
+                        println!(
+                            "{:<24} {} ({}, {direction})
+{:<24} {}
+",
+                            i.id, i.titre, i.unite, "", i.definition
+                        );
+                    }
+                    Ok(())
+                }
+                Some(IndicatorsAction::Show {
+                    id,
+                    territory,
+                    month,
+                }) => {
+                    let loaded = load_config(cli)?;
+                    runtime()?.block_on(show(
+                        &loaded.config,
+                        &catalogue,
+                        id,
+                        territory.as_deref(),
+                        month.as_deref(),
+                    ))
+                }
+            }
         }
         Command::Serve => {
             let loaded = load_config(cli)?;
@@ -334,7 +399,103 @@ async fn ingest(config: &Config, pause_at: Option<Checkpoint>, interactive: bool
             p.display()
         );
     }
+    if run.drops.iter().any(|d| d.statut == Status::Integre) {
+        // The indicators follow the commits of this run.
+        refresh(config).await?;
+    }
     Ok(run.refused())
+}
+
+async fn refresh(config: &Config) -> Result<()> {
+    let departments = Departments::builtin();
+    let reg = register(config, &departments)?;
+    let warehouse = Warehouse::open(&config.warehouse_location())
+        .await
+        .context("ouverture de l'entrepôt")?;
+    let r = copil_queries::refresh(
+        &warehouse,
+        &Catalogue::builtin(),
+        &reg,
+        i64::from(config.secrecy.threshold),
+        &SystemClock,
+    )
+    .await
+    .context("calcul des indicateurs")?;
+    println!(
+        "Indicateurs recalculés : {} cases (dont {} sous secret statistique, seuil {}), depuis la version {} des événements, en {:.1} s.",
+        milliers(r.cells as u64),
+        milliers(r.secret as u64),
+        config.secrecy.threshold,
+        r.version_evenements,
+        r.duree.as_secs_f64()
+    );
+    Ok(())
+}
+
+async fn show(
+    config: &Config,
+    catalogue: &Catalogue,
+    id: &str,
+    territory: Option<&str>,
+    month: Option<&str>,
+) -> Result<()> {
+    let indicator = catalogue.get(id).with_context(|| {
+        let ids: Vec<&str> = catalogue.iter().map(|i| i.id.as_str()).collect();
+        format!(
+            "indicateur « {id} » inconnu (indicateurs : {})",
+            ids.join(", ")
+        )
+    })?;
+    let departments = Departments::builtin();
+    let reg = register(config, &departments)?;
+    if let Some(t) = territory
+        && reg.get(t).is_none()
+    {
+        anyhow::bail!("territoire « {t} » inconnu du registre");
+    }
+    let month = month.map(|m| parse_month(m, "--month")).transpose()?;
+    let warehouse = Warehouse::open(&config.warehouse_location())
+        .await
+        .context("ouverture de l'entrepôt")?;
+    let cells = copil_queries::read(&warehouse, id, territory, month).await?;
+    println!(
+        "{} — {}
+{}
+",
+        indicator.id, indicator.titre, indicator.definition
+    );
+    if cells.is_empty() {
+        println!("Aucun résultat : lancez « copil ingest » puis « copil refresh ».");
+        return Ok(());
+    }
+    println!(
+        "{:<10} {:<22} {:<8} {:<24} {:>12} {:>28} {:>10}",
+        "niveau", "code", "mois", "ventilation", "valeur", "IC 95 % / quartiles", "personnes"
+    );
+    for c in &cells {
+        let case = if c.ventilation.is_empty() {
+            "ensemble".to_string()
+        } else {
+            format!("{} = {}", c.ventilation, c.modalite)
+        };
+        println!(
+            "{:<10} {:<22} {:<8} {:<24} {:>12} {:>28} {:>10}",
+            c.niveau.code(),
+            c.code,
+            c.mois.format("%m/%Y"),
+            case,
+            copil_queries::format_value(indicator.sorte, c),
+            copil_queries::format_spread(indicator.sorte, c),
+            c.personnes
+                .map_or("secret".to_string(), |p| milliers(p as u64)),
+        );
+    }
+    println!(
+        "
+Secret statistique : aucune case publiée ne concerne moins de {} personnes.",
+        config.secrecy.threshold
+    );
+    Ok(())
 }
 
 async fn serve(config: Config) -> Result<()> {
@@ -529,7 +690,7 @@ fn demo(config: &Config, clock: &dyn Clock) -> Result<()> {
     );
     runtime()?.block_on(ingest(config, None, true))?;
     println!(
-        "\nÉtapes suivantes (à venir) : calcul des indicateurs, tableau de bord sur http://{}",
+        "\nÉtape suivante (à venir) : le tableau de bord sur http://{} ; en attendant : copil indicators show orientes_30j",
         config.server.bind
     );
     Ok(())

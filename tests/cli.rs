@@ -328,3 +328,43 @@ fn ingest_without_a_key_says_how_to_make_one() {
         stderr(&o)
     );
 }
+
+#[test]
+fn indicators_are_listed_and_bad_requests_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = copil(dir.path(), &["indicators"], &[]);
+    assert!(o.status.success());
+    let out = stdout(&o);
+    for id in [
+        "entrants",
+        "delai_orientation",
+        "taux_orientation_stock",
+        "sorties_emploi",
+        "taux_reorientation",
+    ] {
+        assert!(out.contains(id), "{id} listed: {out}");
+    }
+    let o = copil(dir.path(), &["indicators", "show", "orientes_60j"], &[]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("indicateur « orientes_60j » inconnu"),
+        "{}",
+        stderr(&o)
+    );
+    let o = copil(
+        dir.path(),
+        &["indicators", "show", "entrants", "--territory", "dep-20"],
+        &[],
+    );
+    assert!(
+        stderr(&o).contains("territoire « dep-20 » inconnu du registre"),
+        "{}",
+        stderr(&o)
+    );
+    let o = copil(
+        dir.path(),
+        &["indicators", "show", "entrants", "--month", "2024-13"],
+        &[],
+    );
+    assert!(stderr(&o).contains("--month « 2024-13 »"), "{}", stderr(&o));
+}

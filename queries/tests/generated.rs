@@ -5,10 +5,9 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 use copil_ingest::{IngestConfig, Ingestor, SecretKey, Silent};
-use copil_queries::{Catalogue, Cell, Niveau, compute};
+use copil_queries::{Catalogue, Cell, Niveau, read, refresh};
 use copil_sample::{Destination, Options};
 use copil_warehouse::{Departments, FixedClock, Register, Warehouse};
-use datafusion::prelude::SessionContext;
 
 async fn landed(dir: &std::path::Path, echelle: f64) -> Warehouse {
     let departments = Departments::builtin();
@@ -64,19 +63,44 @@ fn national(cells: &[Cell], ind: &str, mois: &str) -> Option<f64> {
 async fn every_indicator_runs_on_the_warehouse_and_lands_near_the_brief() {
     let dir = tempfile::tempdir().unwrap();
     let warehouse = landed(dir.path(), 0.005).await;
-    let ctx = SessionContext::new();
-    warehouse.register(&ctx).await.unwrap();
     let departments = Departments::builtin();
     let register = Register::builtin(&departments);
     let catalogue = Catalogue::builtin();
-    let cells = compute(&ctx, &catalogue, &register, 11).await.unwrap();
+    let clock = FixedClock::at_date(NaiveDate::from_ymd_opt(2025, 7, 1).unwrap());
+    let refreshed = refresh(&warehouse, &catalogue, &register, 11, &clock)
+        .await
+        .unwrap();
+    assert!(refreshed.cells > 1000 && refreshed.secret > 0);
+    // What pages will read: the materialised table, read back through DataFusion.
+    let mut cells: Vec<Cell> = Vec::new();
     for ind in catalogue.iter() {
-        let published = cells
-            .iter()
-            .filter(|c| c.indicateur == ind.id && !c.secret)
-            .count();
-        assert!(published > 0, "{}: nothing published", ind.id);
+        let read = read(&warehouse, &ind.id, None, None).await.unwrap();
+        assert!(
+            read.iter().any(|c| !c.secret),
+            "{}: nothing published",
+            ind.id
+        );
+        cells.extend(read);
     }
+    assert_eq!(
+        cells.len(),
+        refreshed.cells,
+        "every computed cell was materialised"
+    );
+    // One territory and one month only: the territory's cells, plus waves and the nation.
+    let january = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
+    let one = read(&warehouse, "entrants", Some("dep-59"), Some(january))
+        .await
+        .unwrap();
+    assert!(one.iter().all(|c| c.mois == january));
+    assert!(
+        one.iter()
+            .all(|c| c.niveau != Niveau::Territoire || c.code == "dep-59")
+    );
+    assert_eq!(
+        one.iter().filter(|c| c.niveau == Niveau::National).count(),
+        1
+    );
     let figures: Vec<(&str, Option<f64>)> = [
         "entrants",
         "beneficiaires_dd",

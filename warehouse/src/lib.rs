@@ -38,4 +38,4 @@ pub use department::{Department, Departments};
 pub use error::{Error, Result};
 pub use register::{Register, Territory, TerritoryKind, Wave};
 pub use store::{CommitGuard, PartWriter, StagedFile, Warehouse};
-pub use tables::{DEPOTS, EVENEMENTS, PERSONNES, REJETS, TableDef};
+pub use tables::{DEPOTS, EVENEMENTS, INDICATEURS, PERSONNES, REJETS, TableDef};

@@ -43,6 +43,17 @@ pub struct StagedFile {
     pub rows: u64,
 }
 
+/// What a commit replaces.
+#[derive(Debug, Clone, Copy)]
+enum Scope<'a> {
+    /// The rows of one territory.
+    Partition(&'a str),
+    /// Every row.
+    All,
+    /// Nothing: the files are added.
+    Append,
+}
+
 /// Streams record batches into one Parquet data file of a table (bounded memory: row groups of
 /// 128 Ki rows).
 pub struct PartWriter {
@@ -289,9 +300,36 @@ impl Warehouse {
     /// a table without partition, appends them). Returns the new version.
     pub async fn commit(
         &self,
-        _guard: &CommitGuard<'_>,
+        guard: &CommitGuard<'_>,
         def: &TableDef,
         territoire: Option<&str>,
+        files: Vec<StagedFile>,
+        metadata: HashMap<String, serde_json::Value>,
+    ) -> Result<u64> {
+        let scope = match territoire {
+            Some(t) if def.partition.is_some() => Scope::Partition(t),
+            _ => Scope::Append,
+        };
+        self.commit_scoped(guard, def, scope, files, metadata).await
+    }
+
+    /// Replaces, in ONE commit, every row of `def` by the staged files. Returns the new version.
+    pub async fn replace_all(
+        &self,
+        guard: &CommitGuard<'_>,
+        def: &TableDef,
+        files: Vec<StagedFile>,
+        metadata: HashMap<String, serde_json::Value>,
+    ) -> Result<u64> {
+        self.commit_scoped(guard, def, Scope::All, files, metadata)
+            .await
+    }
+
+    async fn commit_scoped(
+        &self,
+        _guard: &CommitGuard<'_>,
+        def: &TableDef,
+        scope: Scope<'_>,
         files: Vec<StagedFile>,
         metadata: HashMap<String, serde_json::Value>,
     ) -> Result<u64> {
@@ -306,8 +344,21 @@ impl Warehouse {
             None => self.load(def).await?,
         };
         let mut actions = Vec::new();
-        let (mode, predicate) = match (def.partition, territoire) {
-            (Some(col), Some(t)) => {
+        let (mode, predicate) = match (def.partition, scope) {
+            (_, Scope::All) => {
+                let current: Vec<_> = table
+                    .get_active_add_actions_by_partitions(&[])
+                    .try_collect()
+                    .await
+                    .map_err(delta_err(def.name))?;
+                actions.extend(
+                    current
+                        .iter()
+                        .map(|f| Action::Remove(f.remove_action(true))),
+                );
+                (SaveMode::Overwrite, None)
+            }
+            (Some(col), Scope::Partition(t)) => {
                 let current: Vec<_> = table
                     .get_active_add_actions_by_partitions(&[(
                         col,

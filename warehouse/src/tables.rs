@@ -21,6 +21,8 @@ pub enum ColumnType {
     Bool,
     /// An instant (UTC, microseconds).
     Timestamp,
+    /// A floating-point number.
+    Double,
 }
 
 /// One column of a table.
@@ -63,7 +65,7 @@ const fn col(
     }
 }
 
-use ColumnType::{Bool, Date, Int, Long, Text, Timestamp};
+use ColumnType::{Bool, Date, Double, Int, Long, Text, Timestamp};
 
 /// Events: one row per landed event.
 pub const EVENEMENTS: TableDef = TableDef {
@@ -345,8 +347,95 @@ pub const DEPOTS: TableDef = TableDef {
     ],
 };
 
+/// Indicators: the materialised results of the catalogue, secrecy applied.
+pub const INDICATEURS: TableDef = TableDef {
+    name: "indicateurs",
+    description: "Un chiffre publié : un indicateur, pour un territoire, une vague ou la France, un mois et une case de ventilation, secret statistique appliqué.",
+    partition: None,
+    columns: &[
+        col(
+            "indicateur",
+            Text,
+            false,
+            "Identifiant de l'indicateur (catalogue).",
+        ),
+        col("niveau", Text, false, "territoire, vague ou national."),
+        col(
+            "code",
+            Text,
+            false,
+            "Identifiant du territoire, code de la vague, ou national.",
+        ),
+        col("mois", Date, false, "Premier jour du mois."),
+        col(
+            "ventilation",
+            Text,
+            false,
+            "Colonne de ventilation (vide pour l'ensemble).",
+        ),
+        col(
+            "modalite",
+            Text,
+            false,
+            "Valeur de la ventilation (vide pour l'ensemble).",
+        ),
+        col(
+            "valeur",
+            Double,
+            true,
+            "Valeur : effectif, part entre 0 et 1, ou délai médian en jours ; vide si secret.",
+        ),
+        col(
+            "numerateur",
+            Long,
+            true,
+            "Numérateur (somme des délais pour un délai) ; vide si secret.",
+        ),
+        col(
+            "denominateur",
+            Long,
+            true,
+            "Dénominateur (personnes pour un délai) ; vide si secret.",
+        ),
+        col(
+            "personnes",
+            Long,
+            true,
+            "Personnes couvertes par la case ; vide si secret.",
+        ),
+        col(
+            "ic_bas",
+            Double,
+            true,
+            "Borne basse de l'intervalle de confiance à 95 % (Wilson), pour une part.",
+        ),
+        col(
+            "ic_haut",
+            Double,
+            true,
+            "Borne haute de l'intervalle de confiance à 95 % (Wilson), pour une part.",
+        ),
+        col("q1", Double, true, "Premier quartile, pour un délai."),
+        col("q3", Double, true, "Troisième quartile, pour un délai."),
+        col("moyenne", Double, true, "Moyenne, pour un délai."),
+        col(
+            "secret",
+            Bool,
+            false,
+            "Vrai si la case est couverte par le secret statistique (aucun chiffre n'est alors publié).",
+        ),
+        col(
+            "version_evenements",
+            Long,
+            false,
+            "Version de la table evenements à partir de laquelle la case a été calculée.",
+        ),
+        col("calcule_le", Timestamp, false, "Instant du calcul (UTC)."),
+    ],
+};
+
 /// Every table.
-pub const TABLES: [&TableDef; 4] = [&EVENEMENTS, &PERSONNES, &REJETS, &DEPOTS];
+pub const TABLES: [&TableDef; 5] = [&EVENEMENTS, &PERSONNES, &REJETS, &DEPOTS, &INDICATEURS];
 
 impl ColumnType {
     fn arrow(self) -> ArrowType {
@@ -357,6 +446,7 @@ impl ColumnType {
             Long => ArrowType::Int64,
             Bool => ArrowType::Boolean,
             Timestamp => ArrowType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+            Double => ArrowType::Float64,
         }
     }
 
@@ -368,6 +458,7 @@ impl ColumnType {
             Long => DeltaType::LONG,
             Bool => DeltaType::BOOLEAN,
             Timestamp => DeltaType::TIMESTAMP,
+            Double => DeltaType::DOUBLE,
         }
     }
 }

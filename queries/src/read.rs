@@ -1,0 +1,166 @@
+//! Reading the materialised indicators back, and writing figures the French way.
+
+use chrono::NaiveDate;
+use copil_warehouse::{INDICATEURS, Warehouse};
+use datafusion::arrow::array::{Array, AsArray};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, Date32Type, Float64Type, Int64Type};
+use datafusion::prelude::SessionContext;
+use datafusion::scalar::ScalarValue;
+
+use crate::catalogue::Sorte;
+use crate::compute::{Cell, Niveau};
+use crate::{Error, Result};
+
+/// The published cells of one indicator, optionally for one territory (waves and the nation
+/// are always kept) and one month.
+pub async fn read(
+    warehouse: &Warehouse,
+    indicator: &str,
+    territoire: Option<&str>,
+    mois: Option<NaiveDate>,
+) -> Result<Vec<Cell>> {
+    let q = |e: datafusion::error::DataFusionError| Error::Query {
+        indicator: indicator.to_string(),
+        message: e.to_string(),
+    };
+    let ctx = SessionContext::new();
+    let table = warehouse.load(&INDICATEURS).await?;
+    warehouse.register_table(&ctx, &INDICATEURS, &table).await?;
+    let params = vec![
+        ScalarValue::from(indicator),
+        ScalarValue::from(territoire.unwrap_or("")),
+        ScalarValue::from(mois.map(|m| m.to_string()).unwrap_or_default()),
+    ];
+    let batches = ctx
+        .sql(include_str!("../sql/indicateur.sql"))
+        .await
+        .map_err(q)?
+        .with_param_values(params)
+        .map_err(q)?
+        .collect()
+        .await
+        .map_err(q)?;
+    let mut out = Vec::new();
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
+    for b in &batches {
+        let col = |i: usize, t: &DataType| {
+            cast(b.column(i), t).map_err(|e| Error::Query {
+                indicator: indicator.to_string(),
+                message: e.to_string(),
+            })
+        };
+        let texts: Vec<_> = [0, 1, 2, 4, 5]
+            .iter()
+            .map(|&i| col(i, &DataType::Utf8))
+            .collect::<Result<_>>()?;
+        let mois = col(3, &DataType::Date32)?;
+        let longs: Vec<_> = (6..9)
+            .map(|i| col(i, &DataType::Int64))
+            .collect::<Result<_>>()?;
+        let doubles: Vec<_> = (9..15)
+            .map(|i| col(i, &DataType::Float64))
+            .collect::<Result<_>>()?;
+        let secret = b.column(15).as_boolean();
+        let s = |k: usize, i: usize| texts[k].as_string::<i32>().value(i).to_string();
+        let l = |k: usize, i: usize| {
+            let a = longs[k].as_primitive::<Int64Type>();
+            (!a.is_null(i)).then(|| a.value(i))
+        };
+        let d = |k: usize, i: usize| {
+            let a = doubles[k].as_primitive::<Float64Type>();
+            (!a.is_null(i)).then(|| a.value(i))
+        };
+        for i in 0..b.num_rows() {
+            let niveau = match s(1, i).as_str() {
+                "territoire" => Niveau::Territoire,
+                "vague" => Niveau::Vague,
+                _ => Niveau::National,
+            };
+            out.push(Cell {
+                indicateur: s(0, i),
+                niveau,
+                code: s(2, i),
+                mois: epoch + chrono::Days::new(mois.as_primitive::<Date32Type>().value(i) as u64),
+                ventilation: s(3, i),
+                modalite: s(4, i),
+                numerateur: l(0, i),
+                denominateur: l(1, i),
+                personnes: l(2, i),
+                valeur: d(0, i),
+                ic_bas: d(1, i),
+                ic_haut: d(2, i),
+                q1: d(3, i),
+                q3: d(4, i),
+                moyenne: d(5, i),
+                secret: secret.value(i),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Thousands separated by narrow no-break spaces, decimal comma.
+fn french(x: f64, decimals: usize) -> String {
+    let s = format!("{x:.decimals$}");
+    let (int, frac) = s.split_once('.').map_or((s.as_str(), ""), |(a, b)| (a, b));
+    let (sign, digits) = int.strip_prefix('-').map_or(("", int), |d| ("-", d));
+    let mut grouped = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push('\u{202f}');
+        }
+        grouped.push(c);
+    }
+    if frac.is_empty() {
+        format!("{sign}{grouped}")
+    } else {
+        format!("{sign}{grouped},{frac}")
+    }
+}
+
+/// Days, with a decimal only when there is one (a median of an even count).
+fn days(v: f64) -> String {
+    french(v, if v.fract() == 0.0 { 0 } else { 1 })
+}
+
+/// A cell's value as users read it: « secret », « 1 234 », « 45,2 % », « 51 j ».
+pub fn format_value(sorte: Sorte, cell: &Cell) -> String {
+    if cell.secret {
+        return "secret".into();
+    }
+    match (sorte, cell.valeur) {
+        (_, None) => "—".into(),
+        (Sorte::Volume, Some(v)) => french(v, 0),
+        (Sorte::Taux, Some(v)) => format!("{} %", french(v * 100.0, 1)),
+        (Sorte::Delai, Some(v)) => format!("{} j", days(v)),
+    }
+}
+
+/// A share's 95 % interval, « [40,1 % ; 47,9 %] », or a delay's quartiles, « Q1 20 j – Q3 90 j ».
+pub fn format_spread(sorte: Sorte, cell: &Cell) -> String {
+    match (sorte, cell.ic_bas, cell.ic_haut, cell.q1, cell.q3) {
+        (Sorte::Taux, Some(lo), Some(hi), _, _) => format!(
+            "[{} % ; {} %]",
+            french(lo * 100.0, 1),
+            french(hi * 100.0, 1)
+        ),
+        (Sorte::Delai, _, _, Some(q1), Some(q3)) => {
+            format!("Q1 {} j – Q3 {} j", days(q1), days(q3))
+        }
+        _ => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn french_numbers() {
+        assert_eq!(french(1234567.0, 0), "1\u{202f}234\u{202f}567");
+        assert_eq!(french(45.25, 1), "45,2");
+        assert_eq!(french(-3.5, 1), "-3,5");
+        assert_eq!(french(999.0, 0), "999");
+    }
+}

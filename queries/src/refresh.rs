@@ -1,0 +1,137 @@
+//! The materialised results: the whole catalogue computed from the warehouse's current
+//! versions and written to the `indicateurs` Delta table in ONE commit. Pages and exports read
+//! this table; they never scan events on a request.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use copil_warehouse::{Clock, INDICATEURS, Register, Warehouse};
+use datafusion::arrow::array::{
+    ArrayRef, BooleanBuilder, Date32Builder, Float64Builder, Int64Builder, RecordBatch,
+    StringBuilder, TimestampMicrosecondBuilder,
+};
+use datafusion::prelude::SessionContext;
+
+use crate::Result;
+use crate::catalogue::Catalogue;
+use crate::compute::{Cell, compute};
+
+/// What a refresh did.
+#[derive(Debug, Clone)]
+pub struct Refreshed {
+    /// Cells written.
+    pub cells: usize,
+    /// Of which secret.
+    pub secret: usize,
+    /// The `evenements` version the cells come from.
+    pub version_evenements: u64,
+    /// The new version of `indicateurs`.
+    pub version_indicateurs: u64,
+    /// Time taken.
+    pub duree: Duration,
+}
+
+fn batch(cells: &[Cell], version: u64, now_micros: i64) -> RecordBatch {
+    let mut text: Vec<StringBuilder> = (0..5).map(|_| StringBuilder::new()).collect();
+    let mut mois = Date32Builder::new();
+    let mut longs: Vec<Int64Builder> = (0..3).map(|_| Int64Builder::new()).collect();
+    let mut doubles: Vec<Float64Builder> = (0..6).map(|_| Float64Builder::new()).collect();
+    let mut secret = BooleanBuilder::new();
+    let mut version_b = Int64Builder::new();
+    let mut at = TimestampMicrosecondBuilder::new().with_timezone("UTC");
+    let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
+    for c in cells {
+        text[0].append_value(&c.indicateur);
+        text[1].append_value(c.niveau.code());
+        text[2].append_value(&c.code);
+        mois.append_value((c.mois - epoch).num_days() as i32);
+        text[3].append_value(&c.ventilation);
+        text[4].append_value(&c.modalite);
+        doubles[0].append_option(c.valeur);
+        longs[0].append_option(c.numerateur);
+        longs[1].append_option(c.denominateur);
+        longs[2].append_option(c.personnes);
+        doubles[1].append_option(c.ic_bas);
+        doubles[2].append_option(c.ic_haut);
+        doubles[3].append_option(c.q1);
+        doubles[4].append_option(c.q3);
+        doubles[5].append_option(c.moyenne);
+        secret.append_value(c.secret);
+        version_b.append_value(version as i64);
+        at.append_value(now_micros);
+    }
+    let mut t = text.into_iter();
+    let mut next_text = || -> ArrayRef { Arc::new(t.next().expect("five").finish()) };
+    let (indicateur, niveau, code) = (next_text(), next_text(), next_text());
+    let (ventilation, modalite) = (next_text(), next_text());
+    let mut d = doubles
+        .into_iter()
+        .map(|mut b| Arc::new(b.finish()) as ArrayRef);
+    let mut l = longs
+        .into_iter()
+        .map(|mut b| Arc::new(b.finish()) as ArrayRef);
+    let valeur = d.next().expect("valeur");
+    let columns: Vec<ArrayRef> = vec![
+        indicateur,
+        niveau,
+        code,
+        Arc::new(mois.finish()),
+        ventilation,
+        modalite,
+        valeur,
+        l.next().expect("numerateur"),
+        l.next().expect("denominateur"),
+        l.next().expect("personnes"),
+        d.next().expect("ic_bas"),
+        d.next().expect("ic_haut"),
+        d.next().expect("q1"),
+        d.next().expect("q3"),
+        d.next().expect("moyenne"),
+        Arc::new(secret.finish()),
+        Arc::new(version_b.finish()),
+        Arc::new(at.finish()),
+    ];
+    RecordBatch::try_new(INDICATEURS.file_schema(), columns).expect("indicateurs schema")
+}
+
+/// Recomputes every indicator from the warehouse's current versions and replaces the
+/// `indicateurs` table in one commit.
+pub async fn refresh(
+    warehouse: &Warehouse,
+    catalogue: &Catalogue,
+    register: &Register,
+    threshold: i64,
+    clock: &dyn Clock,
+) -> Result<Refreshed> {
+    let started = Instant::now();
+    let ctx = SessionContext::new();
+    let versions = warehouse.register(&ctx).await?;
+    let version_evenements = versions.get("evenements").copied().unwrap_or(0);
+    let cells = compute(&ctx, catalogue, register, threshold).await?;
+    let mut writer = warehouse.part_writer(&INDICATEURS, None)?;
+    for chunk in cells.chunks(64 * 1024) {
+        writer.write(&batch(
+            chunk,
+            version_evenements,
+            clock.now().timestamp_micros(),
+        ))?;
+    }
+    let staged = writer.finish()?.into_iter().collect();
+    let meta: HashMap<String, serde_json::Value> = [(
+        "copil.version_evenements".to_string(),
+        serde_json::Value::from(version_evenements),
+    )]
+    .into();
+    let guard = warehouse.lock().await?;
+    let version_indicateurs = warehouse
+        .replace_all(&guard, &INDICATEURS, staged, meta)
+        .await?;
+    Ok(Refreshed {
+        cells: cells.len(),
+        secret: cells.iter().filter(|c| c.secret).count(),
+        version_evenements,
+        version_indicateurs,
+        duree: started.elapsed(),
+    })
+}
