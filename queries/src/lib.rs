@@ -14,6 +14,7 @@
 //! ```
 
 mod catalogue;
+pub mod comparison;
 mod compute;
 mod error;
 mod read;
