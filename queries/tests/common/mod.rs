@@ -1,0 +1,160 @@
+//! Building small warehouses by hand: events and drops as in-memory DataFusion tables with the
+//! warehouse's own schemas.
+
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use copil_queries::{Catalogue, Cell, Niveau, compute};
+use copil_warehouse::{Departments, EVENEMENTS, Register};
+use datafusion::arrow::array::{ArrayRef, Date32Array, Int64Array, RecordBatch, StringArray};
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::datasource::MemTable;
+use datafusion::prelude::SessionContext;
+
+pub fn d(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+}
+
+fn days(s: &str) -> i32 {
+    (d(s) - d("1970-01-01")).num_days() as i32
+}
+
+/// One event: territory, person, date, event type and its attributes (column, value).
+pub struct Ev {
+    pub territoire: &'static str,
+    pub personne: &'static str,
+    pub date: &'static str,
+    pub evenement: &'static str,
+    pub attrs: &'static [(&'static str, &'static str)],
+}
+
+pub const fn ev(
+    territoire: &'static str,
+    personne: &'static str,
+    date: &'static str,
+    evenement: &'static str,
+    attrs: &'static [(&'static str, &'static str)],
+) -> Ev {
+    Ev {
+        territoire,
+        personne,
+        date,
+        evenement,
+        attrs,
+    }
+}
+
+/// A session with `evenements` and `depots` (territory, extraction date) registered.
+pub fn context(events: &[Ev], extractions: &[(&str, &str)]) -> SessionContext {
+    let ctx = SessionContext::new();
+    let schema = EVENEMENTS.schema();
+    let n = events.len();
+    let columns: Vec<ArrayRef> = schema
+        .fields()
+        .iter()
+        .map(|f| -> ArrayRef {
+            let name = f.name().as_str();
+            match name {
+                "territoire" => Arc::new(StringArray::from(
+                    events.iter().map(|e| e.territoire).collect::<Vec<_>>(),
+                )),
+                "personne" => Arc::new(StringArray::from(
+                    events.iter().map(|e| e.personne).collect::<Vec<_>>(),
+                )),
+                "date" => Arc::new(Date32Array::from(
+                    events.iter().map(|e| days(e.date)).collect::<Vec<_>>(),
+                )),
+                "evenement" => Arc::new(StringArray::from(
+                    events.iter().map(|e| e.evenement).collect::<Vec<_>>(),
+                )),
+                "ligne" => Arc::new(Int64Array::from((0..n as i64).collect::<Vec<_>>())),
+                _ => Arc::new(StringArray::from(
+                    events
+                        .iter()
+                        .map(|e| e.attrs.iter().find(|(k, _)| *k == name).map(|(_, v)| *v))
+                        .collect::<Vec<_>>(),
+                )),
+            }
+        })
+        .collect();
+    let batch = RecordBatch::try_new(schema.clone(), columns).unwrap();
+    ctx.register_table(
+        "evenements",
+        Arc::new(MemTable::try_new(schema, vec![vec![batch]]).unwrap()),
+    )
+    .unwrap();
+    let depots_schema = Arc::new(Schema::new(vec![
+        Field::new("territoire", DataType::Utf8, false),
+        Field::new("statut", DataType::Utf8, false),
+        Field::new("date_extraction", DataType::Date32, true),
+    ]));
+    let depots = RecordBatch::try_new(
+        depots_schema.clone(),
+        vec![
+            Arc::new(StringArray::from(
+                extractions.iter().map(|e| e.0).collect::<Vec<_>>(),
+            )),
+            Arc::new(StringArray::from(vec!["integre"; extractions.len()])),
+            Arc::new(Date32Array::from(
+                extractions.iter().map(|e| days(e.1)).collect::<Vec<_>>(),
+            )),
+        ],
+    )
+    .unwrap();
+    ctx.register_table(
+        "depots",
+        Arc::new(MemTable::try_new(depots_schema, vec![vec![depots]]).unwrap()),
+    )
+    .unwrap();
+    ctx
+}
+
+pub async fn cells(events: &[Ev], extractions: &[(&str, &str)], threshold: i64) -> Vec<Cell> {
+    let register = Register::builtin(&Departments::builtin());
+    compute(
+        &context(events, extractions),
+        &Catalogue::builtin(),
+        &register,
+        threshold,
+    )
+    .await
+    .unwrap()
+}
+
+pub fn find<'a>(
+    cells: &'a [Cell],
+    ind: &str,
+    code: &str,
+    mois: &str,
+    ventilation: &str,
+    modalite: &str,
+) -> Option<&'a Cell> {
+    cells.iter().find(|c| {
+        c.indicateur == ind
+            && c.niveau
+                == if code == "national" {
+                    Niveau::National
+                } else {
+                    Niveau::Territoire
+                }
+            && c.code == code
+            && c.mois == d(mois)
+            && c.ventilation == ventilation
+            && c.modalite == modalite
+    })
+}
+
+/// (numerator, denominator) of a cell.
+pub fn ratio(
+    cells: &[Cell],
+    ind: &str,
+    code: &str,
+    mois: &str,
+    ventilation: &str,
+    modalite: &str,
+) -> Option<(i64, i64)> {
+    find(cells, ind, code, mois, ventilation, modalite)
+        .map(|c| (c.numerateur.unwrap(), c.denominateur.unwrap()))
+}
