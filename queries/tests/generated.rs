@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use copil_ingest::{IngestConfig, Ingestor, SecretKey, Silent};
 use copil_queries::{Catalogue, Cell, Niveau, read, refresh};
 use copil_sample::{Destination, Options};
@@ -132,5 +132,237 @@ async fn every_indicator_runs_on_the_warehouse_and_lands_near_the_brief() {
             .iter()
             .filter(|c| !c.secret)
             .all(|c| c.personnes.unwrap() >= 11)
+    );
+}
+
+/// Last day of the month of `d`.
+fn end_of_month(d: NaiveDate) -> NaiveDate {
+    let first = d.with_day(1).unwrap();
+    first
+        .checked_add_months(chrono::Months::new(1))
+        .unwrap()
+        .pred_opt()
+        .unwrap()
+}
+
+type Key = (String, NaiveDate);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_independent_rust_computation_agrees_with_the_sql() {
+    use datafusion::arrow::array::{Array, AsArray};
+    use datafusion::arrow::compute::cast;
+    use datafusion::arrow::datatypes::{DataType, Date32Type};
+    use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+    let dir = tempfile::tempdir().unwrap();
+    let warehouse = landed(dir.path(), 0.003).await;
+    let ctx = datafusion::prelude::SessionContext::new();
+    warehouse.register(&ctx).await.unwrap();
+    let register = Register::builtin(&Departments::builtin());
+    // Threshold 1: every cell with someone in it is published, so values can be compared.
+    let cells = copil_queries::compute(&ctx, &Catalogue::builtin(), &register, 1)
+        .await
+        .unwrap();
+
+    // The landed events, read plainly.
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
+    let text = |a: &std::sync::Arc<dyn Array>| cast(a, &DataType::Utf8).unwrap();
+    let mut people: HashMap<(String, String), Vec<(NaiveDate, String, String)>> = HashMap::new();
+    let batches = ctx
+        .sql("SELECT territoire, personne, date, evenement, statut_rdv FROM evenements")
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+    for b in &batches {
+        let (t, p, e, s) = (
+            text(b.column(0)),
+            text(b.column(1)),
+            text(b.column(3)),
+            text(b.column(4)),
+        );
+        let dates = b.column(2).as_primitive::<Date32Type>();
+        for i in 0..b.num_rows() {
+            let statut = if s.is_null(i) {
+                String::new()
+            } else {
+                s.as_string::<i32>().value(i).to_string()
+            };
+            people
+                .entry((
+                    t.as_string::<i32>().value(i).to_string(),
+                    p.as_string::<i32>().value(i).to_string(),
+                ))
+                .or_default()
+                .push((
+                    epoch + chrono::Days::new(dates.value(i) as u64),
+                    e.as_string::<i32>().value(i).to_string(),
+                    statut,
+                ));
+        }
+    }
+    let mut extraction: HashMap<String, NaiveDate> = HashMap::new();
+    let batches = ctx
+        .sql("SELECT territoire, date_extraction FROM depots WHERE statut = 'integre'")
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+    for b in &batches {
+        let t = text(b.column(0));
+        let dates = b.column(1).as_primitive::<Date32Type>();
+        for i in 0..b.num_rows() {
+            let d = epoch + chrono::Days::new(dates.value(i) as u64);
+            let e = extraction
+                .entry(t.as_string::<i32>().value(i).to_string())
+                .or_insert(d);
+            *e = (*e).max(d);
+        }
+    }
+
+    let mut entrants: BTreeMap<Key, i64> = BTreeMap::new();
+    let mut oriented30: BTreeMap<Key, (i64, i64)> = BTreeMap::new();
+    let mut delays: BTreeMap<Key, Vec<i64>> = BTreeMap::new();
+    let mut absences: BTreeMap<Key, (i64, i64)> = BTreeMap::new();
+    let mut stock: BTreeMap<Key, BTreeSet<String>> = BTreeMap::new();
+    for ((t, p), events) in &mut people {
+        events.sort();
+        let x = extraction[t];
+        let month = |d: NaiveDate| d.with_day(1).unwrap();
+        let Some(first) = events
+            .iter()
+            .filter(|e| e.1 == "droit_ouvert")
+            .map(|e| e.0)
+            .min()
+        else {
+            continue;
+        };
+        let oriented = events
+            .iter()
+            .filter(|e| e.1 == "orientation" && e.0 >= first)
+            .map(|e| e.0)
+            .min();
+        let key = (t.clone(), month(first));
+        if end_of_month(first) <= x {
+            *entrants.entry(key.clone()).or_default() += 1;
+            if let Some(o) = oriented {
+                delays
+                    .entry(key.clone())
+                    .or_default()
+                    .push((o - first).num_days());
+            }
+        }
+        if end_of_month(first) + chrono::Days::new(30) <= x {
+            let e = oriented30.entry(key).or_default();
+            e.1 += 1;
+            if oriented.is_some_and(|o| (o - first).num_days() <= 30) {
+                e.0 += 1;
+            }
+        }
+        for (date, ev, statut) in events.iter() {
+            if ev == "rdv"
+                && ["honore", "absent", "excuse", "annule"].contains(&statut.as_str())
+                && end_of_month(*date) <= x
+            {
+                let e = absences.entry((t.clone(), month(*date))).or_default();
+                e.1 += 1;
+                if statut == "absent" {
+                    e.0 += 1;
+                }
+            }
+        }
+        // Episodes: from each right opened to the next one.
+        let opens: Vec<NaiveDate> = events
+            .iter()
+            .filter(|e| e.1 == "droit_ouvert")
+            .map(|e| e.0)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        for (k, debut) in opens.iter().enumerate() {
+            let next = opens.get(k + 1).copied();
+            let within = |d: NaiveDate| d >= *debut && next.is_none_or(|n| d < n);
+            let dd = events
+                .iter()
+                .filter(|e| e.1 == "entree_droits_devoirs" && within(e.0))
+                .map(|e| e.0)
+                .min();
+            let closed = events
+                .iter()
+                .filter(|e| e.1 == "droit_clos" && within(e.0))
+                .map(|e| e.0)
+                .min();
+            let Some(dd) = dd else { continue };
+            let mut m = month(dd);
+            while end_of_month(m) <= x && closed.is_none_or(|c| end_of_month(m) < c) {
+                stock.entry((t.clone(), m)).or_default().insert(p.clone());
+                m = m.checked_add_months(chrono::Months::new(1)).unwrap();
+            }
+        }
+    }
+
+    let sql = |ind: &str| -> BTreeMap<Key, &Cell> {
+        cells
+            .iter()
+            .filter(|c| {
+                c.indicateur == ind
+                    && c.niveau == Niveau::Territoire
+                    && c.ventilation.is_empty()
+                    && !c.secret
+            })
+            .map(|c| ((c.code.clone(), c.mois), c))
+            .collect()
+    };
+    let e = sql("entrants");
+    assert_eq!(e.len(), entrants.len(), "entrants: same cells");
+    for (k, n) in &entrants {
+        assert_eq!(e[k].numerateur, Some(*n), "entrants {k:?}");
+    }
+    let o = sql("orientes_30j");
+    assert_eq!(o.len(), oriented30.len());
+    for (k, (num, den)) in &oriented30 {
+        assert_eq!(
+            (o[k].numerateur, o[k].denominateur),
+            (Some(*num), Some(*den)),
+            "orientes_30j {k:?}"
+        );
+    }
+    let dl = sql("delai_orientation");
+    assert_eq!(dl.len(), delays.len());
+    for (k, v) in &mut delays {
+        v.sort();
+        let n = v.len();
+        let median = if n % 2 == 1 {
+            v[n / 2] as f64
+        } else {
+            (v[n / 2 - 1] + v[n / 2]) as f64 / 2.0
+        };
+        assert_eq!(dl[k].valeur, Some(median), "delai_orientation {k:?}");
+    }
+    let a = sql("taux_absenteisme");
+    assert_eq!(a.len(), absences.len());
+    for (k, (num, den)) in &absences {
+        assert_eq!(
+            (a[k].numerateur, a[k].denominateur),
+            (Some(*num), Some(*den)),
+            "taux_absenteisme {k:?}"
+        );
+    }
+    let b = sql("beneficiaires_dd");
+    assert_eq!(b.len(), stock.len());
+    for (k, s) in &stock {
+        assert_eq!(
+            b[k].numerateur,
+            Some(s.len() as i64),
+            "beneficiaires_dd {k:?}"
+        );
+    }
+    assert!(
+        entrants.len() > 500 && stock.len() > 1000,
+        "{} {}",
+        entrants.len(),
+        stock.len()
     );
 }
