@@ -146,6 +146,8 @@ fn end_of_month(d: NaiveDate) -> NaiveDate {
 }
 
 type Key = (String, NaiveDate);
+/// (date, evenement, statut_rdv) of one person.
+type Event = (NaiveDate, String, String);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_independent_rust_computation_agrees_with_the_sql() {
@@ -167,7 +169,7 @@ async fn an_independent_rust_computation_agrees_with_the_sql() {
     // The landed events, read plainly.
     let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
     let text = |a: &std::sync::Arc<dyn Array>| cast(a, &DataType::Utf8).unwrap();
-    let mut people: HashMap<(String, String), Vec<(NaiveDate, String, String)>> = HashMap::new();
+    let mut people: HashMap<(String, String), Vec<Event>> = HashMap::new();
     let batches = ctx
         .sql("SELECT territoire, personne, date, evenement, statut_rdv FROM evenements")
         .await
