@@ -79,6 +79,9 @@ enum Command {
     /// Le catalogue des indicateurs ; « show ID » affiche les résultats d'un indicateur.
     #[command(help_template = HELP_TEMPLATE)]
     Indicators {
+        /// Écrit la documentation du catalogue en Markdown (docs/indicateurs.md).
+        #[arg(long)]
+        markdown: bool,
         #[command(subcommand)]
         action: Option<IndicatorsAction>,
     },
@@ -235,9 +238,13 @@ fn run(cli: &Cli) -> Result<()> {
             let loaded = load_config(cli)?;
             runtime()?.block_on(refresh(&loaded.config))
         }
-        Command::Indicators { action } => {
+        Command::Indicators { markdown, action } => {
             let catalogue = Catalogue::builtin();
             match action {
+                None if *markdown => {
+                    print!("{}", catalogue.documentation());
+                    Ok(())
+                }
                 None => {
                     for i in catalogue.iter() {
                         let direction = match i.direction {

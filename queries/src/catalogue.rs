@@ -216,6 +216,61 @@ impl Catalogue {
         self.indicators.len()
     }
 
+    /// The catalogue's French documentation (Markdown), kept as `docs/indicateurs.md`.
+    pub fn documentation(&self) -> String {
+        use std::fmt::Write as _;
+        let mut out = String::from(
+            "# Les indicateurs du SPIE\n\n\
+             Ce document est produit à partir des en-têtes des fichiers `queries/catalogue/*.sql` \
+             (un test vérifie qu'il est à jour). Chaque indicateur est calculé par Apache DataFusion \
+             sur l'entrepôt, par territoire et par mois, puis agrégé par vague et pour la France en \
+             additionnant numérateurs et dénominateurs (valeur « poolée ») ; les délais agrègent les \
+             distributions elles-mêmes (médiane de toutes les personnes, pas médiane des médianes).\n\n\
+             Un indicateur de cohorte compte les personnes selon le mois M de l'événement déclencheur \
+             et ne publie un mois que lorsqu'il est mûr : son dernier jour plus la fenêtre d'observation \
+             est au plus tard la date d'extraction du territoire.\n\n\
+             Secret statistique : aucune case publiée ne concerne moins de personnes que le seuil \
+             (11 par défaut, clé `secrecy.threshold`) ; une part dont le dénominateur est sous le seuil \
+             n'est pas publiée ; dans une ventilation dont le total est publié, une case masquée \
+             entraîne le masquage de la plus petite autre case, pour qu'on ne puisse pas la retrouver \
+             par différence. Une case masquée s'affiche « secret », jamais 0 ni vide. Les parts ont un \
+             intervalle de confiance à 95 % (Wilson) ; les délais, leur médiane, leur moyenne et leurs \
+             quartiles.\n\n\
+             Sources des définitions : DREES (orientation, droits et devoirs, CER), rdv-insertion \
+             (absentéisme), décret 2024-1244 (contrat sous quatre semaines, orientation sous six semaines).\n",
+        );
+        for i in &self.indicators {
+            let sorte = match i.sorte {
+                Sorte::Volume => "effectif",
+                Sorte::Taux => "part",
+                Sorte::Delai => "délai",
+            };
+            let direction = match i.direction {
+                Direction::Hausse => "plus c'est haut, mieux c'est",
+                Direction::Baisse => "plus c'est bas, mieux c'est",
+                Direction::Neutre => "neutre (pas de classement)",
+            };
+            let ventilations = if i.ventilations.is_empty() {
+                "aucune".to_string()
+            } else {
+                i.ventilations.join(", ")
+            };
+            let _ = write!(
+                out,
+                "\n## {} (`{}`)\n\n{}\n\n| | |\n|---|---|\n| sorte | {sorte} ({}) |\n| numérateur | {} |\n| dénominateur | {} |\n| fenêtre | {} |\n| maturité | {} |\n| sens | {direction} |\n| ventilations | {ventilations} |\n",
+                i.titre,
+                i.id,
+                i.definition,
+                i.unite,
+                i.numerateur,
+                i.denominateur,
+                i.fenetre,
+                i.maturite
+            );
+        }
+        out
+    }
+
     /// Whether the catalogue is empty (never).
     pub fn is_empty(&self) -> bool {
         self.indicators.is_empty()
@@ -238,6 +293,17 @@ mod tests {
         for i in c.iter() {
             assert!(!i.titre.is_empty() && !i.definition.is_empty() && i.sql.contains("SELECT"));
         }
+    }
+
+    #[test]
+    fn the_french_documentation_is_up_to_date() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/indicateurs.md");
+        let expected = Catalogue::builtin().documentation();
+        let committed = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            committed == expected,
+            "docs/indicateurs.md is stale: regenerate it with `cargo run -- indicators --markdown > docs/indicateurs.md`"
+        );
     }
 
     #[test]
