@@ -236,6 +236,10 @@ impl Catalogue {
              par différence. Une case masquée s'affiche « secret », jamais 0 ni vide. Les parts ont un \
              intervalle de confiance à 95 % (Wilson) ; les délais, leur médiane, leur moyenne et leurs \
              quartiles.\n\n\
+             Avant / après : pour chaque vague, les valeurs sont aussi données par mois relatif au \
+             début du SPIE de chaque territoire, de 12 mois avant à 24 mois après (ventilation \
+             `mois_depuis_debut_spie`, modalités `-12` à `+24` ; le mois de ces cases est celui du \
+             début).\n\n\
              Sources des définitions : DREES (orientation, droits et devoirs, CER), rdv-insertion \
              (absentéisme), décret 2024-1244 (contrat sous quatre semaines, orientation sous six semaines).\n",
         );

@@ -77,6 +77,15 @@ pub struct Cell {
 
 type Key = (Niveau, String, NaiveDate, String, String);
 
+/// The breakdown of a wave's values by month relative to the SPIE start (modalities `-12` to
+/// `+24`); its cells are not parts of a total.
+pub const RELATIF: &str = "mois_depuis_debut_spie";
+
+fn months_between(start: NaiveDate, m: NaiveDate) -> i32 {
+    use chrono::Datelike;
+    (m.year() - start.year()) * 12 + m.month() as i32 - start.month() as i32
+}
+
 #[derive(Default)]
 struct Acc {
     num: i64,
@@ -182,16 +191,33 @@ async fn territory_rows(
                 },
             );
             let mut keys = vec![
-                (Niveau::Territoire, t.to_string()),
-                (Niveau::National, "national".to_string()),
+                (Niveau::Territoire, t.to_string(), m, v.clone(), md.clone()),
+                (
+                    Niveau::National,
+                    "national".to_string(),
+                    m,
+                    v.clone(),
+                    md.clone(),
+                ),
             ];
             if let Some(territory) = register.get(t) {
-                keys.push((Niveau::Vague, territory.vague.code().to_string()));
+                let wave = territory.vague.code().to_string();
+                keys.push((Niveau::Vague, wave.clone(), m, v.clone(), md.clone()));
+                // Before / after: the wave's values by month relative to each territory's SPIE
+                // start, from 12 months before to 24 after (the cell's month is the start).
+                let offset = months_between(territory.debut_spie, m);
+                if v.is_empty() && (-12..=24).contains(&offset) {
+                    keys.push((
+                        Niveau::Vague,
+                        wave,
+                        territory.debut_spie,
+                        RELATIF.to_string(),
+                        format!("{offset:+03}"),
+                    ));
+                }
             }
-            for (niveau, code) in keys {
-                let acc = out
-                    .entry((niveau, code, m, v.clone(), md.clone()))
-                    .or_default();
+            for key in keys {
+                let acc = out.entry(key).or_default();
                 match ind.sorte {
                     Sorte::Delai => {
                         *acc.histogram.entry(a.value(i)).or_default() += c.value(i);

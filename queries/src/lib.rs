@@ -23,7 +23,7 @@ pub mod secrecy;
 pub mod stats;
 
 pub use catalogue::{Catalogue, Direction, Indicator, Sorte};
-pub use compute::{Cell, Niveau, compute, create_views};
+pub use compute::{Cell, Niveau, RELATIF, compute, create_views};
 pub use error::{Error, Result};
 pub use read::{format_spread, format_value, read};
 pub use refresh::{Refreshed, refresh};

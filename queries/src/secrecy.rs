@@ -46,7 +46,7 @@ pub fn apply(cells: &mut [Cell], catalogue: &Catalogue, threshold: i64) {
         );
         if c.ventilation.is_empty() {
             totals.insert(base, !c.secret);
-        } else {
+        } else if c.ventilation != crate::compute::RELATIF {
             groups
                 .entry((base.0, base.1, base.2, base.3, c.ventilation.clone()))
                 .or_default()

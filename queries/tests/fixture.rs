@@ -420,3 +420,95 @@ async fn secrecy_hides_small_cells_and_what_would_give_them_away() {
         assert!(cell.personnes.unwrap() >= 2, "{cell:?}");
     }
 }
+
+#[tokio::test]
+async fn waves_before_and_after_their_spie_start() {
+    // Two territories of the second wave (start 2022-01): dep-01 has entrants in December 2021
+    // (month -1), January 2022 (month 0), January 2024 (month +24) and February 2024 (+25, out
+    // of the window); dep-02 one in January 2022. Data as of 2024-03-31 for both.
+    let ctx = {
+        use copil_warehouse::EVENEMENTS;
+        let rows = [
+            ("dep-01", "x1", "2021-12-10"),
+            ("dep-01", "x2", "2022-01-10"),
+            ("dep-01", "x3", "2024-01-10"),
+            ("dep-01", "x4", "2024-02-10"),
+            ("dep-02", "y1", "2022-01-20"),
+        ];
+        let ctx = SessionContext::new();
+        let schema = EVENEMENTS.schema();
+        let n = rows.len();
+        let columns: Vec<ArrayRef> = schema
+            .fields()
+            .iter()
+            .map(|f| -> ArrayRef {
+                match f.name().as_str() {
+                    "territoire" => Arc::new(StringArray::from(
+                        rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+                    )),
+                    "personne" => Arc::new(StringArray::from(
+                        rows.iter().map(|r| r.1).collect::<Vec<_>>(),
+                    )),
+                    "date" => Arc::new(Date32Array::from(
+                        rows.iter().map(|r| days(r.2)).collect::<Vec<_>>(),
+                    )),
+                    "evenement" => Arc::new(StringArray::from(vec!["droit_ouvert"; n])),
+                    "ligne" => Arc::new(Int64Array::from((0..n as i64).collect::<Vec<_>>())),
+                    _ => Arc::new(StringArray::from(vec![None::<&str>; n])),
+                }
+            })
+            .collect();
+        let batch = RecordBatch::try_new(schema.clone(), columns).unwrap();
+        ctx.register_table(
+            "evenements",
+            Arc::new(MemTable::try_new(schema, vec![vec![batch]]).unwrap()),
+        )
+        .unwrap();
+        let ds = Arc::new(Schema::new(vec![
+            Field::new("territoire", DataType::Utf8, false),
+            Field::new("statut", DataType::Utf8, false),
+            Field::new("date_extraction", DataType::Date32, true),
+        ]));
+        let depots = RecordBatch::try_new(
+            ds.clone(),
+            vec![
+                Arc::new(StringArray::from(vec!["dep-01", "dep-02"])),
+                Arc::new(StringArray::from(vec!["integre", "integre"])),
+                Arc::new(Date32Array::from(vec![
+                    days("2024-03-31"),
+                    days("2024-03-31"),
+                ])),
+            ],
+        )
+        .unwrap();
+        ctx.register_table(
+            "depots",
+            Arc::new(MemTable::try_new(ds, vec![vec![depots]]).unwrap()),
+        )
+        .unwrap();
+        ctx
+    };
+    let register = Register::builtin(&Departments::builtin());
+    let c = compute(&ctx, &Catalogue::builtin(), &register, 1)
+        .await
+        .unwrap();
+    let relative = |m: &str| {
+        c.iter()
+            .find(|c| {
+                c.indicateur == "entrants"
+                    && c.niveau == Niveau::Vague
+                    && c.ventilation == copil_queries::RELATIF
+                    && c.modalite == m
+            })
+            .map(|c| (c.mois, c.valeur))
+    };
+    let start = d("2022-01-01");
+    assert_eq!(relative("-01"), Some((start, Some(1.0))));
+    assert_eq!(
+        relative("+00"),
+        Some((start, Some(2.0))),
+        "both territories pooled at their start"
+    );
+    assert_eq!(relative("+24"), Some((start, Some(1.0))));
+    assert_eq!(relative("+25"), None, "beyond 24 months after the start");
+}
