@@ -16,141 +16,69 @@
 //! - b1 enters 2024-01-03, oriented 2024-01-13 (10 days)
 //! - b2 enters 2024-01-20, oriented 2024-01-22 (2 days)
 
-use std::sync::Arc;
+mod common;
 
-use chrono::NaiveDate;
-use copil_queries::{Catalogue, Cell, Niveau, compute};
-use copil_warehouse::{Departments, EVENEMENTS, Register};
-use datafusion::arrow::array::{ArrayRef, Date32Array, Int64Array, RecordBatch, StringArray};
-use datafusion::arrow::datatypes::{DataType, Field, Schema};
-use datafusion::datasource::MemTable;
-use datafusion::prelude::SessionContext;
+use common::{Ev, d, ev};
+use copil_queries::{Cell, Niveau};
 
-fn d(s: &str) -> NaiveDate {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
-}
-
-fn days(s: &str) -> i32 {
-    (d(s) - d("1970-01-01")).num_days() as i32
-}
-
-/// (territoire, personne, date, evenement, type_rdv, statut_rdv)
-type Event = (
-    &'static str,
-    &'static str,
-    &'static str,
-    &'static str,
-    &'static str,
-    &'static str,
-);
-const EVENTS: &[Event] = &[
-    ("dep-44", "a1", "2024-01-05", "droit_ouvert", "", ""),
-    (
+const EVENTS: &[Ev] = &[
+    ev("dep-44", "a1", "2024-01-05", "droit_ouvert", &[]),
+    ev(
         "dep-44",
         "a1",
         "2024-01-08",
         "rdv",
-        "accompagnement",
-        "honore",
+        &[("type_rdv", "accompagnement"), ("statut_rdv", "honore")],
     ),
-    ("dep-44", "a1", "2024-01-20", "orientation", "", ""),
-    ("dep-44", "a2", "2024-01-10", "droit_ouvert", "", ""),
-    (
+    ev("dep-44", "a1", "2024-01-20", "orientation", &[]),
+    ev("dep-44", "a2", "2024-01-10", "droit_ouvert", &[]),
+    ev(
         "dep-44",
         "a2",
         "2024-01-12",
         "rdv",
-        "accompagnement",
-        "absent",
+        &[("type_rdv", "accompagnement"), ("statut_rdv", "absent")],
     ),
-    ("dep-44", "a2", "2024-01-19", "rdv", "orientation", "excuse"),
-    ("dep-44", "a2", "2024-02-25", "orientation", "", ""),
-    ("dep-44", "a3", "2024-01-31", "droit_ouvert", "", ""),
-    ("dep-44", "a4", "2024-02-01", "droit_ouvert", "", ""),
-    ("dep-44", "a4", "2024-02-05", "rdv", "orientation", "absent"),
-    ("dep-44", "a4", "2024-02-11", "orientation", "", ""),
-    ("dep-44", "a5", "2024-03-15", "droit_ouvert", "", ""),
-    ("dep-44", "a5", "2024-03-16", "orientation", "", ""),
-    ("dep-44", "a6", "2023-12-20", "droit_ouvert", "", ""),
-    ("dep-44", "a6", "2024-01-05", "orientation", "", ""),
-    ("dep-44", "a6", "2024-02-10", "droit_ouvert", "", ""),
-    ("dep-03", "b1", "2024-01-03", "droit_ouvert", "", ""),
-    ("dep-03", "b1", "2024-01-13", "orientation", "", ""),
-    ("dep-03", "b2", "2024-01-20", "droit_ouvert", "", ""),
-    ("dep-03", "b2", "2024-01-22", "orientation", "", ""),
+    ev(
+        "dep-44",
+        "a2",
+        "2024-01-19",
+        "rdv",
+        &[("type_rdv", "orientation"), ("statut_rdv", "excuse")],
+    ),
+    ev("dep-44", "a2", "2024-02-25", "orientation", &[]),
+    ev("dep-44", "a3", "2024-01-31", "droit_ouvert", &[]),
+    ev("dep-44", "a4", "2024-02-01", "droit_ouvert", &[]),
+    ev(
+        "dep-44",
+        "a4",
+        "2024-02-05",
+        "rdv",
+        &[("type_rdv", "orientation"), ("statut_rdv", "absent")],
+    ),
+    ev("dep-44", "a4", "2024-02-11", "orientation", &[]),
+    ev("dep-44", "a5", "2024-03-15", "droit_ouvert", &[]),
+    ev("dep-44", "a5", "2024-03-16", "orientation", &[]),
+    ev("dep-44", "a6", "2023-12-20", "droit_ouvert", &[]),
+    ev("dep-44", "a6", "2024-01-05", "orientation", &[]),
+    ev("dep-44", "a6", "2024-02-10", "droit_ouvert", &[]),
+    ev("dep-03", "b1", "2024-01-03", "droit_ouvert", &[]),
+    ev("dep-03", "b1", "2024-01-13", "orientation", &[]),
+    ev("dep-03", "b2", "2024-01-20", "droit_ouvert", &[]),
+    ev("dep-03", "b2", "2024-01-22", "orientation", &[]),
 ];
 
-fn context() -> SessionContext {
-    let ctx = SessionContext::new();
-    let schema = EVENEMENTS.schema();
-    let n = EVENTS.len();
-    let text = |f: fn(&Event) -> &'static str| -> ArrayRef {
-        Arc::new(StringArray::from(
-            EVENTS
-                .iter()
-                .map(|e| Some(f(e)).filter(|s| !s.is_empty()))
-                .collect::<Vec<_>>(),
-        ))
-    };
-    let columns: Vec<ArrayRef> = schema
-        .fields()
-        .iter()
-        .map(|f| match f.name().as_str() {
-            "territoire" => text(|e| e.0),
-            "personne" => text(|e| e.1),
-            "date" => Arc::new(Date32Array::from(
-                EVENTS.iter().map(|e| days(e.2)).collect::<Vec<_>>(),
-            )) as ArrayRef,
-            "evenement" => text(|e| e.3),
-            "type_rdv" => text(|e| e.4),
-            "statut_rdv" => text(|e| e.5),
-            "ligne" => Arc::new(Int64Array::from((0..n as i64).collect::<Vec<_>>())),
-            _ => Arc::new(StringArray::from(vec![None::<&str>; n])),
-        })
-        .collect();
-    let events = RecordBatch::try_new(schema.clone(), columns).unwrap();
-    ctx.register_table(
-        "evenements",
-        Arc::new(MemTable::try_new(schema, vec![vec![events]]).unwrap()),
-    )
-    .unwrap();
-    let depots_schema = Arc::new(Schema::new(vec![
-        Field::new("territoire", DataType::Utf8, false),
-        Field::new("statut", DataType::Utf8, false),
-        Field::new("date_extraction", DataType::Date32, true),
-    ]));
-    let depots = RecordBatch::try_new(
-        depots_schema.clone(),
-        vec![
-            Arc::new(StringArray::from(vec![
-                "dep-44", "dep-44", "dep-03", "dep-03",
-            ])),
-            Arc::new(StringArray::from(vec![
-                "integre", "integre", "integre", "refuse",
-            ])),
-            Arc::new(Date32Array::from(vec![
-                days("2024-01-31"),
-                days("2024-03-31"),
-                days("2024-02-29"),
-                days("2024-06-30"),
-            ])),
-        ],
-    )
-    .unwrap();
-    ctx.register_table(
-        "depots",
-        Arc::new(MemTable::try_new(depots_schema, vec![vec![depots]]).unwrap()),
-    )
-    .unwrap();
-    ctx
-}
+/// Drops: dep-44 twice (the latest, 2024-03-31, is in place), dep-03 once, plus a refused drop
+/// of dep-03 whose date must not count.
+const DROPS: &[(&str, &str, &str)] = &[
+    ("dep-44", "2024-01-31", "integre"),
+    ("dep-44", "2024-03-31", "integre"),
+    ("dep-03", "2024-02-29", "integre"),
+    ("dep-03", "2024-06-30", "refuse"),
+];
 
 async fn cells(threshold: i64) -> Vec<Cell> {
-    let departments = Departments::builtin();
-    let register = Register::builtin(&departments);
-    compute(&context(), &Catalogue::builtin(), &register, threshold)
-        .await
-        .unwrap()
+    common::cells(EVENTS, DROPS, threshold).await
 }
 
 fn find<'a>(
@@ -426,72 +354,22 @@ async fn waves_before_and_after_their_spie_start() {
     // Two territories of the second wave (start 2022-01): dep-01 has entrants in December 2021
     // (month -1), January 2022 (month 0), January 2024 (month +24) and February 2024 (+25, out
     // of the window); dep-02 one in January 2022. Data as of 2024-03-31 for both.
-    let ctx = {
-        use copil_warehouse::EVENEMENTS;
-        let rows = [
-            ("dep-01", "x1", "2021-12-10"),
-            ("dep-01", "x2", "2022-01-10"),
-            ("dep-01", "x3", "2024-01-10"),
-            ("dep-01", "x4", "2024-02-10"),
-            ("dep-02", "y1", "2022-01-20"),
-        ];
-        let ctx = SessionContext::new();
-        let schema = EVENEMENTS.schema();
-        let n = rows.len();
-        let columns: Vec<ArrayRef> = schema
-            .fields()
-            .iter()
-            .map(|f| -> ArrayRef {
-                match f.name().as_str() {
-                    "territoire" => Arc::new(StringArray::from(
-                        rows.iter().map(|r| r.0).collect::<Vec<_>>(),
-                    )),
-                    "personne" => Arc::new(StringArray::from(
-                        rows.iter().map(|r| r.1).collect::<Vec<_>>(),
-                    )),
-                    "date" => Arc::new(Date32Array::from(
-                        rows.iter().map(|r| days(r.2)).collect::<Vec<_>>(),
-                    )),
-                    "evenement" => Arc::new(StringArray::from(vec!["droit_ouvert"; n])),
-                    "ligne" => Arc::new(Int64Array::from((0..n as i64).collect::<Vec<_>>())),
-                    _ => Arc::new(StringArray::from(vec![None::<&str>; n])),
-                }
-            })
-            .collect();
-        let batch = RecordBatch::try_new(schema.clone(), columns).unwrap();
-        ctx.register_table(
-            "evenements",
-            Arc::new(MemTable::try_new(schema, vec![vec![batch]]).unwrap()),
-        )
-        .unwrap();
-        let ds = Arc::new(Schema::new(vec![
-            Field::new("territoire", DataType::Utf8, false),
-            Field::new("statut", DataType::Utf8, false),
-            Field::new("date_extraction", DataType::Date32, true),
-        ]));
-        let depots = RecordBatch::try_new(
-            ds.clone(),
-            vec![
-                Arc::new(StringArray::from(vec!["dep-01", "dep-02"])),
-                Arc::new(StringArray::from(vec!["integre", "integre"])),
-                Arc::new(Date32Array::from(vec![
-                    days("2024-03-31"),
-                    days("2024-03-31"),
-                ])),
-            ],
-        )
-        .unwrap();
-        ctx.register_table(
-            "depots",
-            Arc::new(MemTable::try_new(ds, vec![vec![depots]]).unwrap()),
-        )
-        .unwrap();
-        ctx
-    };
-    let register = Register::builtin(&Departments::builtin());
-    let c = compute(&ctx, &Catalogue::builtin(), &register, 1)
-        .await
-        .unwrap();
+    const ROWS: &[Ev] = &[
+        ev("dep-01", "x1", "2021-12-10", "droit_ouvert", &[]),
+        ev("dep-01", "x2", "2022-01-10", "droit_ouvert", &[]),
+        ev("dep-01", "x3", "2024-01-10", "droit_ouvert", &[]),
+        ev("dep-01", "x4", "2024-02-10", "droit_ouvert", &[]),
+        ev("dep-02", "y1", "2022-01-20", "droit_ouvert", &[]),
+    ];
+    let c = common::cells(
+        ROWS,
+        &[
+            ("dep-01", "2024-03-31", "integre"),
+            ("dep-02", "2024-03-31", "integre"),
+        ],
+        1,
+    )
+    .await;
     let relative = |m: &str| {
         c.iter()
             .find(|c| {

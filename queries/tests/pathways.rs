@@ -151,7 +151,7 @@ const EVENTS: &[Ev] = &[
     ev(T, "p4", "2024-04-10", "droit_clos", &[]),
 ];
 
-const EXTRACTION: &[(&str, &str)] = &[(T, "2025-12-31")];
+const EXTRACTION: &[(&str, &str, &str)] = &[(T, "2025-12-31", "integre")];
 
 #[tokio::test]
 async fn people_in_droits_et_devoirs_at_the_end_of_each_month() {

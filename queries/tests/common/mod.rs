@@ -46,8 +46,8 @@ pub const fn ev(
     }
 }
 
-/// A session with `evenements` and `depots` (territory, extraction date) registered.
-pub fn context(events: &[Ev], extractions: &[(&str, &str)]) -> SessionContext {
+/// A session with `evenements` and `depots` (territory, extraction date, status) registered.
+pub fn context(events: &[Ev], drops: &[(&str, &str, &str)]) -> SessionContext {
     let ctx = SessionContext::new();
     let schema = EVENEMENTS.schema();
     let n = events.len();
@@ -94,11 +94,13 @@ pub fn context(events: &[Ev], extractions: &[(&str, &str)]) -> SessionContext {
         depots_schema.clone(),
         vec![
             Arc::new(StringArray::from(
-                extractions.iter().map(|e| e.0).collect::<Vec<_>>(),
+                drops.iter().map(|e| e.0).collect::<Vec<_>>(),
             )),
-            Arc::new(StringArray::from(vec!["integre"; extractions.len()])),
+            Arc::new(StringArray::from(
+                drops.iter().map(|e| e.2).collect::<Vec<_>>(),
+            )),
             Arc::new(Date32Array::from(
-                extractions.iter().map(|e| days(e.1)).collect::<Vec<_>>(),
+                drops.iter().map(|e| days(e.1)).collect::<Vec<_>>(),
             )),
         ],
     )
@@ -111,10 +113,10 @@ pub fn context(events: &[Ev], extractions: &[(&str, &str)]) -> SessionContext {
     ctx
 }
 
-pub async fn cells(events: &[Ev], extractions: &[(&str, &str)], threshold: i64) -> Vec<Cell> {
+pub async fn cells(events: &[Ev], drops: &[(&str, &str, &str)], threshold: i64) -> Vec<Cell> {
     let register = Register::builtin(&Departments::builtin());
     compute(
-        &context(events, extractions),
+        &context(events, drops),
         &Catalogue::builtin(),
         &register,
         threshold,
