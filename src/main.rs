@@ -506,7 +506,14 @@ Secret statistique : aucune case publiée ne concerne moins de {} personnes.",
 }
 
 async fn serve(config: Config) -> Result<()> {
-    tracing_subscriber::fmt().with_target(false).init();
+    // Copil's own events at info; the libraries' only when they warn (RUST_LOG overrides).
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new("warn,copil=info,copil_ingest=info,copil_queries=info")
+    });
+    tracing_subscriber::fmt()
+        .with_target(false)
+        .with_env_filter(filter)
+        .init();
     copil_ingest::schedule::check(&config.schedule.ingest)?;
     let shared = Arc::new(config);
     let job_config = Arc::clone(&shared);
