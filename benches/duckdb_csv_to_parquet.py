@@ -13,7 +13,7 @@ décompressés par DuckDB. `threads` vaut le nombre de cœurs disponibles.
 Imprime une ligne JSON sur la sortie standard :
     {"rows": N, "seconds": S, "peak_rss_mib": M, ...}
 où `seconds` couvre la lecture et l'écriture (et le transcodage éventuel, voir plus bas), et
-`peak_rss_mib` vient de resource.getrusage(RUSAGE_SELF).ru_maxrss (en kio sous Linux).
+`peak_rss_mib` vient de VmHWM dans /proc/self/status (propre à ce programme).
 
 Encodage : le lecteur CSV de DuckDB ne connaît d'office que utf-8, utf-16 et latin-1.
 Windows-1252 demande l'extension `encodings`, que DuckDB télécharge depuis son propre
@@ -39,6 +39,22 @@ import duckdb
 
 ENCODINGS = {"utf-8": "utf-8", "windows-1252": "windows-1252"}
 
+
+
+def pic_memoire_mib():
+    """Peak resident memory of this process, in MiB.
+
+    Read from /proc/self/status (VmHWM), which belongs to this program only: getrusage's
+    ru_maxrss also carries the peak of the process that started it (Linux keeps it across exec).
+    """
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 def cores() -> int:
     try:
@@ -147,7 +163,7 @@ def main() -> int:
     result = {
         "rows": rows,
         "seconds": round(seconds, 3),
-        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "peak_rss_mib": round(pic_memoire_mib(), 1),
         "threads": threads,
         "encoding": args.encoding,
         "duckdb": duckdb.__version__,
