@@ -6,7 +6,7 @@ mod config;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
@@ -306,13 +306,19 @@ fn ingest_config(config: &Config, pause_at: Option<Checkpoint>) -> IngestConfig 
     }
 }
 
-async fn ingestor(config: &Config, pause_at: Option<Checkpoint>) -> Result<Arc<Ingestor>> {
+/// The ingestor of the configuration; `committed` is set by its commit hook, so that the
+/// indicators are refreshed once the run's commits are done.
+async fn ingestor(
+    config: &Config,
+    pause_at: Option<Checkpoint>,
+    committed: Arc<AtomicBool>,
+) -> Result<Arc<Ingestor>> {
     let departments = Departments::builtin();
     let reg = register(config, &departments)?;
     let warehouse = Warehouse::open(&config.warehouse_location())
         .await
         .context("ouverture de l'entrepôt")?;
-    let ingestor = Ingestor::new(
+    let mut ingestor = Ingestor::new(
         ingest_config(config, pause_at),
         warehouse,
         reg,
@@ -320,6 +326,7 @@ async fn ingestor(config: &Config, pause_at: Option<Checkpoint>) -> Result<Arc<I
         Arc::new(SystemClock),
     )
     .await?;
+    ingestor.on_commit(move |_| committed.store(true, Ordering::Relaxed));
     Ok(Arc::new(ingestor))
 }
 
@@ -359,7 +366,8 @@ impl Progress for Bar {
 
 /// Runs one ingestion; returns how many drops were refused.
 async fn ingest(config: &Config, pause_at: Option<Checkpoint>, interactive: bool) -> Result<usize> {
-    let ingestor = ingestor(config, pause_at).await?;
+    let committed = Arc::new(AtomicBool::new(false));
+    let ingestor = ingestor(config, pause_at, Arc::clone(&committed)).await?;
     let bar = if interactive && std::io::IsTerminal::is_terminal(&std::io::stdout()) {
         let b = indicatif::ProgressBar::new(0);
         b.set_style(
@@ -406,7 +414,7 @@ async fn ingest(config: &Config, pause_at: Option<Checkpoint>, interactive: bool
             p.display()
         );
     }
-    if run.drops.iter().any(|d| d.statut == Status::Integre) {
+    if committed.load(Ordering::Relaxed) {
         // The indicators follow the commits of this run.
         refresh(config).await?;
     }

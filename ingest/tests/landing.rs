@@ -462,3 +462,44 @@ async fn without_the_key_nothing_is_ingested() {
         "{e}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_commit_hook_is_told_of_each_landed_drop() {
+    let site = Site::new();
+    site.generate("inbox", &options(&["dep-04", "dep-05"], 0.005));
+    let d = copil_warehouse::Departments::builtin();
+    let r = copil_warehouse::Register::builtin(&d);
+    let mut ingestor = copil_ingest::Ingestor::new(
+        site.config("inbox"),
+        site.warehouse().await,
+        r,
+        d,
+        Arc::new(copil_warehouse::SystemClock),
+    )
+    .await
+    .unwrap();
+    let log = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let told = Arc::clone(&log);
+    ingestor.on_commit(move |report| {
+        told.lock()
+            .unwrap()
+            .push((report.territoire.clone(), report.versions.is_some()))
+    });
+    let ingestor = Arc::new(ingestor);
+    ingestor.run_once(Arc::new(Silent)).await.unwrap();
+    let mut seen = log.lock().unwrap().clone();
+    seen.sort();
+    assert_eq!(
+        seen,
+        [("dep-04".to_string(), true), ("dep-05".to_string(), true)],
+        "once per commit, after it"
+    );
+    // A run that lands nothing tells nothing.
+    site.generate("inbox", &options(&["dep-04"], 0.005));
+    ingestor.run_once(Arc::new(Silent)).await.unwrap();
+    assert_eq!(
+        log.lock().unwrap().len(),
+        2,
+        "the same bytes again: already integrated, no commit"
+    );
+}
