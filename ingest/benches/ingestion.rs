@@ -85,7 +85,7 @@ fn main() {
             .remove(0);
         let csv = dest.inbox.join(territory).join(&m.fichier);
         let bytes = std::fs::metadata(&csv).unwrap().len();
-        // DuckDB reads the drop first (from its archive copy, since ingestion moves it).
+        // DuckDB reads a copy of the drop first (ingestion moves the original to the archive).
         let copy = base.join(&m.fichier);
         std::fs::copy(&csv, &copy).unwrap();
         let (sep, enc) = match variant {
