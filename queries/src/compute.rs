@@ -234,20 +234,78 @@ async fn territory_rows(
     Ok(())
 }
 
+/// Territories computed together: each group's events are read, expanded into months and
+/// aggregated on their own, so memory is bounded by the group, not the nation.
+const GROUP: usize = 6;
+
+/// A context where every table of `ctx` with a `territoire` column holds only `group`'s
+/// territories (`None`: the territories outside the register). The filter reaches the Delta
+/// scan, which then reads only those partitions.
+async fn restricted(
+    ctx: &SessionContext,
+    group: Option<&[&str]>,
+    all: &[&str],
+) -> Result<SessionContext> {
+    use datafusion::prelude::{Expr, col, lit};
+    let q = |e: datafusion::error::DataFusionError| Error::Query {
+        indicator: "vues".into(),
+        message: e.to_string(),
+    };
+    let sub = SessionContext::new_with_config(ctx.copied_config());
+    let names = ctx
+        .catalog("datafusion")
+        .and_then(|c| c.schema("public"))
+        .map(|s| s.table_names())
+        .unwrap_or_default();
+    for name in names {
+        let Some(provider) = ctx.table_provider(name.as_str()).await.ok() else {
+            continue;
+        };
+        if provider.schema().column_with_name("territoire").is_none() {
+            sub.register_table(name.as_str(), provider).map_err(q)?;
+            continue;
+        }
+        let list = |ids: &[&str]| -> Vec<Expr> { ids.iter().map(|t| lit(*t)).collect() };
+        let filter = match group {
+            Some(ids) => col("territoire").in_list(list(ids), false),
+            None => col("territoire").in_list(list(all), true),
+        };
+        let view = sub
+            .read_table(provider)
+            .map_err(q)?
+            .filter(filter)
+            .map_err(q)?
+            .into_view();
+        sub.register_table(name.as_str(), view).map_err(q)?;
+    }
+    Ok(sub)
+}
+
 /// Computes every indicator of the catalogue from the tables registered in `ctx` (the
 /// warehouse's tables; the views are created here), at every level, with secrecy applied
 /// (threshold: no published cell covers fewer people).
+///
+/// Territories are computed a few at a time (every indicator is a per-territory figure, pooled
+/// afterwards), which bounds memory at national scale.
 pub async fn compute(
     ctx: &SessionContext,
     catalogue: &Catalogue,
     register: &Register,
     threshold: i64,
 ) -> Result<Vec<Cell>> {
-    create_views(ctx).await?;
+    let all: Vec<&str> = register.iter().map(|t| t.id.as_str()).collect();
+    let mut groups: Vec<Option<&[&str]>> = all.chunks(GROUP).map(Some).collect();
+    groups.push(None);
+    let mut accs: Vec<HashMap<Key, Acc>> = catalogue.iter().map(|_| HashMap::new()).collect();
+    for group in groups {
+        let sub = restricted(ctx, group, &all).await?;
+        create_views(&sub).await?;
+        for (ind, acc) in catalogue.iter().zip(accs.iter_mut()) {
+            territory_rows(&sub, ind, register, acc).await?;
+        }
+    }
     let mut cells = Vec::new();
-    for ind in catalogue.iter() {
-        let mut acc: HashMap<Key, Acc> = HashMap::new();
-        territory_rows(ctx, ind, register, &mut acc).await?;
+    for (ind, acc) in catalogue.iter().zip(accs) {
         let mut keys: Vec<Key> = acc.keys().cloned().collect();
         keys.sort();
         for key in keys {
