@@ -85,12 +85,18 @@ enum Command {
         #[command(subcommand)]
         action: Option<IndicatorsAction>,
     },
-    /// Lance le service : l'ingestion planifiée (clé schedule.ingest).
+    /// Lance le service : le tableau de bord (clé server.bind) et l'ingestion planifiée
+    /// (clé schedule.ingest).
     #[command(help_template = HELP_TEMPLATE)]
     Serve,
-    /// Démonstration : génère des dépôts d'exemple et les ingère.
+    /// Démonstration : génère des dépôts d'exemple, les ingère, calcule les indicateurs et
+    /// sert le tableau de bord.
     #[command(help_template = HELP_TEMPLATE)]
-    Demo,
+    Demo {
+        /// S'arrête après le calcul des indicateurs, sans servir le tableau de bord.
+        #[arg(long)]
+        sans_serveur: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -281,9 +287,13 @@ fn run(cli: &Cli) -> Result<()> {
             let loaded = load_config(cli)?;
             runtime()?.block_on(serve(loaded.config))
         }
-        Command::Demo => {
+        Command::Demo { sans_serveur } => {
             let loaded = load_config(cli)?;
-            demo(&loaded.config, &clock)
+            demo(&loaded.config, &clock)?;
+            if *sans_serveur {
+                return Ok(());
+            }
+            runtime()?.block_on(serve(loaded.config))
         }
     }
 }
@@ -516,30 +526,60 @@ Secret statistique : aucune case publiée ne concerne moins de {} personnes.",
 async fn serve(config: Config) -> Result<()> {
     // Copil's own events at info; the libraries' only when they warn (RUST_LOG overrides).
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-        tracing_subscriber::EnvFilter::new("warn,copil=info,copil_ingest=info,copil_queries=info")
+        tracing_subscriber::EnvFilter::new(
+            "warn,copil=info,copil_ingest=info,copil_queries=info,copil_dashboards=info",
+        )
     });
-    tracing_subscriber::fmt()
+    let _ = tracing_subscriber::fmt()
         .with_target(false)
         .with_env_filter(filter)
-        .init();
+        .try_init();
     copil_ingest::schedule::check(&config.schedule.ingest)?;
+    let departments = Departments::builtin();
+    let reg = register(&config, &departments)?;
+    let warehouse = Warehouse::open(&config.warehouse_location())
+        .await
+        .context("ouverture de l'entrepôt")?;
+    let state = copil_dashboards::AppState::new(
+        warehouse,
+        reg,
+        departments,
+        copil_dashboards::Settings {
+            threshold: i64::from(config.secrecy.threshold),
+        },
+        Arc::new(SystemClock),
+    )
+    .await
+    .context("lecture des indicateurs publiés")?;
+    let listener = tokio::net::TcpListener::bind(&config.server.bind)
+        .await
+        .with_context(|| format!("écoute sur {} (clé server.bind)", config.server.bind))?;
+    let address = listener.local_addr().context("adresse d'écoute")?;
     let shared = Arc::new(config);
     let job_config = Arc::clone(&shared);
+    let job_state = state.clone();
     let _scheduler = copil_ingest::schedule::start(&shared.schedule.ingest, move || {
         let config = Arc::clone(&job_config);
+        let state = job_state.clone();
         async move {
             tracing::info!("ingestion planifiée : début");
             match ingest(&config, None, false).await {
                 Ok(refused) => tracing::info!(refused, "ingestion planifiée : fin"),
                 Err(e) => tracing::error!("ingestion planifiée en échec : {e:#}"),
             }
+            if let Err(e) = state.reload().await {
+                tracing::error!("rechargement des indicateurs en échec : {e:#}");
+            }
         }
     })
     .await?;
-    tracing::info!(schedule = %shared.schedule.ingest, "Copil en service : ingestion planifiée ; Ctrl-C pour arrêter");
-    tokio::signal::ctrl_c()
-        .await
-        .context("attente du signal d'arrêt")?;
+    println!("Tableau de bord : http://{address}/  (Ctrl-C pour arrêter)");
+    tracing::info!(schedule = %shared.schedule.ingest, %address, "Copil en service");
+    copil_dashboards::serve(listener, state, std::time::Duration::from_secs(30), async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
+    .context("service HTTP")?;
     Ok(())
 }
 
@@ -711,10 +751,6 @@ fn demo(config: &Config, clock: &dyn Clock) -> Result<()> {
         config.warehouse_location()
     );
     runtime()?.block_on(ingest(config, None, true))?;
-    println!(
-        "\nÉtape suivante (à venir) : le tableau de bord sur http://{} ; en attendant : copil indicators show orientes_30j",
-        config.server.bind
-    );
     Ok(())
 }
 

@@ -232,7 +232,11 @@ fn a_deployment_register_replaces_the_builtin_one() {
 #[test]
 fn demo_generates_and_ingests_every_territory() {
     let dir = tempfile::tempdir().unwrap();
-    let o = copil(dir.path(), &["--data-dir", "donnees", "demo"], &[]);
+    let o = copil(
+        dir.path(),
+        &["--data-dir", "donnees", "demo", "--sans-serveur"],
+        &[],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
     assert!(out.contains("68 dépôts"), "{out}");

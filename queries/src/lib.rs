@@ -19,6 +19,7 @@ mod compute;
 mod error;
 mod read;
 mod refresh;
+mod results;
 pub mod secrecy;
 pub mod stats;
 
@@ -27,3 +28,7 @@ pub use compute::{Cell, Niveau, RELATIF, compute, create_views};
 pub use error::{Error, Result};
 pub use read::{format_spread, format_value, read};
 pub use refresh::{Refreshed, refresh};
+pub use results::{
+    Depot, IndicatorReport, OverviewRow, PEERS, QualityRow, Ranked, Results, SIZE_INDICATOR,
+    Snapshot, TerritoryReport, TerritoryRow,
+};

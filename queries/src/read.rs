@@ -41,9 +41,17 @@ pub async fn read(
         .collect()
         .await
         .map_err(q)?;
+    cells_of(&batches, indicator)
+}
+
+/// Cells from batches with the columns of `sql/indicateur.sql`, in that order.
+pub(crate) fn cells_of(
+    batches: &[datafusion::arrow::array::RecordBatch],
+    indicator: &str,
+) -> Result<Vec<Cell>> {
     let mut out = Vec::new();
     let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
-    for b in &batches {
+    for b in batches {
         let col = |i: usize, t: &DataType| {
             cast(b.column(i), t).map_err(|e| Error::Query {
                 indicator: indicator.to_string(),

@@ -1,0 +1,243 @@
+//! The JSON API: the same data as the pages (secrecy applied), described by the OpenAPI
+//! document at `/api/openapi.json`. Errors are JSON too.
+
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use copil_queries::{Cell, Indicator, Sorte, format_value};
+use copil_warehouse::Territory;
+use serde_json::{Value, json};
+
+use crate::cache::{self, Kind};
+use crate::error::HttpError;
+use crate::filters;
+use crate::pages::{indicator_of, provenance, report, territory_of};
+use crate::state::AppState;
+
+fn cell(ind: &Indicator, c: Option<&Cell>) -> Value {
+    match c {
+        None => Value::Null,
+        Some(c) => json!({
+            "mois": c.mois.format("%Y-%m").to_string(),
+            "secret": c.secret,
+            "valeur": c.valeur,
+            "affiche": format_value(ind.sorte, c),
+            "numerateur": if ind.sorte == Sorte::Delai { None } else { c.numerateur },
+            "denominateur": if ind.sorte == Sorte::Delai { None } else { c.denominateur },
+            "personnes": c.personnes,
+            "ic95_bas": c.ic_bas,
+            "ic95_haut": c.ic_haut,
+            "q1": c.q1,
+            "q3": c.q3,
+            "moyenne": c.moyenne,
+        }),
+    }
+}
+
+fn indicator_json(ind: &Indicator) -> Value {
+    json!({
+        "id": ind.id,
+        "titre": ind.titre,
+        "sorte": match ind.sorte { Sorte::Volume => "volume", Sorte::Taux => "taux", Sorte::Delai => "delai" },
+        "definition": ind.definition,
+        "numerateur": ind.numerateur,
+        "denominateur": ind.denominateur,
+        "fenetre": ind.fenetre,
+        "maturite": ind.maturite,
+        "direction": format!("{:?}", ind.direction).to_lowercase(),
+        "unite": ind.unite,
+        "ventilations": ind.ventilations,
+    })
+}
+
+fn territory_json(t: &Territory) -> Value {
+    json!({
+        "id": t.id,
+        "nom": t.nom,
+        "vague": t.vague.code(),
+        "debut_spie": t.debut_spie.format("%Y-%m").to_string(),
+        "departements": t.departements,
+    })
+}
+
+fn spread(s: Option<copil_queries::comparison::Spread>) -> Value {
+    s.map_or(
+        Value::Null,
+        |s| json!({ "territoires": s.territoires, "q1": s.q1, "mediane": s.mediane, "q3": s.q3 }),
+    )
+}
+
+fn envelope(state: &AppState, data: Value) -> String {
+    let results = state.results();
+    let p = provenance(state, &results);
+    json!({
+        "donnees_au": p.donnees_au,
+        "seuil_secret": p.seuil,
+        "version_indicateurs": results.version,
+        "version_evenements": results.version_evenements,
+        "version_depots": results.version_depots,
+        "donnees": data,
+    })
+    .to_string()
+}
+
+/// `GET /api/v1/indicateurs`.
+pub async fn indicators(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, HttpError> {
+    let data: Vec<Value> = state.catalogue().iter().map(indicator_json).collect();
+    cache::respond(&state, &headers, Kind::Json, envelope(&state, json!(data)))
+}
+
+/// `GET /api/v1/national`.
+pub async fn national(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, HttpError> {
+    let results = state.results();
+    let rows: Vec<Value> = results
+        .overview(state.catalogue(), state.register())
+        .iter()
+        .map(|r| {
+            let ind = r.indicateur;
+            json!({
+                "indicateur": ind.id,
+                "titre": ind.titre,
+                "mois": r.snapshot.mois.format("%Y-%m").to_string(),
+                "national": cell(ind, r.snapshot.national),
+                "evolution_12_mois": r.tendance.1,
+                "dispersion_territoires": spread(r.snapshot.dispersion),
+                "vagues": r.snapshot.vagues.iter().map(|(w, c)| json!({ "vague": w.code(), "valeur": cell(ind, *c) })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    cache::respond(&state, &headers, Kind::Json, envelope(&state, json!(rows)))
+}
+
+/// `GET /api/v1/indicateurs/{id}`.
+pub async fn indicator(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<filters::Query>,
+    headers: HeaderMap,
+) -> Result<Response, HttpError> {
+    let ind = indicator_of(&state, &id).map_err(HttpError::json)?;
+    let f = q.check(Some(ind)).map_err(HttpError::json)?;
+    let results = state.results();
+    let r = report(&state, &results, ind, &f).map_err(HttpError::json)?;
+    let data = json!({
+        "indicateur": indicator_json(ind),
+        "mois": r.snapshot.mois.format("%Y-%m").to_string(),
+        "mois_disponibles": r.mois_disponibles.iter().map(|m| m.format("%Y-%m").to_string()).collect::<Vec<_>>(),
+        "national": cell(ind, r.snapshot.national),
+        "dispersion_territoires": spread(r.snapshot.dispersion),
+        "vagues": r.snapshot.vagues.iter().zip(&r.snapshot.dispersion_vagues).map(|((w, c), (_, s))| json!({
+            "vague": w.code(), "valeur": cell(ind, *c), "dispersion_territoires": spread(*s),
+        })).collect::<Vec<_>>(),
+        "territoires": r.classement.iter().map(|t| json!({
+            "territoire": t.territoire.id, "nom": t.territoire.nom, "vague": t.territoire.vague.code(),
+            "rang": t.rang, "valeur": cell(ind, t.cell),
+        })).collect::<Vec<_>>(),
+        "series": r.series.iter().map(|(label, points)| json!({
+            "serie": label,
+            "points": points.iter().map(|(m, v)| json!({ "mois": m.format("%Y-%m").to_string(), "valeur": v })).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+        "avant_apres": r.avant_apres.iter().map(|(w, points)| json!({
+            "vague": w.code(),
+            "points": points.iter().map(|(k, v)| json!({ "mois_depuis_debut": k, "valeur": v })).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+        "ventilation": r.ventilation.as_ref().map(|(v, cells)| json!({
+            "colonne": v,
+            "cases": cells.iter().map(|c| json!({ "modalite": c.modalite, "valeur": cell(ind, Some(c)) })).collect::<Vec<_>>(),
+        })),
+    });
+    cache::respond(&state, &headers, Kind::Json, envelope(&state, data))
+}
+
+/// `GET /api/v1/territoires`.
+pub async fn territories(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, HttpError> {
+    let data: Vec<Value> = state.register().iter().map(territory_json).collect();
+    cache::respond(&state, &headers, Kind::Json, envelope(&state, json!(data)))
+}
+
+/// `GET /api/v1/territoires/{id}`.
+pub async fn territory(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, HttpError> {
+    let t = territory_of(&state, &id).map_err(HttpError::json)?;
+    let results = state.results();
+    let r = results.territory(state.catalogue(), state.register(), t);
+    let data = json!({
+        "territoire": territory_json(t),
+        "pairs": r.pairs.iter().map(|p| p.id.clone()).collect::<Vec<_>>(),
+        "indicateurs": r.lignes.iter().map(|l| json!({
+            "indicateur": l.indicateur.id,
+            "mois": l.mois.format("%Y-%m").to_string(),
+            "territoire": cell(l.indicateur, l.territoire),
+            "national": cell(l.indicateur, l.national),
+            "vague": cell(l.indicateur, l.vague),
+            "pairs": spread(l.pairs),
+            "rang": l.rang.map(|(a, b)| json!({ "rang": a, "classes": b })),
+            "evolution_12_mois": l.tendance.1,
+        })).collect::<Vec<_>>(),
+        "depots": r.depots.iter().map(|d| depot_json(d)).collect::<Vec<_>>(),
+    });
+    cache::respond(&state, &headers, Kind::Json, envelope(&state, data))
+}
+
+fn depot_json(d: &copil_queries::Depot) -> Value {
+    json!({
+        "fichier": d.fichier,
+        "date_extraction": d.date_extraction.map(|e| e.to_string()),
+        "traite_le": d.traite_le.to_rfc3339(),
+        "statut": d.statut,
+        "message": d.message,
+        "lignes_lues": d.lignes_lues,
+        "lignes_integrees": d.lignes_integrees,
+        "lignes_rejetees": d.lignes_rejetees,
+        "rejets_par_motif": d.rejets.iter().map(|(r, n)| (r.code().to_string(), json!(n))).collect::<serde_json::Map<_, _>>(),
+    })
+}
+
+/// `GET /api/v1/qualite`.
+pub async fn quality(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, HttpError> {
+    let results = state.results();
+    let data: Vec<Value> = results
+        .quality(state.register(), state.clock().today())
+        .iter()
+        .map(|q| {
+            json!({
+                "territoire": q.territoire.id,
+                "dernier_depot": q.dernier.map(depot_json),
+                "age_jours": q.age_jours,
+                "refus_depuis": q.refuses,
+            })
+        })
+        .collect();
+    cache::respond(&state, &headers, Kind::Json, envelope(&state, json!(data)))
+}
+
+/// The OpenAPI document.
+pub const OPENAPI: &str = include_str!("openapi.json");
+
+/// `GET /api/openapi.json`.
+pub async fn openapi(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, HttpError> {
+    cache::respond(&state, &headers, Kind::Json, OPENAPI.to_string())
+}
+
+/// Unknown API route: JSON 404.
+pub async fn not_found() -> HttpError {
+    HttpError::not_found("Route d'API inconnue ; voir /api/openapi.json.").json()
+}

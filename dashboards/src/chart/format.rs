@@ -1,0 +1,167 @@
+//! French number formatting for labels and axes.
+
+use super::Unit;
+
+/// The narrow no-break space (U+202F): thousands separator and space before « % » or « j »,
+/// as French typography (and `Intl.NumberFormat("fr-FR")`) writes them.
+pub(super) const NNBSP: char = '\u{202F}';
+
+/// The minus sign (U+2212), typographically correct for negative numbers.
+const MINUS: char = '\u{2212}';
+
+/// Text shown for a value that cannot be written (not finite).
+const NOT_AVAILABLE: &str = "n.d.";
+
+/// Writes `v` the French way for its unit.
+///
+/// - [`Unit::Share`] (a share in [0, 1]): one decimal, comma, percent sign: `0.4534` →
+///   « 45,3 % ».
+/// - [`Unit::Days`]: rounded to the day: `31.6` → « 32 j ».
+/// - [`Unit::Count`]: rounded, thousands grouped: `1234.0` → « 1 234 ».
+///
+/// Spaces are narrow no-break spaces (U+202F), negative numbers take the minus sign (U+2212),
+/// and a value that is not finite is written « n.d. ».
+///
+/// ```
+/// use copil_dashboards::chart::{format_value, Unit};
+/// assert_eq!(format_value(0.4534, Unit::Share), "45,3\u{202F}%");
+/// assert_eq!(format_value(31.6, Unit::Days), "32\u{202F}j");
+/// assert_eq!(format_value(1234.0, Unit::Count), "1\u{202F}234");
+/// ```
+pub fn format_value(v: f64, unit: Unit) -> String {
+    match unit {
+        Unit::Share => with_suffix(decimal(v * 100.0, 1), '%'),
+        Unit::Days => with_suffix(decimal(v, 0), 'j'),
+        Unit::Count => decimal(v, 0).unwrap_or_else(|| NOT_AVAILABLE.to_owned()),
+    }
+}
+
+/// Writes an axis tick: like [`format_value`], but with only as many decimals as the step
+/// between ticks needs (« 45 % », « 2,5 % »).
+pub(super) fn format_tick(v: f64, unit: Unit, step: f64) -> String {
+    let scaled_step = match unit {
+        Unit::Share => step * 100.0,
+        Unit::Days | Unit::Count => step,
+    };
+    let decimals = decimals_for(scaled_step);
+    match unit {
+        Unit::Share => with_suffix(decimal(v * 100.0, decimals), '%'),
+        Unit::Days => with_suffix(decimal(v, decimals), 'j'),
+        Unit::Count => decimal(v, decimals).unwrap_or_else(|| NOT_AVAILABLE.to_owned()),
+    }
+}
+
+/// How many decimals (0 to 3) write every multiple of `step` exactly.
+fn decimals_for(step: f64) -> usize {
+    if !step.is_finite() || step <= 0.0 {
+        return 0;
+    }
+    (0..=3)
+        .find(|&d| {
+            let scaled = step * 10f64.powi(d);
+            (scaled - scaled.round()).abs() < 1e-6 * scaled.abs().max(1.0)
+        })
+        .map_or(3, |d| d as usize)
+}
+
+fn with_suffix(number: Option<String>, suffix: char) -> String {
+    match number {
+        Some(n) => format!("{n}{NNBSP}{suffix}"),
+        None => NOT_AVAILABLE.to_owned(),
+    }
+}
+
+/// `v` with `decimals` decimals, a decimal comma and grouped thousands; `None` if not finite.
+pub(super) fn decimal(v: f64, decimals: usize) -> Option<String> {
+    if !v.is_finite() {
+        return None;
+    }
+    let digits = format!("{:.*}", decimals, v.abs());
+    let (int, frac) = match digits.split_once('.') {
+        Some((int, frac)) => (int, Some(frac)),
+        None => (digits.as_str(), None),
+    };
+    let mut out = String::with_capacity(digits.len() + 8);
+    // No « −0 »: the sign is written only when a non-zero digit is.
+    if v < 0.0 && digits.bytes().any(|b| matches!(b, b'1'..=b'9')) {
+        out.push(MINUS);
+    }
+    let len = int.len();
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (len - i) % 3 == 0 {
+            out.push(NNBSP);
+        }
+        out.push(c);
+    }
+    if let Some(frac) = frac {
+        out.push(',');
+        out.push_str(frac);
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plain(s: &str) -> String {
+        s.replace(NNBSP, " ")
+    }
+
+    #[test]
+    fn share_has_one_decimal_and_a_comma() {
+        assert_eq!(plain(&format_value(0.4534, Unit::Share)), "45,3 %");
+        assert_eq!(plain(&format_value(0.452, Unit::Share)), "45,2 %");
+        assert_eq!(plain(&format_value(0.0, Unit::Share)), "0,0 %");
+        assert_eq!(plain(&format_value(1.0, Unit::Share)), "100,0 %");
+        assert_eq!(plain(&format_value(12.345, Unit::Share)), "1 234,5 %");
+        assert_eq!(plain(&format_value(-0.0123, Unit::Share)), "\u{2212}1,2 %");
+        assert_eq!(plain(&format_value(-0.0001, Unit::Share)), "0,0 %");
+    }
+
+    #[test]
+    fn days_are_rounded() {
+        assert_eq!(plain(&format_value(31.6, Unit::Days)), "32 j");
+        assert_eq!(plain(&format_value(32.0, Unit::Days)), "32 j");
+        assert_eq!(plain(&format_value(0.2, Unit::Days)), "0 j");
+        assert_eq!(plain(&format_value(1500.0, Unit::Days)), "1 500 j");
+    }
+
+    #[test]
+    fn counts_are_grouped_by_thousands() {
+        assert_eq!(format_value(1234.0, Unit::Count), "1\u{202F}234");
+        assert_eq!(plain(&format_value(0.0, Unit::Count)), "0");
+        assert_eq!(plain(&format_value(999.0, Unit::Count)), "999");
+        assert_eq!(plain(&format_value(1000.0, Unit::Count)), "1 000");
+        assert_eq!(plain(&format_value(1234567.4, Unit::Count)), "1 234 567");
+        assert_eq!(
+            plain(&format_value(-12345.0, Unit::Count)),
+            "\u{2212}12 345"
+        );
+    }
+
+    #[test]
+    fn non_finite_values_are_not_available() {
+        for unit in [Unit::Share, Unit::Days, Unit::Count] {
+            assert_eq!(format_value(f64::NAN, unit), "n.d.");
+            assert_eq!(format_value(f64::INFINITY, unit), "n.d.");
+            assert_eq!(format_value(f64::NEG_INFINITY, unit), "n.d.");
+        }
+        // Finite but huge: written in full, no panic.
+        assert!(format_value(f64::MAX, Unit::Count).len() > 300);
+        assert_eq!(format_value(f64::MAX, Unit::Share), "n.d.");
+    }
+
+    #[test]
+    fn ticks_take_the_decimals_of_their_step() {
+        assert_eq!(plain(&format_tick(0.45, Unit::Share, 0.05)), "45 %");
+        assert_eq!(plain(&format_tick(0.025, Unit::Share, 0.025)), "2,5 %");
+        assert_eq!(
+            plain(&format_tick(0.3000000000000001, Unit::Share, 0.1)),
+            "30 %"
+        );
+        assert_eq!(plain(&format_tick(2000.0, Unit::Count, 500.0)), "2 000");
+        assert_eq!(plain(&format_tick(1.5, Unit::Days, 0.5)), "1,5 j");
+        assert_eq!(plain(&format_tick(-1e-17, Unit::Count, 1.0)), "0");
+    }
+}

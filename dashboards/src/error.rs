@@ -1,0 +1,88 @@
+//! The one HTTP error type: 4xx say in French what to fix, 5xx are logged and never leaked.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+
+/// How the error is shown: an HTML page or a JSON body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// A French HTML page.
+    Html,
+    /// `{"erreur": "..."}`.
+    Json,
+}
+
+/// An error answered to a client.
+#[derive(Debug)]
+pub struct HttpError {
+    /// The status.
+    pub status: StatusCode,
+    /// The French message shown (for a 5xx, a generic one).
+    pub message: String,
+    /// How it is shown.
+    pub format: Format,
+}
+
+impl HttpError {
+    /// 404 with a message saying what was not found.
+    pub fn not_found(message: impl Into<String>) -> Self {
+        HttpError {
+            status: StatusCode::NOT_FOUND,
+            message: message.into(),
+            format: Format::Html,
+        }
+    }
+
+    /// 400 with a message saying what to fix.
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        HttpError {
+            status: StatusCode::BAD_REQUEST,
+            message: message.into(),
+            format: Format::Html,
+        }
+    }
+
+    /// 500: the cause is logged here, the client sees a generic message.
+    pub fn internal(cause: &dyn std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "erreur interne");
+        HttpError {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            message: "Erreur interne du serveur ; elle a été journalisée.".into(),
+            format: Format::Html,
+        }
+    }
+
+    /// The same error, shown as JSON.
+    pub fn json(mut self) -> Self {
+        self.format = Format::Json;
+        self
+    }
+}
+
+impl From<copil_queries::Error> for HttpError {
+    fn from(e: copil_queries::Error) -> Self {
+        HttpError::internal(&e)
+    }
+}
+
+impl IntoResponse for HttpError {
+    fn into_response(self) -> Response {
+        match self.format {
+            Format::Json => (
+                self.status,
+                Json(serde_json::json!({ "erreur": self.message, "statut": self.status.as_u16() })),
+            )
+                .into_response(),
+            Format::Html => {
+                let title = match self.status {
+                    StatusCode::NOT_FOUND => "Page introuvable",
+                    StatusCode::BAD_REQUEST => "Requête invalide",
+                    _ => "Erreur",
+                };
+                let body = crate::layout::bare(title, &self.message);
+                (self.status, Html(body)).into_response()
+            }
+        }
+    }
+}

@@ -1,0 +1,580 @@
+//! The French pages: each handler extracts its parameters, makes one call into
+//! `copil_queries::Results`, and renders.
+
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use copil_queries::{Cell, Direction, Indicator, Results, Sorte, format_spread, format_value};
+use copil_warehouse::{Territory, Wave};
+use maud::{Markup, html};
+
+use crate::cache::{self, Kind};
+use crate::chart;
+use crate::error::HttpError;
+use crate::figures::{self, Table, month_label};
+use crate::filters::{self, Filters};
+use crate::layout::{self, Provenance};
+use crate::state::AppState;
+
+/// What every page states: extraction dates, threshold, versions.
+pub fn provenance(state: &AppState, results: &Results) -> Provenance {
+    let donnees_au = match results.extraction_range() {
+        None => "— (aucun dépôt intégré)".to_string(),
+        Some((a, b)) if a == b => a.format("%d/%m/%Y").to_string(),
+        Some((a, b)) => format!(
+            "{} (extractions du {} au {})",
+            b.format("%d/%m/%Y"),
+            a.format("%d/%m/%Y"),
+            b.format("%d/%m/%Y")
+        ),
+    };
+    Provenance {
+        donnees_au,
+        seuil: state.settings().threshold,
+        versions: format!(
+            "indicateurs v{} calculés sur evenements v{}, depots v{}",
+            results.version, results.version_evenements, results.version_depots
+        ),
+    }
+}
+
+fn value(ind: &Indicator, c: Option<&Cell>) -> Markup {
+    match c {
+        None => html! { span class="secret" { "pas de données" } },
+        Some(c) if c.secret => {
+            html! { span class="secret" title="secret statistique" { "secret" } }
+        }
+        Some(c) => html! { (format_value(ind.sorte, c)) },
+    }
+}
+
+fn change(ind: &Indicator, delta: Option<f64>) -> Markup {
+    let Some(d) = delta else {
+        return html! { span class="secret" { "—" } };
+    };
+    let text = match ind.sorte {
+        Sorte::Taux => format!("{:+.1} pt", d * 100.0).replace('.', ","),
+        Sorte::Delai => format!("{d:+.0} j"),
+        Sorte::Volume => format!("{d:+.0}"),
+    };
+    let good = match ind.direction {
+        Direction::Hausse => Some(d > 0.0),
+        Direction::Baisse => Some(d < 0.0),
+        Direction::Neutre => None,
+    };
+    let class = match good {
+        Some(true) if d != 0.0 => "hausse",
+        Some(false) if d != 0.0 => "baisse",
+        _ => "",
+    };
+    html! { span class=(class) { (text) " sur 12 mois" } }
+}
+
+fn spread_text(ind: &Indicator, s: Option<copil_queries::comparison::Spread>) -> String {
+    let Some(s) = s else {
+        return "—".into();
+    };
+    let f = |v: f64| chart::format_value(v, figures::unit(ind.sorte));
+    format!(
+        "médiane {} (Q1 {} – Q3 {}, {} territoires)",
+        f(s.mediane),
+        f(s.q1),
+        f(s.q3),
+        s.territoires
+    )
+}
+
+fn figure(svg: String, table: &Table, csv: &str) -> Markup {
+    html! {
+        figure {
+            (layout::svg(&svg))
+            figcaption {
+                a class="telecharger" href=(csv) download { "Télécharger les données (CSV)" }
+            }
+            details {
+                summary { "Voir les données du graphique" }
+                (table.html())
+            }
+        }
+    }
+}
+
+/// `/`: the national view.
+pub async fn national(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, HttpError> {
+    let results = state.results();
+    let rows = results.overview(state.catalogue(), state.register());
+    let body = html! {
+        p { "Les indicateurs du SPIE au dernier mois observable pour tous les territoires : valeur nationale, évolution sur 12 mois, dispersion entre territoires et comparaison des trois vagues." }
+        h2 { "Indicateurs clés" }
+        div class="tuiles" {
+            @for r in &rows {
+                div class="tuile" {
+                    h3 { a href=(format!("/indicateurs/{}", r.indicateur.id)) { (r.indicateur.titre) } }
+                    div class="valeur" { (value(r.indicateur, r.snapshot.national)) }
+                    div class="detail" { (month_label(r.snapshot.mois)) " · " (change(r.indicateur, r.tendance.1)) }
+                    div class="detail" { "Territoires : " (spread_text(r.indicateur, r.snapshot.dispersion)) }
+                }
+            }
+        }
+        h2 { "Comparaison des trois vagues" }
+        table {
+            caption { "Valeur de chaque vague au dernier mois observable" }
+            thead { tr {
+                th scope="col" { "indicateur" }
+                th scope="col" { "mois" }
+                th scope="col" class="nombre" { "France" }
+                @for w in Wave::ALL { th scope="col" class="nombre" { (w.label()) } }
+            } }
+            tbody {
+                @for r in &rows {
+                    tr {
+                        th scope="row" { a href=(format!("/indicateurs/{}", r.indicateur.id)) { (r.indicateur.titre) } }
+                        td { (month_label(r.snapshot.mois)) }
+                        td class="nombre" { (value(r.indicateur, r.snapshot.national)) }
+                        @for (_, c) in &r.snapshot.vagues { td class="nombre" { (value(r.indicateur, *c)) } }
+                    }
+                }
+            }
+        }
+        h2 { "Fraîcheur des données" }
+        @let quality = results.quality(state.register(), state.clock().today());
+        @let with_data = quality.iter().filter(|q| q.dernier.is_some()).count();
+        @let stale = quality.iter().filter(|q| q.age_jours.is_some_and(|a| a > 45)).count();
+        p {
+            (with_data) " territoires sur " (quality.len()) " ont un dépôt intégré ; "
+            (stale) " ont des données extraites il y a plus de 45 jours. "
+            a href="/qualite" { "Voir la qualité des données par territoire" }
+        }
+    };
+    let p = provenance(&state, &results);
+    cache::respond(
+        &state,
+        &headers,
+        Kind::Html,
+        layout::page("Vue nationale", "/", &p, body),
+    )
+}
+
+/// `/indicateurs`: the catalogue.
+pub async fn indicators(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, HttpError> {
+    let results = state.results();
+    let body = html! {
+        table {
+            caption { "Les indicateurs du SPIE" }
+            thead { tr { th scope="col" { "indicateur" } th scope="col" { "définition" } th scope="col" { "sens" } } }
+            tbody {
+                @for ind in state.catalogue().iter() {
+                    tr {
+                        th scope="row" { a href=(format!("/indicateurs/{}", ind.id)) { (ind.titre) } }
+                        td { (ind.definition) }
+                        td { (direction(ind.direction)) }
+                    }
+                }
+            }
+        }
+    };
+    let p = provenance(&state, &results);
+    cache::respond(
+        &state,
+        &headers,
+        Kind::Html,
+        layout::page("Indicateurs", "/indicateurs", &p, body),
+    )
+}
+
+fn direction(d: Direction) -> &'static str {
+    match d {
+        Direction::Hausse => "plus haut, mieux c'est",
+        Direction::Baisse => "plus bas, mieux c'est",
+        Direction::Neutre => "ni l'un ni l'autre",
+    }
+}
+
+/// The indicator of a path, or a French 404.
+pub fn indicator_of<'a>(state: &'a AppState, id: &str) -> Result<&'a Indicator, HttpError> {
+    state.catalogue().get(id).ok_or_else(|| {
+        HttpError::not_found(format!(
+            "Indicateur inconnu : « {id} ». La liste des indicateurs est sur /indicateurs."
+        ))
+    })
+}
+
+/// The territory of a path, or a French 404.
+pub fn territory_of<'a>(state: &'a AppState, id: &str) -> Result<&'a Territory, HttpError> {
+    state.register().get(id).ok_or_else(|| {
+        HttpError::not_found(format!(
+            "Territoire inconnu : « {id} ». La liste des territoires est sur /territoires."
+        ))
+    })
+}
+
+/// The report of an indicator page, or a 404 naming the months available.
+pub fn report<'a>(
+    state: &'a AppState,
+    results: &'a Results,
+    ind: &'a Indicator,
+    f: &Filters,
+) -> Result<copil_queries::IndicatorReport<'a>, HttpError> {
+    results
+        .indicator(
+            ind,
+            state.register(),
+            f.mois,
+            f.vague,
+            f.ventilation.as_deref(),
+        )
+        .ok_or_else(|| {
+            let months = results.months(&ind.id);
+            let available = match (months.first(), months.last()) {
+                (Some(a), Some(b)) => format!(
+                    "mois disponibles : de {} à {}",
+                    a.format("%Y-%m"),
+                    b.format("%Y-%m")
+                ),
+                _ => "aucun chiffre publié pour l'instant".into(),
+            };
+            HttpError::not_found(format!(
+                "Aucun chiffre de « {} » pour {} ; {available}.",
+                ind.titre,
+                f.mois.map_or("ce mois".into(), month_label)
+            ))
+        })
+}
+
+fn filter_form(ind: &Indicator, r: &copil_queries::IndicatorReport<'_>, f: &Filters) -> Markup {
+    html! {
+        form class="filtres" method="get" action=(format!("/indicateurs/{}", ind.id)) {
+            label { "Mois"
+                select name="mois" {
+                    @for m in r.mois_disponibles.iter().rev() {
+                        option value=(m.format("%Y-%m")) selected[*m == r.snapshot.mois] { (month_label(*m)) }
+                    }
+                }
+            }
+            label { "Vague"
+                select name="vague" {
+                    option value="" selected[f.vague.is_none()] { "Toutes" }
+                    @for w in Wave::ALL {
+                        option value=(w.code()) selected[f.vague == Some(w)] { (w.label()) }
+                    }
+                }
+            }
+            @if !ind.ventilations.is_empty() {
+                label { "Ventilation"
+                    select name="ventilation" {
+                        option value="" selected[f.ventilation.is_none()] { "Aucune" }
+                        @for v in &ind.ventilations {
+                            option value=(v) selected[f.ventilation.as_deref() == Some(v.as_str())] { (v) }
+                        }
+                    }
+                }
+            }
+            button type="submit" { "Afficher" }
+        }
+    }
+}
+
+/// `/indicateurs/{id}`: ranking, map, series, before / after.
+pub async fn indicator(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<filters::Query>,
+    headers: HeaderMap,
+) -> Result<Response, HttpError> {
+    let ind = indicator_of(&state, &id)?;
+    let f = q.check(Some(ind))?;
+    let results = state.results();
+    let r = report(&state, &results, ind, &f)?;
+    let qs = f.query_string();
+    let base = format!("/indicateurs/{}", ind.id);
+    let (rank_chart, rank_table) = figures::ranking(&r);
+    let (map_chart, map_table) = figures::map(&r, state.departments());
+    let (series_chart, series_table) = figures::timeline(&r);
+    let (ba_chart, ba_table) = figures::before_after(&r);
+    let body = html! {
+        p { (ind.definition) }
+        (filter_form(ind, &r, &f))
+        h2 { "En " (month_label(r.snapshot.mois)) }
+        div class="tuiles" {
+            div class="tuile" {
+                h3 { "France" }
+                div class="valeur" { (value(ind, r.snapshot.national)) }
+                @if let Some(c) = r.snapshot.national { div class="detail" { (format_spread(ind.sorte, c)) } }
+                div class="detail" { "Territoires : " (spread_text(ind, r.snapshot.dispersion)) }
+            }
+            @for ((w, c), (_, s)) in r.snapshot.vagues.iter().zip(&r.snapshot.dispersion_vagues) {
+                div class="tuile" {
+                    h3 { (w.label()) }
+                    div class="valeur" { (value(ind, *c)) }
+                    div class="detail" { "Territoires : " (spread_text(ind, *s)) }
+                }
+            }
+        }
+        @if let Some(t) = figures::breakdown(&r) {
+            h2 { "Ventilation" }
+            (t.html())
+        }
+        h2 { "Classement des territoires" }
+        (figure(chart::ranking(&rank_chart), &rank_table, &format!("{base}/classement.csv{qs}")))
+        h2 { "Carte" }
+        (figure(chart::tile_map(&map_chart), &map_table, &format!("{base}/carte.csv{qs}")))
+        h2 { "Évolution" }
+        (figure(chart::timeline(&series_chart), &series_table, &format!("{base}/evolution.csv{qs}")))
+        h2 { "Avant / après l'entrée dans le SPIE" }
+        (figure(chart::before_after(&ba_chart), &ba_table, &format!("{base}/avant-apres.csv{qs}")))
+        h2 { "Définition" }
+        dl class="definition" {
+            dt { "Numérateur" } dd { (ind.numerateur) }
+            dt { "Dénominateur" } dd { (ind.denominateur) }
+            dt { "Fenêtre" } dd { (ind.fenetre) }
+            dt { "Maturité" } dd { (ind.maturite) }
+            dt { "Sens" } dd { (direction(ind.direction)) }
+        }
+    };
+    let p = provenance(&state, &results);
+    cache::respond(
+        &state,
+        &headers,
+        Kind::Html,
+        layout::page(&ind.titre, "/indicateurs", &p, body),
+    )
+}
+
+/// `/indicateurs/{id}/{figure}.csv`: exactly what a chart shows.
+pub async fn figure_csv(
+    State(state): State<AppState>,
+    Path((id, file)): Path<(String, String)>,
+    Query(q): Query<filters::Query>,
+    headers: HeaderMap,
+) -> Result<Response, HttpError> {
+    let ind = indicator_of(&state, &id)?;
+    let f = q.check(Some(ind))?;
+    let results = state.results();
+    let r = report(&state, &results, ind, &f)?;
+    let table = match file.as_str() {
+        "classement.csv" => figures::ranking(&r).1,
+        "carte.csv" => figures::map(&r, state.departments()).1,
+        "evolution.csv" => figures::timeline(&r).1,
+        "avant-apres.csv" => figures::before_after(&r).1,
+        other => {
+            return Err(HttpError::not_found(format!(
+                "Fichier inconnu : « {other} ». Fichiers : classement.csv, carte.csv, evolution.csv, avant-apres.csv."
+            )));
+        }
+    };
+    cache::respond(
+        &state,
+        &headers,
+        Kind::Csv(format!("{}-{}", ind.id, file)),
+        table.to_csv(),
+    )
+}
+
+/// `/territoires`: the register.
+pub async fn territories(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, HttpError> {
+    let results = state.results();
+    let body = html! {
+        @for w in Wave::ALL {
+            h2 { (w.label()) }
+            ul {
+                @for t in state.register().iter().filter(|t| t.vague == w) {
+                    li { a href=(format!("/territoires/{}", t.id)) { (t.nom) } " (" (t.departements.join(", ")) ")" }
+                }
+            }
+        }
+    };
+    let p = provenance(&state, &results);
+    cache::respond(
+        &state,
+        &headers,
+        Kind::Html,
+        layout::page("Territoires", "/territoires", &p, body),
+    )
+}
+
+/// `/territoires/{id}`: one territory against the nation, its wave and its peers.
+pub async fn territory(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, HttpError> {
+    let t = territory_of(&state, &id)?;
+    let results = state.results();
+    let r = results.territory(state.catalogue(), state.register(), t);
+    let body = html! {
+        p {
+            (t.nom) " · " (t.vague.label()) " · début du SPIE : " (month_label(t.debut_spie))
+            " · départements : " (t.departements.join(", "))
+        }
+        h2 { "Indicateurs" }
+        table {
+            caption { "Chaque indicateur au dernier mois observable, comparé à la France, à la vague et aux pairs" }
+            thead { tr {
+                th scope="col" { "indicateur" } th scope="col" { "mois" }
+                th scope="col" class="nombre" { (t.nom) } th scope="col" class="nombre" { "France" }
+                th scope="col" class="nombre" { (t.vague.label()) } th scope="col" class="nombre" { "pairs (médiane)" }
+                th scope="col" class="nombre" { "rang" } th scope="col" { "évolution" }
+            } }
+            tbody {
+                @for l in &r.lignes {
+                    tr {
+                        th scope="row" { a href=(format!("/indicateurs/{}", l.indicateur.id)) { (l.indicateur.titre) } }
+                        td { (month_label(l.mois)) }
+                        td class="nombre" { (value(l.indicateur, l.territoire)) }
+                        td class="nombre" { (value(l.indicateur, l.national)) }
+                        td class="nombre" { (value(l.indicateur, l.vague)) }
+                        td class="nombre" { (l.pairs.map_or("—".into(), |s| chart::format_value(s.mediane, figures::unit(l.indicateur.sorte)))) }
+                        td class="nombre" { (l.rang.map_or("—".into(), |(a, b)| format!("{a} / {b}"))) }
+                        td { (change(l.indicateur, l.tendance.1)) }
+                    }
+                }
+            }
+        }
+        h2 { "Pairs" }
+        p { "Les " (r.pairs.len()) " territoires les plus proches par le nombre de personnes soumises aux droits et devoirs : "
+            @for (i, p) in r.pairs.iter().enumerate() {
+                @if i > 0 { ", " }
+                a href=(format!("/territoires/{}", p.id)) { (p.nom) }
+            }
+        }
+        h2 { "Qualité des données" }
+        (depots_table(&r.depots))
+    };
+    let p = provenance(&state, &results);
+    cache::respond(
+        &state,
+        &headers,
+        Kind::Html,
+        layout::page(&t.nom, "/territoires", &p, body),
+    )
+}
+
+fn depots_table(depots: &[&copil_queries::Depot]) -> Markup {
+    use copil_warehouse::vocabulary::RejectReason;
+    html! {
+        @if depots.is_empty() {
+            p { "Aucun dépôt traité." }
+        } @else {
+            table {
+                caption { "Dépôts traités, du plus récent au plus ancien, et lignes rejetées par motif" }
+                thead { tr {
+                    th scope="col" { "fichier" } th scope="col" { "extraction" } th scope="col" { "traité le" }
+                    th scope="col" { "statut" } th scope="col" class="nombre" { "lignes lues" }
+                    th scope="col" class="nombre" { "rejetées" }
+                    @for reason in RejectReason::ALL { th scope="col" class="nombre" { (reason.label()) } }
+                } }
+                tbody {
+                    @for d in depots {
+                        tr {
+                            th scope="row" { (d.fichier) }
+                            td { (d.date_extraction.map(|e| e.format("%d/%m/%Y").to_string()).unwrap_or_default()) }
+                            td { (d.traite_le.format("%d/%m/%Y %H:%M")) }
+                            td { @if d.integre() { "intégré" } @else { "refusé : " (d.message.clone().unwrap_or_default()) } }
+                            td class="nombre" { (d.lignes_lues) }
+                            td class="nombre" { (d.lignes_rejetees) " (" (format!("{:.2}", d.taux_rejet() * 100.0).replace('.', ",")) " %)" }
+                            @for (_, n) in &d.rejets { td class="nombre" { (n) } }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `/qualite`: every territory's last drop, its age and its rejection rate.
+pub async fn quality(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, HttpError> {
+    let results = state.results();
+    let rows = results.quality(state.register(), state.clock().today());
+    let body = html! {
+        p { "Pour chaque territoire : son dernier dépôt intégré, l'âge de son extraction au " (state.clock().today().format("%d/%m/%Y")) ", et la part de lignes rejetées." }
+        table {
+            caption { "Dernier dépôt intégré par territoire" }
+            thead { tr {
+                th scope="col" { "territoire" } th scope="col" { "vague" } th scope="col" { "fichier" }
+                th scope="col" { "extraction" } th scope="col" class="nombre" { "âge (jours)" }
+                th scope="col" class="nombre" { "lignes lues" } th scope="col" class="nombre" { "taux de rejet" }
+                th scope="col" class="nombre" { "refus depuis" }
+            } }
+            tbody {
+                @for q in &rows {
+                    tr {
+                        th scope="row" { a href=(format!("/territoires/{}", q.territoire.id)) { (q.territoire.nom) } }
+                        td { (q.territoire.vague.label()) }
+                        @if let Some(d) = q.dernier {
+                            td { (d.fichier) }
+                            td { (d.date_extraction.map(|e| e.format("%d/%m/%Y").to_string()).unwrap_or_default()) }
+                            td class="nombre" { (q.age_jours.map(|a| a.to_string()).unwrap_or_default()) }
+                            td class="nombre" { (d.lignes_lues) }
+                            td class="nombre" { (format!("{:.2}", d.taux_rejet() * 100.0).replace('.', ",")) " %" }
+                        } @else {
+                            td colspan="5" class="secret" { "aucun dépôt intégré" }
+                        }
+                        td class="nombre" { (q.refuses) }
+                    }
+                }
+            }
+        }
+    };
+    let p = provenance(&state, &results);
+    cache::respond(
+        &state,
+        &headers,
+        Kind::Html,
+        layout::page("Qualité des données", "/qualite", &p, body),
+    )
+}
+
+/// `/methodologie`: definitions, secrecy rules, sources.
+pub async fn methodology(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, HttpError> {
+    let results = state.results();
+    let seuil = state.settings().threshold;
+    let body = html! {
+        h2 { "Sources" }
+        p { "Chaque territoire dépose un extrait de ses parcours (CSV ou XLSX). Copil le valide ligne à ligne, le pseudonymise (HMAC-SHA-256 du NIR, ou de l'identifiant local, avec une clé secrète) et l'intègre dans des tables Delta Lake. Seuls l'année de naissance et le département sont conservés : ni NIR, ni nom, ni adresse, ni téléphone, ni courriel, ni date de naissance exacte, ni commune." }
+        p { "Chaque dépôt remplace entièrement les données précédentes de son territoire. Un territoire n'est observé que jusqu'à sa date d'extraction : un mois n'est publié que lorsqu'il est complet (et, pour les indicateurs de cohorte, lorsque la fenêtre d'observation est écoulée)." }
+        h2 { "Secret statistique" }
+        ul {
+            li { "Secret primaire : une case est masquée lorsqu'elle porte sur moins de " (seuil) " personnes, ou lorsque le dénominateur d'un taux est inférieur à " (seuil) " ; médianes et moyennes de délais sur moins de " (seuil) " personnes également." }
+            li { "Secret secondaire : dans toute ventilation dont le total est publié, si une seule case est masquée, la plus petite case suivante l'est aussi, pour qu'aucune ne se déduise du total par différence." }
+            li { "Une case masquée est affichée « secret », jamais zéro ; elle n'entre ni dans les classements, ni dans les médianes de territoires, ni dans les courbes." }
+            li { "Le même secret s'applique à toute sortie : pages, graphiques, API JSON, fichiers CSV." }
+        }
+        h2 { "Comparaisons" }
+        p { "France et vagues : somme des numérateurs et dénominateurs des territoires (les délais fusionnent leurs distributions, médianes et quartiles exacts). Dispersion : médiane et quartiles des valeurs publiées des territoires. Pairs : les " (copil_queries::PEERS) " territoires les plus proches par le nombre de personnes soumises aux droits et devoirs. Rang : parmi les valeurs publiées, pour les indicateurs qui ont un sens. Intervalle de confiance à 95 % des taux : méthode de Wilson." }
+        h2 { "Définitions des indicateurs" }
+        @for ind in state.catalogue().iter() {
+            h3 id=(ind.id) { (ind.titre) }
+            dl class="definition" {
+                dt { "Définition" } dd { (ind.definition) }
+                dt { "Numérateur" } dd { (ind.numerateur) }
+                dt { "Dénominateur" } dd { (ind.denominateur) }
+                dt { "Fenêtre" } dd { (ind.fenetre) }
+                dt { "Maturité" } dd { (ind.maturite) }
+                dt { "Sens" } dd { (direction(ind.direction)) }
+                dt { "Ventilations" } dd { (if ind.ventilations.is_empty() { "aucune".to_string() } else { ind.ventilations.join(", ") }) }
+            }
+        }
+    };
+    let p = provenance(&state, &results);
+    cache::respond(
+        &state,
+        &headers,
+        Kind::Html,
+        layout::page("Méthodologie", "/methodologie", &p, body),
+    )
+}

@@ -1,0 +1,216 @@
+//! Every page kind in Debian's headless Chromium, driven through chromedriver (W3C WebDriver):
+//! no console error, no broken link or image, and a screenshot of each page kept as an artefact
+//! under the target directory (`copil-captures/`).
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use base64::Engine;
+use serde_json::{Value, json};
+
+use crate::fixture::serve;
+
+struct Driver {
+    child: Child,
+    base: String,
+    session: String,
+    http: reqwest::Client,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn which(names: &[&str]) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    for dir in std::env::split_paths(&path) {
+        for n in names {
+            let p = dir.join(n);
+            if p.is_file() {
+                return Some(p);
+            }
+        }
+    }
+    None
+}
+
+impl Driver {
+    async fn start() -> Driver {
+        let driver = which(&["chromedriver"]).expect(
+            "chromedriver introuvable : installer les paquets Debian chromium et chromium-driver (.ci/run le fait)",
+        );
+        let browser = which(&["chromium", "chromium-browser"]).expect("chromium introuvable");
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let child = Command::new(driver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let base = format!("http://127.0.0.1:{port}");
+        let http = reqwest::Client::new();
+        for _ in 0..100 {
+            if let Ok(r) = http.get(format!("{base}/status")).send().await
+                && r.status().is_success()
+            {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let caps = json!({ "capabilities": { "alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": browser,
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                         "--window-size=1280,1800", "--lang=fr-FR"],
+            },
+            "goog:loggingPrefs": { "browser": "ALL" },
+        }}});
+        let r: Value = http
+            .post(format!("{base}/session"))
+            .json(&caps)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let session = r["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("session WebDriver refusée : {r}"))
+            .to_string();
+        Driver {
+            child,
+            base,
+            session,
+            http,
+        }
+    }
+
+    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let url = format!("{}/session/{}{path}", self.base, self.session);
+        let mut req = self.http.request(method, url);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let v: Value = req.send().await.unwrap().json().await.unwrap();
+        v["value"].clone()
+    }
+
+    async fn goto(&self, url: &str) {
+        self.call(reqwest::Method::POST, "/url", Some(json!({ "url": url })))
+            .await;
+    }
+
+    async fn script(&self, js: &str) -> Value {
+        self.call(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({ "script": js, "args": [] })),
+        )
+        .await
+    }
+
+    async fn console(&self) -> Vec<Value> {
+        let v = self
+            .call(
+                reqwest::Method::POST,
+                "/se/log",
+                Some(json!({ "type": "browser" })),
+            )
+            .await;
+        v.as_array().cloned().unwrap_or_default()
+    }
+
+    async fn screenshot(&self, file: &std::path::Path) {
+        let v = self.call(reqwest::Method::GET, "/screenshot", None).await;
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(v.as_str().unwrap())
+            .unwrap();
+        assert!(png.starts_with(b"\x89PNG"), "capture invalide");
+        std::fs::write(file, png).unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_kind_renders_in_chromium_without_error() {
+    let s = serve().await;
+    let driver = Driver::start().await;
+    let captures = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("copil-captures");
+    std::fs::create_dir_all(&captures).unwrap();
+    let pages = [
+        ("nationale", "/"),
+        ("indicateurs", "/indicateurs"),
+        ("indicateur", "/indicateurs/orientes_30j"),
+        (
+            "indicateur-filtre",
+            "/indicateurs/delai_orientation?vague=ami1-2021",
+        ),
+        ("territoires", "/territoires"),
+        ("territoire", "/territoires/dep-44"),
+        ("qualite", "/qualite"),
+        ("methodologie", "/methodologie"),
+        ("api", "/api"),
+        ("introuvable", "/indicateurs/inconnu"),
+    ];
+    let mut checked_links = std::collections::BTreeSet::new();
+    for (name, path) in pages {
+        driver.goto(&format!("{}{path}", s.base)).await;
+        let title = driver.script("return document.title").await;
+        assert!(
+            title.as_str().unwrap().ends_with("— Copil"),
+            "{path}: {title}"
+        );
+        let errors: Vec<Value> = driver
+            .console()
+            .await
+            .into_iter()
+            .filter(|e| e["level"] == "SEVERE")
+            .filter(|e| {
+                !(name == "introuvable" && e["message"].as_str().is_some_and(|m| m.contains("404")))
+            })
+            .collect();
+        assert!(errors.is_empty(), "{path}: erreurs de console {errors:?}");
+        let broken = driver
+            .script(
+                "return Array.from(document.images).filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src)
+                   .concat(Array.from(document.querySelectorAll('link[rel=stylesheet]')).filter(l => !l.sheet).map(l => l.href))",
+            )
+            .await;
+        assert_eq!(broken, json!([]), "{path}: images ou styles cassés");
+        let svgs = driver
+            .script("return document.querySelectorAll('svg[role=img]').length")
+            .await;
+        if name.starts_with("indicateur-") || name == "indicateur" {
+            assert_eq!(svgs, json!(4), "{path}: graphiques");
+        }
+        let links = driver
+            .script("return Array.from(document.querySelectorAll('a[href]')).filter(a => !a.getAttribute('href').startsWith('#')).map(a => a.href)")
+            .await;
+        for link in links.as_array().unwrap() {
+            let link = link
+                .as_str()
+                .unwrap()
+                .split('#')
+                .next()
+                .unwrap()
+                .to_string();
+            assert!(link.starts_with(&s.base), "{path}: lien externe {link}");
+            if checked_links.insert(link.clone()) {
+                let status = reqwest::get(&link).await.unwrap().status();
+                assert!(status.is_success(), "{path}: lien cassé {link} ({status})");
+            }
+        }
+        driver
+            .screenshot(&captures.join(format!("{name}.png")))
+            .await;
+    }
+    eprintln!("captures : {}", captures.display());
+}
