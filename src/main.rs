@@ -721,6 +721,9 @@ fn generate(config: &Config, args: &GenerateArgs, clock: &dyn Clock) -> Result<(
     run_generator(config, &options, &Destination { inbox, manifestes })
 }
 
+/// The demo's share of the national population (about 37,000 people).
+const DEMO_SCALE: f64 = 0.02;
+
 fn demo(config: &Config, clock: &dyn Clock) -> Result<()> {
     println!("Copil — démonstration sur des territoires synthétiques\n");
     let key = config.key_path();
@@ -730,7 +733,9 @@ fn demo(config: &Config, clock: &dyn Clock) -> Result<()> {
             key.display()
         );
     }
-    let options = Options::par_defaut(clock.today());
+    let mut options = Options::par_defaut(clock.today());
+    // Large enough for most territory figures to clear statistical secrecy on the pages.
+    options.echelle = DEMO_SCALE;
     println!(
         "Génération des dépôts (graine {}, échelle {}, entrées de {} à {}) :",
         options.graine,

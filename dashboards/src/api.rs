@@ -67,7 +67,7 @@ fn spread(s: Option<copil_queries::comparison::Spread>) -> Value {
     )
 }
 
-fn envelope(state: &AppState, data: Value) -> String {
+fn envelope(state: &AppState, data: &Value) -> String {
     let results = state.results();
     let p = provenance(state, &results);
     json!({
@@ -87,7 +87,12 @@ pub async fn indicators(
     headers: HeaderMap,
 ) -> Result<Response, HttpError> {
     let data: Vec<Value> = state.catalogue().iter().map(indicator_json).collect();
-    cache::respond(&state, &headers, Kind::Json, envelope(&state, json!(data)))
+    cache::respond(
+        &state,
+        &headers,
+        &Kind::Json,
+        envelope(&state, &json!(data)),
+    )
 }
 
 /// `GET /api/v1/national`.
@@ -112,7 +117,12 @@ pub async fn national(
             })
         })
         .collect();
-    cache::respond(&state, &headers, Kind::Json, envelope(&state, json!(rows)))
+    cache::respond(
+        &state,
+        &headers,
+        &Kind::Json,
+        envelope(&state, &json!(rows)),
+    )
 }
 
 /// `GET /api/v1/indicateurs/{id}`.
@@ -152,7 +162,7 @@ pub async fn indicator(
             "cases": cells.iter().map(|c| json!({ "modalite": c.modalite, "valeur": cell(ind, Some(c)) })).collect::<Vec<_>>(),
         })),
     });
-    cache::respond(&state, &headers, Kind::Json, envelope(&state, data))
+    cache::respond(&state, &headers, &Kind::Json, envelope(&state, &data))
 }
 
 /// `GET /api/v1/territoires`.
@@ -161,7 +171,12 @@ pub async fn territories(
     headers: HeaderMap,
 ) -> Result<Response, HttpError> {
     let data: Vec<Value> = state.register().iter().map(territory_json).collect();
-    cache::respond(&state, &headers, Kind::Json, envelope(&state, json!(data)))
+    cache::respond(
+        &state,
+        &headers,
+        &Kind::Json,
+        envelope(&state, &json!(data)),
+    )
 }
 
 /// `GET /api/v1/territoires/{id}`.
@@ -188,7 +203,7 @@ pub async fn territory(
         })).collect::<Vec<_>>(),
         "depots": r.depots.iter().map(|d| depot_json(d)).collect::<Vec<_>>(),
     });
-    cache::respond(&state, &headers, Kind::Json, envelope(&state, data))
+    cache::respond(&state, &headers, &Kind::Json, envelope(&state, &data))
 }
 
 fn depot_json(d: &copil_queries::Depot) -> Value {
@@ -223,7 +238,12 @@ pub async fn quality(
             })
         })
         .collect();
-    cache::respond(&state, &headers, Kind::Json, envelope(&state, json!(data)))
+    cache::respond(
+        &state,
+        &headers,
+        &Kind::Json,
+        envelope(&state, &json!(data)),
+    )
 }
 
 /// The OpenAPI document.
@@ -234,7 +254,7 @@ pub async fn openapi(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Response, HttpError> {
-    cache::respond(&state, &headers, Kind::Json, OPENAPI.to_string())
+    cache::respond(&state, &headers, &Kind::Json, OPENAPI.to_string())
 }
 
 /// Unknown API route: JSON 404.

@@ -35,7 +35,7 @@ pub fn etag(state: &AppState) -> String {
 pub fn respond(
     state: &AppState,
     headers: &HeaderMap,
-    kind: Kind,
+    kind: &Kind,
     body: String,
 ) -> Result<Response, HttpError> {
     let tag = etag(state);
@@ -53,7 +53,7 @@ pub fn respond(
             .body(Body::empty())
             .map_err(|e| HttpError::internal(&e));
     }
-    let content_type = match &kind {
+    let content_type = match kind {
         Kind::Html => "text/html; charset=utf-8".to_string(),
         Kind::Json => "application/json".to_string(),
         Kind::Csv(_) => "text/csv; charset=utf-8".to_string(),
@@ -62,7 +62,7 @@ pub fn respond(
         header::CONTENT_TYPE,
         HeaderValue::from_str(&content_type).map_err(|e| HttpError::internal(&e))?,
     );
-    if let Kind::Csv(name) = &kind {
+    if let Kind::Csv(name) = kind {
         builder = builder.header(
             header::CONTENT_DISPOSITION,
             format!("attachment; filename=\"{name}\""),

@@ -230,7 +230,7 @@ pub fn map(r: &IndicatorReport<'_>, departments: &Departments) -> (TileMap, Tabl
         let covering = r
             .classement
             .iter()
-            .find(|t| t.territoire.departements.iter().any(|x| *x == d.code));
+            .find(|t| t.territoire.departements.contains(&d.code));
         let state = match covering.and_then(|t| t.cell) {
             None => TileState::NoData,
             Some(c) if c.secret => TileState::Secret,

@@ -62,7 +62,7 @@ fn header(current: &str) -> Markup {
 }
 
 /// A full page.
-pub fn page(title: &str, current: &str, provenance: &Provenance, body: Markup) -> String {
+pub fn page(title: &str, current: &str, provenance: &Provenance, body: &Markup) -> String {
     html! {
         (DOCTYPE)
         html lang="fr" {

@@ -84,10 +84,10 @@ fn spread_text(ind: &Indicator, s: Option<copil_queries::comparison::Spread>) ->
     )
 }
 
-fn figure(svg: String, table: &Table, csv: &str) -> Markup {
+fn figure(svg: &str, table: &Table, csv: &str) -> Markup {
     html! {
         figure {
-            (layout::svg(&svg))
+            (layout::svg(svg))
             figcaption {
                 a class="telecharger" href=(csv) download { "Télécharger les données (CSV)" }
             }
@@ -153,8 +153,8 @@ pub async fn national(
     cache::respond(
         &state,
         &headers,
-        Kind::Html,
-        layout::page("Vue nationale", "/", &p, body),
+        &Kind::Html,
+        layout::page("Vue nationale", "/", &p, &body),
     )
 }
 
@@ -183,8 +183,8 @@ pub async fn indicators(
     cache::respond(
         &state,
         &headers,
-        Kind::Html,
-        layout::page("Indicateurs", "/indicateurs", &p, body),
+        &Kind::Html,
+        layout::page("Indicateurs", "/indicateurs", &p, &body),
     )
 }
 
@@ -321,13 +321,13 @@ pub async fn indicator(
             (t.html())
         }
         h2 { "Classement des territoires" }
-        (figure(chart::ranking(&rank_chart), &rank_table, &format!("{base}/classement.csv{qs}")))
+        (figure(&chart::ranking(&rank_chart), &rank_table, &format!("{base}/classement.csv{qs}")))
         h2 { "Carte" }
-        (figure(chart::tile_map(&map_chart), &map_table, &format!("{base}/carte.csv{qs}")))
+        (figure(&chart::tile_map(&map_chart), &map_table, &format!("{base}/carte.csv{qs}")))
         h2 { "Évolution" }
-        (figure(chart::timeline(&series_chart), &series_table, &format!("{base}/evolution.csv{qs}")))
+        (figure(&chart::timeline(&series_chart), &series_table, &format!("{base}/evolution.csv{qs}")))
         h2 { "Avant / après l'entrée dans le SPIE" }
-        (figure(chart::before_after(&ba_chart), &ba_table, &format!("{base}/avant-apres.csv{qs}")))
+        (figure(&chart::before_after(&ba_chart), &ba_table, &format!("{base}/avant-apres.csv{qs}")))
         h2 { "Définition" }
         dl class="definition" {
             dt { "Numérateur" } dd { (ind.numerateur) }
@@ -341,8 +341,8 @@ pub async fn indicator(
     cache::respond(
         &state,
         &headers,
-        Kind::Html,
-        layout::page(&ind.titre, "/indicateurs", &p, body),
+        &Kind::Html,
+        layout::page(&ind.titre, "/indicateurs", &p, &body),
     )
 }
 
@@ -371,7 +371,7 @@ pub async fn figure_csv(
     cache::respond(
         &state,
         &headers,
-        Kind::Csv(format!("{}-{}", ind.id, file)),
+        &Kind::Csv(format!("{}-{}", ind.id, file)),
         table.to_csv(),
     )
 }
@@ -396,8 +396,8 @@ pub async fn territories(
     cache::respond(
         &state,
         &headers,
-        Kind::Html,
-        layout::page("Territoires", "/territoires", &p, body),
+        &Kind::Html,
+        layout::page("Territoires", "/territoires", &p, &body),
     )
 }
 
@@ -453,8 +453,8 @@ pub async fn territory(
     cache::respond(
         &state,
         &headers,
-        Kind::Html,
-        layout::page(&t.nom, "/territoires", &p, body),
+        &Kind::Html,
+        layout::page(&t.nom, "/territoires", &p, &body),
     )
 }
 
@@ -531,8 +531,8 @@ pub async fn quality(
     cache::respond(
         &state,
         &headers,
-        Kind::Html,
-        layout::page("Qualité des données", "/qualite", &p, body),
+        &Kind::Html,
+        layout::page("Qualité des données", "/qualite", &p, &body),
     )
 }
 
@@ -574,7 +574,7 @@ pub async fn methodology(
     cache::respond(
         &state,
         &headers,
-        Kind::Html,
-        layout::page("Méthodologie", "/methodologie", &p, body),
+        &Kind::Html,
+        layout::page("Méthodologie", "/methodologie", &p, &body),
     )
 }

@@ -234,9 +234,56 @@ async fn territory_rows(
     Ok(())
 }
 
-/// Territories computed together: each group's events are read, expanded into months and
-/// aggregated on their own, so memory is bounded by the group, not the nation.
-const GROUP: usize = 6;
+/// Rows of events computed together at most (a territory larger than this is computed alone):
+/// each group's events are read, expanded into months and aggregated on their own, so memory
+/// is bounded by the group, not the nation (about 5 GiB at national scale).
+const GROUP_ROWS: i64 = 3_000_000;
+
+/// Rows landed per territory by its drop in force (empty if `depots` cannot tell).
+async fn volumes(ctx: &SessionContext) -> HashMap<String, i64> {
+    let Ok(df) = ctx.sql(include_str!("../sql/volumes.sql")).await else {
+        return HashMap::new();
+    };
+    let Ok(batches) = df.collect().await else {
+        return HashMap::new();
+    };
+    let mut out = HashMap::new();
+    for b in &batches {
+        let (Ok(t), Ok(n)) = (
+            cast(b.column(0), &DataType::Utf8),
+            cast(b.column(1), &DataType::Int64),
+        ) else {
+            continue;
+        };
+        let (t, n) = (t.as_string::<i32>(), n.as_primitive::<Int64Type>());
+        for i in 0..b.num_rows() {
+            if !t.is_null(i) && !n.is_null(i) {
+                out.insert(t.value(i).to_string(), n.value(i));
+            }
+        }
+    }
+    out
+}
+
+/// Consecutive territories of the register, grouped up to [`GROUP_ROWS`] rows.
+fn groups<'a>(all: &[&'a str], sizes: &HashMap<String, i64>) -> Vec<Vec<&'a str>> {
+    let mut out: Vec<Vec<&str>> = Vec::new();
+    let mut rows = 0;
+    for t in all {
+        let n = sizes.get(*t).copied().unwrap_or(0);
+        match out.last_mut() {
+            Some(g) if rows + n <= GROUP_ROWS => {
+                g.push(t);
+                rows += n;
+            }
+            _ => {
+                out.push(vec![t]);
+                rows = n;
+            }
+        }
+    }
+    out
+}
 
 /// A context where every table of `ctx` with a `territoire` column holds only `group`'s
 /// territories (`None`: the territories outside the register). The filter reaches the Delta
@@ -285,8 +332,8 @@ async fn restricted(
 /// warehouse's tables; the views are created here), at every level, with secrecy applied
 /// (threshold: no published cell covers fewer people).
 ///
-/// Territories are computed a few at a time (every indicator is a per-territory figure, pooled
-/// afterwards), which bounds memory at national scale.
+/// Territories are computed a group at a time (every indicator is a per-territory figure,
+/// pooled afterwards), which bounds memory at national scale.
 pub async fn compute(
     ctx: &SessionContext,
     catalogue: &Catalogue,
@@ -294,10 +341,11 @@ pub async fn compute(
     threshold: i64,
 ) -> Result<Vec<Cell>> {
     let all: Vec<&str> = register.iter().map(|t| t.id.as_str()).collect();
-    let mut groups: Vec<Option<&[&str]>> = all.chunks(GROUP).map(Some).collect();
-    groups.push(None);
+    let grouped = groups(&all, &volumes(ctx).await);
+    let mut parts: Vec<Option<&[&str]>> = grouped.iter().map(|g| Some(g.as_slice())).collect();
+    parts.push(None);
     let mut accs: Vec<HashMap<Key, Acc>> = catalogue.iter().map(|_| HashMap::new()).collect();
-    for group in groups {
+    for group in parts {
         let sub = restricted(ctx, group, &all).await?;
         create_views(&sub).await?;
         for (ind, acc) in catalogue.iter().zip(accs.iter_mut()) {
@@ -355,4 +403,31 @@ pub async fn compute(
     }
     secrecy::apply(&mut cells, catalogue, threshold);
     Ok(cells)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn territories_are_grouped_up_to_the_row_budget() {
+        let sizes: HashMap<String, i64> = [
+            ("a", 1_000_000),
+            ("b", 1_500_000),
+            ("c", 600_000),
+            ("d", 5_000_000),
+            ("e", 10),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        // a + b = 2.5 M; adding c would pass 3 M; d alone exceeds the budget; e (and f, of
+        // unknown size) follow it in a new group.
+        assert_eq!(
+            groups(&["a", "b", "c", "d", "e", "f"], &sizes),
+            vec![vec!["a", "b"], vec!["c"], vec!["d"], vec!["e", "f"]]
+        );
+        // Without sizes, everything is one group.
+        assert_eq!(groups(&["a", "b"], &HashMap::new()), vec![vec!["a", "b"]]);
+    }
 }

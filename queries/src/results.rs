@@ -72,6 +72,12 @@ impl Depot {
 
 type Series = HashMap<(Niveau, String), Vec<Cell>>;
 
+/// Monthly values of a series (`None`: secret or missing).
+pub type Monthly = Vec<(NaiveDate, Option<f64>)>;
+
+/// Values by month relative to the SPIE start (`None`: secret or missing).
+pub type Relative = Vec<(i32, Option<f64>)>;
+
 /// The materialised results of one warehouse version, indexed for the pages.
 #[derive(Debug, Default)]
 pub struct Results {
@@ -142,9 +148,9 @@ pub struct IndicatorReport<'a> {
     /// Territories ranked (published values).
     pub classes: usize,
     /// National and per-wave monthly values: (label, [(month, value)]).
-    pub series: Vec<(String, Vec<(NaiveDate, Option<f64>)>)>,
+    pub series: Vec<(String, Monthly)>,
     /// Per wave, values by month relative to the SPIE start (-12 to +24).
-    pub avant_apres: Vec<(Wave, Vec<(i32, Option<f64>)>)>,
+    pub avant_apres: Vec<(Wave, Relative)>,
     /// The breakdown chosen, if any: its cells at the national level for the month.
     pub ventilation: Option<(String, Vec<&'a Cell>)>,
 }
@@ -196,7 +202,7 @@ pub struct QualityRow<'a> {
     pub refuses: usize,
 }
 
-fn query_error(e: datafusion::error::DataFusionError) -> Error {
+fn query_error(e: impl std::fmt::Display) -> Error {
     Error::Query {
         indicator: "resultats".into(),
         message: e.to_string(),
@@ -207,7 +213,7 @@ fn depots_of(batches: &[RecordBatch]) -> Result<Vec<Depot>> {
     let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
     let mut out = Vec::new();
     for b in batches {
-        let col = |i: usize, t: &DataType| cast(b.column(i), t).map_err(|e| query_error(e.into()));
+        let col = |i: usize, t: &DataType| cast(b.column(i), t).map_err(query_error);
         let text: Vec<_> = [0, 1, 4, 5]
             .iter()
             .map(|&i| col(i, &DataType::Utf8))
@@ -393,31 +399,20 @@ impl Results {
         m
     }
 
-    /// The latest mature month of an indicator: the latest month every territory with data
-    /// contributes to (a month only a few early-extracted territories reach is not shown by
-    /// default).
+    /// The latest mature month of an indicator: the earliest of the territories' last months
+    /// (each territory's data stops at its own extraction date, so later months would compare
+    /// only the territories extracted last).
     pub fn latest_month(&self, indicator: &str, register: &Register) -> Option<NaiveDate> {
-        let mut per_month: BTreeMap<NaiveDate, usize> = BTreeMap::new();
-        let mut territories = 0;
-        for t in register.iter() {
-            let s = self.series(indicator, Niveau::Territoire, &t.id);
-            if s.is_empty() {
-                continue;
-            }
-            territories += 1;
-            let mut last = None;
-            for c in s.iter().filter(|c| c.ventilation.is_empty()) {
-                if last != Some(c.mois) {
-                    *per_month.entry(c.mois).or_default() += 1;
-                    last = Some(c.mois);
-                }
-            }
-        }
-        per_month
+        register
             .iter()
-            .rev()
-            .find(|(_, n)| **n == territories)
-            .map(|(m, _)| *m)
+            .filter_map(|t| {
+                self.series(indicator, Niveau::Territoire, &t.id)
+                    .iter()
+                    .rev()
+                    .find(|c| c.ventilation.is_empty())
+                    .map(|c| c.mois)
+            })
+            .min()
             .or_else(|| self.months(indicator).last().copied())
     }
 
@@ -736,7 +731,7 @@ mod tests {
     }
 
     #[test]
-    fn the_latest_month_is_the_last_every_territory_reaches() {
+    fn the_latest_month_is_the_earliest_of_the_territories_last_months() {
         let (r, register) = fixture();
         // 2024-02 has a national total but territory 2 stops at 2024-01.
         assert_eq!(
