@@ -133,7 +133,9 @@ pub async fn indicator(
     headers: HeaderMap,
 ) -> Result<Response, HttpError> {
     let ind = indicator_of(&state, &id).map_err(HttpError::json)?;
-    let f = q.check(Some(ind)).map_err(HttpError::json)?;
+    let f = q
+        .check(Some(ind), state.register())
+        .map_err(HttpError::json)?;
     let results = state.results();
     let r = report(&state, &results, ind, &f).map_err(HttpError::json)?;
     let data = json!({

@@ -134,13 +134,14 @@ fn value_header(sorte: Sorte) -> String {
     }
 }
 
-/// The ranking of territories, with national and wave references.
-pub fn ranking(r: &IndicatorReport<'_>) -> (Ranking, Table) {
+/// The ranking of territories, with national and wave references (`highlight`: a territory
+/// drawn in the accent colour).
+pub fn ranking(r: &IndicatorReport<'_>, highlight: Option<&str>) -> (Ranking, Table) {
     let ind = r.indicateur;
     let mut references = Vec::new();
     if let Some(v) = published(r.snapshot.national) {
         references.push(Reference {
-            label: "France".into(),
+            label: "National".into(),
             value: v,
         });
     }
@@ -164,7 +165,7 @@ pub fn ranking(r: &IndicatorReport<'_>) -> (Ranking, Table) {
                 .filter(|c| !c.secret)
                 .and_then(|c| c.ic_haut.or(c.q3)),
             secret: t.cell.is_some_and(|c| c.secret),
-            highlight: false,
+            highlight: highlight == Some(t.territoire.id.as_str()),
         })
         .collect();
     let mois = month_label(r.snapshot.mois);

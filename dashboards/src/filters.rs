@@ -1,9 +1,10 @@
-//! The filters of a view, carried in the URL so a view can be shared: month, wave, breakdown.
+//! The filters of a view, carried in the URL so a view can be shared: month, wave, breakdown,
+//! territory.
 //! Bad values answer 400 in French, saying what is expected.
 
 use chrono::NaiveDate;
 use copil_queries::Indicator;
-use copil_warehouse::Wave;
+use copil_warehouse::{Register, Wave};
 use serde::Deserialize;
 
 use crate::error::HttpError;
@@ -17,6 +18,8 @@ pub struct Query {
     pub vague: Option<String>,
     /// A breakdown column of the indicator.
     pub ventilation: Option<String>,
+    /// A territory id, highlighted in the ranking.
+    pub territoire: Option<String>,
 }
 
 /// The filters, checked.
@@ -28,11 +31,26 @@ pub struct Filters {
     pub vague: Option<Wave>,
     /// The breakdown asked for.
     pub ventilation: Option<String>,
+    /// The territory highlighted.
+    pub territoire: Option<String>,
 }
 
 impl Query {
-    /// Checks the values against the indicator (its breakdowns).
-    pub fn check(&self, ind: Option<&Indicator>) -> Result<Filters, HttpError> {
+    /// Checks the values against the indicator (its breakdowns) and the register.
+    pub fn check(
+        &self,
+        ind: Option<&Indicator>,
+        register: &Register,
+    ) -> Result<Filters, HttpError> {
+        let territoire = match self.territoire.as_deref().filter(|t| !t.is_empty()) {
+            None => None,
+            Some(t) if register.get(t).is_some() => Some(t.to_string()),
+            Some(t) => {
+                return Err(HttpError::bad_request(format!(
+                    "Territoire inconnu : « {t} ». La liste des territoires est sur /territoires."
+                )));
+            }
+        };
         let mois = match self.mois.as_deref().filter(|m| !m.is_empty()) {
             None => None,
             Some(m) => Some(
@@ -75,6 +93,7 @@ impl Query {
             mois,
             vague,
             ventilation,
+            territoire,
         })
     }
 }
@@ -91,6 +110,9 @@ impl Filters {
         }
         if let Some(v) = &self.ventilation {
             parts.push(format!("ventilation={v}"));
+        }
+        if let Some(t) = &self.territoire {
+            parts.push(format!("territoire={t}"));
         }
         if parts.is_empty() {
             String::new()

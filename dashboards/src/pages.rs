@@ -275,6 +275,14 @@ fn filter_form(ind: &Indicator, r: &copil_queries::IndicatorReport<'_>, f: &Filt
                     }
                 }
             }
+            label { "Territoire mis en avant"
+                select name="territoire" {
+                    option value="" selected[f.territoire.is_none()] { "Aucun" }
+                    @for t in &r.classement {
+                        option value=(t.territoire.id) selected[f.territoire.as_deref() == Some(t.territoire.id.as_str())] { (t.territoire.nom) }
+                    }
+                }
+            }
             button type="submit" { "Afficher" }
         }
     }
@@ -288,12 +296,12 @@ pub async fn indicator(
     headers: HeaderMap,
 ) -> Result<Response, HttpError> {
     let ind = indicator_of(&state, &id)?;
-    let f = q.check(Some(ind))?;
+    let f = q.check(Some(ind), state.register())?;
     let results = state.results();
     let r = report(&state, &results, ind, &f)?;
     let qs = f.query_string();
     let base = format!("/indicateurs/{}", ind.id);
-    let (rank_chart, rank_table) = figures::ranking(&r);
+    let (rank_chart, rank_table) = figures::ranking(&r, f.territoire.as_deref());
     let (map_chart, map_table) = figures::map(&r, state.departments());
     let (series_chart, series_table) = figures::timeline(&r);
     let (ba_chart, ba_table) = figures::before_after(&r);
@@ -354,11 +362,11 @@ pub async fn figure_csv(
     headers: HeaderMap,
 ) -> Result<Response, HttpError> {
     let ind = indicator_of(&state, &id)?;
-    let f = q.check(Some(ind))?;
+    let f = q.check(Some(ind), state.register())?;
     let results = state.results();
     let r = report(&state, &results, ind, &f)?;
     let table = match file.as_str() {
-        "classement.csv" => figures::ranking(&r).1,
+        "classement.csv" => figures::ranking(&r, f.territoire.as_deref()).1,
         "carte.csv" => figures::map(&r, state.departments()).1,
         "evolution.csv" => figures::timeline(&r).1,
         "avant-apres.csv" => figures::before_after(&r).1,

@@ -142,7 +142,7 @@ pub struct IndicatorReport<'a> {
     pub mois_disponibles: Vec<NaiveDate>,
     /// The month shown and its levels.
     pub snapshot: Snapshot<'a>,
-    /// Territories, best first (then secret or missing ones, by name); only the wave's when
+    /// Territories, best first (then secret ones, then those without data, by name); only the wave's when
     /// one is chosen.
     pub classement: Vec<Ranked<'a>>,
     /// Territories ranked (published values).
@@ -503,18 +503,21 @@ impl Results {
             })
             .collect();
         let published = |r: &Ranked| r.cell.filter(|c| !c.secret).and_then(|c| c.valeur);
-        classement.sort_by(|a, b| match (published(a), published(b)) {
-            (Some(x), Some(y)) => {
-                let order = if ind.direction == Direction::Baisse {
-                    x.total_cmp(&y)
-                } else {
-                    y.total_cmp(&x)
-                };
-                order.then(a.territoire.nom.cmp(&b.territoire.nom))
-            }
-            (Some(_), None) => std::cmp::Ordering::Less,
-            (None, Some(_)) => std::cmp::Ordering::Greater,
-            (None, None) => a.territoire.nom.cmp(&b.territoire.nom),
+        // Published values best first, then secret cells, then territories without data.
+        let class = |r: &Ranked| match r.cell {
+            Some(c) if !c.secret && c.valeur.is_some() => 0,
+            Some(c) if c.secret => 1,
+            _ => 2,
+        };
+        classement.sort_by(|a, b| {
+            class(a)
+                .cmp(&class(b))
+                .then_with(|| match (published(a), published(b)) {
+                    (Some(x), Some(y)) if ind.direction == Direction::Baisse => x.total_cmp(&y),
+                    (Some(x), Some(y)) => y.total_cmp(&x),
+                    _ => std::cmp::Ordering::Equal,
+                })
+                .then(a.territoire.nom.cmp(&b.territoire.nom))
         });
         let classes = classement.iter().filter(|r| published(r).is_some()).count();
         let values = |niveau: Niveau, code: &str| -> Vec<(NaiveDate, Option<f64>)> {

@@ -329,7 +329,7 @@ async fn filters_live_in_the_url() {
     let months = results.months("beneficiaires_dd");
     let earlier = months[months.len() - 6];
     let url = format!(
-        "{}/indicateurs/beneficiaires_dd?mois={}&vague=experimentation-2020",
+        "{}/indicateurs/beneficiaires_dd?mois={}&vague=experimentation-2020&territoire=dep-44",
         s.base,
         earlier.format("%Y-%m")
     );
@@ -337,8 +337,18 @@ async fn filters_live_in_the_url() {
     assert_eq!(status, StatusCode::OK);
     assert!(body.contains(&format!("value=\"{}\" selected", earlier.format("%Y-%m"))));
     assert!(body.contains("value=\"experimentation-2020\" selected"));
+    assert!(body.contains("value=\"dep-44\" selected"));
+    // The highlighted territory is drawn in the accent colour, and only with the filter.
+    let plain = get(&format!(
+        "{}/indicateurs/beneficiaires_dd?mois={}&vague=experimentation-2020",
+        s.base,
+        earlier.format("%Y-%m")
+    ))
+    .await
+    .2;
+    assert!(body.contains("#B34000") && !plain.contains("#B34000"));
     assert!(body.contains(&format!(
-        "/indicateurs/beneficiaires_dd/classement.csv?mois={}&amp;vague=experimentation-2020",
+        "/indicateurs/beneficiaires_dd/classement.csv?mois={}&amp;vague=experimentation-2020&amp;territoire=dep-44",
         earlier.format("%Y-%m")
     )));
 }
