@@ -472,7 +472,7 @@ fn depots_table(depots: &[&copil_queries::Depot]) -> Markup {
         @if depots.is_empty() {
             p { "Aucun dépôt traité." }
         } @else {
-            table {
+            div class="defilement" { table {
                 caption { "Dépôts traités, du plus récent au plus ancien, et lignes rejetées par motif" }
                 thead { tr {
                     th scope="col" { "fichier" } th scope="col" { "extraction" } th scope="col" { "traité le" }
@@ -493,7 +493,7 @@ fn depots_table(depots: &[&copil_queries::Depot]) -> Markup {
                         }
                     }
                 }
-            }
+            } }
         }
     }
 }
