@@ -352,3 +352,34 @@ async fn filters_live_in_the_url() {
         earlier.format("%Y-%m")
     )));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_warehouse_version_is_served_after_a_reload_with_a_new_etag() {
+    let s = serve().await;
+    let url = format!("{}/api/v1/national", s.base);
+    let (_, before, _) = get(&url).await;
+    let old = s.state.results().version;
+    assert!(!s.state.reload().await.unwrap(), "nothing changed yet");
+    // A refresh commits a new version of `indicateurs` (what a scheduled ingestion does).
+    let warehouse =
+        copil_warehouse::Warehouse::open(fixture::dir().join("entrepot").to_str().unwrap())
+            .await
+            .unwrap();
+    let register = Register::builtin(&Departments::builtin());
+    copil_queries::refresh(
+        &warehouse,
+        &Catalogue::builtin(),
+        &register,
+        11,
+        &copil_warehouse::FixedClock::at_date(fixture::today()),
+    )
+    .await
+    .unwrap();
+    assert!(s.state.reload().await.unwrap());
+    assert!(s.state.results().version > old);
+    let (status, after, body) = get(&url).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_ne!(before[reqwest::header::ETAG], after[reqwest::header::ETAG]);
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["version_indicateurs"], s.state.results().version);
+}
