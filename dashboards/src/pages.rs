@@ -38,6 +38,24 @@ pub fn provenance(state: &AppState, results: &Results) -> Provenance {
     }
 }
 
+/// A full page, with its provenance and the version headers.
+fn html_page(
+    state: &AppState,
+    headers: &HeaderMap,
+    results: &Results,
+    title: &str,
+    current: &str,
+    body: &Markup,
+) -> Result<Response, HttpError> {
+    let p = provenance(state, results);
+    cache::respond(
+        state,
+        headers,
+        &Kind::Html,
+        layout::page(title, current, &p, body),
+    )
+}
+
 fn value(ind: &Indicator, c: Option<&Cell>) -> Markup {
     match c {
         None => html! { span class="secret" { "pas de données" } },
@@ -149,13 +167,7 @@ pub async fn national(
             a href="/qualite" { "Voir la qualité des données par territoire" }
         }
     };
-    let p = provenance(&state, &results);
-    cache::respond(
-        &state,
-        &headers,
-        &Kind::Html,
-        layout::page("Vue nationale", "/", &p, &body),
-    )
+    html_page(&state, &headers, &results, "Vue nationale", "/", &body)
 }
 
 /// `/indicateurs`: the catalogue.
@@ -179,12 +191,13 @@ pub async fn indicators(
             }
         }
     };
-    let p = provenance(&state, &results);
-    cache::respond(
+    html_page(
         &state,
         &headers,
-        &Kind::Html,
-        layout::page("Indicateurs", "/indicateurs", &p, &body),
+        &results,
+        "Indicateurs",
+        "/indicateurs",
+        &body,
     )
 }
 
@@ -345,12 +358,13 @@ pub async fn indicator(
             dt { "Sens" } dd { (direction(ind.direction)) }
         }
     };
-    let p = provenance(&state, &results);
-    cache::respond(
+    html_page(
         &state,
         &headers,
-        &Kind::Html,
-        layout::page(&ind.titre, "/indicateurs", &p, &body),
+        &results,
+        &ind.titre,
+        "/indicateurs",
+        &body,
     )
 }
 
@@ -400,12 +414,13 @@ pub async fn territories(
             }
         }
     };
-    let p = provenance(&state, &results);
-    cache::respond(
+    html_page(
         &state,
         &headers,
-        &Kind::Html,
-        layout::page("Territoires", "/territoires", &p, &body),
+        &results,
+        "Territoires",
+        "/territoires",
+        &body,
     )
 }
 
@@ -457,13 +472,7 @@ pub async fn territory(
         h2 { "Qualité des données" }
         (depots_table(&r.depots))
     };
-    let p = provenance(&state, &results);
-    cache::respond(
-        &state,
-        &headers,
-        &Kind::Html,
-        layout::page(&t.nom, "/territoires", &p, &body),
-    )
+    html_page(&state, &headers, &results, &t.nom, "/territoires", &body)
 }
 
 fn depots_table(depots: &[&copil_queries::Depot]) -> Markup {
@@ -535,12 +544,13 @@ pub async fn quality(
             }
         }
     };
-    let p = provenance(&state, &results);
-    cache::respond(
+    html_page(
         &state,
         &headers,
-        &Kind::Html,
-        layout::page("Qualité des données", "/qualite", &p, &body),
+        &results,
+        "Qualité des données",
+        "/qualite",
+        &body,
     )
 }
 
@@ -578,11 +588,12 @@ pub async fn methodology(
             }
         }
     };
-    let p = provenance(&state, &results);
-    cache::respond(
+    html_page(
         &state,
         &headers,
-        &Kind::Html,
-        layout::page("Méthodologie", "/methodologie", &p, &body),
+        &results,
+        "Méthodologie",
+        "/methodologie",
+        &body,
     )
 }
