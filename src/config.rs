@@ -35,6 +35,11 @@ pub const KEYS: &[Key] = &[
         doc: "Fichier de la clé secrète de pseudonymisation, hors de l'entrepôt (défaut : <data_dir>/secrets/pseudonymisation.key).",
     },
     Key {
+        name: "accounts",
+        kind: Kind::Path,
+        doc: "Fichier des comptes du tableau de bord, mots de passe hachés en argon2id (défaut : <data_dir>/secrets/comptes.json).",
+    },
+    Key {
         name: "register",
         kind: Kind::Path,
         doc: "Registre des territoires (CSV) propre au déploiement ; vide : le registre intégré (68 territoires).",
@@ -96,6 +101,9 @@ pub struct Config {
     /// Key file, if not `<data_dir>/secrets/pseudonymisation.key`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key_file: Option<PathBuf>,
+    /// Accounts file, if not `<data_dir>/secrets/comptes.json`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accounts: Option<PathBuf>,
     /// A deployment's register file; the built-in register if absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub register: Option<PathBuf>,
@@ -391,6 +399,13 @@ impl Config {
             .unwrap_or_else(|| self.data_dir.join("warehouse").display().to_string())
     }
 
+    /// The accounts file.
+    pub fn accounts_path(&self) -> PathBuf {
+        self.accounts
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("secrets").join("comptes.json"))
+    }
+
     /// The pseudonymisation key file.
     pub fn key_path(&self) -> PathBuf {
         self.key_file
@@ -405,6 +420,7 @@ impl Config {
             ("inbox", Some(self.inbox_dir().display().to_string())),
             ("warehouse", Some(self.warehouse_location())),
             ("key_file", Some(self.key_path().display().to_string())),
+            ("accounts", Some(self.accounts_path().display().to_string())),
             (
                 "register",
                 self.register.as_ref().map(|p| p.display().to_string()),
@@ -456,7 +472,7 @@ impl Loaded {
                 section = table;
             }
             let source = self.sources.get(name).cloned().unwrap_or(match name {
-                "inbox" | "warehouse" | "key_file" => Source::Derived,
+                "inbox" | "warehouse" | "key_file" | "accounts" => Source::Derived,
                 _ => Source::Default,
             });
             let doc = KEYS.iter().find(|k| k.name == name).map_or("", |k| k.doc);
@@ -509,6 +525,7 @@ pub fn template() -> String {
             "inbox" => "# inbox = \"copil-data/inbox\"".into(),
             "warehouse" => "# warehouse = \"copil-data/warehouse\"".into(),
             "key_file" => "# key_file = \"copil-data/secrets/pseudonymisation.key\"".into(),
+            "accounts" => "# accounts = \"copil-data/secrets/comptes.json\"".into(),
             "register" => "# register = \"territoires.csv\"".into(),
             "schedule.ingest" => format!("{leaf} = \"{}\"", default_ingest_schedule()),
             "secrecy.threshold" => format!("{leaf} = {}", default_threshold()),

@@ -85,6 +85,12 @@ enum Command {
         #[command(subcommand)]
         action: Option<IndicatorsAction>,
     },
+    /// Gère les comptes du tableau de bord (mots de passe hachés en argon2id).
+    #[command(help_template = HELP_TEMPLATE)]
+    Users {
+        #[command(subcommand)]
+        action: UsersAction,
+    },
     /// Lance le service : le tableau de bord (clé server.bind) et l'ingestion planifiée
     /// (clé schedule.ingest).
     #[command(help_template = HELP_TEMPLATE)]
@@ -96,6 +102,35 @@ enum Command {
         /// S'arrête après le calcul des indicateurs, sans servir le tableau de bord.
         #[arg(long)]
         sans_serveur: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum UsersAction {
+    /// Crée un compte. Le mot de passe est lu sur l'entrée standard avec --password-stdin ;
+    /// sinon il est tiré au hasard et affiché une seule fois.
+    #[command(help_template = HELP_TEMPLATE)]
+    Add {
+        /// Identifiant de connexion.
+        login: String,
+        /// Rôle : national, territoire, evaluateur ou admin.
+        #[arg(long)]
+        role: String,
+        /// Territoire d'un compte « territoire » (identifiant du registre).
+        #[arg(long)]
+        territory: Option<String>,
+        /// Lit le mot de passe sur la première ligne de l'entrée standard.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Liste les comptes (jamais les mots de passe ni leurs empreintes).
+    #[command(help_template = HELP_TEMPLATE)]
+    List,
+    /// Désactive un compte : il ne peut plus se connecter.
+    #[command(help_template = HELP_TEMPLATE)]
+    Disable {
+        /// Identifiant du compte.
+        login: String,
     },
 }
 
@@ -282,6 +317,10 @@ fn run(cli: &Cli) -> Result<()> {
                     ))
                 }
             }
+        }
+        Command::Users { action } => {
+            let loaded = load_config(cli)?;
+            users(&loaded.config, action, &clock)
         }
         Command::Serve => {
             let loaded = load_config(cli)?;
@@ -719,6 +758,74 @@ fn generate(config: &Config, args: &GenerateArgs, clock: &dyn Clock) -> Result<(
         .clone()
         .unwrap_or_else(|| config::manifests_beside(&inbox));
     run_generator(config, &options, &Destination { inbox, manifestes })
+}
+
+fn users(config: &Config, action: &UsersAction, clock: &dyn Clock) -> Result<()> {
+    use copil_dashboards::{Accounts, Role};
+    let path = config.accounts_path();
+    let mut accounts = Accounts::open(&path)?;
+    match action {
+        UsersAction::Add {
+            login,
+            role,
+            territory,
+            password_stdin,
+        } => {
+            let role = Role::from_code(role)?;
+            let departments = Departments::builtin();
+            let reg = register(config, &departments)?;
+            let (password, generated) = if *password_stdin {
+                let mut line = String::new();
+                std::io::stdin()
+                    .read_line(&mut line)
+                    .context("lecture du mot de passe sur l'entrée standard")?;
+                (line.trim_end_matches(['\r', '\n']).to_string(), false)
+            } else {
+                (copil_dashboards::accounts::random_password()?, true)
+            };
+            let a = accounts.add(
+                login,
+                role,
+                territory.as_deref(),
+                &password,
+                &reg,
+                clock.now(),
+            )?;
+            println!(
+                "Compte créé : {} ({}{}) dans {}",
+                a.login,
+                a.role.code(),
+                a.territoire
+                    .as_deref()
+                    .map(|t| format!(", {t}"))
+                    .unwrap_or_default(),
+                path.display()
+            );
+            if generated {
+                println!("Mot de passe (affiché une seule fois) : {password}");
+            }
+        }
+        UsersAction::List => {
+            if accounts.list().is_empty() {
+                println!("Aucun compte dans {}.", path.display());
+            }
+            for a in accounts.list() {
+                println!(
+                    "{:<24} {:<11} {:<14} {:<9} créé le {}",
+                    a.login,
+                    a.role.code(),
+                    a.territoire.as_deref().unwrap_or("—"),
+                    if a.actif { "actif" } else { "désactivé" },
+                    a.cree_le.format("%d/%m/%Y")
+                );
+            }
+        }
+        UsersAction::Disable { login } => {
+            accounts.disable(login)?;
+            println!("Compte désactivé : {login}");
+        }
+    }
+    Ok(())
 }
 
 /// The demo's share of the national population (about 37,000 people).

@@ -86,3 +86,39 @@ impl IntoResponse for HttpError {
         }
     }
 }
+
+/// The crate's errors outside HTTP answers (accounts).
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The accounts file cannot be read or written.
+    #[error("fichier des comptes {file} : {message}")]
+    AccountsFile {
+        /// Its path.
+        file: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// No account has this login.
+    #[error("compte inconnu : « {0} »")]
+    UnknownAccount(String),
+    /// An account already has this login.
+    #[error("le compte « {0} » existe déjà")]
+    DuplicateAccount(String),
+    /// A login that cannot be used.
+    #[error(
+        "identifiant invalide : « {0} » (lettres, chiffres, « . », « - », « _ », 3 à 64 caractères)"
+    )]
+    InvalidLogin(String),
+    /// An unknown role, or a role without (or with a needless) territory.
+    #[error("{0}")]
+    InvalidRole(String),
+    /// A password too short.
+    #[error("mot de passe trop court : {0} caractères au moins")]
+    WeakPassword(usize),
+    /// Hashing failed.
+    #[error("hachage du mot de passe : {0}")]
+    Hash(String),
+}
+
+/// The crate's result type.
+pub type Result<T> = std::result::Result<T, Error>;

@@ -20,6 +20,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod accounts;
 mod api;
 mod cache;
 pub mod chart;
@@ -35,7 +36,8 @@ use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
 
-pub use error::HttpError;
+pub use accounts::{Account, Accounts, Role};
+pub use error::{Error, HttpError, Result};
 pub use figures::Table;
 pub use state::{AppState, Settings};
 

@@ -1,0 +1,381 @@
+//! Accounts and roles: `national` (everything), `territoire` (bound to one territory),
+//! `evaluateur` (exports), `admin` (accounts). Passwords are stored as argon2id hashes (PHC
+//! strings) in one JSON file, written atomically with mode 0600; a password is never logged.
+
+use std::path::{Path, PathBuf};
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use chrono::{DateTime, Utc};
+use copil_warehouse::Register;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// Shortest password accepted.
+pub const MIN_PASSWORD: usize = 12;
+
+/// What an account may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// The national steering team: every page and export.
+    National,
+    /// A territory's team: comparison pages, and its own drops, rejects and quality details.
+    Territoire,
+    /// An evaluator: pages and exports.
+    Evaluateur,
+    /// Account administration.
+    Admin,
+}
+
+impl Role {
+    /// Every role.
+    pub const ALL: [Role; 4] = [
+        Role::National,
+        Role::Territoire,
+        Role::Evaluateur,
+        Role::Admin,
+    ];
+
+    /// The code used in files and on the command line.
+    pub fn code(self) -> &'static str {
+        match self {
+            Role::National => "national",
+            Role::Territoire => "territoire",
+            Role::Evaluateur => "evaluateur",
+            Role::Admin => "admin",
+        }
+    }
+
+    /// Parses a role code.
+    pub fn from_code(code: &str) -> Result<Role> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.code() == code)
+            .ok_or_else(|| {
+                Error::InvalidRole(format!(
+                    "rôle inconnu : « {code} » (rôles : {})",
+                    Role::ALL.map(Role::code).join(", ")
+                ))
+            })
+    }
+}
+
+/// One account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Account {
+    /// Login.
+    pub login: String,
+    /// Role.
+    pub role: Role,
+    /// The territory of a `territoire` account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub territoire: Option<String>,
+    /// The argon2id hash (PHC string); never shown.
+    pub hash: String,
+    /// Disabled accounts cannot log in.
+    pub actif: bool,
+    /// When it was created.
+    pub cree_le: DateTime<Utc>,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct File {
+    comptes: Vec<Account>,
+}
+
+/// The accounts file.
+#[derive(Debug)]
+pub struct Accounts {
+    path: PathBuf,
+    accounts: Vec<Account>,
+}
+
+fn file_error(path: &Path, e: impl std::fmt::Display) -> Error {
+    Error::AccountsFile {
+        file: path.display().to_string(),
+        message: e.to_string(),
+    }
+}
+
+fn hasher() -> Argon2<'static> {
+    // argon2id, version 0x13, the crate's default cost (19 MiB, 2 passes, 1 lane: OWASP).
+    Argon2::default()
+}
+
+/// Hashes a password with argon2id and a random salt.
+pub fn hash_password(password: &str) -> Result<String> {
+    let mut salt = [0u8; 16];
+    getrandom::fill(&mut salt).map_err(|e| Error::Hash(e.to_string()))?;
+    let salt = SaltString::encode_b64(&salt).map_err(|e| Error::Hash(e.to_string()))?;
+    hasher()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| Error::Hash(e.to_string()))
+}
+
+/// Whether `password` matches `hash`.
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash)
+        .ok()
+        .is_some_and(|h| hasher().verify_password(password.as_bytes(), &h).is_ok())
+}
+
+/// A random password of 20 characters (letters and digits), for new accounts.
+pub fn random_password() -> Result<String> {
+    const ALPHABET: &[u8] = b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut bytes = [0u8; 20];
+    getrandom::fill(&mut bytes).map_err(|e| Error::Hash(e.to_string()))?;
+    Ok(bytes
+        .iter()
+        .map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char)
+        .collect())
+}
+
+impl Accounts {
+    /// Opens the accounts file (an absent file holds no account).
+    pub fn open(path: &Path) -> Result<Accounts> {
+        let accounts = match std::fs::read_to_string(path) {
+            Ok(text) => {
+                serde_json::from_str::<File>(&text)
+                    .map_err(|e| file_error(path, e))?
+                    .comptes
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(e) => return Err(file_error(path, e)),
+        };
+        Ok(Accounts {
+            path: path.to_path_buf(),
+            accounts,
+        })
+    }
+
+    /// Every account, in creation order.
+    pub fn list(&self) -> &[Account] {
+        &self.accounts
+    }
+
+    /// The account with this login.
+    pub fn get(&self, login: &str) -> Option<&Account> {
+        self.accounts.iter().find(|a| a.login == login)
+    }
+
+    /// Adds an account and saves the file.
+    pub fn add(
+        &mut self,
+        login: &str,
+        role: Role,
+        territoire: Option<&str>,
+        password: &str,
+        register: &Register,
+        now: DateTime<Utc>,
+    ) -> Result<&Account> {
+        let valid = (3..=64).contains(&login.len())
+            && login
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
+        if !valid {
+            return Err(Error::InvalidLogin(login.to_string()));
+        }
+        if self.get(login).is_some() {
+            return Err(Error::DuplicateAccount(login.to_string()));
+        }
+        match (role, territoire) {
+            (Role::Territoire, None) => {
+                return Err(Error::InvalidRole(
+                    "un compte « territoire » doit nommer son territoire (--territory)".into(),
+                ));
+            }
+            (Role::Territoire, Some(t)) if register.get(t).is_none() => {
+                return Err(Error::InvalidRole(format!(
+                    "territoire inconnu du registre : « {t} »"
+                )));
+            }
+            (r, Some(_)) if r != Role::Territoire => {
+                return Err(Error::InvalidRole(format!(
+                    "seul un compte « territoire » est lié à un territoire, pas un compte « {} »",
+                    r.code()
+                )));
+            }
+            _ => {}
+        }
+        if password.chars().count() < MIN_PASSWORD {
+            return Err(Error::WeakPassword(MIN_PASSWORD));
+        }
+        self.accounts.push(Account {
+            login: login.to_string(),
+            role,
+            territoire: territoire.map(str::to_string),
+            hash: hash_password(password)?,
+            actif: true,
+            cree_le: now,
+        });
+        self.save()?;
+        Ok(self.accounts.last().expect("just pushed"))
+    }
+
+    /// Disables an account and saves the file.
+    pub fn disable(&mut self, login: &str) -> Result<()> {
+        let a = self
+            .accounts
+            .iter_mut()
+            .find(|a| a.login == login)
+            .ok_or_else(|| Error::UnknownAccount(login.to_string()))?;
+        a.actif = false;
+        self.save()
+    }
+
+    /// The active account matching `login` and `password`. An unknown login costs the same
+    /// hashing time as a known one, so timing does not reveal which logins exist.
+    pub fn authenticate(&self, login: &str, password: &str) -> Option<&Account> {
+        match self.get(login) {
+            Some(a) => (verify_password(password, &a.hash) && a.actif).then_some(a),
+            None => {
+                // A fixed hash of a random-looking password: the same work, always false.
+                const DUMMY: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2VsZmF1eHNlbGZhdXg$0sAvU0bX0iN1uWgkPz3d5ZzV4I7Xo5y3t0qJQmWc2aE";
+                let _ = verify_password(password, DUMMY);
+                None
+            }
+        }
+    }
+
+    /// Writes the file atomically (temporary file, then rename), readable by its owner only.
+    fn save(&self) -> Result<()> {
+        let text = serde_json::to_string_pretty(&File {
+            comptes: self.accounts.clone(),
+        })
+        .map_err(|e| file_error(&self.path, e))?;
+        if let Some(dir) = self.path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| file_error(&self.path, e))?;
+        }
+        let tmp = self.path.with_extension("tmp");
+        {
+            use std::io::Write;
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create(true).truncate(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::OpenOptionsExt;
+                options.mode(0o600);
+            }
+            let mut f = options.open(&tmp).map_err(|e| file_error(&tmp, e))?;
+            f.write_all(text.as_bytes())
+                .and_then(|()| f.sync_all())
+                .map_err(|e| file_error(&tmp, e))?;
+        }
+        std::fs::rename(&tmp, &self.path).map_err(|e| file_error(&self.path, e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use copil_warehouse::Departments;
+
+    fn setup() -> (tempfile::TempDir, Accounts, Register) {
+        let dir = tempfile::tempdir().unwrap();
+        let accounts = Accounts::open(&dir.path().join("comptes.json")).unwrap();
+        (dir, accounts, Register::builtin(&Departments::builtin()))
+    }
+
+    #[test]
+    fn passwords_are_stored_as_argon2id_hashes_and_verified() {
+        let (dir, mut accounts, register) = setup();
+        let now = Utc::now();
+        accounts
+            .add(
+                "pilotage",
+                Role::National,
+                None,
+                "un mot de passe long",
+                &register,
+                now,
+            )
+            .unwrap();
+        let text = std::fs::read_to_string(dir.path().join("comptes.json")).unwrap();
+        assert!(!text.contains("un mot de passe long"));
+        assert!(text.contains("$argon2id$v=19$"));
+        let reopened = Accounts::open(&dir.path().join("comptes.json")).unwrap();
+        assert!(
+            reopened
+                .authenticate("pilotage", "un mot de passe long")
+                .is_some()
+        );
+        assert!(
+            reopened
+                .authenticate("pilotage", "un mot de passe faux")
+                .is_none()
+        );
+        assert!(
+            reopened
+                .authenticate("personne", "un mot de passe long")
+                .is_none()
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join("comptes.json"))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+
+    #[test]
+    fn a_disabled_account_cannot_log_in() {
+        let (_dir, mut accounts, register) = setup();
+        accounts
+            .add(
+                "eval",
+                Role::Evaluateur,
+                None,
+                "evaluation-2026!",
+                &register,
+                Utc::now(),
+            )
+            .unwrap();
+        accounts.disable("eval").unwrap();
+        assert!(accounts.authenticate("eval", "evaluation-2026!").is_none());
+        assert!(matches!(
+            accounts.disable("inconnu"),
+            Err(Error::UnknownAccount(_))
+        ));
+    }
+
+    #[test]
+    fn roles_and_territories_are_checked() {
+        let (_dir, mut accounts, register) = setup();
+        let now = Utc::now();
+        let pw = "assez-long-pour-passer";
+        let e = accounts.add("t1", Role::Territoire, None, pw, &register, now);
+        assert!(matches!(e, Err(Error::InvalidRole(_))));
+        let e = accounts.add("t1", Role::Territoire, Some("dep-999"), pw, &register, now);
+        assert!(e.unwrap_err().to_string().contains("dep-999"));
+        let e = accounts.add("n1", Role::National, Some("dep-44"), pw, &register, now);
+        assert!(matches!(e, Err(Error::InvalidRole(_))));
+        let e = accounts.add("a b", Role::Admin, None, pw, &register, now);
+        assert!(matches!(e, Err(Error::InvalidLogin(_))));
+        let e = accounts.add("court", Role::Admin, None, "court", &register, now);
+        assert!(matches!(e, Err(Error::WeakPassword(12))));
+        accounts
+            .add("t1", Role::Territoire, Some("dep-44"), pw, &register, now)
+            .unwrap();
+        let e = accounts.add("t1", Role::Admin, None, pw, &register, now);
+        assert!(matches!(e, Err(Error::DuplicateAccount(_))));
+        assert_eq!(
+            accounts.get("t1").unwrap().territoire.as_deref(),
+            Some("dep-44")
+        );
+        assert!(Role::from_code("chef").is_err());
+        assert_eq!(Role::from_code("evaluateur").unwrap(), Role::Evaluateur);
+    }
+
+    #[test]
+    fn random_passwords_are_long_and_differ() {
+        let (a, b) = (random_password().unwrap(), random_password().unwrap());
+        assert_eq!(a.len(), 20);
+        assert_ne!(a, b);
+    }
+}
