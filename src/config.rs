@@ -40,6 +40,11 @@ pub const KEYS: &[Key] = &[
         doc: "Fichier des comptes du tableau de bord, mots de passe hachés en argon2id (défaut : <data_dir>/secrets/comptes.json).",
     },
     Key {
+        name: "export_key_file",
+        kind: Kind::Path,
+        doc: "Clé secrète des pseudonymes d'export (une clé par projet en est dérivée), hors de l'entrepôt (défaut : <data_dir>/secrets/exports.key).",
+    },
+    Key {
         name: "register",
         kind: Kind::Path,
         doc: "Registre des territoires (CSV) propre au déploiement ; vide : le registre intégré (68 territoires).",
@@ -59,6 +64,16 @@ pub const KEYS: &[Key] = &[
         kind: Kind::Text,
         doc: "Adresse d'écoute du tableau de bord.",
     },
+    Key {
+        name: "server.secure_cookies",
+        kind: Kind::Boolean,
+        doc: "Cookies de session marqués Secure : à activer derrière HTTPS.",
+    },
+    Key {
+        name: "upload.max_bytes",
+        kind: Kind::Integer,
+        doc: "Taille maximale d'un dépôt envoyé par le tableau de bord ou l'API, en octets.",
+    },
 ];
 
 /// A configuration key.
@@ -76,6 +91,7 @@ enum Kind {
     Path,
     Text,
     Integer,
+    Boolean,
 }
 
 impl Key {
@@ -104,6 +120,9 @@ pub struct Config {
     /// Accounts file, if not `<data_dir>/secrets/comptes.json`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub accounts: Option<PathBuf>,
+    /// Export pseudonym key file, if not `<data_dir>/secrets/exports.key`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub export_key_file: Option<PathBuf>,
     /// A deployment's register file; the built-in register if absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub register: Option<PathBuf>,
@@ -116,6 +135,30 @@ pub struct Config {
     /// Web server.
     #[serde(default)]
     pub server: Server,
+    /// Uploads.
+    #[serde(default)]
+    pub upload: Upload,
+}
+
+/// `[upload]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Upload {
+    /// Largest drop accepted over HTTP, in bytes (512 MiB by default).
+    #[serde(default = "default_upload_max")]
+    pub max_bytes: u64,
+}
+
+fn default_upload_max() -> u64 {
+    512 * 1024 * 1024
+}
+
+impl Default for Upload {
+    fn default() -> Self {
+        Self {
+            max_bytes: default_upload_max(),
+        }
+    }
 }
 
 /// `[schedule]`
@@ -143,6 +186,9 @@ pub struct Server {
     /// Listening address.
     #[serde(default = "default_bind")]
     pub bind: String,
+    /// `Secure` cookies (behind HTTPS).
+    #[serde(default)]
+    pub secure_cookies: bool,
 }
 
 fn default_data_dir() -> PathBuf {
@@ -176,6 +222,7 @@ impl Default for Server {
     fn default() -> Self {
         Self {
             bind: default_bind(),
+            secure_cookies: false,
         }
     }
 }
@@ -245,6 +292,14 @@ fn set_value(table: &mut toml::Table, key: &Key, raw: &str, origin: &str) -> Res
                 key.name
             )
         })?),
+        Kind::Boolean => toml::Value::Boolean(match raw.trim() {
+            "true" | "oui" | "1" => true,
+            "false" | "non" | "0" => false,
+            _ => bail!(
+                "{origin} : « {raw} » n'est pas un booléen (true ou false, clé {})",
+                key.name
+            ),
+        }),
         Kind::Path | Kind::Text => toml::Value::String(raw.to_string()),
     };
     let mut parts = key.name.split('.').peekable();
@@ -406,6 +461,13 @@ impl Config {
             .unwrap_or_else(|| self.data_dir.join("secrets").join("comptes.json"))
     }
 
+    /// The export pseudonym key file.
+    pub fn export_key_path(&self) -> PathBuf {
+        self.export_key_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("secrets").join("exports.key"))
+    }
+
     /// The pseudonymisation key file.
     pub fn key_path(&self) -> PathBuf {
         self.key_file
@@ -422,6 +484,10 @@ impl Config {
             ("key_file", Some(self.key_path().display().to_string())),
             ("accounts", Some(self.accounts_path().display().to_string())),
             (
+                "export_key_file",
+                Some(self.export_key_path().display().to_string()),
+            ),
+            (
                 "register",
                 self.register.as_ref().map(|p| p.display().to_string()),
             ),
@@ -431,6 +497,11 @@ impl Config {
                 Some(self.secrecy.threshold.to_string()),
             ),
             ("server.bind", Some(self.server.bind.clone())),
+            (
+                "server.secure_cookies",
+                Some(self.server.secure_cookies.to_string()),
+            ),
+            ("upload.max_bytes", Some(self.upload.max_bytes.to_string())),
         ]
     }
 }
@@ -472,7 +543,9 @@ impl Loaded {
                 section = table;
             }
             let source = self.sources.get(name).cloned().unwrap_or(match name {
-                "inbox" | "warehouse" | "key_file" | "accounts" => Source::Derived,
+                "inbox" | "warehouse" | "key_file" | "accounts" | "export_key_file" => {
+                    Source::Derived
+                }
                 _ => Source::Default,
             });
             let doc = KEYS.iter().find(|k| k.name == name).map_or("", |k| k.doc);
@@ -481,7 +554,12 @@ impl Loaded {
                 Some(_) if is_secret(name) => {
                     let _ = writeln!(out, "{leaf} = \"<masqué>\"  # {}", source.label());
                 }
-                Some(v) if name == "secrecy.threshold" => {
+                Some(v)
+                    if matches!(
+                        name,
+                        "secrecy.threshold" | "server.secure_cookies" | "upload.max_bytes"
+                    ) =>
+                {
                     let _ = writeln!(out, "{leaf} = {v}  # {}", source.label());
                 }
                 Some(v) => {
@@ -526,6 +604,9 @@ pub fn template() -> String {
             "warehouse" => "# warehouse = \"copil-data/warehouse\"".into(),
             "key_file" => "# key_file = \"copil-data/secrets/pseudonymisation.key\"".into(),
             "accounts" => "# accounts = \"copil-data/secrets/comptes.json\"".into(),
+            "export_key_file" => "# export_key_file = \"copil-data/secrets/exports.key\"".into(),
+            "server.secure_cookies" => format!("{leaf} = false"),
+            "upload.max_bytes" => format!("{leaf} = {}", default_upload_max()),
             "register" => "# register = \"territoires.csv\"".into(),
             "schedule.ingest" => format!("{leaf} = \"{}\"", default_ingest_schedule()),
             "secrecy.threshold" => format!("{leaf} = {}", default_threshold()),

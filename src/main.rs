@@ -132,6 +132,16 @@ enum UsersAction {
         /// Identifiant du compte.
         login: String,
     },
+    /// Crée un jeton d'API pour un compte (affiché une seule fois ; seule son empreinte est
+    /// gardée).
+    #[command(help_template = HELP_TEMPLATE)]
+    Token {
+        /// Identifiant du compte.
+        login: String,
+        /// Nom du jeton (par exemple script-mensuel).
+        #[arg(long)]
+        name: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -583,13 +593,24 @@ async fn serve(config: Config) -> Result<()> {
         warehouse,
         reg,
         departments,
-        copil_dashboards::Settings {
-            threshold: i64::from(config.secrecy.threshold),
-        },
+        dashboard_settings(&config)?,
         Arc::new(SystemClock),
     )
     .await
-    .context("lecture des indicateurs publiés")?;
+    .context("lecture des indicateurs publiés et des comptes")?;
+    {
+        // An upload may ask for an immediate run: the same job as the schedule's.
+        let config = Arc::new(config.clone());
+        state.set_ingest_now(Arc::new(move || {
+            let config = Arc::clone(&config);
+            Box::pin(async move {
+                ingest(&config, None, false)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| format!("{e:#}"))
+            })
+        }));
+    }
     let listener = tokio::net::TcpListener::bind(&config.server.bind)
         .await
         .with_context(|| format!("écoute sur {} (clé server.bind)", config.server.bind))?;
@@ -620,6 +641,27 @@ async fn serve(config: Config) -> Result<()> {
     .await
     .context("service HTTP")?;
     Ok(())
+}
+
+/// The dashboard's settings from the configuration; creates the export pseudonym key when
+/// missing (mode 0600, never overwritten).
+fn dashboard_settings(config: &Config) -> Result<copil_dashboards::Settings> {
+    let key_path = config.export_key_path();
+    if SecretKey::create_file(&key_path)? == KeyFileStatus::Created {
+        tracing::info!(fichier = %key_path.display(), "clé des pseudonymes d'export créée");
+    }
+    let key = SecretKey::read_file(&key_path)
+        .with_context(|| format!("clé des pseudonymes d'export {}", key_path.display()))?;
+    let mut settings = copil_dashboards::Settings::under(
+        &config.data_dir,
+        i64::from(config.secrecy.threshold),
+        copil_dashboards::ExportKey(*key.as_bytes()),
+    );
+    settings.accounts_file = config.accounts_path();
+    settings.inbox = config.inbox_dir();
+    settings.secure_cookies = config.server.secure_cookies;
+    settings.upload_max_bytes = config.upload.max_bytes;
+    Ok(settings)
 }
 
 fn init(dir: &Path) -> Result<()> {
@@ -824,6 +866,10 @@ fn users(config: &Config, action: &UsersAction, clock: &dyn Clock) -> Result<()>
             accounts.disable(login)?;
             println!("Compte désactivé : {login}");
         }
+        UsersAction::Token { login, name } => {
+            let token = accounts.add_token(login, name, clock.now())?;
+            println!("Jeton « {name} » créé pour {login} (affiché une seule fois) :\n{token}");
+        }
     }
     Ok(())
 }
@@ -863,6 +909,40 @@ fn demo(config: &Config, clock: &dyn Clock) -> Result<()> {
         config.warehouse_location()
     );
     runtime()?.block_on(ingest(config, None, true))?;
+    demo_accounts(config, clock)
+}
+
+/// One demo account per role, with fresh random passwords printed once.
+fn demo_accounts(config: &Config, clock: &dyn Clock) -> Result<()> {
+    use copil_dashboards::{Accounts, Role};
+    let departments = Departments::builtin();
+    let reg = register(config, &departments)?;
+    let territory = reg
+        .iter()
+        .next()
+        .map(|t| t.id.clone())
+        .context("registre vide")?;
+    let path = config.accounts_path();
+    let mut accounts = Accounts::open(&path)?;
+    println!("\nComptes de démonstration (mots de passe tirés au hasard à chaque démonstration) :");
+    for (login, role, t) in [
+        ("pilotage", Role::National, None),
+        ("territoire", Role::Territoire, Some(territory.as_str())),
+        ("evaluation", Role::Evaluateur, None),
+        ("admin", Role::Admin, None),
+    ] {
+        let password = copil_dashboards::accounts::random_password()?;
+        if accounts.get(login).is_some() {
+            accounts.set_password(login, &password)?;
+        } else {
+            accounts.add(login, role, t, &password, &reg, clock.now())?;
+        }
+        println!(
+            "  {login:<11} {:<11} {:<8} mot de passe : {password}",
+            role.code(),
+            t.unwrap_or("")
+        );
+    }
     Ok(())
 }
 

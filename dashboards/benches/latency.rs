@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
-use copil_dashboards::{AppState, Settings};
+use copil_dashboards::{Accounts, AppState, ExportKey, Role, Settings};
 use copil_ingest::{IngestConfig, Ingestor, SecretKey, Silent};
 use copil_queries::Catalogue;
 use copil_sample::{Destination, Options};
@@ -134,11 +134,28 @@ fn main() {
             .await
             .unwrap();
         let t = Instant::now();
+        // The clients are one national account, authenticated by an API token.
+        let own = tempfile::tempdir().unwrap();
+        let mut settings = Settings::under(own.path(), 11, ExportKey([7; 32]));
+        settings.inbox = root.join("inbox");
+        let mut accounts = Accounts::open(&settings.accounts_file).unwrap();
+        let now = chrono::Utc::now();
+        accounts
+            .add(
+                "pilotage",
+                Role::National,
+                None,
+                "banc de mesure de latence",
+                &register,
+                now,
+            )
+            .unwrap();
+        let token = accounts.add_token("pilotage", "banc", now).unwrap();
         let state = AppState::new(
             warehouse,
             register.clone(),
             departments.clone(),
-            Settings { threshold: 11 },
+            settings,
             Arc::new(FixedClock::at_date(
                 NaiveDate::from_ymd_opt(2025, 11, 1).unwrap(),
             )),
@@ -154,7 +171,13 @@ fn main() {
                 .await
                 .unwrap()
         });
+        let mut auth = reqwest::header::HeaderMap::new();
+        auth.insert(
+            reqwest::header::AUTHORIZATION,
+            format!("Bearer {token}").parse().unwrap(),
+        );
         let client = reqwest::Client::builder()
+            .default_headers(auth)
             .pool_max_idle_per_host(CLIENTS)
             .build()
             .unwrap();

@@ -62,8 +62,19 @@ impl Role {
     }
 }
 
-/// One account.
+/// An API token of an account: only its SHA-256 is kept.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Token {
+    /// A name chosen by its owner (`script-mensuel`).
+    pub nom: String,
+    /// SHA-256 of the token, in hexadecimal.
+    pub empreinte: String,
+    /// When it was created.
+    pub cree_le: DateTime<Utc>,
+}
+
+/// One account.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Account {
     /// Login.
     pub login: String,
@@ -78,15 +89,31 @@ pub struct Account {
     pub actif: bool,
     /// When it was created.
     pub cree_le: DateTime<Utc>,
+    /// API tokens.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub jetons: Vec<Token>,
 }
 
-#[derive(Debug, Default, Serialize, Deserialize)]
+impl std::fmt::Debug for Account {
+    // The hash and token digests are never printed.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Account")
+            .field("login", &self.login)
+            .field("role", &self.role)
+            .field("territoire", &self.territoire)
+            .field("actif", &self.actif)
+            .field("jetons", &self.jetons.len())
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Default, Serialize, Deserialize)]
 struct File {
     comptes: Vec<Account>,
 }
 
 /// The accounts file.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Accounts {
     path: PathBuf,
     accounts: Vec<Account>,
@@ -210,9 +237,26 @@ impl Accounts {
             hash: hash_password(password)?,
             actif: true,
             cree_le: now,
+            jetons: Vec::new(),
         });
         self.save()?;
         Ok(self.accounts.last().expect("just pushed"))
+    }
+
+    /// Sets a new password (and re-enables the account), then saves the file.
+    pub fn set_password(&mut self, login: &str, password: &str) -> Result<()> {
+        if password.chars().count() < MIN_PASSWORD {
+            return Err(Error::WeakPassword(MIN_PASSWORD));
+        }
+        let hash = hash_password(password)?;
+        let a = self
+            .accounts
+            .iter_mut()
+            .find(|a| a.login == login)
+            .ok_or_else(|| Error::UnknownAccount(login.to_string()))?;
+        a.hash = hash;
+        a.actif = true;
+        self.save()
     }
 
     /// Disables an account and saves the file.
@@ -224,6 +268,62 @@ impl Accounts {
             .ok_or_else(|| Error::UnknownAccount(login.to_string()))?;
         a.actif = false;
         self.save()
+    }
+
+    /// Creates an API token named `nom` for `login`, saves its SHA-256 and returns the token
+    /// itself (shown once).
+    pub fn add_token(&mut self, login: &str, nom: &str, now: DateTime<Utc>) -> Result<String> {
+        let nom = nom.trim();
+        if nom.is_empty() || nom.len() > 64 {
+            return Err(Error::InvalidToken(
+                "le nom d'un jeton compte de 1 à 64 caractères".into(),
+            ));
+        }
+        let a = self
+            .accounts
+            .iter_mut()
+            .find(|a| a.login == login)
+            .ok_or_else(|| Error::UnknownAccount(login.to_string()))?;
+        if a.jetons.iter().any(|t| t.nom == nom) {
+            return Err(Error::InvalidToken(format!(
+                "le compte « {login} » a déjà un jeton nommé « {nom} »"
+            )));
+        }
+        let mut bytes = [0u8; 24];
+        getrandom::fill(&mut bytes).map_err(|e| Error::Hash(e.to_string()))?;
+        let token = format!("copil_{}", hex::encode(bytes));
+        a.jetons.push(Token {
+            nom: nom.to_string(),
+            empreinte: crate::session::token_digest(&token),
+            cree_le: now,
+        });
+        self.save()?;
+        Ok(token)
+    }
+
+    /// Revokes the token named `nom` of `login`.
+    pub fn revoke_token(&mut self, login: &str, nom: &str) -> Result<()> {
+        let a = self
+            .accounts
+            .iter_mut()
+            .find(|a| a.login == login)
+            .ok_or_else(|| Error::UnknownAccount(login.to_string()))?;
+        let before = a.jetons.len();
+        a.jetons.retain(|t| t.nom != nom);
+        if a.jetons.len() == before {
+            return Err(Error::InvalidToken(format!(
+                "le compte « {login} » n'a pas de jeton nommé « {nom} »"
+            )));
+        }
+        self.save()
+    }
+
+    /// The active account owning the token whose SHA-256 is `digest`.
+    pub fn by_token(&self, digest: &str) -> Option<&Account> {
+        self.accounts
+            .iter()
+            .filter(|a| a.actif)
+            .find(|a| a.jetons.iter().any(|t| t.empreinte == digest))
     }
 
     /// The active account matching `login` and `password`. An unknown login costs the same

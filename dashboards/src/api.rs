@@ -12,6 +12,7 @@ use crate::cache::{self, Kind};
 use crate::error::HttpError;
 use crate::filters;
 use crate::pages::{indicator_of, provenance, report, territory_of};
+use crate::session::User;
 use crate::state::AppState;
 
 fn cell(ind: &Indicator, c: Option<&Cell>) -> Value {
@@ -84,11 +85,13 @@ fn envelope(state: &AppState, data: &Value) -> String {
 /// `GET /api/v1/indicateurs`.
 pub async fn indicators(
     State(state): State<AppState>,
+    user: User,
     headers: HeaderMap,
 ) -> Result<Response, HttpError> {
     let data: Vec<Value> = state.catalogue().iter().map(indicator_json).collect();
     cache::respond(
         &state,
+        &user,
         &headers,
         &Kind::Json,
         envelope(&state, &json!(data)),
@@ -98,6 +101,7 @@ pub async fn indicators(
 /// `GET /api/v1/national`.
 pub async fn national(
     State(state): State<AppState>,
+    user: User,
     headers: HeaderMap,
 ) -> Result<Response, HttpError> {
     let results = state.results();
@@ -119,6 +123,7 @@ pub async fn national(
         .collect();
     cache::respond(
         &state,
+        &user,
         &headers,
         &Kind::Json,
         envelope(&state, &json!(rows)),
@@ -128,6 +133,7 @@ pub async fn national(
 /// `GET /api/v1/indicateurs/{id}`.
 pub async fn indicator(
     State(state): State<AppState>,
+    user: User,
     Path(id): Path<String>,
     Query(q): Query<filters::Query>,
     headers: HeaderMap,
@@ -164,17 +170,25 @@ pub async fn indicator(
             "cases": cells.iter().map(|c| json!({ "modalite": c.modalite, "valeur": cell(ind, Some(c)) })).collect::<Vec<_>>(),
         })),
     });
-    cache::respond(&state, &headers, &Kind::Json, envelope(&state, &data))
+    cache::respond(
+        &state,
+        &user,
+        &headers,
+        &Kind::Json,
+        envelope(&state, &data),
+    )
 }
 
 /// `GET /api/v1/territoires`.
 pub async fn territories(
     State(state): State<AppState>,
+    user: User,
     headers: HeaderMap,
 ) -> Result<Response, HttpError> {
     let data: Vec<Value> = state.register().iter().map(territory_json).collect();
     cache::respond(
         &state,
+        &user,
         &headers,
         &Kind::Json,
         envelope(&state, &json!(data)),
@@ -184,6 +198,7 @@ pub async fn territories(
 /// `GET /api/v1/territoires/{id}`.
 pub async fn territory(
     State(state): State<AppState>,
+    user: User,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, HttpError> {
@@ -203,12 +218,17 @@ pub async fn territory(
             "rang": l.rang.map(|(a, b)| json!({ "rang": a, "classes": b })),
             "evolution_12_mois": l.tendance.1,
         })).collect::<Vec<_>>(),
-        "depots": r.depots.iter().map(|d| depot_json(d)).collect::<Vec<_>>(),
     });
-    cache::respond(&state, &headers, &Kind::Json, envelope(&state, &data))
+    cache::respond(
+        &state,
+        &user,
+        &headers,
+        &Kind::Json,
+        envelope(&state, &data),
+    )
 }
 
-fn depot_json(d: &copil_queries::Depot) -> Value {
+pub(crate) fn depot_json(d: &copil_queries::Depot) -> Value {
     json!({
         "fichier": d.fichier,
         "date_extraction": d.date_extraction.map(|e| e.to_string()),
@@ -225,12 +245,20 @@ fn depot_json(d: &copil_queries::Depot) -> Value {
 /// `GET /api/v1/qualite`.
 pub async fn quality(
     State(state): State<AppState>,
+    user: User,
     headers: HeaderMap,
 ) -> Result<Response, HttpError> {
+    if !user.sees_quality() {
+        return Err(HttpError::forbidden(
+            "La qualité des données des territoires est réservée à l'équipe nationale et aux équipes des territoires.",
+        )
+        .json());
+    }
     let results = state.results();
     let data: Vec<Value> = results
         .quality(state.register(), state.clock().today())
         .iter()
+        .filter(|q| user.sees_details_of(&q.territoire.id))
         .map(|q| {
             json!({
                 "territoire": q.territoire.id,
@@ -242,6 +270,7 @@ pub async fn quality(
         .collect();
     cache::respond(
         &state,
+        &user,
         &headers,
         &Kind::Json,
         envelope(&state, &json!(data)),
@@ -252,11 +281,14 @@ pub async fn quality(
 pub const OPENAPI: &str = include_str!("openapi.json");
 
 /// `GET /api/openapi.json`.
-pub async fn openapi(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-) -> Result<Response, HttpError> {
-    cache::respond(&state, &headers, &Kind::Json, OPENAPI.to_string())
+pub async fn openapi() -> impl axum::response::IntoResponse {
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, "application/json"),
+            (axum::http::header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        OPENAPI,
+    )
 }
 
 /// Unknown API route: JSON 404.

@@ -6,7 +6,10 @@ use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 
+use sha2::{Digest, Sha256};
+
 use crate::error::HttpError;
+use crate::session::User;
 use crate::state::AppState;
 
 /// What is answered.
@@ -20,33 +23,37 @@ pub enum Kind {
     Csv(String),
 }
 
-/// The ETag of the current results.
-pub fn etag(state: &AppState) -> String {
+/// The ETag of the current results as `user` sees them (pages differ by account: header,
+/// scoped details).
+pub fn etag(state: &AppState, user: &User) -> String {
     let r = state.results();
+    let who = Sha256::digest(user.login.as_bytes());
     format!(
-        "\"copil-i{}-d{}-{}\"",
+        "\"copil-i{}-d{}-{}-u{}\"",
         r.version,
         r.version_depots,
-        state.clock().today().format("%Y%m%d")
+        state.clock().today().format("%Y%m%d"),
+        hex::encode(&who[..6])
     )
 }
 
 /// Answers `body` with the version headers, or 304 when `If-None-Match` matches.
 pub fn respond(
     state: &AppState,
+    user: &User,
     headers: &HeaderMap,
     kind: &Kind,
     body: String,
 ) -> Result<Response, HttpError> {
-    let tag = etag(state);
+    let tag = etag(state, user);
     let matches = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.split(',').any(|t| t.trim() == tag || t.trim() == "*"));
     let mut builder = Response::builder()
         .header(header::ETAG, &tag)
-        .header(header::CACHE_CONTROL, "no-cache")
-        .header(header::VARY, "Accept-Encoding");
+        .header(header::CACHE_CONTROL, "private, no-cache")
+        .header(header::VARY, "Accept-Encoding, Cookie, Authorization");
     if matches {
         return builder
             .status(StatusCode::NOT_MODIFIED)

@@ -43,6 +43,33 @@ impl HttpError {
         }
     }
 
+    /// 403: the account may not do this; the message says who may.
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        HttpError {
+            status: StatusCode::FORBIDDEN,
+            message: message.into(),
+            format: Format::Html,
+        }
+    }
+
+    /// 401: no (valid) session or token.
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        HttpError {
+            status: StatusCode::UNAUTHORIZED,
+            message: message.into(),
+            format: Format::Html,
+        }
+    }
+
+    /// Any 4xx status with its message.
+    pub fn client(status: StatusCode, message: impl Into<String>) -> Self {
+        HttpError {
+            status,
+            message: message.into(),
+            format: Format::Html,
+        }
+    }
+
     /// 500: the cause is logged here, the client sees a generic message.
     pub fn internal(cause: &dyn std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "erreur interne");
@@ -78,6 +105,10 @@ impl IntoResponse for HttpError {
                 let title = match self.status {
                     StatusCode::NOT_FOUND => "Page introuvable",
                     StatusCode::BAD_REQUEST => "Requête invalide",
+                    StatusCode::FORBIDDEN => "Accès refusé",
+                    StatusCode::UNAUTHORIZED => "Connexion requise",
+                    StatusCode::PAYLOAD_TOO_LARGE => "Fichier trop volumineux",
+                    StatusCode::TOO_MANY_REQUESTS => "Trop de tentatives",
                     _ => "Erreur",
                 };
                 let body = crate::layout::bare(title, &self.message);
@@ -115,6 +146,12 @@ pub enum Error {
     /// A password too short.
     #[error("mot de passe trop court : {0} caractères au moins")]
     WeakPassword(usize),
+    /// A token name that cannot be used, or an unknown token.
+    #[error("jeton d'API : {0}")]
+    InvalidToken(String),
+    /// The results could not be read from the warehouse.
+    #[error("lecture des résultats : {0}")]
+    Results(String),
     /// Hashing failed.
     #[error("hachage du mot de passe : {0}")]
     Hash(String),

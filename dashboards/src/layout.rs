@@ -3,15 +3,41 @@
 
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
-/// The navigation entries: (path, label).
-const NAV: &[(&str, &str)] = &[
-    ("/", "Vue nationale"),
-    ("/indicateurs", "Indicateurs"),
-    ("/territoires", "Territoires"),
-    ("/qualite", "Qualité des données"),
-    ("/methodologie", "Méthodologie"),
-    ("/api", "API"),
-];
+use crate::accounts::Role;
+use crate::session::User;
+
+/// The navigation entries of a user: (path, label). Links are a convenience only: every
+/// handler checks the role itself.
+fn nav(user: Option<&User>) -> Vec<(String, &'static str)> {
+    let Some(user) = user else {
+        return Vec::new();
+    };
+    let mut entries = vec![
+        ("/".to_string(), "Vue nationale"),
+        ("/indicateurs".to_string(), "Indicateurs"),
+        ("/territoires".to_string(), "Territoires"),
+    ];
+    if let (Role::Territoire, Some(t)) = (user.role, &user.territoire) {
+        entries.push((format!("/territoires/{t}/depots"), "Nos dépôts"));
+    }
+    if user.sees_quality() {
+        entries.push(("/qualite".to_string(), "Qualité des données"));
+    }
+    if user.may_export() {
+        entries.push(("/exports".to_string(), "Exports"));
+    }
+    if user.role == Role::Admin {
+        entries.push(("/admin/comptes".to_string(), "Comptes"));
+    }
+    entries.push(("/methodologie".to_string(), "Méthodologie"));
+    entries.push(("/api".to_string(), "API"));
+    entries
+}
+
+/// The hidden CSRF field of a form.
+pub fn csrf_field(user: &User) -> Markup {
+    html! { input type="hidden" name="csrf" value=(user.csrf); }
+}
 
 /// What every page states about its data.
 #[derive(Debug, Clone)]
@@ -36,7 +62,7 @@ fn head(title: &str) -> Markup {
     }
 }
 
-fn header(current: &str) -> Markup {
+fn header(current: &str, user: Option<&User>) -> Markup {
     html! {
         a class="lien-evitement" href="#contenu" { "Aller au contenu" }
         header class="entete" {
@@ -47,9 +73,19 @@ fn header(current: &str) -> Markup {
                     small { "Pilotage du Service public de l'insertion et de l'emploi" }
                 }
             }
+            @if let Some(u) = user {
+                div class="compte" {
+                    a href="/compte" { (u.login) } " · " (u.role.code())
+                    @if let Some(t) = &u.territoire { " (" (t) ")" }
+                    form method="post" action="/deconnexion" {
+                        (csrf_field(u))
+                        button type="submit" class="discret" { "Se déconnecter" }
+                    }
+                }
+            }
             nav class="principale" aria-label="Menu principal" {
-                @for (path, label) in NAV {
-                    @let active = if *path == "/" { current == "/" } else { current.starts_with(path) };
+                @for (path, label) in nav(user) {
+                    @let active = if path == "/" { current == "/" } else { current.starts_with(path.as_str()) };
                     @if active {
                         a href=(path) aria-current="page" { (label) }
                     } @else {
@@ -62,13 +98,19 @@ fn header(current: &str) -> Markup {
 }
 
 /// A full page.
-pub fn page(title: &str, current: &str, provenance: &Provenance, body: &Markup) -> String {
+pub fn page(
+    title: &str,
+    current: &str,
+    user: &User,
+    provenance: &Provenance,
+    body: &Markup,
+) -> String {
     html! {
         (DOCTYPE)
         html lang="fr" {
             (head(title))
             body {
-                (header(current))
+                (header(current, Some(user)))
                 main id="contenu" {
                     h1 { (title) }
                     p class="bandeau" {
@@ -97,11 +139,29 @@ pub fn bare(title: &str, message: &str) -> String {
         html lang="fr" {
             (head(title))
             body {
-                (header(""))
+                (header("", None))
                 main id="contenu" {
                     h1 { (title) }
                     p { (message) }
                     p { a href="/" { "Retour à la vue nationale" } }
+                }
+            }
+        }
+    }
+    .into_string()
+}
+
+/// A page without the data banner (login, account, admin, upload forms).
+pub fn simple(title: &str, current: &str, user: Option<&User>, body: &Markup) -> String {
+    html! {
+        (DOCTYPE)
+        html lang="fr" {
+            (head(title))
+            body {
+                (header(current, user))
+                main id="contenu" {
+                    h1 { (title) }
+                    (body)
                 }
             }
         }

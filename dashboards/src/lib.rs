@@ -21,25 +21,33 @@
 //! ```
 
 pub mod accounts;
+mod admin;
 mod api;
+pub mod audit;
 mod cache;
 pub mod chart;
+mod drops;
 mod error;
+mod exports;
 mod figures;
 mod filters;
 mod layout;
+mod login;
 mod pages;
+pub mod session;
 mod state;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
-use axum::routing::get;
+use axum::routing::{get, post, put};
 
 pub use accounts::{Account, Accounts, Role};
 pub use error::{Error, HttpError, Result};
 pub use figures::Table;
-pub use state::{AppState, Settings};
+pub use session::User;
+pub use state::{AppState, ExportKey, IngestNow, Settings, XLSX_MAX_ROWS};
 
 /// The OpenAPI document served at `/api/openapi.json`.
 pub use api::OPENAPI;
@@ -64,11 +72,17 @@ async fn favicon() -> impl IntoResponse {
     )
 }
 
-async fn api_page() -> impl IntoResponse {
-    axum::response::Html(layout::bare(
-        "API",
-        "L'API JSON publie les mêmes données que les pages, secret statistique appliqué. Sa description OpenAPI est à /api/openapi.json ; routes : /api/v1/national, /api/v1/indicateurs, /api/v1/indicateurs/{id}, /api/v1/territoires, /api/v1/territoires/{id}, /api/v1/qualite.",
-    ))
+async fn api_page(user: User) -> impl IntoResponse {
+    let body = maud::html! {
+        p { "L'API JSON publie les mêmes données que les pages, secret statistique appliqué, avec les mêmes droits que votre compte. Sa description OpenAPI est à " a href="/api/openapi.json" { "/api/openapi.json" } "." }
+        p { "Un script s'authentifie avec un jeton d'API, envoyé dans l'en-tête " code { "Authorization: Bearer <jeton>" } " ; les jetons se créent sur la page " a href="/compte" { "Mon compte" } " ou avec " code { "copil users token" } "." }
+        ul {
+            @for r in ["/api/v1/national", "/api/v1/indicateurs", "/api/v1/indicateurs/{id}", "/api/v1/territoires", "/api/v1/territoires/{id}", "/api/v1/territoires/{id}/depots", "/api/v1/territoires/{id}/rejets", "PUT /api/v1/territoires/{id}/depots/{fichier}", "/api/v1/qualite", "/api/v1/exports/{fichier}"] {
+                li { code { (r) } }
+            }
+        }
+    };
+    axum::response::Html(layout::simple("API", "/api", Some(&user), &body))
 }
 
 async fn not_found() -> HttpError {
@@ -79,32 +93,64 @@ async fn health() -> impl IntoResponse {
     (StatusCode::OK, "ok")
 }
 
-/// The application's routes.
+/// The application's routes. Everything but the login page, the static files, the health
+/// check and the OpenAPI document needs a session or an API token; each handler then checks
+/// the role and the territory itself.
 pub fn app(state: AppState) -> Router {
+    let upload_limit = usize::try_from(state.settings().upload_max_bytes)
+        .unwrap_or(usize::MAX)
+        .saturating_add(64 * 1024);
     let api = Router::new()
         .route("/national", get(api::national))
         .route("/indicateurs", get(api::indicators))
         .route("/indicateurs/{id}", get(api::indicator))
         .route("/territoires", get(api::territories))
         .route("/territoires/{id}", get(api::territory))
+        .route("/territoires/{id}/depots", get(drops::api_list))
+        .route("/territoires/{id}/rejets", get(drops::api_rejects))
+        .route(
+            "/territoires/{id}/depots/{fichier}",
+            put(drops::api_upload).layer(DefaultBodyLimit::max(upload_limit)),
+        )
         .route("/qualite", get(api::quality))
+        .route("/exports/{file}", get(exports::api_file))
         .fallback(api::not_found);
-    Router::new()
+    let protected = Router::new()
         .route("/", get(pages::national))
         .route("/indicateurs", get(pages::indicators))
         .route("/indicateurs/{id}", get(pages::indicator))
         .route("/indicateurs/{id}/{file}", get(pages::figure_csv))
         .route("/territoires", get(pages::territories))
         .route("/territoires/{id}", get(pages::territory))
+        .route(
+            "/territoires/{id}/depots",
+            get(drops::page)
+                .post(drops::upload)
+                .layer(DefaultBodyLimit::max(upload_limit)),
+        )
+        .route("/territoires/{id}/rejets.csv", get(drops::rejects_csv))
         .route("/qualite", get(pages::quality))
         .route("/methodologie", get(pages::methodology))
+        .route("/exports", get(exports::page))
+        .route("/exports/{file}", get(exports::file))
+        .route("/compte", get(login::account))
+        .route("/compte/jetons", post(login::tokens))
+        .route("/admin/comptes", get(admin::page).post(admin::change))
+        .route("/deconnexion", post(login::logout))
         .route("/api", get(api_page))
+        .nest("/api/v1", api)
+        .fallback(not_found)
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            session::require_login,
+        ));
+    Router::new()
+        .route("/connexion", get(login::form).post(login::submit))
         .route("/api/openapi.json", get(api::openapi))
         .route("/static/copil.css", get(stylesheet))
         .route("/static/favicon.svg", get(favicon))
         .route("/sante", get(health))
-        .nest("/api/v1", api)
-        .fallback(not_found)
+        .merge(protected)
         .with_state(state)
 }
 
@@ -125,6 +171,9 @@ pub async fn serve(
                 tick.tick().await;
                 if let Err(e) = state.reload().await {
                     tracing::warn!(error = %e, "rechargement des résultats impossible");
+                }
+                if let Err(e) = state.reload_accounts() {
+                    tracing::warn!(error = %e, "relecture des comptes impossible");
                 }
             }
         })

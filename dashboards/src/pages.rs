@@ -14,6 +14,7 @@ use crate::error::HttpError;
 use crate::figures::{self, Table, month_label};
 use crate::filters::{self, Filters};
 use crate::layout::{self, Provenance};
+use crate::session::User;
 use crate::state::AppState;
 
 /// What every page states: extraction dates, threshold, versions.
@@ -41,6 +42,7 @@ pub fn provenance(state: &AppState, results: &Results) -> Provenance {
 /// A full page, with its provenance and the version headers.
 fn html_page(
     state: &AppState,
+    user: &User,
     headers: &HeaderMap,
     results: &Results,
     title: &str,
@@ -50,9 +52,10 @@ fn html_page(
     let p = provenance(state, results);
     cache::respond(
         state,
+        user,
         headers,
         &Kind::Html,
-        layout::page(title, current, &p, body),
+        layout::page(title, current, user, &p, body),
     )
 }
 
@@ -120,6 +123,7 @@ fn figure(svg: &str, table: &Table, csv: &str) -> Markup {
 /// `/`: the national view.
 pub async fn national(
     State(state): State<AppState>,
+    user: User,
     headers: HeaderMap,
 ) -> Result<Response, HttpError> {
     let results = state.results();
@@ -167,12 +171,21 @@ pub async fn national(
             a href="/qualite" { "Voir la qualité des données par territoire" }
         }
     };
-    html_page(&state, &headers, &results, "Vue nationale", "/", &body)
+    html_page(
+        &state,
+        &user,
+        &headers,
+        &results,
+        "Vue nationale",
+        "/",
+        &body,
+    )
 }
 
 /// `/indicateurs`: the catalogue.
 pub async fn indicators(
     State(state): State<AppState>,
+    user: User,
     headers: HeaderMap,
 ) -> Result<Response, HttpError> {
     let results = state.results();
@@ -193,6 +206,7 @@ pub async fn indicators(
     };
     html_page(
         &state,
+        &user,
         &headers,
         &results,
         "Indicateurs",
@@ -304,6 +318,7 @@ fn filter_form(ind: &Indicator, r: &copil_queries::IndicatorReport<'_>, f: &Filt
 /// `/indicateurs/{id}`: ranking, map, series, before / after.
 pub async fn indicator(
     State(state): State<AppState>,
+    user: User,
     Path(id): Path<String>,
     Query(q): Query<filters::Query>,
     headers: HeaderMap,
@@ -360,6 +375,7 @@ pub async fn indicator(
     };
     html_page(
         &state,
+        &user,
         &headers,
         &results,
         &ind.titre,
@@ -371,6 +387,7 @@ pub async fn indicator(
 /// `/indicateurs/{id}/{figure}.csv`: exactly what a chart shows.
 pub async fn figure_csv(
     State(state): State<AppState>,
+    user: User,
     Path((id, file)): Path<(String, String)>,
     Query(q): Query<filters::Query>,
     headers: HeaderMap,
@@ -392,6 +409,7 @@ pub async fn figure_csv(
     };
     cache::respond(
         &state,
+        &user,
         &headers,
         &Kind::Csv(format!("{}-{}", ind.id, file)),
         table.to_csv(),
@@ -401,6 +419,7 @@ pub async fn figure_csv(
 /// `/territoires`: the register.
 pub async fn territories(
     State(state): State<AppState>,
+    user: User,
     headers: HeaderMap,
 ) -> Result<Response, HttpError> {
     let results = state.results();
@@ -416,6 +435,7 @@ pub async fn territories(
     };
     html_page(
         &state,
+        &user,
         &headers,
         &results,
         "Territoires",
@@ -427,6 +447,7 @@ pub async fn territories(
 /// `/territoires/{id}`: one territory against the nation, its wave and its peers.
 pub async fn territory(
     State(state): State<AppState>,
+    user: User,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, HttpError> {
@@ -470,12 +491,25 @@ pub async fn territory(
             }
         }
         h2 { "Qualité des données" }
-        (depots_table(&r.depots))
+        @if user.sees_details_of(&t.id) {
+            (depots_table(&r.depots))
+            p { a href=(format!("/territoires/{}/depots", t.id)) { "Dépôts, rejets ligne à ligne et dépôt d'une nouvelle extraction" } }
+        } @else {
+            p class="secret" { "Les dépôts et rejets de ce territoire sont réservés à son équipe et à l'équipe nationale." }
+        }
     };
-    html_page(&state, &headers, &results, &t.nom, "/territoires", &body)
+    html_page(
+        &state,
+        &user,
+        &headers,
+        &results,
+        &t.nom,
+        "/territoires",
+        &body,
+    )
 }
 
-fn depots_table(depots: &[&copil_queries::Depot]) -> Markup {
+pub(crate) fn depots_table(depots: &[&copil_queries::Depot]) -> Markup {
     use copil_warehouse::vocabulary::RejectReason;
     html! {
         @if depots.is_empty() {
@@ -510,10 +544,17 @@ fn depots_table(depots: &[&copil_queries::Depot]) -> Markup {
 /// `/qualite`: every territory's last drop, its age and its rejection rate.
 pub async fn quality(
     State(state): State<AppState>,
+    user: User,
     headers: HeaderMap,
 ) -> Result<Response, HttpError> {
+    if !user.sees_quality() {
+        return Err(HttpError::forbidden(
+            "La qualité des données des territoires est réservée à l'équipe nationale et aux équipes des territoires.",
+        ));
+    }
     let results = state.results();
-    let rows = results.quality(state.register(), state.clock().today());
+    let mut rows = results.quality(state.register(), state.clock().today());
+    rows.retain(|q| user.sees_details_of(&q.territoire.id));
     let body = html! {
         p { "Pour chaque territoire : son dernier dépôt intégré, l'âge de son extraction au " (state.clock().today().format("%d/%m/%Y")) ", et la part de lignes rejetées." }
         table {
@@ -546,6 +587,7 @@ pub async fn quality(
     };
     html_page(
         &state,
+        &user,
         &headers,
         &results,
         "Qualité des données",
@@ -557,6 +599,7 @@ pub async fn quality(
 /// `/methodologie`: definitions, secrecy rules, sources.
 pub async fn methodology(
     State(state): State<AppState>,
+    user: User,
     headers: HeaderMap,
 ) -> Result<Response, HttpError> {
     let results = state.results();
@@ -590,6 +633,7 @@ pub async fn methodology(
     };
     html_page(
         &state,
+        &user,
         &headers,
         &results,
         "Méthodologie",

@@ -1,17 +1,76 @@
 //! What every handler shares: the reference data, the settings and the materialised results
 //! of the current warehouse version, swapped in when a new version lands.
 
-use std::sync::{Arc, RwLock};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock, RwLock};
+
+use futures::future::BoxFuture;
 
 use copil_queries::{Catalogue, Results};
 use copil_warehouse::{Clock, DEPOTS, Departments, INDICATEURS, Register, Warehouse};
+
+use crate::accounts::{Account, Accounts};
+use crate::audit::Audit;
+use crate::session::Sessions;
+
+/// The key of export pseudonyms: each export project's key is derived from it, so two
+/// projects' exports cannot be linked. Never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ExportKey(pub [u8; 32]);
+
+impl std::fmt::Debug for ExportKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ExportKey(***)")
+    }
+}
+
+/// Excel's last row, header excluded: an XLSX export stops there.
+pub const XLSX_MAX_ROWS: usize = 1_048_575;
 
 /// The dashboard's settings (from the configuration).
 #[derive(Debug, Clone)]
 pub struct Settings {
     /// Statistical secrecy threshold (shown on every page; the cells are already under it).
     pub threshold: i64,
+    /// The accounts file.
+    pub accounts_file: PathBuf,
+    /// The inbox (one folder per territory) where uploads are written.
+    pub inbox: PathBuf,
+    /// Where exports are built and kept (per warehouse version and filters).
+    pub exports_dir: PathBuf,
+    /// The audit log (JSON lines).
+    pub audit_log: PathBuf,
+    /// The key of export pseudonyms.
+    pub export_key: ExportKey,
+    /// Adds `Secure` to cookies (behind HTTPS).
+    pub secure_cookies: bool,
+    /// Largest upload accepted, in bytes.
+    pub upload_max_bytes: u64,
+    /// Most data rows in an XLSX export ([`XLSX_MAX_ROWS`] but in tests).
+    pub xlsx_max_rows: usize,
 }
+
+impl Settings {
+    /// Settings with every file under `data_dir` (`secrets/comptes.json`, `inbox`, `exports`,
+    /// `journal/audit.jsonl`), plain-HTTP cookies and a 512 MiB upload limit.
+    pub fn under(data_dir: &Path, threshold: i64, export_key: ExportKey) -> Settings {
+        Settings {
+            threshold,
+            accounts_file: data_dir.join("secrets").join("comptes.json"),
+            inbox: data_dir.join("inbox"),
+            exports_dir: data_dir.join("exports"),
+            audit_log: data_dir.join("journal").join("audit.jsonl"),
+            export_key,
+            secure_cookies: false,
+            upload_max_bytes: 512 * 1024 * 1024,
+            xlsx_max_rows: XLSX_MAX_ROWS,
+        }
+    }
+}
+
+/// Runs ingestion now (for an upload asking it); the binary provides it, as the dashboard does
+/// not depend on the ingestion crate. Returns a French error message on failure.
+pub type IngestNow = Arc<dyn Fn() -> BoxFuture<'static, Result<(), String>> + Send + Sync>;
 
 struct Inner {
     warehouse: Warehouse,
@@ -21,6 +80,10 @@ struct Inner {
     settings: Settings,
     clock: Arc<dyn Clock>,
     results: RwLock<Arc<Results>>,
+    accounts: RwLock<Accounts>,
+    sessions: Sessions,
+    audit: Audit,
+    ingest_now: OnceLock<IngestNow>,
 }
 
 /// The application state, cheap to clone.
@@ -35,8 +98,12 @@ impl AppState {
         departments: Departments,
         settings: Settings,
         clock: Arc<dyn Clock>,
-    ) -> copil_queries::Result<AppState> {
-        let results = Results::load(&warehouse).await?;
+    ) -> crate::Result<AppState> {
+        let results = Results::load(&warehouse)
+            .await
+            .map_err(|e| crate::Error::Results(e.to_string()))?;
+        let accounts = Accounts::open(&settings.accounts_file)?;
+        let audit = Audit::new(&settings.audit_log);
         Ok(AppState(Arc::new(Inner {
             warehouse,
             catalogue: Catalogue::builtin(),
@@ -45,7 +112,95 @@ impl AppState {
             settings,
             clock,
             results: RwLock::new(Arc::new(results)),
+            accounts: RwLock::new(accounts),
+            sessions: Sessions::new(),
+            audit,
+            ingest_now: OnceLock::new(),
         })))
+    }
+
+    /// Lets uploads ask for an immediate ingestion run.
+    pub fn set_ingest_now(&self, run: IngestNow) {
+        let _ = self.0.ingest_now.set(run);
+    }
+
+    /// The immediate ingestion run, when the binary provided one.
+    pub fn ingest_now(&self) -> Option<IngestNow> {
+        self.0.ingest_now.get().cloned()
+    }
+
+    /// Re-reads the accounts file (changed by `copil users` or another process).
+    pub fn reload_accounts(&self) -> crate::Result<()> {
+        let fresh = Accounts::open(&self.0.settings.accounts_file)?;
+        *self.0.accounts.write().unwrap_or_else(|p| p.into_inner()) = fresh;
+        Ok(())
+    }
+
+    /// The account with this login.
+    pub fn account(&self, login: &str) -> Option<Account> {
+        self.0
+            .accounts
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(login)
+            .cloned()
+    }
+
+    /// The active account owning the API token of SHA-256 `digest`.
+    pub fn account_by_token(&self, digest: &str) -> Option<Account> {
+        self.0
+            .accounts
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .by_token(digest)
+            .cloned()
+    }
+
+    /// Whether `login` / `password` match an active account (the file is re-read first).
+    pub fn accounts_authenticate(&self, login: &str, password: &str) -> bool {
+        if let Err(e) = self.reload_accounts() {
+            tracing::warn!(error = %e, "relecture du fichier des comptes impossible");
+        }
+        self.0
+            .accounts
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .authenticate(login, password)
+            .is_some()
+    }
+
+    /// Changes the accounts (admin page) and saves the file.
+    pub fn update_accounts<T>(
+        &self,
+        change: impl FnOnce(&mut Accounts) -> crate::Result<T>,
+    ) -> crate::Result<T> {
+        let mut accounts = self.0.accounts.write().unwrap_or_else(|p| p.into_inner());
+        change(&mut accounts)
+    }
+
+    /// Every account (copies; hashes included, never rendered).
+    pub fn accounts(&self) -> Vec<Account> {
+        self.0
+            .accounts
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .list()
+            .to_vec()
+    }
+
+    /// The sessions of this process.
+    pub fn sessions(&self) -> &Sessions {
+        &self.0.sessions
+    }
+
+    /// The audit log.
+    pub fn audit(&self) -> &Audit {
+        &self.0.audit
+    }
+
+    /// The warehouse.
+    pub fn warehouse(&self) -> &Warehouse {
+        &self.0.warehouse
     }
 
     /// Reloads the results when `indicateurs` or `depots` has a new version; returns whether

@@ -17,8 +17,10 @@ mod catalogue;
 pub mod comparison;
 mod compute;
 mod error;
+mod microdata;
 mod read;
 mod refresh;
+mod rejects;
 mod results;
 pub mod secrecy;
 pub mod stats;
@@ -26,8 +28,12 @@ pub mod stats;
 pub use catalogue::{Catalogue, Direction, Indicator, Sorte};
 pub use compute::{Cell, Niveau, RELATIF, compute, create_views};
 pub use error::{Error, Result};
+pub use microdata::{
+    ExportColumn, MicroTable, Microdata, export_pseudonym, key_fingerprint, project_key,
+};
 pub use read::{format_spread, format_value, read};
 pub use refresh::{Refreshed, refresh};
+pub use rejects::{Reject, rejects};
 pub use results::{
     Depot, IndicatorReport, OverviewRow, PEERS, QualityRow, Ranked, Results, SIZE_INDICATOR,
     Snapshot, TerritoryReport, TerritoryRow,

@@ -32,6 +32,8 @@ pub const SIZE_INDICATOR: &str = "beneficiaires_dd";
 /// One processed drop, as the data-quality pages show it (counts only, never values).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Depot {
+    /// SHA-256 of the file (the drop's identity).
+    pub depot: String,
     /// Territory id (or the folder name of a refused drop).
     pub territoire: String,
     /// File name.
@@ -231,9 +233,12 @@ fn depots_of(batches: &[RecordBatch]) -> Result<Vec<Depot>> {
             let a = longs[k].as_primitive::<Int64Type>();
             if a.is_null(i) { 0 } else { a.value(i) }
         };
+        let depot_ids = col(16, &DataType::Utf8)?;
+        let depot_ids = depot_ids.as_string::<i32>();
         for i in 0..b.num_rows() {
             let d = date.as_primitive::<Date32Type>();
             out.push(Depot {
+                depot: depot_ids.value(i).to_string(),
                 territoire: s(0, i).unwrap_or_default(),
                 fichier: s(1, i).unwrap_or_default(),
                 date_extraction: (!d.is_null(i))

@@ -9,7 +9,7 @@ use std::time::Duration;
 use base64::Engine;
 use serde_json::{Value, json};
 
-use crate::fixture::serve;
+use crate::fixture::{self, serve};
 
 struct Driver {
     child: Child,
@@ -145,8 +145,26 @@ async fn every_page_kind_renders_in_chromium_without_error() {
     let driver = Driver::start().await;
     let captures = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("copil-captures");
     std::fs::create_dir_all(&captures).unwrap();
+    let ta = fixture::territories(&copil_warehouse::Register::builtin(
+        &copil_warehouse::Departments::builtin(),
+    ))[0]
+        .clone();
+    // Unauthenticated: the login page (issue #6).
+    driver.goto(&format!("{}/indicateurs", s.base)).await;
+    let path = driver.script("return location.pathname").await;
+    assert_eq!(path, json!("/connexion"), "redirected to the login page");
+    driver.screenshot(&captures.join("connexion.png")).await;
+    log_in(&driver, "pilotage").await;
+    let path = driver
+        .script("return location.pathname + location.search")
+        .await;
+    assert_eq!(path, json!("/indicateurs"), "back where the user was going");
+    let depots = format!("/territoires/{ta}/depots");
     let pages = [
         ("nationale", "/"),
+        ("depots", depots.as_str()),
+        ("exports", "/exports"),
+        ("compte", "/compte"),
         ("indicateurs", "/indicateurs"),
         ("indicateur", "/indicateurs/orientes_30j"),
         (
@@ -204,7 +222,12 @@ async fn every_page_kind_renders_in_chromium_without_error() {
                 .to_string();
             assert!(link.starts_with(&s.base), "{path}: lien externe {link}");
             if checked_links.insert(link.clone()) {
-                let status = reqwest::get(&link).await.unwrap().status();
+                let status = fixture::national()
+                    .get(&link)
+                    .send()
+                    .await
+                    .unwrap()
+                    .status();
                 assert!(status.is_success(), "{path}: lien cassé {link} ({status})");
             }
         }
@@ -212,5 +235,55 @@ async fn every_page_kind_renders_in_chromium_without_error() {
             .screenshot(&captures.join(format!("{name}.png")))
             .await;
     }
+    // Logging out ends the session: the next page asks to log in again.
+    driver
+        .script("document.querySelector('.compte form').submit(); return true")
+        .await;
+    wait_for_path(&driver, "/connexion").await;
+    driver.goto(&format!("{}/", s.base)).await;
+    assert_eq!(
+        driver.script("return location.pathname").await,
+        json!("/connexion")
+    );
+    // The administrator's page.
+    log_in(&driver, "administration").await;
+    driver.goto(&format!("{}/admin/comptes", s.base)).await;
+    let rows = driver
+        .script("return document.querySelectorAll('main table tbody tr').length")
+        .await;
+    assert_eq!(rows, json!(fixture::ACCOUNTS.len()));
+    driver.screenshot(&captures.join("comptes.png")).await;
     eprintln!("captures : {}", captures.display());
+}
+
+async fn wait_for_path(driver: &Driver, expected: &str) {
+    for _ in 0..100 {
+        if driver.script("return location.pathname").await == json!(expected) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("la page {expected} n'est pas venue");
+}
+
+/// Fills and sends the login form in the browser.
+async fn log_in(driver: &Driver, login: &str) {
+    let path = driver.script("return location.pathname").await;
+    assert_eq!(path, json!("/connexion"));
+    driver
+        .script(&format!(
+            "document.querySelector('input[name=identifiant]').value = {};
+             document.querySelector('input[name=mot_de_passe]').value = {};
+             document.querySelector('form.formulaire').submit(); return true",
+            json!(login),
+            json!(fixture::PASSWORD)
+        ))
+        .await;
+    for _ in 0..100 {
+        if driver.script("return location.pathname").await != json!("/connexion") {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("connexion de {login} sans effet");
 }

@@ -1,15 +1,17 @@
 //! The shared fixture: twelve territories (four per wave) generated at scale 0.02, ingested and
-//! refreshed into a real warehouse, once; each test then serves it on its own port.
+//! refreshed into a real warehouse, once, with one account (and API token) per role; each test
+//! then serves it on its own port.
 
-use std::path::PathBuf;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use chrono::NaiveDate;
-use copil_dashboards::{AppState, Settings};
+use copil_dashboards::{Accounts, AppState, ExportKey, Role, Settings};
 use copil_ingest::{IngestConfig, Ingestor, SecretKey, Silent};
 use copil_queries::Catalogue;
 use copil_sample::{Destination, Options};
-use copil_warehouse::{Departments, FixedClock, Register, Warehouse, Wave};
+use copil_warehouse::{Clock, Departments, FixedClock, Register, Warehouse, Wave};
 
 /// The day the fixture's data is extracted and the clock is stopped at the next day.
 pub fn today() -> NaiveDate {
@@ -74,6 +76,22 @@ fn build() -> PathBuf {
             .unwrap(),
         );
         ingestor.run_once(Arc::new(Silent)).await.unwrap();
+        let mut accounts = Accounts::open(&dir.join("secrets").join("comptes.json")).unwrap();
+        let ids = territories(&register);
+        let mut tokens = BTreeMap::new();
+        for (login, role, territory) in ACCOUNTS {
+            let t = territory.map(|i| ids[i].as_str());
+            accounts
+                .add(login, role, t, PASSWORD, &register, clock.now())
+                .unwrap();
+            let token = accounts.add_token(login, "tests", clock.now()).unwrap();
+            tokens.insert(login.to_string(), token);
+        }
+        std::fs::write(
+            dir.join("jetons.json"),
+            serde_json::to_string(&tokens).unwrap(),
+        )
+        .unwrap();
         let warehouse = Warehouse::open(dir.join("entrepot").to_str().unwrap())
             .await
             .unwrap();
@@ -90,6 +108,54 @@ fn build() -> PathBuf {
     dir
 }
 
+/// The password of every fixture account.
+pub const PASSWORD: &str = "mot de passe de test";
+
+/// The fixture's accounts: login, role, index of its territory in [`territories`].
+pub const ACCOUNTS: [(&str, Role, Option<usize>); 5] = [
+    ("pilotage", Role::National, None),
+    ("territoire-a", Role::Territoire, Some(0)),
+    ("territoire-b", Role::Territoire, Some(1)),
+    ("evaluation", Role::Evaluateur, None),
+    ("administration", Role::Admin, None),
+];
+
+/// The login of the first account with `role` (`territoire-a` for a territory).
+pub fn login_of(role: Role) -> &'static str {
+    ACCOUNTS.iter().find(|a| a.1 == role).unwrap().0
+}
+
+/// The API token of the first account with `role`.
+pub fn token(role: Role) -> String {
+    token_of(login_of(role))
+}
+
+/// The API token of the account `login`.
+pub fn token_of(login: &str) -> String {
+    let text = std::fs::read_to_string(dir().join("jetons.json")).unwrap();
+    let tokens: BTreeMap<String, String> = serde_json::from_str(&text).unwrap();
+    tokens[login].clone()
+}
+
+/// An HTTP client sending `role`'s API token.
+pub fn client(role: Role) -> reqwest::Client {
+    let mut h = reqwest::header::HeaderMap::new();
+    h.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {}", token(role)).parse().unwrap(),
+    );
+    reqwest::Client::builder()
+        .default_headers(h)
+        .build()
+        .unwrap()
+}
+
+/// A client of the national account (every page).
+pub fn national() -> reqwest::Client {
+    static C: OnceLock<reqwest::Client> = OnceLock::new();
+    C.get_or_init(|| client(Role::National)).clone()
+}
+
 /// The fixture's directory (built on first use).
 pub fn dir() -> &'static PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
@@ -101,27 +167,122 @@ pub fn dir() -> &'static PathBuf {
 pub struct Server {
     /// `http://127.0.0.1:PORT`.
     pub base: String,
-    /// The state it serves.
+    /// The state it serves (its exports and audit log are in a folder of its own).
     pub state: AppState,
 }
 
 /// Serves the fixture on port 0 in the current runtime.
 pub async fn serve() -> Server {
-    let dir = dir();
+    serve_with(|_| {}).await
+}
+
+/// Serves the fixture with settings changed by `change`.
+pub async fn serve_with(change: impl FnOnce(&mut Settings)) -> Server {
+    let own = tempfile::Builder::new()
+        .prefix("copil-serveur-")
+        .tempdir()
+        .unwrap()
+        .keep();
+    serve_dir(dir(), own, change, false).await
+}
+
+/// Serves a private copy of the fixture (uploads and ingestion write to it), with an
+/// immediate ingestion run wired as the binary does.
+pub async fn serve_copy(change: impl FnOnce(&mut Settings)) -> Server {
+    let own = tempfile::Builder::new()
+        .prefix("copil-copie-")
+        .tempdir()
+        .unwrap()
+        .keep();
+    let status = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(format!("{}/.", dir().display()))
+        .arg(&own)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    serve_dir(&own.clone(), own, change, true).await
+}
+
+async fn serve_dir(
+    data: &Path,
+    own: PathBuf,
+    change: impl FnOnce(&mut Settings),
+    with_ingestion: bool,
+) -> Server {
     let departments = Departments::builtin();
     let register = Register::builtin(&departments);
-    let warehouse = Warehouse::open(dir.join("entrepot").to_str().unwrap())
-        .await
-        .unwrap();
+    let location = data.join("entrepot").to_str().unwrap().to_string();
+    let warehouse = Warehouse::open(&location).await.unwrap();
+    let mut settings = Settings::under(&own, 11, ExportKey([7; 32]));
+    settings.accounts_file = data.join("secrets").join("comptes.json");
+    settings.inbox = data.join("inbox");
+    change(&mut settings);
+    let clock = Arc::new(FixedClock::at_date(today()));
     let state = AppState::new(
         warehouse,
-        register,
-        departments,
-        Settings { threshold: 11 },
-        Arc::new(FixedClock::at_date(today())),
+        register.clone(),
+        departments.clone(),
+        settings,
+        clock.clone(),
     )
     .await
     .unwrap();
+    if with_ingestion {
+        let data = data.to_path_buf();
+        state.set_ingest_now(Arc::new(move || {
+            let (data, register, departments, clock, location) = (
+                data.clone(),
+                register.clone(),
+                departments.clone(),
+                clock.clone(),
+                location.clone(),
+            );
+            Box::pin(async move {
+                let config = IngestConfig {
+                    inbox: data.join("inbox"),
+                    archive: data.join("archive"),
+                    refused: data.join("refuses"),
+                    key_file: data.join("cle"),
+                    parallelism: 2,
+                    pause_at: None,
+                };
+                let warehouse = Warehouse::open(&location)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let ingestor = Arc::new(
+                    Ingestor::new(
+                        config,
+                        warehouse,
+                        register.clone(),
+                        departments,
+                        clock.clone(),
+                    )
+                    .await
+                    .map_err(|e| e.to_string())?,
+                );
+                let run = ingestor
+                    .run_once(Arc::new(Silent))
+                    .await
+                    .map_err(|e| e.to_string())?;
+                if run.drops.iter().any(|d| d.versions.is_some()) {
+                    let warehouse = Warehouse::open(&location)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    copil_queries::refresh(
+                        &warehouse,
+                        &Catalogue::builtin(),
+                        &register,
+                        11,
+                        clock.as_ref(),
+                    )
+                    .await
+                    .map_err(|e| e.to_string())?;
+                }
+                Ok(())
+            })
+        }));
+    }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let app = copil_dashboards::app(state.clone());

@@ -1,7 +1,9 @@
 //! End-to-end tests of the dashboard (issue #5): a warehouse generated, ingested and refreshed
 //! once per test binary, served on a real port; pages, API and CSV downloads over HTTP, and the
-//! pages in headless Chromium.
+//! pages in headless Chromium; accounts, scoping, uploads and exports (issue #6).
 
+mod access;
 mod browser;
+mod exports;
 mod fixture;
 mod http;

@@ -1,0 +1,477 @@
+//! A territory's drops: the ingestion report of each, the rejected rows of the drop in force,
+//! and the upload of a new extraction (streamed to the territory's inbox folder, then taken by
+//! the scheduled run or an immediate one). Only the territory's own team and the national team
+//! see these details; a territory account asking for another territory gets 404.
+
+use std::path::{Path as FsPath, PathBuf};
+
+use axum::body::Body;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use futures::{Stream, StreamExt};
+use maud::html;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tokio::io::AsyncWriteExt;
+
+use crate::accounts::Role;
+use crate::api::depot_json;
+use crate::audit::Entry;
+use crate::error::HttpError;
+use crate::figures::Table;
+use crate::layout;
+use crate::pages::depots_table;
+use crate::session::{CSRF_HEADER, User};
+use crate::state::AppState;
+
+/// Rejected rows shown on the page (the CSV has them all).
+const REJECTS_SHOWN: usize = 200;
+
+fn territory_id(state: &AppState, id: &str) -> Result<String, HttpError> {
+    state
+        .register()
+        .get(id)
+        .map(|t| t.id.clone())
+        .ok_or_else(|| {
+            HttpError::not_found(format!(
+                "Territoire inconnu : « {id} ». La liste des territoires est sur /territoires."
+            ))
+        })
+}
+
+/// Files of `territoire` waiting in the inbox (uploads not yet processed).
+fn waiting(state: &AppState, territoire: &str) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(state.settings().inbox.join(territoire))
+        .map(|d| {
+            d.filter_map(|e| e.ok())
+                .filter(|e| e.path().is_file())
+                .filter_map(|e| e.file_name().into_string().ok())
+                .filter(|n| !n.ends_with(".part") && !n.starts_with('.'))
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+/// The `?fichier=` of the drops page (set after an upload).
+#[derive(Debug, Deserialize)]
+pub struct Uploaded {
+    fichier: Option<String>,
+}
+
+/// `GET /territoires/{id}/depots`.
+pub async fn page(
+    State(state): State<AppState>,
+    user: User,
+    Path(id): Path<String>,
+    Query(q): Query<Uploaded>,
+) -> Result<Response, HttpError> {
+    let id = territory_id(&state, &id)?;
+    user.require_details_of(&id)?;
+    let t = state.register().get(&id).expect("checked");
+    let results = state.results();
+    let mut depots: Vec<&copil_queries::Depot> = results
+        .depots
+        .iter()
+        .filter(|d| d.territoire == id)
+        .collect();
+    depots.reverse();
+    let rejects = copil_queries::rejects(state.warehouse(), &id).await?;
+    let pending = waiting(&state, &id);
+    let may_upload = user.role == Role::Territoire;
+    let max_mio = state.settings().upload_max_bytes / (1024 * 1024);
+    let body = html! {
+        p { a href=(format!("/territoires/{id}")) { "← " (t.nom) " : indicateurs et comparaisons" } }
+        @if let Some(f) = &q.fichier {
+            @if let Some(d) = depots.iter().find(|d| &d.fichier == f) {
+                div class=(if d.integre() { "succes" } else { "alerte" }) role="status" {
+                    h2 { "Rapport du dépôt « " (f) " »" }
+                    @if d.integre() {
+                        p { "Intégré le " (d.traite_le.format("%d/%m/%Y à %H:%M")) " : " (d.lignes_lues) " lignes lues, "
+                            (d.lignes_integrees) " intégrées, " (d.lignes_rejetees) " rejetées." }
+                    } @else {
+                        p { "Refusé le " (d.traite_le.format("%d/%m/%Y à %H:%M")) " : " (d.message.clone().unwrap_or_default()) }
+                    }
+                }
+            } @else if pending.contains(f) {
+                p class="succes" role="status" { "Fichier « " (f) " » reçu : il sera traité par la prochaine ingestion planifiée ; son rapport apparaîtra ici." }
+            }
+        }
+        @if may_upload {
+            h2 { "Déposer une extraction" }
+            form class="formulaire" method="post" enctype="multipart/form-data" action=(format!("/territoires/{id}/depots")) {
+                (layout::csrf_field(&user))
+                label { "Fichier (CSV, CSV compressé .gz ou XLSX, " (max_mio) " Mio au plus ; nom avec la date d'extraction, par exemple " code { (id) "_2025-06-30.csv" } ")"
+                    input type="file" name="fichier" required; }
+                label { input type="checkbox" name="traiter" value="maintenant" checked; " Traiter tout de suite (sinon : à la prochaine ingestion planifiée)" }
+                button type="submit" { "Déposer" }
+            }
+        }
+        @if !pending.is_empty() {
+            h2 { "En attente de traitement" }
+            ul { @for p in &pending { li { (p) } } }
+        }
+        h2 { "Dépôts traités" }
+        (depots_table(&depots))
+        h2 { "Lignes rejetées du dépôt en vigueur" }
+        @if rejects.is_empty() {
+            p { "Aucune ligne rejetée." }
+        } @else {
+            p { (rejects.len()) " lignes rejetées (fichier « " (rejects[0].fichier) " »). "
+                a class="telecharger" href=(format!("/territoires/{id}/rejets.csv")) { "Télécharger toutes les lignes rejetées (CSV)" } }
+            div class="defilement" { table {
+                caption { "Les " (rejects.len().min(REJECTS_SHOWN)) " premières lignes rejetées : ligne du fichier, colonne et motif (jamais la valeur)" }
+                thead { tr { th scope="col" class="nombre" { "ligne" } th scope="col" { "colonne" } th scope="col" { "motif" } } }
+                tbody {
+                    @for r in rejects.iter().take(REJECTS_SHOWN) {
+                        tr {
+                            td class="nombre" { (r.ligne) }
+                            td { (r.colonne.as_deref().unwrap_or("—")) }
+                            td { (r.motif_label()) }
+                        }
+                    }
+                }
+            } }
+        }
+    };
+    Ok((
+        [
+            (header::CACHE_CONTROL, "private, no-store"),
+            (header::VARY, "Cookie, Authorization"),
+        ],
+        Html(layout::simple(
+            &format!("Dépôts — {}", t.nom),
+            "/territoires",
+            Some(&user),
+            &body,
+        )),
+    )
+        .into_response())
+}
+
+fn rejects_table(rejects: &[copil_queries::Reject]) -> Table {
+    Table {
+        caption: "Lignes rejetées du dépôt en vigueur".to_string(),
+        headers: ["fichier", "ligne", "colonne", "motif", "libelle"]
+            .map(String::from)
+            .to_vec(),
+        rows: rejects
+            .iter()
+            .map(|r| {
+                vec![
+                    r.fichier.clone(),
+                    r.ligne.to_string(),
+                    r.colonne.clone().unwrap_or_default(),
+                    r.motif.clone(),
+                    r.motif_label().to_string(),
+                ]
+            })
+            .collect(),
+    }
+}
+
+/// `GET /territoires/{id}/rejets.csv`.
+pub async fn rejects_csv(
+    State(state): State<AppState>,
+    user: User,
+    Path(id): Path<String>,
+) -> Result<Response, HttpError> {
+    let id = territory_id(&state, &id)?;
+    user.require_details_of(&id)?;
+    let rejects = copil_queries::rejects(state.warehouse(), &id).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"rejets-{id}.csv\""),
+            ),
+            (header::CACHE_CONTROL, "private, no-store".to_string()),
+        ],
+        rejects_table(&rejects).to_csv(),
+    )
+        .into_response())
+}
+
+/// `GET /api/v1/territoires/{id}/depots`.
+pub async fn api_list(
+    State(state): State<AppState>,
+    user: User,
+    Path(id): Path<String>,
+) -> Result<Response, HttpError> {
+    let id = territory_id(&state, &id).map_err(HttpError::json)?;
+    user.require_details_of(&id).map_err(HttpError::json)?;
+    let results = state.results();
+    let depots: Vec<Value> = results
+        .depots
+        .iter()
+        .rev()
+        .filter(|d| d.territoire == id)
+        .map(depot_json)
+        .collect();
+    Ok(private_json(&json!({
+        "territoire": id,
+        "en_attente": waiting(&state, &id),
+        "depots": depots,
+    })))
+}
+
+/// `GET /api/v1/territoires/{id}/rejets`.
+pub async fn api_rejects(
+    State(state): State<AppState>,
+    user: User,
+    Path(id): Path<String>,
+) -> Result<Response, HttpError> {
+    let id = territory_id(&state, &id).map_err(HttpError::json)?;
+    user.require_details_of(&id).map_err(HttpError::json)?;
+    let rejects = copil_queries::rejects(state.warehouse(), &id)
+        .await
+        .map_err(|e| HttpError::from(e).json())?;
+    Ok(private_json(&json!({
+        "territoire": id,
+        "rejets": rejects.iter().map(|r| json!({
+            "depot": r.depot, "fichier": r.fichier, "ligne": r.ligne,
+            "colonne": r.colonne, "motif": r.motif,
+        })).collect::<Vec<_>>(),
+    })))
+}
+
+fn private_json(v: &Value) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::CACHE_CONTROL, "private, no-store"),
+        ],
+        v.to_string(),
+    )
+        .into_response()
+}
+
+/// Checks an uploaded file name: a plain name, that the inbox scan will then judge (extension,
+/// date); a name already waiting is refused so nothing is overwritten.
+fn check_name(state: &AppState, territoire: &str, name: &str) -> Result<PathBuf, HttpError> {
+    let plain = !name.is_empty()
+        && name.len() <= 200
+        && !name.starts_with('.')
+        && !name.ends_with(".part")
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
+    if !plain {
+        return Err(HttpError::bad_request(format!(
+            "Nom de fichier refusé : « {name} ». Lettres, chiffres, « . », « - » et « _ » seulement, avec la date d'extraction, par exemple {territoire}_2025-06-30.csv."
+        )));
+    }
+    let path = state.settings().inbox.join(territoire).join(name);
+    if path.exists() {
+        return Err(HttpError::client(
+            StatusCode::CONFLICT,
+            format!(
+                "Un fichier « {name} » attend déjà d'être traité : attendez son rapport, ou changez de nom."
+            ),
+        ));
+    }
+    Ok(path)
+}
+
+/// Streams `body` to `dest` through a `.part` file, stopping past `limit` bytes; returns the
+/// size. Nothing is left behind on failure.
+async fn save<S, E>(dest: &FsPath, mut body: S, limit: u64) -> Result<u64, HttpError>
+where
+    S: Stream<Item = Result<axum::body::Bytes, E>> + Unpin,
+    E: std::fmt::Display,
+{
+    let part = dest.with_file_name(format!(
+        "{}.part",
+        dest.file_name().and_then(|n| n.to_str()).unwrap_or("depot")
+    ));
+    if let Some(dir) = dest.parent() {
+        tokio::fs::create_dir_all(dir)
+            .await
+            .map_err(|e| HttpError::internal(&e))?;
+    }
+    let result = async {
+        let mut file = tokio::fs::File::create(&part)
+            .await
+            .map_err(|e| HttpError::internal(&e))?;
+        let mut size = 0u64;
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk.map_err(|e| {
+                let text = e.to_string();
+                if text.contains("length limit") || text.contains("too large") {
+                    too_large(limit)
+                } else {
+                    HttpError::bad_request(format!("Envoi interrompu : {text}"))
+                }
+            })?;
+            size += chunk.len() as u64;
+            if size > limit {
+                return Err(too_large(limit));
+            }
+            file.write_all(&chunk)
+                .await
+                .map_err(|e| HttpError::internal(&e))?;
+        }
+        file.sync_all().await.map_err(|e| HttpError::internal(&e))?;
+        if size == 0 {
+            return Err(HttpError::bad_request("Fichier vide : rien à déposer."));
+        }
+        Ok(size)
+    }
+    .await;
+    match result {
+        Ok(size) => {
+            tokio::fs::rename(&part, dest)
+                .await
+                .map_err(|e| HttpError::internal(&e))?;
+            Ok(size)
+        }
+        Err(e) => {
+            let _ = tokio::fs::remove_file(&part).await;
+            Err(e)
+        }
+    }
+}
+
+fn too_large(limit: u64) -> HttpError {
+    HttpError::client(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        format!(
+            "Fichier trop volumineux : la limite est de {} octets ({} Mio, clé upload.max_bytes). Compressez-le en .csv.gz ou découpez l'extraction.",
+            limit,
+            limit / (1024 * 1024)
+        ),
+    )
+}
+
+/// Records the upload, then runs ingestion at once when asked and possible.
+async fn after_upload(
+    state: &AppState,
+    user: &User,
+    territoire: &str,
+    name: &str,
+    size: u64,
+    now_asked: bool,
+) -> Result<bool, HttpError> {
+    state.audit().record(&Entry {
+        horodatage: state.clock().now().to_rfc3339(),
+        compte: user.login.clone(),
+        role: user.role.code().to_string(),
+        action: "depot".to_string(),
+        details: json!({ "territoire": territoire, "fichier": name, "octets": size }),
+    })?;
+    tracing::info!(territoire, fichier = name, octets = size, "dépôt reçu");
+    let Some(run) = state.ingest_now().filter(|_| now_asked) else {
+        return Ok(false);
+    };
+    if let Err(e) = run().await {
+        tracing::error!("ingestion immédiate en échec : {e}");
+        return Ok(false);
+    }
+    state.reload().await?;
+    Ok(true)
+}
+
+/// `POST /territoires/{id}/depots` (multipart: `csrf`, `traiter`, then `fichier`).
+pub async fn upload(
+    State(state): State<AppState>,
+    user: User,
+    Path(id): Path<String>,
+    mut form: Multipart,
+) -> Result<Response, HttpError> {
+    let id = territory_id(&state, &id)?;
+    user.require_upload_for(&id)?;
+    let mut csrf = None;
+    let mut now_asked = false;
+    while let Some(field) = form
+        .next_field()
+        .await
+        .map_err(|e| HttpError::bad_request(format!("Formulaire illisible : {e}")))?
+    {
+        match field.name() {
+            Some("csrf") => csrf = field.text().await.ok(),
+            Some("traiter") => now_asked = field.text().await.is_ok_and(|v| v == "maintenant"),
+            Some("fichier") => {
+                user.check_csrf(csrf.as_deref())?;
+                let name = field.file_name().unwrap_or_default().to_string();
+                let name = name
+                    .rsplit(['/', '\\'])
+                    .next()
+                    .unwrap_or_default()
+                    .to_string();
+                let dest = check_name(&state, &id, &name)?;
+                let size = save(&dest, field, state.settings().upload_max_bytes).await?;
+                // The checkbox comes before the file in the form.
+                after_upload(&state, &user, &id, &name, size, now_asked).await?;
+                return Ok(Redirect::to(&format!(
+                    "/territoires/{id}/depots?fichier={}",
+                    crate::session::encode_component(&name)
+                ))
+                .into_response());
+            }
+            _ => {}
+        }
+    }
+    Err(HttpError::bad_request(
+        "Aucun fichier reçu : choisissez un fichier dans le champ « Fichier ».",
+    ))
+}
+
+/// The `?traiter=` of an API upload.
+#[derive(Debug, Deserialize)]
+pub struct Process {
+    traiter: Option<String>,
+}
+
+/// `PUT /api/v1/territoires/{id}/depots/{fichier}`: the body is the file. With
+/// `?traiter=maintenant`, answers the drop's report once ingestion ran.
+pub async fn api_upload(
+    State(state): State<AppState>,
+    user: User,
+    Path((id, name)): Path<(String, String)>,
+    Query(p): Query<Process>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, HttpError> {
+    let inner = async {
+        let id = territory_id(&state, &id)?;
+        user.require_upload_for(&id)?;
+        user.check_csrf(headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()))?;
+        let dest = check_name(&state, &id, &name)?;
+        let size = save(
+            &dest,
+            body.into_data_stream(),
+            state.settings().upload_max_bytes,
+        )
+        .await?;
+        let asked = p.traiter.as_deref() == Some("maintenant");
+        let ran = after_upload(&state, &user, &id, &name, size, asked).await?;
+        let results = state.results();
+        let report = results
+            .depots
+            .iter()
+            .rev()
+            .find(|d| d.territoire == id && d.fichier == name);
+        let body = json!({
+            "territoire": id,
+            "fichier": name,
+            "octets": size,
+            "traite": ran && report.is_some(),
+            "rapport": if ran { report.map(depot_json) } else { None },
+        });
+        Ok::<_, HttpError>(
+            (
+                StatusCode::CREATED,
+                [
+                    (header::CONTENT_TYPE, "application/json".to_string()),
+                    (header::LOCATION, format!("/api/v1/territoires/{id}/depots")),
+                ],
+                body.to_string(),
+            )
+                .into_response(),
+        )
+    };
+    inner.await.map_err(HttpError::json)
+}

@@ -1,0 +1,744 @@
+//! Accounts, sessions and scoping (issue #6): every route with every role and with no session,
+//! login, session cookie, CSRF, lockout, logout, API tokens, disabled accounts, and uploads.
+
+use copil_dashboards::Role;
+use reqwest::StatusCode;
+use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use serde_json::Value;
+
+use crate::fixture::{self, PASSWORD, serve, serve_copy, serve_with};
+
+/// A client that follows no redirection and sends no credential.
+fn raw() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+fn form(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{k}={}", encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// The value of cookie `name` set by a response.
+fn set_cookie(r: &reqwest::Response, name: &str) -> Option<String> {
+    r.headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .map(str::to_string)
+}
+
+fn cookie_value(set_cookie: &str) -> String {
+    set_cookie
+        .split(';')
+        .next()
+        .unwrap()
+        .split_once('=')
+        .unwrap()
+        .1
+        .to_string()
+}
+
+/// The first `name="csrf" value="…"` of a page.
+fn csrf_of(html: &str) -> String {
+    let at = html.find("name=\"csrf\" value=\"").expect("champ csrf") + 19;
+    html[at..at + html[at..].find('"').unwrap()].to_string()
+}
+
+/// A browser-like session: its cookie header and its CSRF token.
+struct Session {
+    cookie: String,
+    csrf: String,
+}
+
+async fn post_login(base: &str, login: &str, password: &str) -> reqwest::Response {
+    let page = raw().get(format!("{base}/connexion")).send().await.unwrap();
+    let csrf_cookie = cookie_value(&set_cookie(&page, "copil_csrf").unwrap());
+    let html = page.text().await.unwrap();
+    raw()
+        .post(format!("{base}/connexion"))
+        .header(COOKIE, format!("copil_csrf={csrf_cookie}"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form(&[
+            ("identifiant", login),
+            ("mot_de_passe", password),
+            ("csrf", &csrf_of(&html)),
+            ("suite", "/compte"),
+        ]))
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn log_in(base: &str, login: &str) -> Session {
+    let r = post_login(base, login, PASSWORD).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "connexion de {login}");
+    let cookie = format!(
+        "copil_session={}",
+        cookie_value(&set_cookie(&r, "copil_session").unwrap())
+    );
+    let page = raw()
+        .get(format!("{base}/compte"))
+        .header(COOKIE, &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let csrf = csrf_of(&page.text().await.unwrap());
+    Session { cookie, csrf }
+}
+
+/// Expected status per caller: no session, national, territoire-a, evaluateur, admin.
+type Expected = [u16; 5];
+
+const ALL_OK: Expected = [303, 200, 200, 200, 200];
+const DETAILS: Expected = [303, 200, 200, 403, 403];
+const OTHER_DETAILS: Expected = [303, 200, 404, 403, 403];
+const EXPORTS: Expected = [303, 200, 403, 200, 403];
+const ADMIN: Expected = [303, 403, 403, 403, 200];
+const API_ALL: Expected = [401, 200, 200, 200, 200];
+const API_DETAILS: Expected = [401, 200, 200, 403, 403];
+const API_OTHER: Expected = [401, 200, 404, 403, 403];
+const API_EXPORTS: Expected = [401, 200, 403, 200, 403];
+
+/// The issue's "Done when": every route and export, with every role and with no session.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_answers_each_role_as_its_rights_say() {
+    let s = serve().await;
+    let register = copil_warehouse::Register::builtin(&copil_warehouse::Departments::builtin());
+    let ids = fixture::territories(&register);
+    let (ta, tb) = (&ids[0], &ids[1]);
+    let routes: Vec<(String, Expected)> = vec![
+        ("/".into(), ALL_OK),
+        ("/indicateurs".into(), ALL_OK),
+        ("/indicateurs/orientes_30j".into(), ALL_OK),
+        ("/indicateurs/orientes_30j/classement.csv".into(), ALL_OK),
+        ("/territoires".into(), ALL_OK),
+        (format!("/territoires/{ta}"), ALL_OK),
+        (format!("/territoires/{tb}"), ALL_OK),
+        ("/methodologie".into(), ALL_OK),
+        ("/api".into(), ALL_OK),
+        ("/compte".into(), ALL_OK),
+        ("/qualite".into(), DETAILS),
+        (format!("/territoires/{ta}/depots"), DETAILS),
+        (format!("/territoires/{ta}/rejets.csv"), DETAILS),
+        (format!("/territoires/{tb}/depots"), OTHER_DETAILS),
+        (format!("/territoires/{tb}/rejets.csv"), OTHER_DETAILS),
+        ("/exports".into(), EXPORTS),
+        (
+            "/exports/indicateurs.csv?indicateur=orientes_30j".into(),
+            EXPORTS,
+        ),
+        ("/exports/indicateurs.dictionnaire.csv".into(), EXPORTS),
+        ("/admin/comptes".into(), ADMIN),
+        ("/api/v1/national".into(), API_ALL),
+        ("/api/v1/indicateurs/orientes_30j".into(), API_ALL),
+        (format!("/api/v1/territoires/{tb}"), API_ALL),
+        ("/api/v1/qualite".into(), API_DETAILS),
+        (format!("/api/v1/territoires/{ta}/depots"), API_DETAILS),
+        (format!("/api/v1/territoires/{ta}/rejets"), API_DETAILS),
+        (format!("/api/v1/territoires/{tb}/depots"), API_OTHER),
+        (format!("/api/v1/territoires/{tb}/rejets"), API_OTHER),
+        (
+            "/api/v1/exports/indicateurs.csv?indicateur=orientes_30j".into(),
+            API_EXPORTS,
+        ),
+    ];
+    let callers: [Option<Role>; 5] = [
+        None,
+        Some(Role::National),
+        Some(Role::Territoire),
+        Some(Role::Evaluateur),
+        Some(Role::Admin),
+    ];
+    let mut failures = Vec::new();
+    for (path, expected) in &routes {
+        for (caller, want) in callers.iter().zip(expected) {
+            let mut req = raw().get(format!("{}{path}", s.base));
+            if let Some(role) = caller {
+                req = req.bearer_auth(fixture::token(*role));
+            }
+            let r = req.send().await.unwrap();
+            if r.status().as_u16() != *want {
+                failures.push(format!("{path} {caller:?}: {} ≠ {want}", r.status()));
+            }
+            if *want == 303 {
+                let to = r.headers()[LOCATION].to_str().unwrap();
+                assert!(to.starts_with("/connexion?suite="), "{path}: {to}");
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // Public routes answer without a session.
+    for path in [
+        "/connexion",
+        "/sante",
+        "/api/openapi.json",
+        "/static/copil.css",
+    ] {
+        let r = raw().get(format!("{}{path}", s.base)).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{path}");
+    }
+    // A wrong token is no token.
+    let r = raw()
+        .get(format!("{}/api/v1/national", s.base))
+        .bearer_auth("copil_0000")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+}
+
+/// Scoping is in the content too: a territory account's quality data holds its own territory
+/// only, and another territory's page shows its published indicators but not its drops.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_territory_account_reads_only_its_own_details() {
+    let s = serve().await;
+    let register = copil_warehouse::Register::builtin(&copil_warehouse::Departments::builtin());
+    let ids = fixture::territories(&register);
+    let (ta, tb) = (&ids[0], &ids[1]);
+    let t = fixture::client(Role::Territoire);
+    let q: Value = t
+        .get(format!("{}/api/v1/qualite", s.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let rows = q["donnees"].as_array().unwrap();
+    assert_eq!(rows.len(), 1, "{q}");
+    assert_eq!(rows[0]["territoire"], ta.as_str());
+    let n: Value = fixture::national()
+        .get(format!("{}/api/v1/qualite", s.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(n["donnees"].as_array().unwrap().len(), register.len());
+    let page = t
+        .get(format!("{}/qualite", s.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(&format!("/territoires/{ta}\"")));
+    assert!(!page.contains(&format!("/territoires/{tb}\"")));
+    let other = t
+        .get(format!("{}/territoires/{tb}", s.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(other.contains("Indicateurs"));
+    assert!(
+        !other.contains("Dépôts traités"),
+        "no drops of another territory"
+    );
+    let own = t
+        .get(format!("{}/territoires/{ta}", s.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(own.contains("Dépôts traités"));
+    // Its own rejects: line, column and reason, and the same rows in the CSV.
+    let rejects: Value = t
+        .get(format!("{}/api/v1/territoires/{ta}/rejets", s.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let rejects = rejects["rejets"].as_array().unwrap();
+    assert!(!rejects.is_empty(), "the generator breaks some rows");
+    let csv = t
+        .get(format!("{}/territoires/{ta}/rejets.csv", s.base))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(b';')
+        .from_reader(&csv[3..]);
+    let lines: Vec<i64> = reader
+        .records()
+        .map(|r| r.unwrap()[1].parse().unwrap())
+        .collect();
+    let api_lines: Vec<i64> = rejects
+        .iter()
+        .map(|r| r["ligne"].as_i64().unwrap())
+        .collect();
+    assert_eq!(lines, api_lines);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_sets_a_strict_session_cookie_and_logout_ends_it() {
+    let s = serve().await;
+    // The form needs its CSRF cookie.
+    let r = raw()
+        .post(format!("{}/connexion", s.base))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form(&[
+            ("identifiant", "pilotage"),
+            ("mot_de_passe", PASSWORD),
+            ("csrf", "forge"),
+        ]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(set_cookie(&r, "copil_session").is_none());
+    // A wrong password: 401, no session.
+    let r = post_login(&s.base, "pilotage", "pas le bon mot de passe").await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert!(set_cookie(&r, "copil_session").is_none());
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("Identifiant ou mot de passe incorrect")
+    );
+    // The right one: a signed, HttpOnly, SameSite=Strict cookie, and back to `suite`.
+    let r = post_login(&s.base, "pilotage", PASSWORD).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()[LOCATION], "/compte");
+    let set = set_cookie(&r, "copil_session").unwrap();
+    for attr in ["HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(set.contains(attr), "{set}");
+    }
+    assert!(!set.contains("Secure"), "plain HTTP by default: {set}");
+    let session = log_in(&s.base, "pilotage").await;
+    let page = raw()
+        .get(format!("{}/", s.base))
+        .header(COOKIE, &session.cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(page.text().await.unwrap().contains("pilotage"));
+    // A tampered cookie is no session.
+    let mut forged = session.cookie.clone();
+    let last = forged.pop().unwrap();
+    forged.push(if last == '0' { '1' } else { '0' });
+    let r = raw()
+        .get(format!("{}/", s.base))
+        .header(COOKIE, &forged)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    // Logout needs the CSRF token…
+    let r = raw()
+        .post(format!("{}/deconnexion", s.base))
+        .header(COOKIE, &session.cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("csrf=mauvais")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // …and then ends the session for good.
+    let r = raw()
+        .post(format!("{}/deconnexion", s.base))
+        .header(COOKIE, &session.cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form(&[("csrf", &session.csrf)]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert!(
+        set_cookie(&r, "copil_session")
+            .unwrap()
+            .contains("Max-Age=0")
+    );
+    let r = raw()
+        .get(format!("{}/", s.base))
+        .header(COOKIE, &session.cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    // Never sent elsewhere after login.
+    let page = raw()
+        .get(format!("{}/connexion", s.base))
+        .send()
+        .await
+        .unwrap();
+    let csrf_cookie = cookie_value(&set_cookie(&page, "copil_csrf").unwrap());
+    let csrf = csrf_of(&page.text().await.unwrap());
+    let r = raw()
+        .post(format!("{}/connexion", s.base))
+        .header(COOKIE, format!("copil_csrf={csrf_cookie}"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form(&[
+            ("identifiant", "pilotage"),
+            ("mot_de_passe", PASSWORD),
+            ("csrf", &csrf),
+            ("suite", "//ailleurs.example/piege"),
+        ]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()[LOCATION], "/");
+    // Behind HTTPS the cookie is Secure.
+    let secure = serve_with(|s| s.secure_cookies = true).await;
+    let r = post_login(&secure.base, "pilotage", PASSWORD).await;
+    assert!(
+        set_cookie(&r, "copil_session")
+            .unwrap()
+            .contains("; Secure")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn repeated_failures_lock_the_login_and_no_password_is_logged() {
+    let s = serve().await;
+    for i in 1..=5 {
+        let r = post_login(&s.base, "evaluation", "mauvais mot de passe").await;
+        let want = if i < 5 {
+            StatusCode::UNAUTHORIZED
+        } else {
+            StatusCode::TOO_MANY_REQUESTS
+        };
+        assert_eq!(r.status(), want, "attempt {i}");
+    }
+    // Locked: even the right password is refused, with the wait said in French.
+    let r = post_login(&s.base, "evaluation", PASSWORD).await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(set_cookie(&r, "copil_session").is_none());
+    assert!(r.text().await.unwrap().contains("réessayez dans"));
+    // Another login is not affected.
+    let r = post_login(&s.base, "pilotage", PASSWORD).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    // The audit log holds the attempts, never a password or a hash.
+    let log = std::fs::read_to_string(&s.state.settings().audit_log).unwrap();
+    assert!(log.contains("\"verrouillage\""));
+    assert!(log.contains("\"echec_connexion\""));
+    assert!(log.contains("\"connexion\""));
+    for secret in [PASSWORD, "mauvais mot de passe", "$argon2"] {
+        assert!(!log.contains(secret), "{secret} in the audit log");
+    }
+}
+
+/// An administrator disables an account: its sessions and tokens stop at once. Tokens made on
+/// the account page work and can be revoked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn disabled_accounts_and_revoked_tokens_lose_access() {
+    let own = tempfile::tempdir().unwrap();
+    let accounts = own.path().join("comptes.json");
+    std::fs::copy(
+        fixture::dir().join("secrets").join("comptes.json"),
+        &accounts,
+    )
+    .unwrap();
+    let s = serve_with(|settings| settings.accounts_file = accounts.clone()).await;
+    let eval = log_in(&s.base, "evaluation").await;
+    // A token made on the account page, shown once.
+    let r = raw()
+        .post(format!("{}/compte/jetons", s.base))
+        .header(COOKIE, &eval.cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form(&[
+            ("csrf", &eval.csrf),
+            ("action", "creer"),
+            ("nom", "script"),
+        ]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    let at = html.find("copil_").unwrap();
+    let token = html[at..at + html[at..].find('<').unwrap()].to_string();
+    let stored = std::fs::read_to_string(&accounts).unwrap();
+    assert!(!stored.contains(&token), "only the token's digest is kept");
+    let national = |t: &str| {
+        raw()
+            .get(format!("{}/api/v1/national", s.base))
+            .bearer_auth(t)
+            .send()
+    };
+    assert_eq!(national(&token).await.unwrap().status(), StatusCode::OK);
+    // Without CSRF token, nothing is revoked.
+    let r = raw()
+        .post(format!("{}/compte/jetons", s.base))
+        .header(COOKIE, &eval.cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form(&[("action", "revoquer"), ("nom", "script")]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_eq!(national(&token).await.unwrap().status(), StatusCode::OK);
+    let r = raw()
+        .post(format!("{}/compte/jetons", s.base))
+        .header(COOKIE, &eval.cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form(&[
+            ("csrf", &eval.csrf),
+            ("action", "revoquer"),
+            ("nom", "script"),
+        ]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(
+        national(&token).await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+    // The administrator disables the evaluator: session and fixture token both stop.
+    let admin = log_in(&s.base, "administration").await;
+    let r = raw()
+        .post(format!("{}/admin/comptes", s.base))
+        .header(COOKIE, &admin.cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form(&[
+            ("csrf", &admin.csrf),
+            ("action", "desactiver"),
+            ("identifiant", "evaluation"),
+        ]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = raw()
+        .get(format!("{}/", s.base))
+        .header(COOKIE, &eval.cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        national(&fixture::token(Role::Evaluateur))
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        post_login(&s.base, "evaluation", PASSWORD).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    // A national account cannot administer.
+    let nat = log_in(&s.base, "pilotage").await;
+    let r = raw()
+        .post(format!("{}/admin/comptes", s.base))
+        .header(COOKIE, &nat.cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form(&[
+            ("csrf", &nat.csrf),
+            ("action", "desactiver"),
+            ("identifiant", "administration"),
+        ]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+}
+
+fn put(
+    base: &str,
+    role: Role,
+    territory: &str,
+    name: &str,
+    body: Vec<u8>,
+) -> reqwest::RequestBuilder {
+    raw()
+        .put(format!(
+            "{base}/api/v1/territoires/{territory}/depots/{name}?traiter=maintenant"
+        ))
+        .bearer_auth(fixture::token(role))
+        .body(body)
+}
+
+/// Uploads (issue #6): size limit, unknown territory, wrong role, a refused drop and its
+/// report, and a valid drop sent from the page's form, ingested at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uploads_are_checked_stored_and_reported() {
+    let s = serve_copy(|settings| settings.upload_max_bytes = 4 * 1024 * 1024).await;
+    let register = copil_warehouse::Register::builtin(&copil_warehouse::Departments::builtin());
+    let ids = fixture::territories(&register);
+    let (ta, tb) = (&ids[0], &ids[1]);
+    let inbox = s.state.settings().inbox.join(ta);
+    // Too large: 413, nothing left in the inbox.
+    let big = vec![b'x'; 4 * 1024 * 1024 + 1];
+    let r = put(&s.base, Role::Territoire, ta, "gros_2025-06-30.csv", big)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(r.text().await.unwrap().contains("limite"));
+    assert_eq!(std::fs::read_dir(&inbox).map(|d| d.count()).unwrap_or(0), 0);
+    // Unknown territory, another territory, wrong roles, bad names.
+    let small = b"a;b\n1;2\n".to_vec();
+    for (role, t, name, want) in [
+        (Role::Territoire, "dep-999", "x_2025-06-30.csv", 404),
+        (Role::Territoire, tb.as_str(), "x_2025-06-30.csv", 404),
+        (Role::National, ta.as_str(), "x_2025-06-30.csv", 403),
+        (Role::Evaluateur, ta.as_str(), "x_2025-06-30.csv", 403),
+        (Role::Admin, ta.as_str(), "x_2025-06-30.csv", 403),
+        (Role::Territoire, ta.as_str(), ".cache", 400),
+    ] {
+        let r = put(&s.base, role, t, name, small.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), want, "{role:?} {t} {name}");
+        let v: Value = r.json().await.unwrap();
+        assert!(v["erreur"].as_str().is_some_and(|e| !e.is_empty()));
+    }
+    // A drop without the contract's columns: stored, ingested at once, refused, reported.
+    let r = put(
+        &s.base,
+        Role::Territoire,
+        ta,
+        "sans-colonnes_2025-06-30.csv",
+        small.clone(),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["traite"], true, "{v}");
+    assert_eq!(v["rapport"]["statut"], "refuse", "{v}");
+    assert!(
+        v["rapport"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("colonne"),
+        "{v}"
+    );
+    let list: Value = fixture::client(Role::Territoire)
+        .get(format!("{}/api/v1/territoires/{ta}/depots", s.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["depots"][0]["fichier"], "sans-colonnes_2025-06-30.csv");
+    // A valid drop (freshly generated for this territory) through the page's form.
+    let fresh = tempfile::tempdir().unwrap();
+    let mut o = copil_sample::Options::par_defaut(fixture::today() - chrono::Days::new(1));
+    o.echelle = 0.02;
+    o.graine = 4242;
+    o.territoires = Some(vec![ta.clone()]);
+    let dest = copil_sample::Destination {
+        inbox: fresh.path().join("inbox"),
+        manifestes: fresh.path().join("manifests"),
+    };
+    copil_sample::generer(
+        &register,
+        &copil_warehouse::Departments::builtin(),
+        &o,
+        &dest,
+        &|_| {},
+    )
+    .unwrap();
+    let file = std::fs::read_dir(dest.inbox.join(ta))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let original = file.file_name().unwrap().to_str().unwrap().to_string();
+    // The latest extraction date, so it replaces the drop in place.
+    let ext = original.split_once('.').map_or("", |(_, e)| e);
+    let name = format!("nouveau_2025-06-30.{ext}");
+    let bytes = std::fs::read(&file).unwrap();
+    let session = log_in(&s.base, "territoire-a").await;
+    let boundary = "----copil-test-frontiere";
+    let mut body = Vec::new();
+    for (field, value) in [("csrf", session.csrf.as_str()), ("traiter", "maintenant")] {
+        body.extend(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"\r\n\r\n{value}\r\n")
+                .as_bytes(),
+        );
+    }
+    body.extend(
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"fichier\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n")
+            .as_bytes(),
+    );
+    body.extend(&bytes);
+    body.extend(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let multipart = |body: Vec<u8>, cookie: &str| {
+        raw()
+            .post(format!("{}/territoires/{ta}/depots", s.base))
+            .header(COOKIE, cookie)
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(body)
+            .send()
+    };
+    // Without the session's CSRF token: refused, nothing stored.
+    let forged = String::from_utf8_lossy(&body).replace(&session.csrf, "faux");
+    let r = multipart(forged.into_bytes(), &session.cookie)
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = multipart(body, &session.cookie).await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let to = r.headers()[LOCATION].to_str().unwrap().to_string();
+    assert_eq!(to, format!("/territoires/{ta}/depots?fichier={name}"));
+    let page = raw()
+        .get(format!("{}{to}", s.base))
+        .header(COOKIE, &session.cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(&format!("Rapport du dépôt « {name} »")),
+        "{page}"
+    );
+    assert!(page.contains("Intégré le"), "{page}");
+    let results = s.state.results();
+    let d = results
+        .depots
+        .iter()
+        .rev()
+        .find(|d| d.territoire == *ta && d.fichier == name)
+        .expect("the drop's report");
+    assert!(d.integre());
+    assert!(d.lignes_integrees > 0);
+    // The audit log names each upload.
+    let log = std::fs::read_to_string(&s.state.settings().audit_log).unwrap();
+    assert_eq!(log.matches("\"action\":\"depot\"").count(), 2, "{log}");
+}

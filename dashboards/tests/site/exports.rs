@@ -1,0 +1,1 @@
+//! Exports (issue #6): stub.
