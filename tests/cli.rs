@@ -244,6 +244,14 @@ fn demo_generates_and_ingests_every_territory() {
         out.contains("68 dépôt(s) traité(s) : 68 intégré(s)"),
         "{out}"
     );
+    // One account per role, with its password (issue #6).
+    for login in ["pilotage", "territoire", "evaluation", "admin"] {
+        assert!(
+            out.lines()
+                .any(|l| l.trim_start().starts_with(login) && l.contains("mot de passe : ")),
+            "{login}: {out}"
+        );
+    }
     assert!(
         dir.path()
             .join("donnees/warehouse/evenements/_delta_log")
@@ -261,6 +269,63 @@ fn demo_generates_and_ingests_every_territory() {
             .join("donnees/secrets/pseudonymisation.key")
             .is_file()
     );
+}
+
+/// Issue #6: `copil users` manages accounts; hashes only, nothing secret printed twice.
+#[test]
+fn users_are_added_listed_given_tokens_and_disabled() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = ["--data-dir", "donnees", "users"];
+    let add = |args: &[&str]| copil(dir.path(), &[&d[..], args].concat(), &[]);
+    let o = add(&["add", "pilotage", "--role", "national"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let password = out
+        .lines()
+        .find_map(|l| l.strip_prefix("Mot de passe (affiché une seule fois) : "))
+        .expect("generated password shown once")
+        .to_string();
+    assert_eq!(password.len(), 20);
+    let o = add(&[
+        "add",
+        "t44",
+        "--role",
+        "territoire",
+        "--territory",
+        "dep-44",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = add(&[
+        "add",
+        "t00",
+        "--role",
+        "territoire",
+        "--territory",
+        "dep-00",
+    ]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("dep-00"), "{}", stderr(&o));
+    let o = add(&["add", "x", "--role", "chef"]);
+    assert!(stderr(&o).contains("rôle inconnu"), "{}", stderr(&o));
+    let o = add(&["token", "pilotage", "--name", "script"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let token = stdout(&o).lines().last().unwrap().to_string();
+    assert!(token.starts_with("copil_"), "{token}");
+    let file = std::fs::read_to_string(dir.path().join("donnees/secrets/comptes.json")).unwrap();
+    assert!(file.contains("$argon2id$"));
+    assert!(!file.contains(&password) && !file.contains(&token));
+    let o = add(&["disable", "t44"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let list = stdout(&add(&["list"]));
+    assert!(
+        list.contains("pilotage") && list.contains("national"),
+        "{list}"
+    );
+    assert!(
+        list.contains("dep-44") && list.contains("désactivé"),
+        "{list}"
+    );
+    assert!(!list.contains("argon2"), "{list}");
 }
 
 #[test]

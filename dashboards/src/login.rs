@@ -119,9 +119,19 @@ pub async fn submit(
             Some("Le formulaire a expiré ou ne vient pas de Copil : recommencez."),
         );
     }
-    let login = f.identifiant.trim();
+    let login = f.identifiant.trim().to_string();
+    let login = login.as_str();
     let now = state.clock().now();
-    match state.sessions().login(&state, login, &f.mot_de_passe, now) {
+    // Hashing takes tens of milliseconds: off the async workers.
+    let outcome = {
+        let (state, login, password) = (state.clone(), login.to_string(), f.mot_de_passe);
+        tokio::task::spawn_blocking(move || state.sessions().login(&state, &login, &password, now))
+            .await
+    };
+    let Ok(outcome) = outcome else {
+        return HttpError::internal(&"tâche de connexion interrompue").into_response();
+    };
+    match outcome {
         LoginOutcome::Opened(value) => {
             let role = state
                 .account(login)
