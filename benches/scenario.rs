@@ -33,6 +33,9 @@ use serde_json::{Value, json};
 
 const CLIENTS: usize = 32;
 
+/// One page under load: path, requests, p50 ms, p99 ms, requests per second.
+type PageRow = (&'static str, usize, f64, f64, f64);
+
 fn rss_mib(field: &str) -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     status
@@ -68,7 +71,11 @@ struct Step {
 }
 
 impl Step {
-    fn run<T>(name: &'static str, rows: impl FnOnce(&T) -> u64, f: impl FnOnce() -> T) -> (Step, T) {
+    fn run<T>(
+        name: &'static str,
+        rows: impl FnOnce(&T) -> u64,
+        f: impl FnOnce() -> T,
+    ) -> (Step, T) {
         reset_peak();
         let t = Instant::now();
         let out = f();
@@ -129,7 +136,12 @@ fn moves_xlsx_aside(inbox: &Path, aside: &Path) -> usize {
     n
 }
 
-async fn ingest(base: &Path, inbox: PathBuf, register: &Register, departments: &Departments) -> u64 {
+async fn ingest(
+    base: &Path,
+    inbox: PathBuf,
+    register: &Register,
+    departments: &Departments,
+) -> u64 {
     let config = IngestConfig {
         inbox,
         archive: base.join("archive"),
@@ -158,7 +170,12 @@ async fn ingest(base: &Path, inbox: PathBuf, register: &Register, departments: &
 }
 
 /// 32 clients × `requests` on each page; (page, requests, p50 ms, p99 ms, req/s).
-async fn load(base: &Path, register: &Register, departments: &Departments, requests: usize) -> (Vec<(&'static str, usize, f64, f64, f64)>, usize) {
+async fn load(
+    base: &Path,
+    register: &Register,
+    departments: &Departments,
+    requests: usize,
+) -> (Vec<PageRow>, usize) {
     let warehouse = Warehouse::open(base.join("entrepot").to_str().unwrap())
         .await
         .unwrap();
@@ -167,7 +184,14 @@ async fn load(base: &Path, register: &Register, departments: &Departments, reque
     let mut accounts = Accounts::open(&settings.accounts_file).unwrap();
     let now = chrono::Utc::now();
     accounts
-        .add("pilotage", Role::National, None, "banc de mesure de latence", register, now)
+        .add(
+            "pilotage",
+            Role::National,
+            None,
+            "banc de mesure de latence",
+            register,
+            now,
+        )
         .unwrap();
     let token = accounts.add_token("pilotage", "banc", now).unwrap();
     let state = AppState::new(
@@ -175,7 +199,9 @@ async fn load(base: &Path, register: &Register, departments: &Departments, reque
         register.clone(),
         departments.clone(),
         settings,
-        Arc::new(FixedClock::at_date(NaiveDate::from_ymd_opt(2025, 11, 1).unwrap())),
+        Arc::new(FixedClock::at_date(
+            NaiveDate::from_ymd_opt(2025, 11, 1).unwrap(),
+        )),
     )
     .await
     .unwrap();
@@ -326,10 +352,16 @@ fn main() {
                 let warehouse = Warehouse::open(base.join("entrepot").to_str().unwrap())
                     .await
                     .unwrap();
-                copil_queries::refresh(&warehouse, &Catalogue::builtin(), &register, 11, &SystemClock)
-                    .await
-                    .unwrap()
-                    .cells
+                copil_queries::refresh(
+                    &warehouse,
+                    &Catalogue::builtin(),
+                    &register,
+                    11,
+                    &SystemClock,
+                )
+                .await
+                .unwrap()
+                .cells
             })
         },
     );
@@ -343,7 +375,7 @@ fn main() {
     let ((pages, published), serve_step) = {
         let (step, out) = Step::run(
             "tableau de bord",
-            |(p, _): &(Vec<(&str, usize, f64, f64, f64)>, usize)| p.iter().map(|r| r.1 as u64).sum(),
+            |(p, _): &(Vec<PageRow>, usize)| p.iter().map(|r| r.1 as u64).sum(),
             || rt.block_on(load(&base, &register, &departments, requests)),
         );
         (out, step)
@@ -358,7 +390,10 @@ fn main() {
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
         .unwrap_or_default();
     let duck = |v: &Result<Value, String>, key: &str| -> f64 {
-        v.as_ref().ok().and_then(|v| v[key].as_f64()).unwrap_or(f64::NAN)
+        v.as_ref()
+            .ok()
+            .and_then(|v| v[key].as_f64())
+            .unwrap_or(f64::NAN)
     };
     let fmt_s = |s: f64| format!("{s:.1} s");
     let rate = |s: &Step| format!("{:.0}", s.rows as f64 / s.seconds);
@@ -367,7 +402,10 @@ fn main() {
         duck(&duck_in, "peak_rss_mib"),
         duck(&duck_in, "transcode_seconds"),
     );
-    let (dsql_s, dsql_mib) = (duck(&duck_sql, "total_seconds"), duck(&duck_sql, "peak_rss_mib"));
+    let (dsql_s, dsql_mib) = (
+        duck(&duck_sql, "total_seconds"),
+        duck(&duck_sql, "peak_rss_mib"),
+    );
     let national = pages[0];
     let indicator = pages[1];
     let header = "| échelle | personnes | lignes | étape | Copil | lignes/s | mémoire max | DuckDB | DuckDB : mémoire max | ratio Copil / DuckDB |\n|---|---|---|---|---|---|---|---|---|---|";

@@ -449,23 +449,23 @@ mod tests {
         let (_dir, mut accounts, register) = setup();
         let now = Utc::now();
         let pw = "assez-long-pour-passer";
-        let e = accounts.add("t1", Role::Territoire, None, pw, &register, now);
+        let e = accounts.add("t01", Role::Territoire, None, pw, &register, now);
         assert!(matches!(e, Err(Error::InvalidRole(_))));
-        let e = accounts.add("t1", Role::Territoire, Some("dep-999"), pw, &register, now);
+        let e = accounts.add("t01", Role::Territoire, Some("dep-999"), pw, &register, now);
         assert!(e.unwrap_err().to_string().contains("dep-999"));
-        let e = accounts.add("n1", Role::National, Some("dep-44"), pw, &register, now);
+        let e = accounts.add("n01", Role::National, Some("dep-44"), pw, &register, now);
         assert!(matches!(e, Err(Error::InvalidRole(_))));
         let e = accounts.add("a b", Role::Admin, None, pw, &register, now);
         assert!(matches!(e, Err(Error::InvalidLogin(_))));
         let e = accounts.add("court", Role::Admin, None, "court", &register, now);
         assert!(matches!(e, Err(Error::WeakPassword(12))));
         accounts
-            .add("t1", Role::Territoire, Some("dep-44"), pw, &register, now)
+            .add("t01", Role::Territoire, Some("dep-44"), pw, &register, now)
             .unwrap();
-        let e = accounts.add("t1", Role::Admin, None, pw, &register, now);
+        let e = accounts.add("t01", Role::Admin, None, pw, &register, now);
         assert!(matches!(e, Err(Error::DuplicateAccount(_))));
         assert_eq!(
-            accounts.get("t1").unwrap().territoire.as_deref(),
+            accounts.get("t01").unwrap().territoire.as_deref(),
             Some("dep-44")
         );
         assert!(Role::from_code("chef").is_err());

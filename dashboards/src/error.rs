@@ -109,6 +109,8 @@ impl IntoResponse for HttpError {
                     StatusCode::UNAUTHORIZED => "Connexion requise",
                     StatusCode::PAYLOAD_TOO_LARGE => "Fichier trop volumineux",
                     StatusCode::TOO_MANY_REQUESTS => "Trop de tentatives",
+                    StatusCode::UNPROCESSABLE_ENTITY => "Export impossible dans ce format",
+                    StatusCode::CONFLICT => "Conflit",
                     _ => "Erreur",
                 };
                 let body = crate::layout::bare(title, &self.message);

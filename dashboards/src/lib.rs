@@ -1,19 +1,25 @@
-//! Copil's web dashboard: French pages, server-drawn SVG charts and a JSON API, all read from
-//! the materialised indicators (`copil_queries::Results`), never from events.
+//! Copil's web dashboard: French pages, server-drawn SVG charts, a JSON API and exports, all
+//! read from the materialised indicators (`copil_queries::Results`), never from events; behind
+//! accounts with roles.
 //!
-//! Main types: [`AppState`] (reference data, settings and the results of the current warehouse
-//! version), [`app`] (the [`axum::Router`], apart from serving so tests can drive it),
-//! [`serve`] (binds and serves until shutdown), [`HttpError`] (the one error type) and the
-//! [`chart`] module (deterministic SVG).
+//! Main types: [`AppState`] (reference data, [`Settings`], the results of the current warehouse
+//! version, the accounts, sessions and audit log), [`app`] (the [`axum::Router`], apart from
+//! serving so tests can drive it), [`serve`] (binds and serves until shutdown), [`HttpError`]
+//! (the one error type), [`Accounts`] and [`Role`] (argon2id-hashed accounts and API tokens),
+//! [`User`] (who is asking, and what it may see), and the [`chart`] module (deterministic SVG).
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::path::Path;
 //! use std::sync::Arc;
-//! use copil_dashboards::{AppState, Settings, app};
+//! use copil_dashboards::{AppState, ExportKey, Settings, app};
 //! let departments = copil_warehouse::Departments::builtin();
 //! let register = copil_warehouse::Register::builtin(&departments);
 //! let warehouse = copil_warehouse::Warehouse::open("donnees/entrepot").await?;
-//! let state = AppState::new(warehouse, register, departments, Settings { threshold: 11 },
+//! // Accounts in donnees/secrets/comptes.json, uploads to donnees/inbox, exports and audit log
+//! // under donnees/.
+//! let settings = Settings::under(Path::new("donnees"), 11, ExportKey([0; 32]));
+//! let state = AppState::new(warehouse, register, departments, settings,
 //!     Arc::new(copil_warehouse::SystemClock)).await?;
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
 //! axum::serve(listener, app(state)).await?;

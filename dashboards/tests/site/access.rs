@@ -705,11 +705,14 @@ async fn uploads_are_checked_stored_and_reported() {
             .body(body)
             .send()
     };
-    // Without the session's CSRF token: refused, nothing stored.
-    let forged = String::from_utf8_lossy(&body).replace(&session.csrf, "faux");
+    // Without the session's CSRF token: refused before the file is read, nothing stored.
+    let forged = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\nfaux\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"fichier\"; filename=\"{name}\"\r\n\r\nabc\r\n--{boundary}--\r\n"
+    );
     let r = multipart(forged.into_bytes(), &session.cookie)
         .await
         .unwrap();
+    assert!(!inbox.join(&name).exists());
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     let r = multipart(body, &session.cookie).await.unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);

@@ -236,6 +236,7 @@ async fn every_page_kind_renders_in_chromium_without_error() {
             .await;
     }
     // Logging out ends the session: the next page asks to log in again.
+    driver.goto(&format!("{}/", s.base)).await;
     driver
         .script("document.querySelector('.compte form').submit(); return true")
         .await;
