@@ -72,14 +72,14 @@ fn header(current: &str, user: Option<&User>) -> Markup {
                     "Copil"
                     small { "Pilotage du Service public de l'insertion et de l'emploi" }
                 }
-            }
-            @if let Some(u) = user {
-                div class="compte" {
-                    a href="/compte" { (u.login) } " · " (u.role.code())
-                    @if let Some(t) = &u.territoire { " (" (t) ")" }
-                    form method="post" action="/deconnexion" {
-                        (csrf_field(u))
-                        button type="submit" class="discret" { "Se déconnecter" }
+                @if let Some(u) = user {
+                    div class="compte" {
+                        a href="/compte" { (u.login) } " · " (u.role.code())
+                        @if let Some(t) = &u.territoire { " (" (t) ")" }
+                        form method="post" action="/deconnexion" {
+                            (csrf_field(u))
+                            button type="submit" class="discret" { "Se déconnecter" }
+                        }
                     }
                 }
             }
