@@ -127,6 +127,21 @@ pub async fn national(
     headers: HeaderMap,
 ) -> Result<Response, HttpError> {
     let results = state.results();
+    let body = state.cached_body(&results, "nationale", || {
+        Ok(national_body(&state, &results))
+    })?;
+    html_page(
+        &state,
+        &user,
+        &headers,
+        &results,
+        "Vue nationale",
+        "/",
+        &maud::PreEscaped(body.to_string()),
+    )
+}
+
+fn national_body(state: &AppState, results: &Results) -> String {
     let rows = results.overview(state.catalogue(), state.register());
     let body = html! {
         p { "Les indicateurs du SPIE au dernier mois observable pour tous les territoires : valeur nationale, évolution sur 12 mois, dispersion entre territoires et comparaison des trois vagues." }
@@ -171,15 +186,7 @@ pub async fn national(
             a href="/qualite" { "Voir la qualité des données par territoire" }
         }
     };
-    html_page(
-        &state,
-        &user,
-        &headers,
-        &results,
-        "Vue nationale",
-        "/",
-        &body,
-    )
+    body.into_string()
 }
 
 /// `/indicateurs`: the catalogue.
@@ -326,7 +333,27 @@ pub async fn indicator(
     let ind = indicator_of(&state, &id)?;
     let f = q.check(Some(ind), state.register())?;
     let results = state.results();
-    let r = report(&state, &results, ind, &f)?;
+    // The body is the same for every user: drawn once per version and filters.
+    let key = format!("indicateur:{}{}", ind.id, f.query_string());
+    let body = state.cached_body(&results, &key, || indicator_body(&state, &results, ind, &f))?;
+    html_page(
+        &state,
+        &user,
+        &headers,
+        &results,
+        &ind.titre,
+        "/indicateurs",
+        &maud::PreEscaped(body.to_string()),
+    )
+}
+
+fn indicator_body(
+    state: &AppState,
+    results: &Results,
+    ind: &Indicator,
+    f: &Filters,
+) -> Result<String, HttpError> {
+    let r = report(state, results, ind, f)?;
     let qs = f.query_string();
     let base = format!("/indicateurs/{}", ind.id);
     let (rank_chart, rank_table) = figures::ranking(&r, f.territoire.as_deref());
@@ -373,15 +400,7 @@ pub async fn indicator(
             dt { "Sens" } dd { (direction(ind.direction)) }
         }
     };
-    html_page(
-        &state,
-        &user,
-        &headers,
-        &results,
-        &ind.titre,
-        "/indicateurs",
-        &body,
-    )
+    Ok(body.into_string())
 }
 
 /// `/indicateurs/{id}/{figure}.csv`: exactly what a chart shows.

@@ -1,8 +1,9 @@
 //! What every handler shares: the reference data, the settings and the materialised results
 //! of the current warehouse version, swapped in when a new version lands.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use futures::future::BoxFuture;
 
@@ -84,7 +85,11 @@ struct Inner {
     sessions: Sessions,
     audit: Audit,
     ingest_now: OnceLock<IngestNow>,
+    bodies: Mutex<HashMap<String, Arc<str>>>,
 }
+
+/// Page bodies kept at most (all of them are dropped when full or at a new version).
+const BODIES: usize = 512;
 
 /// The application state, cheap to clone.
 #[derive(Clone)]
@@ -116,7 +121,40 @@ impl AppState {
             sessions: Sessions::new(),
             audit,
             ingest_now: OnceLock::new(),
+            bodies: Mutex::new(HashMap::new()),
         })))
+    }
+
+    /// The page body `key` of `results`, rendered by `make` the first time only: a body depends
+    /// on the results' versions, the day and its own parameters (the key), never on the user.
+    pub fn cached_body(
+        &self,
+        results: &Results,
+        key: &str,
+        make: impl FnOnce() -> Result<String, crate::HttpError>,
+    ) -> Result<Arc<str>, crate::HttpError> {
+        let key = format!(
+            "i{}-d{}-{}:{key}",
+            results.version,
+            results.version_depots,
+            self.clock().today()
+        );
+        if let Some(b) = self
+            .0
+            .bodies
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+        {
+            return Ok(Arc::clone(b));
+        }
+        let body: Arc<str> = make()?.into();
+        let mut bodies = self.0.bodies.lock().unwrap_or_else(|p| p.into_inner());
+        if bodies.len() >= BODIES {
+            bodies.clear();
+        }
+        bodies.insert(key, Arc::clone(&body));
+        Ok(body)
     }
 
     /// Lets uploads ask for an immediate ingestion run.
@@ -224,6 +262,11 @@ impl AppState {
             "résultats rechargés"
         );
         *self.0.results.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(fresh);
+        self.0
+            .bodies
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
         Ok(true)
     }
 

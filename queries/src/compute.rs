@@ -9,6 +9,7 @@ use copil_warehouse::Register;
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Date32Type, Int64Type};
+use datafusion::datasource::MemTable;
 use datafusion::prelude::SessionContext;
 
 use crate::catalogue::{Catalogue, Indicator, Sorte};
@@ -118,6 +119,36 @@ fn as_type(
 
 /// Creates the shared views the catalogue's queries use.
 pub async fn create_views(ctx: &SessionContext) -> Result<()> {
+    views(ctx, false).await
+}
+
+/// Replaces table or view `name` of `ctx` by its rows in memory, so the queries that read it
+/// afterwards do not compute it again.
+async fn materialise(ctx: &SessionContext, name: &str) -> Result<()> {
+    let q = |e: datafusion::error::DataFusionError| Error::Query {
+        indicator: format!("vue {name}"),
+        message: e.to_string(),
+    };
+    let df = ctx.table(name).await.map_err(q)?;
+    let schema = std::sync::Arc::new(df.schema().as_arrow().clone());
+    let batches = df.collect().await.map_err(q)?;
+    // As many partitions as the session runs in parallel, so reading it stays parallel.
+    let n = ctx.copied_config().target_partitions().max(1);
+    let mut partitions = vec![Vec::new(); n];
+    for (i, b) in batches.into_iter().enumerate() {
+        partitions[i % n].push(b);
+    }
+    let table = MemTable::try_new(schema, partitions).map_err(q)?;
+    ctx.deregister_table(name).map_err(q)?;
+    ctx.register_table(name, std::sync::Arc::new(table))
+        .map_err(q)?;
+    Ok(())
+}
+
+/// Runs `vues.sql`; with `in_memory`, each view is computed once, right after its creation,
+/// so the views and queries after it read its rows instead of computing it again (the file
+/// lists the views in dependency order).
+async fn views(ctx: &SessionContext, in_memory: bool) -> Result<()> {
     for statement in include_str!("../sql/vues.sql").split("\n;\n") {
         let body: String = statement
             .lines()
@@ -131,6 +162,17 @@ pub async fn create_views(ctx: &SessionContext) -> Result<()> {
             indicator: "vues".into(),
             message: e.to_string(),
         })?;
+        if in_memory {
+            let name = body
+                .split_whitespace()
+                .skip_while(|w| !w.eq_ignore_ascii_case("VIEW"))
+                .nth(1)
+                .ok_or_else(|| Error::Query {
+                    indicator: "vues".into(),
+                    message: format!("instruction sans vue nommée : {body}"),
+                })?;
+            materialise(ctx, name).await?;
+        }
     }
     Ok(())
 }
@@ -347,7 +389,10 @@ pub async fn compute(
     let mut accs: Vec<HashMap<Key, Acc>> = catalogue.iter().map(|_| HashMap::new()).collect();
     for group in parts {
         let sub = restricted(ctx, group, &all).await?;
-        create_views(&sub).await?;
+        // The group's events are read once from Parquet, then every view is computed once:
+        // the sixteen queries read memory, bounded by the group's size.
+        materialise(&sub, "evenements").await?;
+        views(&sub, true).await?;
         for (ind, acc) in catalogue.iter().zip(accs.iter_mut()) {
             territory_rows(&sub, ind, register, acc).await?;
         }
