@@ -279,6 +279,14 @@ def main() -> int:
         help="arrow (défaut) : résultat lu en entier en table Arrow ; table : CREATE TEMP TABLE AS",
     )
     p.add_argument(
+        "--vues",
+        choices=["vues", "tables"],
+        default="vues",
+        help="vues (défaut) : vues.sql tel quel, chaque requête recalcule les vues ; tables : "
+        "la même stratégie que Copil, evenements et chaque vue calculés une fois en tables "
+        "temporaires (CREATE TEMP TABLE … AS, même SELECT)",
+    )
+    p.add_argument(
         "--verifier",
         action="store_true",
         help="après la mesure, vérifie entrants (décompte direct) et les cases publiées",
@@ -310,7 +318,7 @@ def main() -> int:
         f"DuckDB {duckdb.__version__}, {threads} fil(s), memory_limit "
         f"{con.execute('SELECT current_setting(' + sql_string('memory_limit') + ')').fetchall()[0][0]} ; "
         f"versions evenements {versions['evenements']}, depots {versions['depots']} ; "
-        f"matérialisation {args.materialisation}",
+        f"matérialisation {args.materialisation}, vues en {args.vues}",
         file=sys.stderr,
     )
     print(
@@ -321,9 +329,14 @@ def main() -> int:
 
     debut = time.perf_counter()
     for table in ("evenements", "depots"):
-        con.execute(f"CREATE VIEW {table} AS SELECT * FROM {lecture[table]}")
+        genre = "TEMP TABLE" if args.vues == "tables" and table == "evenements" else "VIEW"
+        con.execute(f"CREATE {genre} {table} AS SELECT * FROM {lecture[table]}")
     tables_s = time.perf_counter() - debut
     for instruction in vues:
+        if args.vues == "tables":
+            instruction = re.sub(
+                r"CREATE OR REPLACE VIEW", "CREATE OR REPLACE TEMP TABLE", instruction, count=1
+            )
         con.execute(instruction)
     vues_s = time.perf_counter() - debut - tables_s
     print(f"vues evenements/depots : {tables_s:.3f} s ; vues.sql : {vues_s:.3f} s", file=sys.stderr)
@@ -350,6 +363,7 @@ def main() -> int:
         "peak_rss_mib": round(pic, 1),
         "indicators": indicateurs,
         "rewrites": rewrites,
+        "vues": args.vues,
     }
     if args.verifier:
         verification = {"entrants": verifier_entrants(con, lecture, textes["entrants"])}
