@@ -419,6 +419,17 @@ impl Ingestor {
         }
 
         let parallelism = self.config.parallelism.max(1);
+        // The largest territories first, so that the parallel run does not end with one big
+        // drop processed alone on one core (longest processing time first).
+        let mut groups: Vec<(String, Vec<(DropName, PathBuf)>)> = groups.into_iter().collect();
+        let size = |drops: &[(DropName, PathBuf)]| -> u64 {
+            drops
+                .iter()
+                .filter_map(|(_, p)| std::fs::metadata(p).ok())
+                .map(|m| m.len())
+                .sum()
+        };
+        groups.sort_by_cached_key(|(t, drops)| (std::cmp::Reverse(size(drops)), t.clone()));
         let results: Vec<Result<Vec<DropReport>>> =
             futures::stream::iter(groups.into_iter().map(|(territoire, drops)| {
                 let this = Arc::clone(self);
