@@ -7,9 +7,9 @@
 //! 5. the dashboard under load: 32 concurrent clients on the national page and on an indicator
 //!    page, p50 / p99.
 //!
-//! Each step reports its time, rows per second and the process's peak resident memory during
-//! that step (the peak is reset between steps through `/proc/self/clear_refs`). DuckDB runs as a
-//! Python child process measuring itself (`benches/duckdb_depots.py`,
+//! Each step runs in a child process of its own (this program, with `--etape`) and reports its
+//! time, rows per second and peak resident memory (VmHWM). DuckDB runs as a Python child
+//! process measuring itself (`benches/duckdb_depots.py`,
 //! `benches/duckdb_indicateurs.py`).
 //!
 //! ```sh
@@ -45,11 +45,6 @@ fn rss_mib(field: &str) -> f64 {
         .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
-/// Resets the peak resident memory (VmHWM) to the current one.
-fn reset_peak() {
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
-}
-
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[i].as_secs_f64() * 1000.0
@@ -62,36 +57,39 @@ fn arg<T: std::str::FromStr>(args: &[String], name: &str) -> Option<T> {
         .and_then(|v| v.parse().ok())
 }
 
-/// One measured step.
-#[derive(Debug, Clone)]
-struct Step {
-    seconds: f64,
-    rows: u64,
-    peak_mib: f64,
+/// What a step's child process prints: its time, rows, peak memory and details.
+fn report(seconds: f64, rows: u64, extra: Value) -> ! {
+    let mut v = json!({ "seconds": seconds, "rows": rows, "peak_mib": rss_mib("VmHWM:") });
+    if let (Some(o), Some(e)) = (v.as_object_mut(), extra.as_object()) {
+        o.extend(e.clone());
+    }
+    println!("{v}");
+    std::process::exit(0)
 }
 
-impl Step {
-    fn run<T>(
-        name: &'static str,
-        rows: impl FnOnce(&T) -> u64,
-        f: impl FnOnce() -> T,
-    ) -> (Step, T) {
-        reset_peak();
-        let t = Instant::now();
-        let out = f();
-        let seconds = t.elapsed().as_secs_f64();
-        let step = Step {
-            seconds,
-            rows: rows(&out),
-            peak_mib: rss_mib("VmHWM:"),
-        };
-        eprintln!(
-            "{name} : {seconds:.1} s, {:.0} lignes/s, {:.0} Mio au plus",
-            step.rows as f64 / seconds,
-            step.peak_mib
-        );
-        (step, out)
-    }
+/// Runs one step in its own process (so its peak memory is its own) and reads its report.
+fn step(name: &str, base: &Path, args: &[String]) -> Value {
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--etape", name, "--base"])
+        .arg(base)
+        .args(args)
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "étape {name} en échec");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let v: Value = text
+        .lines()
+        .rev()
+        .find_map(|l| serde_json::from_str(l).ok())
+        .unwrap_or_else(|| panic!("étape {name} : pas de rapport ({text})"));
+    eprintln!(
+        "{name} : {:.1} s, {:.0} lignes/s, {:.0} Mio au plus",
+        v["seconds"].as_f64().unwrap_or(f64::NAN),
+        v["rows"].as_f64().unwrap_or(f64::NAN) / v["seconds"].as_f64().unwrap_or(f64::NAN),
+        v["peak_mib"].as_f64().unwrap_or(f64::NAN)
+    );
+    v
 }
 
 /// Runs a Python peer script; its JSON result, or why it could not run.
@@ -266,90 +264,61 @@ async fn load(
     (rows, cells)
 }
 
-fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let echelle: f64 = arg(&args, "--echelle").unwrap_or(1.0);
-    let requests: usize = arg(&args, "--requetes").unwrap_or(100);
-    let keep: Option<PathBuf> = arg(&args, "--garder");
+/// The body of one step, in a child process.
+fn child(name: &str, base: &Path, args: &[String]) -> ! {
     let departments = Departments::builtin();
     let register = Register::builtin(&departments);
-    let tmp = tempfile::Builder::new()
-        .prefix("copil-scenario-")
-        .tempdir()
-        .unwrap();
-    let base = keep.clone().unwrap_or_else(|| tmp.path().to_path_buf());
-    std::fs::create_dir_all(&base).unwrap();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .unwrap();
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let memory_gib = std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|m| {
-            m.lines()
-                .find_map(|l| l.strip_prefix("MemTotal:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        })
-        .map_or(f64::NAN, |kb| kb / 1024.0 / 1024.0);
-
-    // 1. Generation.
-    let mut o = Options::par_defaut(NaiveDate::from_ymd_opt(2025, 10, 31).unwrap());
-    o.echelle = echelle;
-    let dest = Destination {
-        inbox: base.join("inbox"),
-        manifestes: base.join("manifests"),
-    };
-    let (generation, manifests) = Step::run(
-        "génération",
-        |m: &Vec<copil_sample::Manifeste>| m.iter().map(|m| m.lignes).sum(),
-        || copil_sample::generer(&register, &departments, &o, &dest, &|_| {}).unwrap(),
-    );
-    let people: u64 = manifests.iter().map(|m| m.personnes).sum();
-    SecretKey::create_file(&base.join("cle")).unwrap();
-
-    // 2. Ingestion of the CSV-family drops, and DuckDB on the same files.
-    let xlsx_inbox = base.join("inbox-xlsx");
-    let xlsx = moves_xlsx_aside(&dest.inbox, &xlsx_inbox);
-    let csv_drops: Vec<Value> = manifests
-        .iter()
-        .filter(|m| m.format != "xlsx")
-        .map(|m| {
-            json!({
-                "chemin": dest.inbox.join(&m.territoire).join(&m.fichier),
-                "separateur": m.separateur.clone().map(|s| if s == "tab" || s == "\\t" { "\t".to_string() } else { s }),
-                "encodage": m.encodage,
-            })
-        })
-        .collect();
-    let list = base.join("depots-csv.json");
-    std::fs::write(&list, serde_json::to_string(&csv_drops).unwrap()).unwrap();
-    // DuckDB first: Copil's ingestion moves the files to the archive.
-    let parquet_dir = base.join("duckdb-parquet");
-    let duck_in = python(
-        "duckdb_depots.py",
-        &[list.as_os_str(), parquet_dir.as_os_str()],
-        &base.join("duckdb-depots.json"),
-    );
-    let _ = std::fs::remove_dir_all(base.join("duckdb-parquet"));
-    let (ingest_csv, _) = Step::run(
-        "ingestion (CSV)",
-        |rows: &u64| *rows,
-        || rt.block_on(ingest(&base, dest.inbox.clone(), &register, &departments)),
-    );
-    let (ingest_xlsx, _) = Step::run(
-        "ingestion (XLSX)",
-        |rows: &u64| *rows,
-        || rt.block_on(ingest(&base, xlsx_inbox.clone(), &register, &departments)),
-    );
-
-    // 4. Refresh, and DuckDB on the same SQL and Parquet files.
-    let event_rows = ingest_csv.rows + ingest_xlsx.rows;
-    let (refresh, cells) = Step::run(
-        "rafraîchissement",
-        |_: &usize| event_rows,
-        || {
-            rt.block_on(async {
+    let t = Instant::now();
+    match name {
+        "generation" => {
+            let mut o = Options::par_defaut(NaiveDate::from_ymd_opt(2025, 10, 31).unwrap());
+            o.echelle = arg(args, "--echelle").unwrap_or(1.0);
+            let dest = Destination {
+                inbox: base.join("inbox"),
+                manifestes: base.join("manifests"),
+            };
+            let manifests =
+                copil_sample::generer(&register, &departments, &o, &dest, &|_| {}).unwrap();
+            let seconds = t.elapsed().as_secs_f64();
+            let rows = manifests.iter().map(|m| m.lignes).sum();
+            let people: u64 = manifests.iter().map(|m| m.personnes).sum();
+            let csv: Vec<Value> = manifests
+                .iter()
+                .filter(|m| m.format != "xlsx")
+                .map(|m| {
+                    json!({
+                        "chemin": dest.inbox.join(&m.territoire).join(&m.fichier),
+                        "separateur": m.separateur.clone().map(|s| if s == "tab" || s == "\\t" { "\t".to_string() } else { s }),
+                        "encodage": m.encodage,
+                    })
+                })
+                .collect();
+            std::fs::write(
+                base.join("depots-csv.json"),
+                serde_json::to_string(&csv).unwrap(),
+            )
+            .unwrap();
+            report(
+                seconds,
+                rows,
+                json!({ "personnes": people, "depots": manifests.len(), "depots_csv": csv.len() }),
+            )
+        }
+        "ingestion-csv" | "ingestion-xlsx" => {
+            let inbox = base.join(if name == "ingestion-csv" {
+                "inbox"
+            } else {
+                "inbox-xlsx"
+            });
+            let rows = rt.block_on(ingest(base, inbox, &register, &departments));
+            report(t.elapsed().as_secs_f64(), rows, json!({}))
+        }
+        "rafraichissement" => {
+            let cells = rt.block_on(async {
                 let warehouse = Warehouse::open(base.join("entrepot").to_str().unwrap())
                     .await
                     .unwrap();
@@ -363,11 +332,88 @@ fn main() {
                 .await
                 .unwrap()
                 .cells
-            })
-        },
+            });
+            let rows: u64 = arg(args, "--lignes").unwrap_or(0);
+            report(t.elapsed().as_secs_f64(), rows, json!({ "cases": cells }))
+        }
+        "tableau" => {
+            let requests = arg(args, "--requetes").unwrap_or(100);
+            let (pages, cells) = rt.block_on(load(base, &register, &departments, requests));
+            let rows = pages.iter().map(|p| p.1 as u64).sum();
+            let pages: Vec<Value> = pages
+                .iter()
+                .map(|(p, n, p50, p99, rps)| json!({ "page": p, "requetes": n, "p50": p50, "p99": p99, "debit": rps }))
+                .collect();
+            report(
+                t.elapsed().as_secs_f64(),
+                rows,
+                json!({ "pages": pages, "cases": cells }),
+            )
+        }
+        other => panic!("étape inconnue : {other}"),
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(name) = arg::<String>(&args, "--etape") {
+        let base: PathBuf = arg(&args, "--base").expect("--base");
+        child(&name, &base, &args);
+    }
+    let echelle: f64 = arg(&args, "--echelle").unwrap_or(1.0);
+    let requests: usize = arg(&args, "--requetes").unwrap_or(100);
+    let keep: Option<PathBuf> = arg(&args, "--garder");
+    let tmp = tempfile::Builder::new()
+        .prefix("copil-scenario-")
+        .tempdir()
+        .unwrap();
+    let base = keep.clone().unwrap_or_else(|| tmp.path().to_path_buf());
+    std::fs::create_dir_all(&base).unwrap();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let memory_gib = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            m.lines()
+                .find_map(|l| l.strip_prefix("MemTotal:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        })
+        .map_or(f64::NAN, |kb| kb / 1024.0 / 1024.0);
+
+    // 1. Generation.
+    let generation = step(
+        "generation",
+        &base,
+        &["--echelle".into(), echelle.to_string()],
     );
-    // DuckDB twice: the SQL as is (each query recomputes the views), and with Copil's
-    // strategy (events and each view computed once, as temporary tables).
+    let people = generation["personnes"].as_u64().unwrap_or(0);
+    let drops = generation["depots"].as_u64().unwrap_or(0);
+    let csv_drops = generation["depots_csv"].as_u64().unwrap_or(0);
+    SecretKey::create_file(&base.join("cle")).unwrap();
+
+    // 2. Ingestion of the CSV-family drops, and DuckDB on the same files (first: Copil's
+    // ingestion moves the files to the archive). 3. The XLSX drops.
+    let xlsx = moves_xlsx_aside(&base.join("inbox"), &base.join("inbox-xlsx"));
+    let list = base.join("depots-csv.json");
+    let parquet_dir = base.join("duckdb-parquet");
+    let duck_in = python(
+        "duckdb_depots.py",
+        &[list.as_os_str(), parquet_dir.as_os_str()],
+        &base.join("duckdb-depots.json"),
+    );
+    let _ = std::fs::remove_dir_all(&parquet_dir);
+    let ingest_csv = step("ingestion-csv", &base, &[]);
+    let ingest_xlsx = step("ingestion-xlsx", &base, &[]);
+
+    // 4. Refresh; DuckDB twice on the same Parquet files: the SQL as is (each query recomputes
+    // the views), and with Copil's strategy (events and each view computed once, as temporary
+    // tables).
+    let event_rows =
+        ingest_csv["rows"].as_u64().unwrap_or(0) + ingest_xlsx["rows"].as_u64().unwrap_or(0);
+    let refresh = step(
+        "rafraichissement",
+        &base,
+        &["--lignes".into(), event_rows.to_string()],
+    );
     let warehouse_dir = base.join("entrepot");
     let duck_sql = python(
         "duckdb_indicateurs.py",
@@ -385,14 +431,11 @@ fn main() {
     );
 
     // 5. The dashboard under load.
-    let ((pages, published), serve_step) = {
-        let (step, out) = Step::run(
-            "tableau de bord",
-            |(p, _): &(Vec<PageRow>, usize)| p.iter().map(|r| r.1 as u64).sum(),
-            || rt.block_on(load(&base, &register, &departments, requests)),
-        );
-        (out, step)
-    };
+    let board = step(
+        "tableau",
+        &base,
+        &["--requetes".into(), requests.to_string()],
+    );
 
     // The report.
     let commit = std::process::Command::new("git")
@@ -402,81 +445,91 @@ fn main() {
         .ok()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
         .unwrap_or_default();
+    let num = |v: &Value, key: &str| v[key].as_f64().unwrap_or(f64::NAN);
     let duck = |v: &Result<Value, String>, key: &str| -> f64 {
-        v.as_ref()
-            .ok()
-            .and_then(|v| v[key].as_f64())
-            .unwrap_or(f64::NAN)
+        v.as_ref().ok().map_or(f64::NAN, |v| num(v, key))
     };
-    let fmt_s = |s: f64| format!("{s:.1} s");
-    let rate = |s: &Step| format!("{:.0}", s.rows as f64 / s.seconds);
+    let line = |label: String, v: &Value, peer: String, peer_mib: f64, peer_s: f64| {
+        let (s, rows, mib) = (num(v, "seconds"), num(v, "rows"), num(v, "peak_mib"));
+        let (peer_mib, ratio) = if peer_s.is_nan() {
+            ("—".to_string(), "—".to_string())
+        } else {
+            (format!("{peer_mib:.0} Mio"), format!("{:.2}", s / peer_s))
+        };
+        format!(
+            "| {echelle} | {label} | {s:.1} s | {:.0} | {mib:.0} Mio | {peer} | {peer_mib} | {ratio} |",
+            rows / s
+        )
+    };
     let (din_s, din_mib, din_tr) = (
         duck(&duck_in, "seconds"),
         duck(&duck_in, "peak_rss_mib"),
         duck(&duck_in, "transcode_seconds"),
     );
-    let (dsql_s, dsql_mib) = (
+    let (dsql_s, dtab_s) = (
         duck(&duck_sql, "total_seconds"),
-        duck(&duck_sql, "peak_rss_mib"),
-    );
-    let (dtab_s, dtab_mib) = (
         duck(&duck_sql_tables, "total_seconds"),
-        duck(&duck_sql_tables, "peak_rss_mib"),
     );
-    let national = pages[0];
-    let indicator = pages[1];
-    let header = "| échelle | personnes | lignes | étape | Copil | lignes/s | mémoire max | DuckDB | DuckDB : mémoire max | ratio Copil / DuckDB |\n|---|---|---|---|---|---|---|---|---|---|";
     let mut rows = vec![
-        format!(
-            "| {echelle} | {people} | {} | génération ({} dépôts) | {} | {} | {:.0} Mio | — | — | — |",
-            generation.rows,
-            manifests.len(),
-            fmt_s(generation.seconds),
-            rate(&generation),
-            generation.peak_mib
+        line(
+            format!(
+                "génération : {drops} dépôts, {people} personnes, {} lignes",
+                num(&generation, "rows")
+            ),
+            &generation,
+            "—".into(),
+            f64::NAN,
+            f64::NAN,
         ),
-        format!(
-            "| {echelle} | {people} | {} | ingestion, {} dépôts CSV | {} | {} | {:.0} Mio | {} (dont transcodage Windows-1252 {din_tr:.1} s) | {din_mib:.0} Mio | {:.2} |",
-            ingest_csv.rows,
-            csv_drops.len(),
-            fmt_s(ingest_csv.seconds),
-            rate(&ingest_csv),
-            ingest_csv.peak_mib,
-            fmt_s(din_s),
-            ingest_csv.seconds / din_s
+        line(
+            format!(
+                "ingestion : {csv_drops} dépôts CSV, {} lignes",
+                num(&ingest_csv, "rows")
+            ),
+            &ingest_csv,
+            format!("{din_s:.1} s (dont transcodage Windows-1252 par Python {din_tr:.1} s)"),
+            din_mib,
+            din_s,
         ),
-        format!(
-            "| {echelle} | {people} | {} | ingestion, {xlsx} dépôts XLSX | {} | {} | {:.0} Mio | — (pas de lecteur XLSX hors ligne) | — | — |",
-            ingest_xlsx.rows,
-            fmt_s(ingest_xlsx.seconds),
-            rate(&ingest_xlsx),
-            ingest_xlsx.peak_mib
+        line(
+            format!(
+                "ingestion : {xlsx} dépôts XLSX, {} lignes",
+                num(&ingest_xlsx, "rows")
+            ),
+            &ingest_xlsx,
+            "— (pas de lecteur XLSX hors ligne)".into(),
+            f64::NAN,
+            f64::NAN,
         ),
-        format!(
-            "| {echelle} | {people} | {event_rows} | rafraîchissement, 16 indicateurs ({cells} cases) | {} | {} | {:.0} Mio | {} (SQL tel quel, vues recalculées par requête) | {dsql_mib:.0} Mio | {:.2} |",
-            fmt_s(refresh.seconds),
-            rate(&refresh),
-            refresh.peak_mib,
-            fmt_s(dsql_s),
-            refresh.seconds / dsql_s
+        line(
+            format!(
+                "rafraîchissement : 16 indicateurs, {} cases",
+                num(&refresh, "cases")
+            ),
+            &refresh,
+            format!("{dsql_s:.1} s (SQL tel quel, vues recalculées par requête)"),
+            duck(&duck_sql, "peak_rss_mib"),
+            dsql_s,
         ),
-        format!(
-            "| {echelle} | {people} | {event_rows} | rafraîchissement, face à DuckDB avec la stratégie de Copil | {} | {} | {:.0} Mio | {} (vues en tables temporaires) | {dtab_mib:.0} Mio | {:.2} |",
-            fmt_s(refresh.seconds),
-            rate(&refresh),
-            refresh.peak_mib,
-            fmt_s(dtab_s),
-            refresh.seconds / dtab_s
-        ),
-        format!(
-            "| {echelle} | {people} | {published} cases | tableau de bord, {CLIENTS} clients : vue nationale p50 / p99 | {:.1} / {:.1} ms | {:.0} req/s | {:.0} Mio | — | — | — |",
-            national.2, national.3, national.4, serve_step.peak_mib
-        ),
-        format!(
-            "| {echelle} | {people} | {published} cases | tableau de bord, {CLIENTS} clients : page d'indicateur p50 / p99 | {:.1} / {:.1} ms | {:.0} req/s | {:.0} Mio | — | — | — |",
-            indicator.2, indicator.3, indicator.4, serve_step.peak_mib
+        line(
+            "rafraîchissement, face à DuckDB avec la stratégie de Copil".into(),
+            &refresh,
+            format!("{dtab_s:.1} s (événements et vues en tables temporaires)"),
+            duck(&duck_sql_tables, "peak_rss_mib"),
+            dtab_s,
         ),
     ];
+    for p in board["pages"].as_array().into_iter().flatten() {
+        rows.push(format!(
+            "| {echelle} | tableau de bord, {CLIENTS} clients × {requests} requêtes : `{}` ({} cases), p50 / p99 | {:.1} / {:.1} ms | {:.0} req/s | {:.0} Mio | — | — | — |",
+            p["page"].as_str().unwrap_or(""),
+            num(&board, "cases"),
+            num(p, "p50"),
+            num(p, "p99"),
+            num(p, "debit"),
+            num(&board, "peak_mib"),
+        ));
+    }
     if let Err(e) = &duck_in {
         eprintln!("DuckDB (dépôts) en échec : {e}");
     }
@@ -485,6 +538,7 @@ fn main() {
             eprintln!("DuckDB (indicateurs, {what}) en échec : {e}");
         }
     }
+    let header = "| échelle | étape | Copil | lignes/s | mémoire max | DuckDB | DuckDB : mémoire max | ratio Copil / DuckDB |\n|---|---|---|---|---|---|---|---|";
     let date = chrono::Utc::now().format("%Y-%m-%d");
     let text = format!(
         "Mesuré le {date}, commit {commit}, {cores} cœurs, {memory_gib:.0} Gio :\n\n{header}\n{}\n",
@@ -507,7 +561,6 @@ fn main() {
                 .collect(),
             _ => Vec::new(),
         };
-        rows.clear();
         blocks.push((echelle.to_string(), text.trim().to_string()));
         blocks.sort_by(|a, b| {
             a.0.parse::<f64>()

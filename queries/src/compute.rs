@@ -6,9 +6,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDate;
 use copil_warehouse::Register;
-use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::array::{Array, AsArray, Int64Array, RecordBatch};
 use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Date32Type, Int64Type};
+use datafusion::arrow::datatypes::{DataType, Date32Type, Field, Int64Type, Schema};
 use datafusion::datasource::MemTable;
 use datafusion::prelude::SessionContext;
 
@@ -125,13 +125,55 @@ pub async fn create_views(ctx: &SessionContext) -> Result<()> {
 /// Replaces table or view `name` of `ctx` by its rows in memory, so the queries that read it
 /// afterwards do not compute it again.
 async fn materialise(ctx: &SessionContext, name: &str) -> Result<()> {
+    materialise_with(ctx, name, None).await
+}
+
+/// [`materialise`]; with `people`, the `personne` column (a 32-character pseudonym) is recoded
+/// as an integer, the same for a person in every table recoded with the same map. The
+/// queries only compare, group and count people, which integers do several times faster and
+/// in a fraction of the memory; no figure changes.
+async fn materialise_with(
+    ctx: &SessionContext,
+    name: &str,
+    people: Option<&mut HashMap<String, i64>>,
+) -> Result<()> {
     let q = |e: datafusion::error::DataFusionError| Error::Query {
         indicator: format!("vue {name}"),
         message: e.to_string(),
     };
     let df = ctx.table(name).await.map_err(q)?;
-    let schema = std::sync::Arc::new(df.schema().as_arrow().clone());
-    let batches = df.collect().await.map_err(q)?;
+    let mut schema = std::sync::Arc::new(df.schema().as_arrow().clone());
+    let mut batches = df.collect().await.map_err(q)?;
+    if let (Some(map), Ok(i)) = (people, schema.index_of("personne")) {
+        let mut fields: Vec<Field> = schema.fields().iter().map(|f| f.as_ref().clone()).collect();
+        fields[i] = Field::new("personne", DataType::Int64, fields[i].is_nullable());
+        let recoded = std::sync::Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()));
+        let mut out = Vec::with_capacity(batches.len());
+        for b in &batches {
+            let text = cast(b.column(i), &DataType::Utf8).map_err(|e| q(e.into()))?;
+            let text = text.as_string::<i32>();
+            let ids: Int64Array = (0..text.len())
+                .map(|r| {
+                    (!text.is_null(r)).then(|| {
+                        let v = text.value(r);
+                        match map.get(v) {
+                            Some(id) => *id,
+                            None => {
+                                let id = map.len() as i64;
+                                map.insert(v.to_string(), id);
+                                id
+                            }
+                        }
+                    })
+                })
+                .collect();
+            let mut columns = b.columns().to_vec();
+            columns[i] = std::sync::Arc::new(ids);
+            out.push(RecordBatch::try_new(recoded.clone(), columns).map_err(|e| q(e.into()))?);
+        }
+        schema = recoded;
+        batches = out;
+    }
     // As many partitions as the session runs in parallel, so reading it stays parallel.
     let n = ctx.copied_config().target_partitions().max(1);
     let mut partitions = vec![Vec::new(); n];
@@ -391,7 +433,11 @@ pub async fn compute(
         let sub = restricted(ctx, group, &all).await?;
         // The group's events are read once from Parquet, then every view is computed once:
         // the sixteen queries read memory, bounded by the group's size.
-        materialise(&sub, "evenements").await?;
+        let mut people = HashMap::new();
+        materialise_with(&sub, "evenements", Some(&mut people)).await?;
+        if sub.table_exist("personnes").unwrap_or(false) {
+            materialise_with(&sub, "personnes", Some(&mut people)).await?;
+        }
         views(&sub, true).await?;
         for (ind, acc) in catalogue.iter().zip(accs.iter_mut()) {
             territory_rows(&sub, ind, register, acc).await?;
