@@ -10,10 +10,9 @@
 -- unite: taux
 -- ventilations: aucune
 WITH hors_ft AS (
-    SELECT DISTINCT d.territoire, d.personne, d.mois, d.fin_mois
-    FROM dd_mois d
-    JOIN orientations_mois o ON o.territoire = d.territoire AND o.personne = d.personne AND o.mois = d.mois
-    WHERE o.organisme IS DISTINCT FROM 'france_travail'
+    SELECT DISTINCT territoire, personne, mois, fin_mois
+    FROM orientations_en_cours
+    WHERE organisme IS DISTINCT FROM 'france_travail'
 ),
 couverts AS (
     SELECT h.territoire, h.personne, h.mois,

@@ -10,9 +10,8 @@
 -- unite: taux
 -- ventilations: orientation
 WITH courantes AS (
-    SELECT DISTINCT d.territoire, d.personne, d.mois, o.organisme, o.orientation
-    FROM dd_mois d
-    JOIN orientations_mois o ON o.territoire = d.territoire AND o.personne = d.personne AND o.mois = d.mois
+    SELECT territoire, personne, mois, organisme, orientation
+    FROM orientations_en_cours
 ),
 totaux AS (
     SELECT territoire, mois, count(*) AS n FROM courantes GROUP BY territoire, mois

@@ -95,6 +95,14 @@ FROM (
     JOIN bornes b ON b.territoire = o.territoire
 )
 ;
+-- People in droits et devoirs at the end of a month with the orientation in force then (one
+-- row per person, month and orientation in force: several when orientations were given the
+-- same month).
+CREATE OR REPLACE VIEW orientations_en_cours AS
+SELECT DISTINCT d.territoire, d.personne, d.mois, d.fin_mois, o.organisme, o.orientation
+FROM dd_mois d
+JOIN orientations_mois o ON o.territoire = d.territoire AND o.personne = d.personne AND o.mois = d.mois
+;
 -- People oriented in a month: their first orientation.
 CREATE OR REPLACE VIEW orientes_du_mois AS
 SELECT territoire, personne, date,

@@ -119,7 +119,7 @@ fn as_type(
 
 /// Creates the shared views the catalogue's queries use.
 pub async fn create_views(ctx: &SessionContext) -> Result<()> {
-    views(ctx, false).await
+    views(ctx, None).await
 }
 
 /// Replaces table or view `name` of `ctx` by its rows in memory, so the queries that read it
@@ -147,7 +147,8 @@ async fn materialise_with(
     if let (Some(map), Ok(i)) = (people, schema.index_of("personne")) {
         let mut fields: Vec<Field> = schema.fields().iter().map(|f| f.as_ref().clone()).collect();
         fields[i] = Field::new("personne", DataType::Int64, fields[i].is_nullable());
-        let recoded = std::sync::Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()));
+        let recoded =
+            std::sync::Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()));
         let mut out = Vec::with_capacity(batches.len());
         for b in &batches {
             let text = cast(b.column(i), &DataType::Utf8).map_err(|e| q(e.into()))?;
@@ -187,32 +188,61 @@ async fn materialise_with(
     Ok(())
 }
 
-/// Runs `vues.sql`; with `in_memory`, each view is computed once, right after its creation,
-/// so the views and queries after it read its rows instead of computing it again (the file
-/// lists the views in dependency order).
-async fn views(ctx: &SessionContext, in_memory: bool) -> Result<()> {
-    for statement in include_str!("../sql/vues.sql").split("\n;\n") {
-        let body: String = statement
-            .lines()
-            .filter(|l| !l.trim_start().starts_with("--"))
-            .collect::<Vec<_>>()
-            .join("\n");
-        if body.trim().is_empty() {
-            continue;
-        }
-        ctx.sql(&body).await.map_err(|e| Error::Query {
+/// Whether `text` names `name` as a whole word.
+fn names(text: &str, name: &str) -> bool {
+    let word = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
+    text.match_indices(name).any(|(i, _)| {
+        !word(text[..i].chars().next_back()) && !word(text[i + name.len()..].chars().next())
+    })
+}
+
+/// The statements of `vues.sql`, comments removed.
+fn view_statements() -> Vec<String> {
+    include_str!("../sql/vues.sql")
+        .split("\n;\n")
+        .map(|statement| {
+            statement
+                .lines()
+                .filter(|l| !l.trim_start().starts_with("--"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+        .filter(|body| !body.trim().is_empty())
+        .collect()
+}
+
+/// The name a `CREATE OR REPLACE VIEW name AS` statement defines.
+fn view_name(body: &str) -> Option<&str> {
+    body.split_whitespace()
+        .skip_while(|w| !w.eq_ignore_ascii_case("VIEW"))
+        .nth(1)
+}
+
+/// Runs `vues.sql`. With a catalogue, each view read by at least two later statements or
+/// queries is computed once, right after its creation, and kept in memory, so what follows
+/// reads its rows instead of computing it again (the file lists the views in dependency
+/// order); a view read once stays a view, computed where it is read.
+async fn views(ctx: &SessionContext, catalogue: Option<&Catalogue>) -> Result<()> {
+    let statements = view_statements();
+    for (k, body) in statements.iter().enumerate() {
+        ctx.sql(body).await.map_err(|e| Error::Query {
             indicator: "vues".into(),
             message: e.to_string(),
         })?;
-        if in_memory {
-            let name = body
-                .split_whitespace()
-                .skip_while(|w| !w.eq_ignore_ascii_case("VIEW"))
-                .nth(1)
-                .ok_or_else(|| Error::Query {
-                    indicator: "vues".into(),
-                    message: format!("instruction sans vue nommée : {body}"),
-                })?;
+        let Some(catalogue) = catalogue else {
+            continue;
+        };
+        let name = view_name(body).ok_or_else(|| Error::Query {
+            indicator: "vues".into(),
+            message: format!("instruction sans vue nommée : {body}"),
+        })?;
+        let readers = statements[k + 1..]
+            .iter()
+            .map(String::as_str)
+            .chain(catalogue.iter().map(|i| i.sql))
+            .filter(|text| names(text, name))
+            .count();
+        if readers >= 2 {
             materialise(ctx, name).await?;
         }
     }
@@ -319,9 +349,9 @@ async fn territory_rows(
 }
 
 /// Rows of events computed together at most (a territory larger than this is computed alone):
-/// each group's events are read, expanded into months and aggregated on their own, so memory
-/// is bounded by the group, not the nation (about 5 GiB at national scale).
-const GROUP_ROWS: i64 = 3_000_000;
+/// each group's events are read into memory, its shared views computed once and kept, and its
+/// queries run on them, so memory is bounded by the group, not the nation (under 2 GiB).
+const GROUP_ROWS: i64 = 2_000_000;
 
 /// Rows landed per territory by its drop in force (empty if `depots` cannot tell).
 async fn volumes(ctx: &SessionContext) -> HashMap<String, i64> {
@@ -438,7 +468,7 @@ pub async fn compute(
         if sub.table_exist("personnes").unwrap_or(false) {
             materialise_with(&sub, "personnes", Some(&mut people)).await?;
         }
-        views(&sub, true).await?;
+        views(&sub, Some(catalogue)).await?;
         for (ind, acc) in catalogue.iter().zip(accs.iter_mut()) {
             territory_rows(&sub, ind, register, acc).await?;
         }
@@ -501,18 +531,34 @@ mod tests {
     use super::*;
 
     #[test]
+    fn views_read_twice_or_more_are_found_by_whole_words() {
+        assert!(names("FROM dd_mois d", "dd_mois"));
+        assert!(names("JOIN dd_mois", "dd_mois"));
+        assert!(!names("FROM dd_mois_bis", "dd_mois"));
+        assert!(!names("FROM vieux_dd_mois", "dd_mois"));
+        let statements = view_statements();
+        let defined: Vec<&str> = statements.iter().filter_map(|s| view_name(s)).collect();
+        assert_eq!(
+            defined.len(),
+            statements.len(),
+            "every statement defines a view"
+        );
+        assert!(defined.contains(&"orientations_en_cours"));
+    }
+
+    #[test]
     fn territories_are_grouped_up_to_the_row_budget() {
         let sizes: HashMap<String, i64> = [
-            ("a", 1_000_000),
-            ("b", 1_500_000),
-            ("c", 600_000),
-            ("d", 5_000_000),
+            ("a", 700_000),
+            ("b", 1_000_000),
+            ("c", 400_000),
+            ("d", 4_000_000),
             ("e", 10),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
         .collect();
-        // a + b = 2.5 M; adding c would pass 3 M; d alone exceeds the budget; e (and f, of
+        // a + b = 1.7 M; adding c would pass 2 M; d alone exceeds the budget; e (and f, of
         // unknown size) follow it in a new group.
         assert_eq!(
             groups(&["a", "b", "c", "d", "e", "f"], &sizes),
