@@ -31,9 +31,10 @@ pub enum Records {
         crlf: u64,
         path: PathBuf,
     },
-    /// A workbook's first sheet, loaded (Excel caps it at 1,048,576 rows).
+    /// A workbook's first sheet, streamed cell by cell by a reader thread, a bounded number of
+    /// rows ahead (the thread owns the workbook, which the cell reader borrows).
     Xlsx {
-        rows: std::vec::IntoIter<(u64, Vec<String>)>,
+        rows: std::sync::mpsc::Receiver<Result<(u64, Vec<String>)>>,
     },
 }
 
@@ -120,6 +121,86 @@ fn cell_text(cell: &Data) -> String {
     }
 }
 
+/// Rows read ahead of the validation in a workbook.
+const XLSX_ROWS_AHEAD: usize = 4096;
+
+/// Sends rows in order, with an empty row for each sheet row without a cell.
+struct RowSender<'a> {
+    tx: &'a std::sync::mpsc::SyncSender<Result<(u64, Vec<String>)>>,
+    last: Option<u32>,
+}
+
+impl RowSender<'_> {
+    /// Sends row `r` (0-based); false when the receiver has gone.
+    fn send(&mut self, r: u32, cells: Vec<String>) -> bool {
+        if let Some(last) = self.last {
+            for gap in last + 1..r {
+                if self.tx.send(Ok((u64::from(gap) + 1, Vec::new()))).is_err() {
+                    return false;
+                }
+            }
+        }
+        self.last = Some(r);
+        self.tx.send(Ok((u64::from(r) + 1, cells))).is_ok()
+    }
+}
+
+/// Sends the first sheet's rows of the workbook at `path`, in order, each with its line number
+/// (the sheet's row + 1), from the first used row to the last: a cell's place in a row is its
+/// column (A is 0), missing cells are empty strings, and a row without any cell is empty.
+/// Memory stays bounded by the channel, whatever the sheet's size.
+fn stream_xlsx(
+    path: &Path,
+    tx: &std::sync::mpsc::SyncSender<Result<(u64, Vec<String>)>>,
+) -> Result<()> {
+    let err = |message: String| Error::Xlsx {
+        path: path.to_path_buf(),
+        message,
+    };
+    let mut wb: calamine::Xlsx<_> =
+        calamine::open_workbook(path).map_err(|e: calamine::XlsxError| err(e.to_string()))?;
+    let sheet = wb
+        .sheet_names()
+        .into_iter()
+        .next()
+        .ok_or_else(|| err("le classeur n'a aucune feuille".into()))?;
+    let mut cells = wb
+        .worksheet_cells_reader(&sheet)
+        .map_err(|e| err(e.to_string()))?;
+    let mut out = RowSender { tx, last: None };
+    // Cells come row by row, left to right.
+    let mut current: Option<(u32, Vec<String>)> = None;
+    while let Some(cell) = cells.next_cell().map_err(|e| err(e.to_string()))? {
+        let (r, c) = cell.get_position();
+        let text = cell_text(&Data::from(cell.get_value().clone()));
+        if text.is_empty() {
+            continue;
+        }
+        match &mut current {
+            Some((row, values)) if *row == r => {
+                if values.len() < c as usize {
+                    values.resize(c as usize, String::new());
+                }
+                values.push(text);
+            }
+            _ => {
+                if let Some((row, values)) = current.take()
+                    && !out.send(row, values)
+                {
+                    return Ok(());
+                }
+                let mut values = vec![String::new(); c as usize];
+                values.push(text);
+                current = Some((r, values));
+            }
+        }
+    }
+    if let Some((row, values)) = current {
+        out.send(row, values);
+    }
+    Ok(())
+}
+
 impl Records {
     /// Opens a drop, detects its encoding and separator, and returns its header with the
     /// record source.
@@ -185,36 +266,32 @@ impl Records {
     }
 
     fn open_xlsx(path: &Path) -> Result<(Vec<String>, Detected, Records)> {
-        let err = |message: String| Error::Xlsx {
-            path: path.to_path_buf(),
-            message,
-        };
-        let mut wb = calamine::open_workbook_auto(path).map_err(|e| err(e.to_string()))?;
-        let range = wb
-            .worksheet_range_at(0)
-            .ok_or_else(|| err("le classeur n'a aucune feuille".into()))?
-            .map_err(|e| err(e.to_string()))?;
-        let (start_row, start_col) = range.start().unwrap_or((0, 0));
-        let mut rows: Vec<(u64, Vec<String>)> = Vec::with_capacity(range.height());
-        for (i, row) in range.rows().enumerate() {
-            let mut cells: Vec<String> = vec![String::new(); start_col as usize];
-            cells.extend(row.iter().map(cell_text));
-            rows.push((u64::from(start_row) + i as u64 + 1, cells));
-        }
-        drop(range);
-        let mut iter = rows.into_iter();
-        let Some((_, header)) = iter.next() else {
+        let (tx, rx) = std::sync::mpsc::sync_channel(XLSX_ROWS_AHEAD);
+        let owned = path.to_path_buf();
+        std::thread::Builder::new()
+            .name("copil-xlsx".into())
+            .spawn(move || {
+                if let Err(e) = stream_xlsx(&owned, &tx) {
+                    let _ = tx.send(Err(e));
+                }
+            })
+            .map_err(|source| Error::Io {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        let Some(first) = rx.recv().ok() else {
             return Err(Error::Empty {
                 path: path.to_path_buf(),
             });
         };
+        let (_, header) = first?;
         Ok((
             header,
             Detected {
                 encodage: "xlsx",
                 separateur: None,
             },
-            Records::Xlsx { rows: iter },
+            Records::Xlsx { rows: rx },
         ))
     }
 
@@ -244,10 +321,15 @@ impl Records {
                 out.extend(record.iter().map(|f| decode(f, *windows_1252)));
                 Ok(Some(line))
             }
-            Records::Xlsx { rows } => Ok(rows.next().map(|(line, cells)| {
-                *out = cells;
-                line
-            })),
+            Records::Xlsx { rows } => match rows.recv() {
+                Ok(row) => {
+                    let (line, cells) = row?;
+                    *out = cells;
+                    Ok(Some(line))
+                }
+                // The reader thread has sent every row.
+                Err(_) => Ok(None),
+            },
         }
     }
 }

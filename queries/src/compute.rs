@@ -11,6 +11,7 @@ use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Date32Type, Field, Int64Type, Schema};
 use datafusion::datasource::MemTable;
 use datafusion::prelude::SessionContext;
+use futures::StreamExt;
 
 use crate::catalogue::{Catalogue, Indicator, Sorte};
 use crate::secrecy;
@@ -350,8 +351,11 @@ async fn territory_rows(
 
 /// Rows of events computed together at most (a territory larger than this is computed alone):
 /// each group's events are read into memory, its shared views computed once and kept, and its
-/// queries run on them, so memory is bounded by the group, not the nation (under 2 GiB).
-const GROUP_ROWS: i64 = 2_000_000;
+/// queries run on them, so memory is bounded by the groups in flight, not the nation.
+const GROUP_ROWS: i64 = 1_000_000;
+
+/// Groups computed at the same time.
+const GROUPS_AT_ONCE: usize = 2;
 
 /// Rows landed per territory by its drop in force (empty if `depots` cannot tell).
 async fn volumes(ctx: &SessionContext) -> HashMap<String, i64> {
@@ -442,12 +446,37 @@ async fn restricted(
     Ok(sub)
 }
 
+/// One group's territory rows of every indicator: the group's events are read once from
+/// Parquet, then every shared view is computed once, and the queries read memory, bounded by
+/// the group's size.
+async fn group_rows(
+    ctx: &SessionContext,
+    group: Option<&[&str]>,
+    all: &[&str],
+    catalogue: &Catalogue,
+    register: &Register,
+) -> Result<Vec<HashMap<Key, Acc>>> {
+    let sub = restricted(ctx, group, all).await?;
+    let mut people = HashMap::new();
+    materialise_with(&sub, "evenements", Some(&mut people)).await?;
+    if sub.table_exist("personnes").unwrap_or(false) {
+        materialise_with(&sub, "personnes", Some(&mut people)).await?;
+    }
+    views(&sub, Some(catalogue)).await?;
+    let mut partial: Vec<HashMap<Key, Acc>> = catalogue.iter().map(|_| HashMap::new()).collect();
+    for (ind, acc) in catalogue.iter().zip(partial.iter_mut()) {
+        territory_rows(&sub, ind, register, acc).await?;
+    }
+    Ok(partial)
+}
+
 /// Computes every indicator of the catalogue from the tables registered in `ctx` (the
 /// warehouse's tables; the views are created here), at every level, with secrecy applied
 /// (threshold: no published cell covers fewer people).
 ///
-/// Territories are computed a group at a time (every indicator is a per-territory figure,
-/// pooled afterwards), which bounds memory at national scale.
+/// Territories are computed by groups of about a million event rows, two groups at a time
+/// (every indicator is a per-territory figure, pooled afterwards), which bounds memory at
+/// national scale.
 pub async fn compute(
     ctx: &SessionContext,
     catalogue: &Catalogue,
@@ -458,19 +487,26 @@ pub async fn compute(
     let grouped = groups(&all, &volumes(ctx).await);
     let mut parts: Vec<Option<&[&str]>> = grouped.iter().map(|g| Some(g.as_slice())).collect();
     parts.push(None);
+    let all = &all;
+    // Two groups at a time: one group alone leaves a core idle a third of the time (single
+    // partition steps, small joins), and two half-size groups hold the same memory.
     let mut accs: Vec<HashMap<Key, Acc>> = catalogue.iter().map(|_| HashMap::new()).collect();
-    for group in parts {
-        let sub = restricted(ctx, group, &all).await?;
-        // The group's events are read once from Parquet, then every view is computed once:
-        // the sixteen queries read memory, bounded by the group's size.
-        let mut people = HashMap::new();
-        materialise_with(&sub, "evenements", Some(&mut people)).await?;
-        if sub.table_exist("personnes").unwrap_or(false) {
-            materialise_with(&sub, "personnes", Some(&mut people)).await?;
-        }
-        views(&sub, Some(catalogue)).await?;
-        for (ind, acc) in catalogue.iter().zip(accs.iter_mut()) {
-            territory_rows(&sub, ind, register, acc).await?;
+    let pending: Vec<_> = parts
+        .into_iter()
+        .map(|group| group_rows(ctx, group, all, catalogue, register))
+        .collect();
+    let mut running = futures::stream::iter(pending).buffer_unordered(GROUPS_AT_ONCE);
+    while let Some(partial) = running.next().await {
+        for (acc, part) in accs.iter_mut().zip(partial?) {
+            for (key, p) in part {
+                let a = acc.entry(key).or_default();
+                a.num += p.num;
+                a.den += p.den;
+                a.people += p.people;
+                for (days, n) in p.histogram {
+                    *a.histogram.entry(days).or_default() += n;
+                }
+            }
         }
     }
     let mut cells = Vec::new();
@@ -549,16 +585,16 @@ mod tests {
     #[test]
     fn territories_are_grouped_up_to_the_row_budget() {
         let sizes: HashMap<String, i64> = [
-            ("a", 700_000),
-            ("b", 1_000_000),
-            ("c", 400_000),
-            ("d", 4_000_000),
+            ("a", 350_000),
+            ("b", 500_000),
+            ("c", 200_000),
+            ("d", 2_000_000),
             ("e", 10),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
         .collect();
-        // a + b = 1.7 M; adding c would pass 2 M; d alone exceeds the budget; e (and f, of
+        // a + b = 0.85 M; adding c would pass 1 M; d alone exceeds the budget; e (and f, of
         // unknown size) follow it in a new group.
         assert_eq!(
             groups(&["a", "b", "c", "d", "e", "f"], &sizes),
