@@ -60,8 +60,8 @@ fn arg<T: std::str::FromStr>(args: &[String], name: &str) -> Option<T> {
 /// What a step's child process prints: its time, rows, peak memory and details.
 fn report(seconds: f64, rows: u64, extra: Value) -> ! {
     let mut v = json!({ "seconds": seconds, "rows": rows, "peak_mib": rss_mib("VmHWM:") });
-    if let (Some(o), Some(e)) = (v.as_object_mut(), extra.as_object()) {
-        o.extend(e.clone());
+    if let (Some(o), Value::Object(e)) = (v.as_object_mut(), extra) {
+        o.extend(e);
     }
     println!("{v}");
     std::process::exit(0)

@@ -362,7 +362,7 @@ fn indicator_body(
     let (ba_chart, ba_table) = figures::before_after(&r);
     let body = html! {
         p { (ind.definition) }
-        (filter_form(ind, &r, &f))
+        (filter_form(ind, &r, f))
         h2 { "En " (month_label(r.snapshot.mois)) }
         div class="tuiles" {
             div class="tuile" {
