@@ -248,12 +248,7 @@ pub async fn quality(
     user: User,
     headers: HeaderMap,
 ) -> Result<Response, HttpError> {
-    if !user.sees_quality() {
-        return Err(HttpError::forbidden(
-            "La qualité des données des territoires est réservée à l'équipe nationale et aux équipes des territoires.",
-        )
-        .json());
-    }
+    user.require_quality().map_err(HttpError::json)?;
     let results = state.results();
     let data: Vec<Value> = results
         .quality(state.register(), state.clock().today())

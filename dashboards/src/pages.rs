@@ -566,11 +566,7 @@ pub async fn quality(
     user: User,
     headers: HeaderMap,
 ) -> Result<Response, HttpError> {
-    if !user.sees_quality() {
-        return Err(HttpError::forbidden(
-            "La qualité des données des territoires est réservée à l'équipe nationale et aux équipes des territoires.",
-        ));
-    }
+    user.require_quality()?;
     let results = state.results();
     let mut rows = results.quality(state.register(), state.clock().today());
     rows.retain(|q| user.sees_details_of(&q.territoire.id));

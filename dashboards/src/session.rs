@@ -92,6 +92,17 @@ impl User {
         matches!(self.role, Role::National | Role::Territoire)
     }
 
+    /// Refuses unless this user sees the data-quality overview.
+    pub fn require_quality(&self) -> Result<(), HttpError> {
+        if self.sees_quality() {
+            Ok(())
+        } else {
+            Err(HttpError::forbidden(
+                "La qualité des données des territoires est réservée à l'équipe nationale et aux équipes des territoires.",
+            ))
+        }
+    }
+
     /// Refuses unless this user may export (`national`, `evaluateur`).
     pub fn require_exports(&self) -> Result<(), HttpError> {
         if matches!(self.role, Role::National | Role::Evaluateur) {

@@ -63,6 +63,18 @@ fn csrf_of(html: &str) -> String {
     html[at..at + html[at..].find('"').unwrap()].to_string()
 }
 
+/// Posts an urlencoded form `body` to `path` with the session cookie `cookie`.
+async fn post_form(base: &str, path: &str, cookie: &str, body: String) -> reqwest::Response {
+    raw()
+        .post(format!("{base}{path}"))
+        .header(COOKIE, cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
 /// A browser-like session: its cookie header and its CSRF token.
 struct Session {
     cookie: String,
@@ -358,24 +370,22 @@ async fn login_sets_a_strict_session_cookie_and_logout_ends_it() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     // Logout needs the CSRF token…
-    let r = raw()
-        .post(format!("{}/deconnexion", s.base))
-        .header(COOKIE, &session.cookie)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("csrf=mauvais")
-        .send()
-        .await
-        .unwrap();
+    let r = post_form(
+        &s.base,
+        "/deconnexion",
+        &session.cookie,
+        "csrf=mauvais".into(),
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     // …and then ends the session for good.
-    let r = raw()
-        .post(format!("{}/deconnexion", s.base))
-        .header(COOKIE, &session.cookie)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(form(&[("csrf", &session.csrf)]))
-        .send()
-        .await
-        .unwrap();
+    let r = post_form(
+        &s.base,
+        "/deconnexion",
+        &session.cookie,
+        form(&[("csrf", &session.csrf)]),
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert!(
         set_cookie(&r, "copil_session")
@@ -465,18 +475,13 @@ async fn disabled_accounts_and_revoked_tokens_lose_access() {
     let s = serve_with(|settings| settings.accounts_file = accounts.clone()).await;
     let eval = log_in(&s.base, "evaluation").await;
     // A token made on the account page, shown once.
-    let r = raw()
-        .post(format!("{}/compte/jetons", s.base))
-        .header(COOKIE, &eval.cookie)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(form(&[
-            ("csrf", &eval.csrf),
-            ("action", "creer"),
-            ("nom", "script"),
-        ]))
-        .send()
-        .await
-        .unwrap();
+    let r = post_form(
+        &s.base,
+        "/compte/jetons",
+        &eval.cookie,
+        form(&[("csrf", &eval.csrf), ("action", "creer"), ("nom", "script")]),
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::OK);
     let html = r.text().await.unwrap();
     let at = html.find("copil_").unwrap();
@@ -491,28 +496,26 @@ async fn disabled_accounts_and_revoked_tokens_lose_access() {
     };
     assert_eq!(national(&token).await.unwrap().status(), StatusCode::OK);
     // Without CSRF token, nothing is revoked.
-    let r = raw()
-        .post(format!("{}/compte/jetons", s.base))
-        .header(COOKIE, &eval.cookie)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(form(&[("action", "revoquer"), ("nom", "script")]))
-        .send()
-        .await
-        .unwrap();
+    let r = post_form(
+        &s.base,
+        "/compte/jetons",
+        &eval.cookie,
+        form(&[("action", "revoquer"), ("nom", "script")]),
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert_eq!(national(&token).await.unwrap().status(), StatusCode::OK);
-    let r = raw()
-        .post(format!("{}/compte/jetons", s.base))
-        .header(COOKIE, &eval.cookie)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(form(&[
+    let r = post_form(
+        &s.base,
+        "/compte/jetons",
+        &eval.cookie,
+        form(&[
             ("csrf", &eval.csrf),
             ("action", "revoquer"),
             ("nom", "script"),
-        ]))
-        .send()
-        .await
-        .unwrap();
+        ]),
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(
         national(&token).await.unwrap().status(),
@@ -520,18 +523,17 @@ async fn disabled_accounts_and_revoked_tokens_lose_access() {
     );
     // The administrator disables the evaluator: session and fixture token both stop.
     let admin = log_in(&s.base, "administration").await;
-    let r = raw()
-        .post(format!("{}/admin/comptes", s.base))
-        .header(COOKIE, &admin.cookie)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(form(&[
+    let r = post_form(
+        &s.base,
+        "/admin/comptes",
+        &admin.cookie,
+        form(&[
             ("csrf", &admin.csrf),
             ("action", "desactiver"),
             ("identifiant", "evaluation"),
-        ]))
-        .send()
-        .await
-        .unwrap();
+        ]),
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::OK);
     let r = raw()
         .get(format!("{}/", s.base))
@@ -553,18 +555,17 @@ async fn disabled_accounts_and_revoked_tokens_lose_access() {
     );
     // A national account cannot administer.
     let nat = log_in(&s.base, "pilotage").await;
-    let r = raw()
-        .post(format!("{}/admin/comptes", s.base))
-        .header(COOKIE, &nat.cookie)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(form(&[
+    let r = post_form(
+        &s.base,
+        "/admin/comptes",
+        &nat.cookie,
+        form(&[
             ("csrf", &nat.csrf),
             ("action", "desactiver"),
             ("identifiant", "administration"),
-        ]))
-        .send()
-        .await
-        .unwrap();
+        ]),
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
 }
 
