@@ -326,7 +326,7 @@ fn child(name: &str, base: &Path, args: &[String]) -> ! {
                     &warehouse,
                     &Catalogue::builtin(),
                     &register,
-                    11,
+                    &copil_queries::Rules::default(),
                     &SystemClock,
                 )
                 .await

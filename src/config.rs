@@ -50,6 +50,11 @@ pub const KEYS: &[Key] = &[
         doc: "Registre des territoires (CSV) propre au déploiement ; vide : le registre intégré (68 territoires).",
     },
     Key {
+        name: "publication.coverage",
+        kind: Kind::Integer,
+        doc: "Couverture minimale, en pour cent des personnes du niveau, pour publier une case de vague ou de la France (en dessous de 100 : provisoire).",
+    },
+    Key {
         name: "schedule.ingest",
         kind: Kind::Text,
         doc: "Planification de l'ingestion (cron à 6 champs, secondes en tête).",
@@ -58,6 +63,11 @@ pub const KEYS: &[Key] = &[
         name: "secrecy.threshold",
         kind: Kind::Integer,
         doc: "Seuil du secret statistique : aucune case ne concerne moins de personnes.",
+    },
+    Key {
+        name: "secrecy.numerators",
+        kind: Kind::Boolean,
+        doc: "Secret aussi pour un numérateur entre 1 et le seuil (personnes partageant une caractéristique).",
     },
     Key {
         name: "server.bind",
@@ -126,6 +136,9 @@ pub struct Config {
     /// A deployment's register file; the built-in register if absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub register: Option<PathBuf>,
+    /// Publication of pooled cells.
+    #[serde(default)]
+    pub publication: Publication,
     /// Schedules.
     #[serde(default)]
     pub schedule: Schedule,
@@ -177,6 +190,34 @@ pub struct Secrecy {
     /// No published cell covers fewer people (11 by default).
     #[serde(default = "default_threshold")]
     pub threshold: u32,
+    /// A numerator between 1 and the threshold is secret too (on by default).
+    #[serde(default = "default_true")]
+    pub numerators: bool,
+}
+
+/// `[publication]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Publication {
+    /// A wave or national cell is published when its territories cover at least this share
+    /// of the level's people, in per cent (90 by default).
+    #[serde(default = "default_coverage")]
+    pub coverage: u32,
+}
+
+impl Default for Publication {
+    fn default() -> Self {
+        Self {
+            coverage: default_coverage(),
+        }
+    }
+}
+
+fn default_coverage() -> u32 {
+    90
+}
+fn default_true() -> bool {
+    true
 }
 
 /// `[server]`
@@ -215,6 +256,7 @@ impl Default for Secrecy {
     fn default() -> Self {
         Self {
             threshold: default_threshold(),
+            numerators: true,
         }
     }
 }
@@ -413,6 +455,12 @@ impl Config {
     }
 
     fn check(&self) -> Result<()> {
+        if !(1..=100).contains(&self.publication.coverage) {
+            bail!(
+                "publication.coverage = {} : la couverture minimale est un pourcentage entre 1 et 100",
+                self.publication.coverage
+            );
+        }
         if self.secrecy.threshold < 2 {
             bail!(
                 "secrecy.threshold = {} : le seuil du secret doit être au moins 2",
@@ -491,10 +539,18 @@ impl Config {
                 "register",
                 self.register.as_ref().map(|p| p.display().to_string()),
             ),
+            (
+                "publication.coverage",
+                Some(self.publication.coverage.to_string()),
+            ),
             ("schedule.ingest", Some(self.schedule.ingest.clone())),
             (
                 "secrecy.threshold",
                 Some(self.secrecy.threshold.to_string()),
+            ),
+            (
+                "secrecy.numerators",
+                Some(self.secrecy.numerators.to_string()),
             ),
             ("server.bind", Some(self.server.bind.clone())),
             (
@@ -557,7 +613,11 @@ impl Loaded {
                 Some(v)
                     if matches!(
                         name,
-                        "secrecy.threshold" | "server.secure_cookies" | "upload.max_bytes"
+                        "secrecy.threshold"
+                            | "secrecy.numerators"
+                            | "publication.coverage"
+                            | "server.secure_cookies"
+                            | "upload.max_bytes"
                     ) =>
                 {
                     let _ = writeln!(out, "{leaf} = {v}  # {}", source.label());
@@ -610,6 +670,8 @@ pub fn template() -> String {
             "register" => "# register = \"territoires.csv\"".into(),
             "schedule.ingest" => format!("{leaf} = \"{}\"", default_ingest_schedule()),
             "secrecy.threshold" => format!("{leaf} = {}", default_threshold()),
+            "secrecy.numerators" => format!("{leaf} = true"),
+            "publication.coverage" => format!("{leaf} = {}", default_coverage()),
             "server.bind" => format!("{leaf} = \"{}\"", default_bind()),
             _ => format!("# {leaf} ="),
         };
@@ -795,5 +857,16 @@ mod tests {
         // What `copil config` prints is itself a valid configuration file.
         assert!(text.parse::<toml::Table>().is_ok());
         assert!(is_secret("session_secret") && !is_secret("key_file"));
+    }
+}
+
+impl Config {
+    /// The secrecy and publication rules of the indicator refresh.
+    pub fn rules(&self) -> copil_queries::Rules {
+        copil_queries::Rules {
+            threshold: i64::from(self.secrecy.threshold),
+            numerators: self.secrecy.numerators,
+            coverage: f64::from(self.publication.coverage) / 100.0,
+        }
     }
 }

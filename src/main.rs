@@ -158,6 +158,11 @@ enum IndicatorsAction {
         #[arg(long, value_name = "AAAA-MM")]
         month: Option<String>,
     },
+    /// Attaque la table publiée comme un extérieur : pour chaque case secrète, les valeurs
+    /// compatibles avec tout ce qui est publié ; code de sortie non nul si une case secrète
+    /// se retrouve à moins du seuil près.
+    #[command(help_template = HELP_TEMPLATE)]
+    Audit,
 }
 
 #[derive(Debug, Args)]
@@ -311,6 +316,10 @@ fn run(cli: &Cli) -> Result<()> {
                         );
                     }
                     Ok(())
+                }
+                Some(IndicatorsAction::Audit) => {
+                    let loaded = load_config(cli)?;
+                    runtime()?.block_on(audit(&loaded.config, &catalogue))
                 }
                 Some(IndicatorsAction::Show {
                     id,
@@ -490,7 +499,7 @@ async fn refresh(config: &Config) -> Result<()> {
         &warehouse,
         &Catalogue::builtin(),
         &reg,
-        i64::from(config.secrecy.threshold),
+        &config.rules(),
         &SystemClock,
     )
     .await
@@ -570,6 +579,55 @@ Secret statistique : aucune case publiée ne concerne moins de {} personnes.",
         config.secrecy.threshold
     );
     Ok(())
+}
+
+async fn audit(config: &Config, catalogue: &Catalogue) -> Result<()> {
+    let departments = Departments::builtin();
+    let reg = register(config, &departments)?;
+    let warehouse = Warehouse::open(&config.warehouse_location())
+        .await
+        .context("ouverture de l'entrepôt")?;
+    let threshold = i64::from(config.secrecy.threshold);
+    let report = copil_queries::audit_published(&warehouse, catalogue, &reg, &config.rules())
+        .await
+        .context("lecture de la table indicateurs")?;
+    println!(
+        "Audit du secret statistique (seuil {threshold}) : pour chaque case secrète, l'écart entre la plus petite et la plus grande valeur compatibles avec les chiffres publiés.\n"
+    );
+    println!(
+        "{:<24} {:>10} {:>10} {:>16}",
+        "indicateur", "cases", "secrètes", "écart minimal"
+    );
+    for (id, s) in &report.indicateurs {
+        println!(
+            "{:<24} {:>10} {:>10} {:>16}",
+            id,
+            milliers(s.cases as u64),
+            milliers(s.secretes as u64),
+            s.plus_etroite
+                .map_or("—".to_string(), |w| format!("{w:.1}"))
+        );
+    }
+    if report.failures.is_empty() {
+        println!("\nAucune case secrète ne se retrouve à moins de {threshold} près.");
+        return Ok(());
+    }
+    for f in &report.failures {
+        println!(
+            "RETROUVABLE  {} {} {} {} {} : entre {:.1} et {}",
+            f.indicateur,
+            f.niveau.code(),
+            f.code,
+            f.mois.format("%Y-%m"),
+            f.case,
+            f.range.min,
+            f.range.max.map_or("∞".to_string(), |m| format!("{m:.1}"))
+        );
+    }
+    anyhow::bail!(
+        "{} case(s) secrète(s) retrouvable(s) à moins de {threshold} près : relancez « copil refresh »",
+        report.failures.len()
+    )
 }
 
 async fn serve(config: Config) -> Result<()> {
@@ -661,6 +719,7 @@ fn dashboard_settings(config: &Config) -> Result<copil_dashboards::Settings> {
     settings.inbox = config.inbox_dir();
     settings.secure_cookies = config.server.secure_cookies;
     settings.upload_max_bytes = config.upload.max_bytes;
+    settings.coverage_percent = config.publication.coverage;
     Ok(settings)
 }
 

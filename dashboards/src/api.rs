@@ -31,6 +31,10 @@ fn cell(ind: &Indicator, c: Option<&Cell>) -> Value {
             "q1": c.q1,
             "q3": c.q3,
             "moyenne": c.moyenne,
+            "provisoire": c.provisoire,
+            "couverture": c.couverture,
+            "territoires": c.territoires,
+            "territoires_attendus": c.territoires_attendus,
         }),
     }
 }

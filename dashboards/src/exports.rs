@@ -548,8 +548,29 @@ fn indicator_columns(threshold: i64) -> Vec<Column> {
             "secret",
             Bool,
             &format!(
-                "true si la case relève du secret statistique (moins de {threshold} personnes, ou secret secondaire pour qu'une case cachée ne se recalcule pas) : tous ses chiffres sont alors vides, ce qui ne vaut jamais zéro ; false sinon."
+                "true si la case relève du secret statistique (entre 1 et {} personnes, ou un numérateur dans ce cas, ou secret secondaire pour qu'aucune case cachée ne se retrouve à moins de {threshold} près à partir des autres) : tous ses chiffres sont alors vides, ce qui ne vaut jamais zéro ; false sinon.",
+                threshold - 1
             ),
+        ),
+        c(
+            "provisoire",
+            Bool,
+            "Vague ou France : true tant que la case ne compte pas encore tous les territoires du niveau (un dépôt manque pour ce mois) ; false sinon.",
+        ),
+        c(
+            "territoires",
+            Long,
+            "Vague ou France : territoires comptés (mois complet dans leurs données). Vide pour un territoire.",
+        ),
+        c(
+            "territoires_attendus",
+            Long,
+            "Vague ou France : territoires du niveau en vigueur ce mois-là. Vide pour un territoire.",
+        ),
+        c(
+            "couverture",
+            Double,
+            "Vague ou France : part des personnes du niveau que couvrent les territoires comptés, entre 0 et 1 (au centième). Vide pour un territoire. Point décimal.",
         ),
     ]
 }
@@ -731,6 +752,10 @@ fn write_csv(path: &FsPath, rows: &[Row<'_>], columns: &[Column]) -> Result<(), 
             num(f.q3),
             num(f.moyenne),
             f.secret.to_string(),
+            r.cell.provisoire.to_string(),
+            num(r.cell.territoires),
+            num(r.cell.territoires_attendus),
+            num(r.cell.couverture),
         ];
         for n in numbers {
             line.push(';');
@@ -804,6 +829,21 @@ fn write_xlsx(
             }
         }
         sheet.write_boolean(row, 18, f.secret).map_err(xe)?;
+        sheet
+            .write_boolean(row, 19, r.cell.provisoire)
+            .map_err(xe)?;
+        for (i, n) in [
+            r.cell.territoires.map(|v| v as f64),
+            r.cell.territoires_attendus.map(|v| v as f64),
+            r.cell.couverture,
+        ]
+        .iter()
+        .enumerate()
+        {
+            if let Some(n) = n {
+                sheet.write_number(row, (20 + i) as u16, *n).map_err(xe)?;
+            }
+        }
     }
     workbook.save(path).map_err(xe)?;
     File::open(path).and_then(|f| f.sync_all()).map_err(io)
@@ -844,6 +884,10 @@ fn indicator_batch(schema: &SchemaRef, rows: &[Row<'_>]) -> Result<RecordBatch, 
         (0..6).map(|_| Float64Builder::with_capacity(n)).collect();
     let mut longs: Vec<Int64Builder> = (0..3).map(|_| Int64Builder::with_capacity(n)).collect();
     let mut secret = BooleanBuilder::with_capacity(n);
+    let mut provisoire = BooleanBuilder::with_capacity(n);
+    let mut territoires = Int64Builder::with_capacity(n);
+    let mut attendus = Int64Builder::with_capacity(n);
+    let mut couverture = Float64Builder::with_capacity(n);
     for r in rows {
         for (i, t) in texts(r).iter().enumerate() {
             if i == 5 && r.vague.is_none() {
@@ -864,6 +908,10 @@ fn indicator_batch(schema: &SchemaRef, rows: &[Row<'_>]) -> Result<RecordBatch, 
             floats[1 + i].append_option(v);
         }
         secret.append_value(f.secret);
+        provisoire.append_value(r.cell.provisoire);
+        territoires.append_option(r.cell.territoires);
+        attendus.append_option(r.cell.territoires_attendus);
+        couverture.append_option(r.cell.couverture);
     }
     let mut columns: Vec<ArrayRef> = text
         .iter_mut()
@@ -877,6 +925,10 @@ fn indicator_batch(schema: &SchemaRef, rows: &[Row<'_>]) -> Result<RecordBatch, 
         columns.push(Arc::new(f.finish()));
     }
     columns.push(Arc::new(secret.finish()));
+    columns.push(Arc::new(provisoire.finish()));
+    columns.push(Arc::new(territoires.finish()));
+    columns.push(Arc::new(attendus.finish()));
+    columns.push(Arc::new(couverture.finish()));
     RecordBatch::try_new(schema.clone(), columns).map_err(io)
 }
 

@@ -1,7 +1,7 @@
 //! The figures of the indicator page: each one's chart data and the table of exactly what it
 //! shows (the same table is rendered beside the chart and downloaded as CSV).
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use copil_queries::{Cell, IndicatorReport, Sorte, format_value};
 use copil_warehouse::Departments;
 use maud::{Markup, html};
@@ -79,24 +79,7 @@ pub fn unit(sorte: Sorte) -> Unit {
     }
 }
 
-/// « juin 2024 ».
-pub fn month_label(m: NaiveDate) -> String {
-    const NAMES: [&str; 12] = [
-        "janvier",
-        "février",
-        "mars",
-        "avril",
-        "mai",
-        "juin",
-        "juillet",
-        "août",
-        "septembre",
-        "octobre",
-        "novembre",
-        "décembre",
-    ];
-    format!("{} {}", NAMES[m.month0() as usize], m.year())
-}
+pub use copil_queries::month_label;
 
 /// A published value (secret and missing cells give `None`).
 fn published(c: Option<&Cell>) -> Option<f64> {
@@ -173,9 +156,13 @@ pub fn ranking(r: &IndicatorReport<'_>, highlight: Option<&str>) -> (Ranking, Ta
         caption: Caption {
             title: format!("{} — classement des territoires, {mois}", ind.titre),
             desc: format!(
-                "Barres horizontales : valeur de chaque territoire en {mois}, du meilleur au moins bon, avec {} ; lignes de référence : France et vagues. {} territoires classés.",
+                "Barres horizontales : valeur de chaque territoire en {mois}, {}, avec {} ; lignes de référence : France et vagues. {} territoires classés.",
+                match ind.direction {
+                    copil_queries::Direction::Neutre => "de la plus grande à la plus petite",
+                    _ => "du meilleur au moins bon",
+                },
                 if ind.sorte == Sorte::Delai {
-                    "les quartiles"
+                    "le premier et le troisième quartiles"
                 } else {
                     "l'intervalle de confiance à 95 %"
                 },
@@ -185,6 +172,11 @@ pub fn ranking(r: &IndicatorReport<'_>, highlight: Option<&str>) -> (Ranking, Ta
         unit: unit(ind.sorte),
         bars,
         references,
+        interval: if ind.sorte == Sorte::Delai {
+            crate::chart::Interval::Quartiles
+        } else {
+            crate::chart::Interval::Confiance95
+        },
     };
     let (lo, hi) = if ind.sorte == Sorte::Delai {
         ("premier quartile", "troisième quartile")
@@ -289,7 +281,7 @@ pub fn timeline(r: &IndicatorReport<'_>) -> (Timeline, Table) {
         .iter()
         .flat_map(|(_, p)| p.iter().map(|x| x.0))
         .collect();
-    let rows = months
+    let rows: Vec<Vec<String>> = months
         .iter()
         .map(|m| {
             let mut row = vec![m.format("%Y-%m").to_string()];
@@ -303,16 +295,50 @@ pub fn timeline(r: &IndicatorReport<'_>) -> (Timeline, Table) {
             row
         })
         .collect();
+    let rows = rows
+        .into_iter()
+        .zip(&months)
+        .map(|(mut row, m): (Vec<String>, &NaiveDate)| {
+            let provisional: Vec<&str> = r
+                .series
+                .iter()
+                .zip(&r.provisoires)
+                .filter(|(_, p)| p.contains(m))
+                .map(|((label, _), _)| label.as_str())
+                .collect();
+            row.push(provisional.join(", "));
+            row
+        })
+        .collect();
     let mut headers = vec!["mois".to_string()];
     headers.extend(r.series.iter().map(|(l, _)| l.clone()));
+    headers.push("provisoire".to_string());
+    let mut marks = Vec::new();
+    if let Some(m) = r.provisoire_depuis {
+        marks.push((m, "provisoire".to_string()));
+    }
+    if let Some((m, _)) = &ind.rupture {
+        marks.push((*m, "rupture de série".to_string()));
+    }
+    let mut desc = "Courbes mensuelles : France et chacune des trois vagues ; une courbe interrompue signale un mois secret ou sans données.".to_string();
+    if let Some(m) = r.provisoire_depuis {
+        desc.push_str(&format!(
+            " À partir de {}, les valeurs sont provisoires : tous les territoires n'ont pas encore transmis ce mois.",
+            month_label(m)
+        ));
+    }
+    if let Some((m, why)) = &ind.rupture {
+        desc.push_str(&format!(" Rupture de série en {} : {why}.", month_label(*m)));
+    }
     (
         Timeline {
             caption: Caption {
                 title: format!("{} — évolution mensuelle", ind.titre),
-                desc: "Courbes mensuelles : France et chacune des trois vagues ; une courbe interrompue signale un mois secret ou sans données.".into(),
+                desc,
             },
             unit: unit(ind.sorte),
             series,
+            marks,
         },
         Table {
             caption: format!("{} par mois", ind.titre),

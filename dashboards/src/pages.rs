@@ -65,6 +65,17 @@ fn value(ind: &Indicator, c: Option<&Cell>) -> Markup {
         Some(c) if c.secret => {
             html! { span class="secret" title="secret statistique" { "secret" } }
         }
+        Some(c) if c.provisoire => {
+            let couverture = c.couverture.map_or(String::new(), |x| {
+                format!(", {} % des personnes", (x * 100.0).round())
+            });
+            let title = format!(
+                "provisoire : {} territoires sur {}{couverture}",
+                c.territoires.unwrap_or(0),
+                c.territoires_attendus.unwrap_or(0)
+            );
+            html! { (format_value(ind.sorte, c)) " " abbr class="provisoire" title=(title) { "(p)" } }
+        }
         Some(c) => html! { (format_value(ind.sorte, c)) },
     }
 }
@@ -364,6 +375,12 @@ fn indicator_body(
         p { (ind.definition) }
         (filter_form(ind, &r, f))
         h2 { "En " (month_label(r.snapshot.mois)) }
+        @if let Some(why) = results.headline_reason(ind, state.register()) {
+            p class="note" { "Mois de référence : " (why) "." }
+        }
+        @if let Some((m, why)) = &ind.rupture {
+            p class="note" { "Rupture de série en " (month_label(*m)) " : " (why) "." }
+        }
         div class="tuiles" {
             div class="tuile" {
                 h3 { "France" }
@@ -624,12 +641,20 @@ pub async fn methodology(
         p { "Chaque territoire dépose un extrait de ses parcours (CSV ou XLSX). Copil le valide ligne à ligne, le pseudonymise (HMAC-SHA-256 du NIR, ou de l'identifiant local, avec une clé secrète) et l'intègre dans des tables Delta Lake. Seuls l'année de naissance et le département sont conservés : ni NIR, ni nom, ni adresse, ni téléphone, ni courriel, ni date de naissance exacte, ni commune." }
         p { "Chaque dépôt remplace entièrement les données précédentes de son territoire. Un territoire n'est observé que jusqu'à sa date d'extraction : un mois n'est publié que lorsqu'il est complet (et, pour les indicateurs de cohorte, lorsque la fenêtre d'observation est écoulée)." }
         h2 { "Secret statistique" }
+        p { "Aucun chiffre publié ne doit permettre de connaître la situation d'un petit groupe de personnes, ni directement, ni par calcul à partir d'autres chiffres publiés. Les règles suivantes s'appliquent à toute sortie : pages, graphiques, tableaux de données, API JSON, fichiers CSV, XLSX et Parquet." }
         ul {
-            li { "Secret primaire : une case est masquée lorsqu'elle porte sur moins de " (seuil) " personnes, ou lorsque le dénominateur d'un taux est inférieur à " (seuil) " ; médianes et moyennes de délais sur moins de " (seuil) " personnes également." }
-            li { "Secret secondaire : dans toute ventilation dont le total est publié, si une seule case est masquée, la plus petite case suivante l'est aussi, pour qu'aucune ne se déduise du total par différence." }
+            li { strong { "Secret primaire. " } "Une case est masquée lorsqu'elle compte entre 1 et " (seuil - 1) " personnes, lorsque le dénominateur d'un taux est dans ce cas, ou lorsqu'un délai (médiane, moyenne, quartiles) porte sur moins de " (seuil) " personnes." }
+            li { strong { "Numérateurs. " } "Un numérateur entre 1 et " (seuil - 1) " est masqué lui aussi, même si le dénominateur est grand : compter 4 personnes ayant un frein de santé parmi 200 révèle une caractéristique de 4 personnes, aussi sensible qu'une petite population. Un zéro, lui, est publié comme zéro." }
+            li { strong { "Zéros et modalités. " } "Chaque modalité d'une ventilation est écrite pour chaque territoire et chaque mois, même vide : une ligne absente ne vaut jamais zéro, et une case secrète ne peut pas se déduire de l'absence des autres." }
+            li { strong { "Tableaux liés et secret secondaire. " } "Les chiffres publiés s'emboîtent : les territoires s'additionnent en vagues et en France, les modalités en total, les cases « avant / après » reprennent les vagues. Retrancher d'une vague ses territoires publiés redonnerait un territoire masqué. D'autres cases sont donc masquées, les petits territoires de préférence à une vague ou à la France, jusqu'à ce que, pour chaque case secrète, les valeurs compatibles avec tout ce qui est publié (les sommes, et des effectifs positifs) s'étendent sur au moins " (seuil) " personnes : la valeur exacte reste inconnue à " (seuil) " près." }
+            li { strong { "Audit. " } "À chaque calcul, Copil attaque lui-même la table publiée comme le ferait un extérieur : pour chaque case secrète, il calcule la plus petite et la plus grande valeur compatibles avec les chiffres publiés (un petit programme linéaire par indicateur et par mois). Une table qui ne passe pas l'audit n'est pas publiée ; la précédente reste en place. La commande « copil indicators audit » imprime ce contrôle." }
+            li { strong { "Ce que cela coûte. " } "Des cases non sensibles sont masquées pour protéger les autres, surtout pour les petits territoires et les ventilations fines ; la valeur nationale reste publiée dès qu'une protection par des territoires suffit." }
             li { "Une case masquée est affichée « secret », jamais zéro ; elle n'entre ni dans les classements, ni dans les médianes de territoires, ni dans les courbes." }
-            li { "Le même secret s'applique à toute sortie : pages, graphiques, API JSON, fichiers CSV." }
         }
+        h2 { "Couverture et cases provisoires" }
+        p { "Chaque territoire n'est observé que jusqu'à la date d'extraction de son dernier dépôt, et les territoires déposent à des dates différentes. Une case de vague ou de la France n'additionne que les territoires dont le mois est complet ; elle indique combien de territoires elle compte sur combien sont en vigueur ce mois-là, et quelle part des personnes du niveau ils représentent. Elle n'est publiée qu'à partir de " (state.settings().coverage_percent) " % de ces personnes, et reste marquée « provisoire » (p) tant qu'un territoire manque : une série ne chute donc jamais parce qu'un dépôt est en retard." }
+        p { "Le mois de référence des pages est le dernier mois complet pour tous les territoires en vigueur ; il est le même pour tous les indicateurs sans fenêtre d'observation. Un indicateur de cohorte avec une fenêtre (par exemple une réorientation dans les 365 jours) a un mois de référence plus ancien, le dernier dont la fenêtre est écoulée partout." }
+        p { "Un territoire qui cède ses départements à un autre (le Bas-Rhin à la Collectivité européenne d'Alsace en janvier 2021) compte jusqu'à sa fin, son successeur ensuite : chaque département n'est compté qu'une fois dans les chiffres de la France." }
         h2 { "Comparaisons" }
         p { "France et vagues : somme des numérateurs et dénominateurs des territoires (les délais fusionnent leurs distributions, médianes et quartiles exacts). Dispersion : médiane et quartiles des valeurs publiées des territoires. Pairs : les " (copil_queries::PEERS) " territoires les plus proches par le nombre de personnes soumises aux droits et devoirs. Rang : parmi les valeurs publiées, pour les indicateurs qui ont un sens. Intervalle de confiance à 95 % des taux : méthode de Wilson." }
         h2 { "Définitions des indicateurs" }
@@ -643,6 +668,12 @@ pub async fn methodology(
                 dt { "Maturité" } dd { (ind.maturite) }
                 dt { "Sens" } dd { (direction(ind.direction)) }
                 dt { "Ventilations" } dd { (if ind.ventilations.is_empty() { "aucune".to_string() } else { ind.ventilations.join(", ") }) }
+                @if let Some(l) = &ind.lecture {
+                    dt { "Lecture retenue" } dd { (l) }
+                }
+                @if let Some((m, why)) = &ind.rupture {
+                    dt { "Rupture de série" } dd { (month_label(*m)) " : " (why) }
+                }
             }
         }
     };

@@ -49,6 +49,8 @@ pub struct Settings {
     pub upload_max_bytes: u64,
     /// Most data rows in an XLSX export ([`XLSX_MAX_ROWS`] but in tests).
     pub xlsx_max_rows: usize,
+    /// Least coverage of a published wave or national cell, in per cent (as the refresh used).
+    pub coverage_percent: u32,
 }
 
 impl Settings {
@@ -65,6 +67,7 @@ impl Settings {
             secure_cookies: false,
             upload_max_bytes: 512 * 1024 * 1024,
             xlsx_max_rows: XLSX_MAX_ROWS,
+            coverage_percent: 90,
         }
     }
 }

@@ -2,13 +2,16 @@
 -- titre: Contrat signé en 28 jours
 -- sorte: taux
 -- definition: Part des personnes orientées pour la première fois dans le mois M qui ont signé un contrat (CER, PPAE, contrat d'engagement, CEJ, PACEA) dans les 28 jours suivant leur orientation ; par type du premier contrat signé.
+-- lecture: le type retenu est celui du premier contrat signé dans les 28 jours ; deux contrats le même jour sont départagés par l'ordre alphabétique du type ; une personne compte une fois.
 -- numerateur: personnes orientées dans le mois M avec un contrat signé au plus 28 jours après l'orientation (par modalité : dont le premier contrat est de ce type)
 -- denominateur: personnes orientées pour la première fois dans le mois M
 -- fenetre: 28 jours
+-- fenetre_jours: 28
 -- maturite: le mois M est publié quand son dernier jour plus 28 jours est au plus tard la date d'extraction du territoire
 -- direction: hausse
 -- unite: taux
 -- ventilations: type_contrat
+-- ventilation type_contrat: numerateurs ; cer, ppae, contrat_engagement, cej, pacea
 WITH contrats AS (
     SELECT o.territoire, o.personne, o.mois,
            first_value(c.type_contrat) OVER (PARTITION BY o.territoire, o.personne ORDER BY c.date, c.type_contrat) AS premier

@@ -2,9 +2,11 @@
 -- titre: Délai d'orientation des entrants
 -- sorte: delai
 -- definition: Jours entre le premier droit ouvert et la première orientation, pour les entrants du mois M qui ont été orientés : médiane (valeur principale), moyenne et quartiles.
+-- lecture: seule une orientation le jour de l'entrée ou après compte (une orientation antérieure à l'entrée est ignorée) ; une réorientation n'est pas une première orientation.
 -- numerateur: somme des délais des entrants orientés du mois M
 -- denominateur: entrants du mois M déjà orientés
 -- fenetre: aucune
+-- fenetre_jours: 0
 -- maturite: le mois M est publié quand son dernier jour est au plus tard la date d'extraction du territoire
 -- direction: baisse
 -- unite: jours

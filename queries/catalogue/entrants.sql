@@ -2,9 +2,11 @@
 -- titre: Entrants au RSA
 -- sorte: volume
 -- definition: Personnes dont le premier droit au RSA (droit_ouvert) a été ouvert dans le mois M.
+-- lecture: une personne n'entre qu'une fois, à son premier droit ouvert ; un droit ouvert et clos le même jour compte comme une entrée.
 -- numerateur: personnes dont le premier droit ouvert tombe dans le mois M
 -- denominateur: aucun (volume)
 -- fenetre: aucune
+-- fenetre_jours: 0
 -- maturite: le mois M est publié quand son dernier jour est au plus tard la date d'extraction du territoire
 -- direction: neutre
 -- unite: personnes

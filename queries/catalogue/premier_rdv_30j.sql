@@ -5,6 +5,7 @@
 -- numerateur: personnes orientées dans le mois M avec un rendez-vous d'accompagnement honoré au plus 30 jours après l'orientation
 -- denominateur: personnes orientées pour la première fois dans le mois M
 -- fenetre: 30 jours
+-- fenetre_jours: 30
 -- maturite: le mois M est publié quand son dernier jour plus 30 jours est au plus tard la date d'extraction du territoire
 -- direction: hausse
 -- unite: taux

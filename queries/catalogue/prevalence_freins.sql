@@ -2,13 +2,17 @@
 -- titre: Prévalence des freins périphériques
 -- sorte: taux
 -- definition: Parmi les personnes diagnostiquées au plus tard à la fin du mois M, part de celles chez qui un frein a été identifié au plus tard ce jour-là ; par type de frein et par intensité.
+-- lecture: un frein identifié avant le diagnostic compte à partir du mois du diagnostic ; une personne peut relever de plusieurs types et intensités.
 -- numerateur: personnes diagnostiquées avec un frein identifié (de ce type, ou de cette intensité) au plus tard à la fin du mois M
 -- denominateur: personnes diagnostiquées au plus tard à la fin du mois M
 -- fenetre: aucune (cumul)
+-- fenetre_jours: 0
 -- maturite: le mois M est publié quand son dernier jour est au plus tard la date d'extraction du territoire
 -- direction: neutre
 -- unite: taux
 -- ventilations: type_frein, intensite
+-- ventilation type_frein: chevauchement ; mobilite, logement, sante, famille, numerique, financier, administratif, langue
+-- ventilation intensite: chevauchement ; faible, moyen, fort
 WITH diagnostiques AS (
     SELECT g.territoire, g.personne,
            unnest(range(CAST(date_trunc('month', min(g.date)) AS DATE), max(b.mois_limite), INTERVAL '1 month')) AS mois

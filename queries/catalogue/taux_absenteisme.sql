@@ -5,10 +5,12 @@
 -- numerateur: rendez-vous du mois M au statut absent
 -- denominateur: rendez-vous du mois M au statut honore, absent, excuse ou annule
 -- fenetre: aucune
+-- fenetre_jours: 0
 -- maturite: le mois M est publié quand son dernier jour est au plus tard la date d'extraction du territoire
 -- direction: baisse
 -- unite: taux
 -- ventilations: type_rdv
+-- ventilation type_rdv: partition ; orientation, accompagnement, diagnostic, autre
 SELECT r.territoire,
        CAST(date_trunc('month', r.date) AS DATE) AS mois,
        v.ventilation,

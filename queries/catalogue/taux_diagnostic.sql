@@ -5,6 +5,7 @@
 -- numerateur: personnes orientées dans le mois M avec un diagnostic au plus 90 jours après l'orientation
 -- denominateur: personnes orientées pour la première fois dans le mois M
 -- fenetre: 90 jours
+-- fenetre_jours: 90
 -- maturite: le mois M est publié quand son dernier jour plus 90 jours est au plus tard la date d'extraction du territoire
 -- direction: hausse
 -- unite: taux

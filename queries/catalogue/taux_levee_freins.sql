@@ -5,10 +5,12 @@
 -- numerateur: freins identifiés dans le mois M levés au plus 180 jours après leur identification
 -- denominateur: freins identifiés dans le mois M
 -- fenetre: 180 jours
+-- fenetre_jours: 180
 -- maturite: le mois M est publié quand son dernier jour plus 180 jours est au plus tard la date d'extraction du territoire
 -- direction: hausse
 -- unite: taux
 -- ventilations: type_frein
+-- ventilation type_frein: partition ; mobilite, logement, sante, famille, numerique, financier, administratif, langue
 WITH identifies AS (
     SELECT f.territoire, f.personne, f.type_frein, f.date,
            CAST(date_trunc('month', f.date) AS DATE) AS mois,

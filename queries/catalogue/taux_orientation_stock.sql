@@ -5,10 +5,12 @@
 -- numerateur: personnes en droits et devoirs à la fin du mois M déjà orientées
 -- denominateur: personnes en droits et devoirs à la fin du mois M
 -- fenetre: aucune
+-- fenetre_jours: 0
 -- maturite: le mois M est publié quand son dernier jour est au plus tard la date d'extraction du territoire
 -- direction: hausse
 -- unite: taux
 -- ventilations: anciennete
+-- ventilation anciennete: partition ; moins_6_mois, 6_12_mois, 12_mois_plus
 WITH stock AS (
     SELECT d.territoire, d.personne, d.mois,
            CASE WHEN d.fin_mois < CAST(d.debut + INTERVAL '6 months' AS DATE) THEN 'moins_6_mois'

@@ -2,9 +2,11 @@
 -- titre: Réorientation dans l'année
 -- sorte: taux
 -- definition: Part des personnes orientées pour la première fois dans le mois M qui sont réorientées dans les 365 jours suivants.
+-- lecture: seules les réorientations postérieures à la première orientation comptent.
 -- numerateur: personnes orientées dans le mois M avec une réorientation au plus 365 jours après
 -- denominateur: personnes orientées pour la première fois dans le mois M
 -- fenetre: 365 jours
+-- fenetre_jours: 365
 -- maturite: le mois M est publié quand son dernier jour plus 365 jours est au plus tard la date d'extraction du territoire
 -- direction: neutre
 -- unite: taux

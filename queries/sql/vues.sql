@@ -76,7 +76,9 @@ FROM (
 )
 ;
 -- Orientations in force at the end of each month: from an orientation (or reorientation) to
--- the next one.
+-- the next one. Two decisions on the same day are ordered by kind, body and category, so the
+-- one in force is always the same (the last in that order): a person has one orientation in
+-- force (issue 12).
 CREATE OR REPLACE VIEW orientations_mois AS
 SELECT territoire, personne, organisme, orientation, mois
 FROM (
@@ -88,7 +90,7 @@ FROM (
                         INTERVAL '1 month')) AS mois
     FROM (
         SELECT territoire, personne, date, organisme, orientation,
-               lead(date) OVER (PARTITION BY territoire, personne ORDER BY date, evenement) AS suivante
+               lead(date) OVER (PARTITION BY territoire, personne ORDER BY date, evenement, organisme, orientation) AS suivante
         FROM evenements
         WHERE evenement IN ('orientation', 'reorientation')
     ) o

@@ -24,6 +24,42 @@ pub enum Direction {
     Neutre,
 }
 
+/// How the modalities of a breakdown relate to its total (what secrecy treats as linked).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Relation {
+    /// The modalities' numerators add up to the total's numerator; each modality shares the
+    /// total's denominator (`numerateurs`).
+    Numerateurs,
+    /// The modalities' numerators add up to the total's denominator, which they share
+    /// (`denominateur`: a mix, such as the orientation categories).
+    Denominateur,
+    /// Numerators and denominators both add up to the total's (`partition`: each unit counted
+    /// falls in exactly one modality, with its own denominator).
+    Partition,
+    /// A person can fall in several modalities (`chevauchement`): each modality's numerator is
+    /// at most the total's, and together they are at least the total's; the denominator is shared.
+    Chevauchement,
+}
+
+impl Relation {
+    /// Whether each modality has a denominator of its own (else it is the total's).
+    pub fn own_denominator(self) -> bool {
+        self == Relation::Partition
+    }
+}
+
+/// One breakdown of an indicator: its column, relation to the total and expected modalities
+/// (each written, zeros included, for every territory and month).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ventilation {
+    /// Column name.
+    pub nom: String,
+    /// How its modalities relate to the total.
+    pub relation: Relation,
+    /// The modalities always written.
+    pub modalites: Vec<String>,
+}
+
 /// One indicator of the catalogue.
 #[derive(Debug, Clone)]
 pub struct Indicator {
@@ -49,6 +85,15 @@ pub struct Indicator {
     pub unite: String,
     /// Breakdowns (column names), besides the total.
     pub ventilations: Vec<String>,
+    /// Each breakdown's relation to the total and modalities, in [`Indicator::ventilations`] order.
+    pub details: Vec<Ventilation>,
+    /// Days after the end of a month before it is mature (0: none).
+    pub fenetre_jours: i64,
+    /// The reading chosen where two readings of the definition differ (edge cases), in French.
+    pub lecture: Option<String>,
+    /// A break in the series: from that month the indicator counts what a reform put in place
+    /// of what it counted before (optional header `rupture: AAAA-MM ; why`).
+    pub rupture: Option<(chrono::NaiveDate, String)>,
     /// The query (header included).
     pub sql: &'static str,
 }
@@ -168,11 +213,61 @@ impl Indicator {
                 )));
             }
         };
-        let ventilations = match take("ventilations")?.as_str() {
+        let ventilations: Vec<String> = match take("ventilations")?.as_str() {
             "aucune" => Vec::new(),
             list => list.split(',').map(|s| s.trim().to_string()).collect(),
         };
+        let fenetre_jours: i64 = take("fenetre_jours")?
+            .parse()
+            .ok()
+            .filter(|d: &i64| *d >= 0)
+            .ok_or_else(|| err("« fenetre_jours » doit être un nombre de jours".into()))?;
+        let lecture = take("lecture").ok();
+        let rupture = match take("rupture").ok() {
+            None => None,
+            Some(text) => {
+                let (m, why) = text.split_once(';').ok_or_else(|| {
+                    err("« rupture » : AAAA-MM puis « ; » puis la raison".into())
+                })?;
+                let m = chrono::NaiveDate::parse_from_str(&format!("{}-01", m.trim()), "%Y-%m-%d")
+                    .map_err(|_| err(format!("« rupture » : mois « {} » invalide", m.trim())))?;
+                Some((m, why.trim().to_string()))
+            }
+        };
+        let mut details = Vec::new();
+        for v in &ventilations {
+            let text = take(&format!("ventilation {v}"))?;
+            let (relation, modalites) = text.split_once(';').ok_or_else(|| {
+                err(format!(
+                    "« ventilation {v} » : relation puis « ; » puis les modalités"
+                ))
+            })?;
+            let relation = match relation.trim() {
+                "numerateurs" => Relation::Numerateurs,
+                "denominateur" => Relation::Denominateur,
+                "partition" => Relation::Partition,
+                "chevauchement" => Relation::Chevauchement,
+                other => {
+                    return Err(err(format!(
+                        "relation « {other} » inconnue (numerateurs, denominateur, partition, chevauchement)"
+                    )));
+                }
+            };
+            details.push(Ventilation {
+                nom: v.clone(),
+                relation,
+                modalites: modalites
+                    .split(',')
+                    .map(|m| m.trim().to_string())
+                    .filter(|m| !m.is_empty())
+                    .collect(),
+            });
+        }
         Ok(Self {
+            details,
+            fenetre_jours,
+            lecture,
+            rupture,
             titre: take("titre")?,
             definition: take("definition")?,
             numerateur: take("numerateur")?,
@@ -186,6 +281,26 @@ impl Indicator {
             ventilations,
             sql,
         })
+    }
+}
+
+impl Indicator {
+    /// The breakdown of that column.
+    pub fn ventilation(&self, nom: &str) -> Option<&Ventilation> {
+        self.details.iter().find(|v| v.nom == nom)
+    }
+
+    /// The last mature month of a territory extracted on `extraction`: the latest month whose
+    /// last day plus the window is on or before it.
+    pub fn last_mature_month(&self, extraction: chrono::NaiveDate) -> chrono::NaiveDate {
+        use chrono::Datelike;
+        let limit = extraction - chrono::Days::new(self.fenetre_jours as u64);
+        // The month of `limit` is mature only if `limit` is its last day.
+        let next = limit + chrono::Days::new(1);
+        let first_of_next = next.with_day(1).expect("day 1");
+        first_of_next
+            .checked_sub_months(chrono::Months::new(1))
+            .expect("a month before")
     }
 }
 
@@ -229,11 +344,21 @@ impl Catalogue {
              Un indicateur de cohorte compte les personnes selon le mois M de l'événement déclencheur \
              et ne publie un mois que lorsqu'il est mûr : son dernier jour plus la fenêtre d'observation \
              est au plus tard la date d'extraction du territoire.\n\n\
-             Secret statistique : aucune case publiée ne concerne moins de personnes que le seuil \
-             (11 par défaut, clé `secrecy.threshold`) ; une part dont le dénominateur est sous le seuil \
-             n'est pas publiée ; dans une ventilation dont le total est publié, une case masquée \
-             entraîne le masquage de la plus petite autre case, pour qu'on ne puisse pas la retrouver \
-             par différence. Une case masquée s'affiche « secret », jamais 0 ni vide. Les parts ont un \
+             Couverture : une case de vague ou de la France ne compte que les territoires dont le \
+             mois est complet (mûr) ; elle dit combien de territoires elle compte sur combien sont en \
+             vigueur et quelle part des personnes du niveau ils représentent. Elle n'est publiée qu'à \
+             partir de 90 % de ces personnes (clé `publication.coverage`) et reste « provisoire » tant \
+             qu'un territoire manque. Le mois de référence des pages est le dernier mois complet pour \
+             tous les territoires, le même pour tous les indicateurs sans fenêtre.\n\n\
+             Secret statistique : aucune case publiée ne compte entre 1 et 10 personnes (seuil 11 par \
+             défaut, clé `secrecy.threshold`) ; une part dont le dénominateur est sous le seuil, un délai \
+             calculé sur moins de personnes, et un numérateur entre 1 et 10 (clé `secrecy.numerators`) \
+             ne sont pas publiés ; un zéro est publié comme zéro et chaque modalité est écrite, même \
+             vide. Les chiffres publiés forment des tableaux liés (territoires → vagues → France, \
+             modalités → total, avant / après) : d'autres cases sont masquées jusqu'à ce qu'aucune case \
+             secrète ne puisse être retrouvée à moins du seuil près à partir de tout ce qui est publié, \
+             ce que vérifie un audit à chaque calcul (`copil indicators audit`). Une case masquée \
+             s'affiche « secret », jamais 0 ni vide. Les parts ont un \
              intervalle de confiance à 95 % (Wilson) ; les délais, leur médiane, leur moyenne et leurs \
              quartiles.\n\n\
              Avant / après : pour chaque vague, les valeurs sont aussi données par mois relatif au \
@@ -254,10 +379,28 @@ impl Catalogue {
                 Direction::Baisse => "plus c'est bas, mieux c'est",
                 Direction::Neutre => "neutre (pas de classement)",
             };
-            let ventilations = if i.ventilations.is_empty() {
+            let ventilations = if i.details.is_empty() {
                 "aucune".to_string()
             } else {
-                i.ventilations.join(", ")
+                i.details
+                    .iter()
+                    .map(|v| {
+                        let relation = match v.relation {
+                            Relation::Numerateurs => "les modalités s'additionnent au numérateur",
+                            Relation::Denominateur => {
+                                "les modalités s'additionnent au dénominateur (répartition)"
+                            }
+                            Relation::Partition => {
+                                "numérateurs et dénominateurs des modalités s'additionnent au total"
+                            }
+                            Relation::Chevauchement => {
+                                "une personne peut relever de plusieurs modalités"
+                            }
+                        };
+                        format!("{} ({relation} ; {})", v.nom, v.modalites.join(", "))
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" ; ")
             };
             let _ = write!(
                 out,
@@ -271,6 +414,16 @@ impl Catalogue {
                 i.fenetre,
                 i.maturite
             );
+            if let Some(l) = &i.lecture {
+                let _ = writeln!(out, "| lecture retenue | {l} |");
+            }
+            if let Some((m, why)) = &i.rupture {
+                let _ = writeln!(
+                    out,
+                    "| rupture de série | {} : {why} |",
+                    crate::read::month_label(*m)
+                );
+            }
         }
         out
     }

@@ -175,6 +175,7 @@ mod tests {
             q3: None,
             moyenne: None,
             secret: valeur.is_none(),
+            ..Default::default()
         }
     }
 

@@ -14,14 +14,14 @@ use datafusion::prelude::SessionContext;
 use futures::StreamExt;
 
 use crate::catalogue::{Catalogue, Indicator, Sorte};
-use crate::secrecy;
-use crate::stats::{summarise, wilson};
+use crate::secrecy::{self, Rules};
 use crate::{Error, Result};
 
 /// The level of a cell.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub enum Niveau {
     /// One territory (`code` is its id).
+    #[default]
     Territoire,
     /// One wave (`code` is the wave code).
     Vague,
@@ -41,7 +41,7 @@ impl Niveau {
 }
 
 /// One published figure: an indicator for a level, a month and a breakdown cell.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Cell {
     /// Indicator id.
     pub indicateur: String,
@@ -75,25 +75,95 @@ pub struct Cell {
     pub moyenne: Option<f64>,
     /// Hidden by statistical secrecy: every figure above is then empty.
     pub secret: bool,
+    /// Waves and the nation: territories whose month is complete and counted in the cell.
+    pub territoires: Option<i64>,
+    /// Waves and the nation: territories of the level in force that month.
+    pub territoires_attendus: Option<i64>,
+    /// Waves and the nation: share of the level's people the counted territories cover.
+    pub couverture: Option<f64>,
+    /// Waves and the nation: not every territory of the level is counted yet.
+    pub provisoire: bool,
 }
 
-type Key = (Niveau, String, NaiveDate, String, String);
+pub(crate) type Key = (Niveau, String, NaiveDate, String, String);
 
 /// The breakdown of a wave's values by month relative to the SPIE start (modalities `-12` to
 /// `+24`); its cells are not parts of a total.
 pub const RELATIF: &str = "mois_depuis_debut_spie";
 
-fn months_between(start: NaiveDate, m: NaiveDate) -> i32 {
+pub(crate) fn months_between(start: NaiveDate, m: NaiveDate) -> i32 {
     use chrono::Datelike;
     (m.year() - start.year()) * 12 + m.month() as i32 - start.month() as i32
 }
 
-#[derive(Default)]
-struct Acc {
-    num: i64,
-    den: i64,
-    people: i64,
-    histogram: BTreeMap<i64, i64>,
+/// A cell's counts before values are derived: numerator, denominator, people, and the delay
+/// histogram (days → people) of a delay indicator.
+#[derive(Default, Clone, Debug)]
+pub(crate) struct Acc {
+    pub(crate) num: i64,
+    pub(crate) den: i64,
+    pub(crate) people: i64,
+    pub(crate) histogram: BTreeMap<i64, i64>,
+}
+
+impl Acc {
+    pub(crate) fn add(&mut self, other: &Acc) {
+        self.num += other.num;
+        self.den += other.den;
+        self.people += other.people;
+        for (days, n) in &other.histogram {
+            *self.histogram.entry(*days).or_default() += n;
+        }
+    }
+}
+
+/// What a territory's data covers: its drop's extraction date and the first month of its events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Extent {
+    /// Extraction date of the drop in force.
+    pub extraction: NaiveDate,
+    /// First month with an event.
+    pub premier_mois: NaiveDate,
+}
+
+/// Each territory's extent, from `depots` and `evenements`.
+async fn extents(ctx: &SessionContext) -> Result<BTreeMap<String, Extent>> {
+    let q = |e: datafusion::error::DataFusionError| Error::Query {
+        indicator: "etendue".into(),
+        message: e.to_string(),
+    };
+    let batches = ctx
+        .sql(include_str!("../sql/etendue.sql"))
+        .await
+        .map_err(q)?
+        .collect()
+        .await
+        .map_err(q)?;
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
+    let mut out = BTreeMap::new();
+    for b in &batches {
+        let t = as_type(column(b, "territoire", "etendue")?, &DataType::Utf8, "etendue")?;
+        let x = as_type(column(b, "date_extraction", "etendue")?, &DataType::Date32, "etendue")?;
+        let p = as_type(column(b, "premier_mois", "etendue")?, &DataType::Date32, "etendue")?;
+        let (t, x, p) = (
+            t.as_string::<i32>(),
+            x.as_primitive::<Date32Type>(),
+            p.as_primitive::<Date32Type>(),
+        );
+        for i in 0..b.num_rows() {
+            if t.is_null(i) || x.is_null(i) || p.is_null(i) {
+                continue;
+            }
+            out.insert(
+                t.value(i).to_string(),
+                Extent {
+                    extraction: epoch + chrono::Days::new(x.value(i) as u64),
+                    premier_mois: epoch + chrono::Days::new(p.value(i) as u64),
+                },
+            );
+        }
+    }
+    Ok(out)
 }
 
 fn column<'a>(
@@ -253,7 +323,6 @@ async fn views(ctx: &SessionContext, catalogue: Option<&Catalogue>) -> Result<()
 async fn territory_rows(
     ctx: &SessionContext,
     ind: &Indicator,
-    register: &Register,
     out: &mut HashMap<Key, Acc>,
 ) -> Result<()> {
     let q = |e: datafusion::error::DataFusionError| Error::Query {
@@ -305,32 +374,9 @@ async fn territory_rows(
                     modalite.value(i).to_string()
                 },
             );
-            let mut keys = vec![
-                (Niveau::Territoire, t.to_string(), m, v.clone(), md.clone()),
-                (
-                    Niveau::National,
-                    "national".to_string(),
-                    m,
-                    v.clone(),
-                    md.clone(),
-                ),
-            ];
-            if let Some(territory) = register.get(t) {
-                let wave = territory.vague.code().to_string();
-                keys.push((Niveau::Vague, wave.clone(), m, v.clone(), md.clone()));
-                // Before / after: the wave's values by month relative to each territory's SPIE
-                // start, from 12 months before to 24 after (the cell's month is the start).
-                let offset = months_between(territory.debut_spie, m);
-                if v.is_empty() && (-12..=24).contains(&offset) {
-                    keys.push((
-                        Niveau::Vague,
-                        wave,
-                        territory.debut_spie,
-                        RELATIF.to_string(),
-                        format!("{offset:+03}"),
-                    ));
-                }
-            }
+            // Territory rows only: waves and the nation are pooled afterwards, from the
+            // territories whose month is complete (see `assemble`).
+            let keys = [(Niveau::Territoire, t.to_string(), m, v, md)];
             for key in keys {
                 let acc = out.entry(key).or_default();
                 match ind.sorte {
@@ -454,7 +500,6 @@ async fn group_rows(
     group: Option<&[&str]>,
     all: &[&str],
     catalogue: &Catalogue,
-    register: &Register,
 ) -> Result<Vec<HashMap<Key, Acc>>> {
     let sub = restricted(ctx, group, all).await?;
     let mut people = HashMap::new();
@@ -465,7 +510,7 @@ async fn group_rows(
     views(&sub, Some(catalogue)).await?;
     let mut partial: Vec<HashMap<Key, Acc>> = catalogue.iter().map(|_| HashMap::new()).collect();
     for (ind, acc) in catalogue.iter().zip(partial.iter_mut()) {
-        territory_rows(&sub, ind, register, acc).await?;
+        territory_rows(&sub, ind, acc).await?;
     }
     Ok(partial)
 }
@@ -481,7 +526,7 @@ pub async fn compute(
     ctx: &SessionContext,
     catalogue: &Catalogue,
     register: &Register,
-    threshold: i64,
+    rules: &Rules,
 ) -> Result<Vec<Cell>> {
     let all: Vec<&str> = register.iter().map(|t| t.id.as_str()).collect();
     let grouped = groups(&all, &volumes(ctx).await);
@@ -493,72 +538,19 @@ pub async fn compute(
     let mut accs: Vec<HashMap<Key, Acc>> = catalogue.iter().map(|_| HashMap::new()).collect();
     let pending: Vec<_> = parts
         .into_iter()
-        .map(|group| group_rows(ctx, group, all, catalogue, register))
+        .map(|group| group_rows(ctx, group, all, catalogue))
         .collect();
     let mut running = futures::stream::iter(pending).buffer_unordered(GROUPS_AT_ONCE);
     while let Some(partial) = running.next().await {
         for (acc, part) in accs.iter_mut().zip(partial?) {
             for (key, p) in part {
-                let a = acc.entry(key).or_default();
-                a.num += p.num;
-                a.den += p.den;
-                a.people += p.people;
-                for (days, n) in p.histogram {
-                    *a.histogram.entry(days).or_default() += n;
-                }
+                acc.entry(key).or_default().add(&p);
             }
         }
     }
-    let mut cells = Vec::new();
-    for (ind, acc) in catalogue.iter().zip(accs) {
-        let mut keys: Vec<Key> = acc.keys().cloned().collect();
-        keys.sort();
-        for key in keys {
-            let a = &acc[&key];
-            let (niveau, code, mois, ventilation, modalite) = key;
-            let mut cell = Cell {
-                indicateur: ind.id.clone(),
-                niveau,
-                code,
-                mois,
-                ventilation,
-                modalite,
-                numerateur: Some(a.num),
-                denominateur: Some(a.den),
-                personnes: Some(a.people),
-                valeur: None,
-                ic_bas: None,
-                ic_haut: None,
-                q1: None,
-                q3: None,
-                moyenne: None,
-                secret: false,
-            };
-            match ind.sorte {
-                Sorte::Volume => cell.valeur = Some(a.num as f64),
-                Sorte::Taux => {
-                    cell.valeur = (a.den > 0).then(|| a.num as f64 / a.den as f64);
-                    if let Some((lo, hi)) = wilson(a.num, a.den) {
-                        cell.ic_bas = Some(lo);
-                        cell.ic_haut = Some(hi);
-                    }
-                }
-                Sorte::Delai => {
-                    if let Some(s) = summarise(&a.histogram) {
-                        cell.numerateur = Some(s.sum);
-                        cell.denominateur = Some(s.n);
-                        cell.personnes = Some(s.n);
-                        cell.valeur = Some(s.median);
-                        cell.q1 = Some(s.q1);
-                        cell.q3 = Some(s.q3);
-                        cell.moyenne = Some(s.mean);
-                    }
-                }
-            }
-            cells.push(cell);
-        }
-    }
-    secrecy::apply(&mut cells, catalogue, threshold);
+    let extents = extents(ctx).await?;
+    let mut cells = crate::pooling::assemble(catalogue, register, accs, &extents, rules.coverage);
+    secrecy::apply(&mut cells, catalogue, register, rules)?;
     Ok(cells)
 }
 

@@ -17,6 +17,14 @@ pub enum Error {
         /// The engine's message.
         message: String,
     },
+    /// Statistical secrecy cannot protect the table: it is not published (fail closed).
+    #[error("secret statistique, indicateur {indicator} : {message}")]
+    Secrecy {
+        /// The indicator id.
+        indicator: String,
+        /// What failed.
+        message: String,
+    },
     /// The warehouse failed.
     #[error(transparent)]
     Warehouse(#[from] copil_warehouse::Error),

@@ -18,6 +18,7 @@ pub mod comparison;
 mod compute;
 mod error;
 mod microdata;
+mod pooling;
 mod read;
 mod refresh;
 mod rejects;
@@ -25,13 +26,14 @@ mod results;
 pub mod secrecy;
 pub mod stats;
 
-pub use catalogue::{Catalogue, Direction, Indicator, Sorte};
-pub use compute::{Cell, Niveau, RELATIF, compute, create_views};
+pub use catalogue::{Catalogue, Direction, Indicator, Relation, Sorte, Ventilation};
+pub use compute::{Cell, Extent, Niveau, RELATIF, compute, create_views};
+pub use secrecy::{Audit, Rules};
 pub use error::{Error, Result};
 pub use microdata::{
     ExportColumn, MicroTable, Microdata, export_pseudonym, key_fingerprint, project_key,
 };
-pub use read::{format_spread, format_value, read};
+pub use read::{audit_published, format_spread, format_value, month_label, read};
 pub use refresh::{Refreshed, refresh};
 pub use rejects::{Reject, rejects};
 pub use results::{

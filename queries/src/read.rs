@@ -44,6 +44,31 @@ pub async fn read(
     cells_of(&batches, indicator)
 }
 
+/// Every published cell of the materialised table, attacked by [`crate::secrecy::audit`].
+pub async fn audit_published(
+    warehouse: &Warehouse,
+    catalogue: &crate::Catalogue,
+    register: &copil_warehouse::Register,
+    rules: &crate::secrecy::Rules,
+) -> Result<crate::secrecy::Audit> {
+    let q = |e: datafusion::error::DataFusionError| Error::Query {
+        indicator: "indicateurs".into(),
+        message: e.to_string(),
+    };
+    let ctx = SessionContext::new();
+    let table = warehouse.load(&INDICATEURS).await?;
+    warehouse.register_table(&ctx, &INDICATEURS, &table).await?;
+    let batches = ctx
+        .sql(include_str!("../sql/indicateurs_tous.sql"))
+        .await
+        .map_err(q)?
+        .collect()
+        .await
+        .map_err(q)?;
+    let cells = cells_of(&batches, "indicateurs")?;
+    Ok(crate::secrecy::audit(&cells, catalogue, register, rules))
+}
+
 /// Cells from batches with the columns of `sql/indicateur.sql`, in that order.
 pub(crate) fn cells_of(
     batches: &[datafusion::arrow::array::RecordBatch],
@@ -70,6 +95,11 @@ pub(crate) fn cells_of(
             .map(|i| col(i, &DataType::Float64))
             .collect::<Result<_>>()?;
         let secret = b.column(15).as_boolean();
+        let counts: Vec<_> = (16..18)
+            .map(|i| col(i, &DataType::Int64))
+            .collect::<Result<_>>()?;
+        let couverture = col(18, &DataType::Float64)?;
+        let provisoire = b.column(19).as_boolean();
         let s = |k: usize, i: usize| texts[k].as_string::<i32>().value(i).to_string();
         let l = |k: usize, i: usize| {
             let a = longs[k].as_primitive::<Int64Type>();
@@ -102,10 +132,43 @@ pub(crate) fn cells_of(
                 q3: d(4, i),
                 moyenne: d(5, i),
                 secret: secret.value(i),
+                territoires: {
+                    let a = counts[0].as_primitive::<Int64Type>();
+                    (!a.is_null(i)).then(|| a.value(i))
+                },
+                territoires_attendus: {
+                    let a = counts[1].as_primitive::<Int64Type>();
+                    (!a.is_null(i)).then(|| a.value(i))
+                },
+                couverture: {
+                    let a = couverture.as_primitive::<Float64Type>();
+                    (!a.is_null(i)).then(|| a.value(i))
+                },
+                provisoire: provisoire.value(i),
             });
         }
     }
     Ok(out)
+}
+
+/// « juin 2024 ».
+pub fn month_label(m: NaiveDate) -> String {
+    use chrono::Datelike;
+    const NAMES: [&str; 12] = [
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ];
+    format!("{} {}", NAMES[m.month0() as usize], m.year())
 }
 
 /// Thousands separated by narrow no-break spaces, decimal comma.

@@ -16,6 +16,7 @@ use datafusion::prelude::{SessionConfig, SessionContext};
 use crate::Result;
 use crate::catalogue::Catalogue;
 use crate::compute::{Cell, compute};
+use crate::secrecy::Rules;
 
 /// What a refresh did.
 #[derive(Debug, Clone)]
@@ -38,6 +39,10 @@ fn batch(cells: &[Cell], version: u64, now_micros: i64) -> RecordBatch {
     let mut longs: Vec<Int64Builder> = (0..3).map(|_| Int64Builder::new()).collect();
     let mut doubles: Vec<Float64Builder> = (0..6).map(|_| Float64Builder::new()).collect();
     let mut secret = BooleanBuilder::new();
+    let mut territoires = Int64Builder::new();
+    let mut attendus = Int64Builder::new();
+    let mut couverture = Float64Builder::new();
+    let mut provisoire = BooleanBuilder::new();
     let mut version_b = Int64Builder::new();
     let mut at = TimestampMicrosecondBuilder::new().with_timezone("UTC");
     let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
@@ -58,6 +63,10 @@ fn batch(cells: &[Cell], version: u64, now_micros: i64) -> RecordBatch {
         doubles[4].append_option(c.q3);
         doubles[5].append_option(c.moyenne);
         secret.append_value(c.secret);
+        territoires.append_option(c.territoires);
+        attendus.append_option(c.territoires_attendus);
+        couverture.append_option(c.couverture);
+        provisoire.append_value(c.provisoire);
         version_b.append_value(version as i64);
         at.append_value(now_micros);
     }
@@ -89,6 +98,10 @@ fn batch(cells: &[Cell], version: u64, now_micros: i64) -> RecordBatch {
         d.next().expect("q3"),
         d.next().expect("moyenne"),
         Arc::new(secret.finish()),
+        Arc::new(territoires.finish()),
+        Arc::new(attendus.finish()),
+        Arc::new(couverture.finish()),
+        Arc::new(provisoire.finish()),
         Arc::new(version_b.finish()),
         Arc::new(at.finish()),
     ];
@@ -101,7 +114,7 @@ pub async fn refresh(
     warehouse: &Warehouse,
     catalogue: &Catalogue,
     register: &Register,
-    threshold: i64,
+    rules: &Rules,
     clock: &dyn Clock,
 ) -> Result<Refreshed> {
     let started = Instant::now();
@@ -110,7 +123,7 @@ pub async fn refresh(
     let ctx = SessionContext::new_with_config(SessionConfig::new().with_batch_size(32 * 1024));
     let versions = warehouse.register(&ctx).await?;
     let version_evenements = versions.get("evenements").copied().unwrap_or(0);
-    let cells = compute(&ctx, catalogue, register, threshold).await?;
+    let cells = compute(&ctx, catalogue, register, rules).await?;
     let mut writer = warehouse.part_writer(&INDICATEURS, None)?;
     for chunk in cells.chunks(64 * 1024) {
         writer.write(&batch(

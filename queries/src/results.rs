@@ -155,6 +155,10 @@ pub struct IndicatorReport<'a> {
     pub avant_apres: Vec<(Wave, Relative)>,
     /// The breakdown chosen, if any: its cells at the national level for the month.
     pub ventilation: Option<(String, Vec<&'a Cell>)>,
+    /// The first national month after the last complete one: provisional from there on.
+    pub provisoire_depuis: Option<NaiveDate>,
+    /// Per series of [`IndicatorReport::series`], its provisional months.
+    pub provisoires: Vec<BTreeSet<NaiveDate>>,
 }
 
 /// One indicator on a territory's page.
@@ -404,21 +408,46 @@ impl Results {
         m
     }
 
-    /// The latest mature month of an indicator: the earliest of the territories' last months
-    /// (each territory's data stops at its own extraction date, so later months would compare
-    /// only the territories extracted last).
-    pub fn latest_month(&self, indicator: &str, register: &Register) -> Option<NaiveDate> {
-        register
+    /// The latest month whose national total covers every territory in force (not
+    /// provisional); the latest national month if none does.
+    fn latest_complete(&self, indicator: &str) -> Option<NaiveDate> {
+        let national = self.series(indicator, Niveau::National, "national");
+        national
             .iter()
-            .filter_map(|t| {
-                self.series(indicator, Niveau::Territoire, &t.id)
-                    .iter()
-                    .rev()
-                    .find(|c| c.ventilation.is_empty())
-                    .map(|c| c.mois)
-            })
-            .min()
-            .or_else(|| self.months(indicator).last().copied())
+            .rev()
+            .find(|c| c.ventilation.is_empty() && !c.provisoire)
+            .or_else(|| national.iter().rev().find(|c| c.ventilation.is_empty()))
+            .map(|c| c.mois)
+    }
+
+    /// The headline month of an indicator: the latest month complete for every territory,
+    /// the same for every indicator without an observation window (the earliest of their
+    /// latest complete months), and for an indicator with a window its own latest complete
+    /// month when that is earlier (its window has not elapsed for later months).
+    pub fn latest_month(&self, indicator: &str, _register: &Register) -> Option<NaiveDate> {
+        let own = self.latest_complete(indicator)?;
+        let common = Catalogue::builtin()
+            .iter()
+            .filter(|i| i.fenetre_jours == 0)
+            .filter_map(|i| self.latest_complete(&i.id))
+            .min();
+        Some(common.map_or(own, |c| c.min(own)))
+    }
+
+    /// Why the headline month of an indicator is the one it is, in French.
+    pub fn headline_reason(&self, ind: &Indicator, register: &Register) -> Option<String> {
+        let m = self.latest_month(&ind.id, register)?;
+        let mois = crate::read::month_label(m);
+        Some(if ind.fenetre_jours > 0 {
+            format!(
+                "{mois} : dernier mois dont la fenêtre d'observation ({} jours) est écoulée pour tous les territoires",
+                ind.fenetre_jours
+            )
+        } else {
+            format!(
+                "{mois} : dernier mois complet dans les données de tous les territoires, le même pour tous les indicateurs sans fenêtre ; les mois suivants sont provisoires"
+            )
+        })
     }
 
     /// Territory totals of an indicator for a month (all territories, secret ones included).
@@ -532,10 +561,24 @@ impl Results {
                 .map(|c| (c.mois, if c.secret { None } else { c.valeur }))
                 .collect()
         };
+        let provisional = |niveau: Niveau, code: &str| -> BTreeSet<NaiveDate> {
+            self.series(&ind.id, niveau, code)
+                .iter()
+                .filter(|c| c.ventilation.is_empty() && c.provisoire)
+                .map(|c| c.mois)
+                .collect()
+        };
         let mut series = vec![("France".to_string(), values(Niveau::National, "national"))];
+        let mut provisoires = vec![provisional(Niveau::National, "national")];
         for w in Wave::ALL {
             series.push((w.label().to_string(), values(Niveau::Vague, w.code())));
+            provisoires.push(provisional(Niveau::Vague, w.code()));
         }
+        let last_complete = self.latest_complete(&ind.id);
+        let provisoire_depuis = provisoires[0]
+            .iter()
+            .copied()
+            .find(|m| last_complete.is_none_or(|c| *m > c));
         let avant_apres = Wave::ALL
             .iter()
             .map(|w| {
@@ -570,6 +613,8 @@ impl Results {
             series,
             avant_apres,
             ventilation,
+            provisoire_depuis,
+            provisoires,
         })
     }
 
@@ -703,6 +748,7 @@ mod tests {
             q3: None,
             moyenne: None,
             secret,
+            ..Default::default()
         }
     }
 
@@ -726,22 +772,25 @@ mod tests {
                 Some(0.55),
                 false,
             ),
-            cell(
-                ind,
-                Niveau::National,
-                "national",
-                "2024-02",
-                Some(0.52),
-                false,
-            ),
+            Cell {
+                provisoire: true,
+                ..cell(
+                    ind,
+                    Niveau::National,
+                    "national",
+                    "2024-02",
+                    Some(0.52),
+                    false,
+                )
+            },
         ];
         (Results::from_cells(cells, Vec::new()), register)
     }
 
     #[test]
-    fn the_latest_month_is_the_earliest_of_the_territories_last_months() {
+    fn the_headline_month_is_the_latest_with_every_territory() {
         let (r, register) = fixture();
-        // 2024-02 has a national total but territory 2 stops at 2024-01.
+        // 2024-02 has a national total but territory 2 stops at 2024-01: it is provisional.
         assert_eq!(
             r.latest_month("orientes_30j", &register),
             NaiveDate::from_ymd_opt(2024, 1, 1)

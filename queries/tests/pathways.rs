@@ -179,17 +179,8 @@ async fn share_oriented_in_the_stock_by_seniority() {
     assert_eq!(r("2024-02-01", "anciennete", "moins_6_mois"), Some((3, 4)));
     // End of December 2024: p2 and p3, both oriented, with 6 to 12 months of seniority.
     assert_eq!(r("2024-12-01", "anciennete", "6_12_mois"), Some((2, 2)));
-    assert!(
-        find(
-            &c,
-            "taux_orientation_stock",
-            T,
-            "2024-12-01",
-            "anciennete",
-            "moins_6_mois"
-        )
-        .is_none()
-    );
+    // Nobody under six months: the modality is written as a zero (issue 12).
+    assert_eq!(r("2024-12-01", "anciennete", "moins_6_mois"), Some((0, 0)));
 }
 
 #[tokio::test]
@@ -230,8 +221,11 @@ async fn what_follows_an_orientation_in_the_month() {
         ratio(&c, "taux_reorientation", T, feb, "", ""),
         Some((1, 3))
     );
-    // Nobody was first oriented in January.
-    assert!(find(&c, "contrat_28j", T, "2024-01-01", "", "").is_none());
+    // Nobody was first oriented in January: a zero denominator, no share (issue 12: the
+    // month is complete, so it is written).
+    assert_eq!(ratio(&c, "contrat_28j", T, "2024-01-01", "", ""), Some((0, 0)));
+    let jan = find(&c, "contrat_28j", T, "2024-01-01", "", "").unwrap();
+    assert!(jan.valeur.is_none() && !jan.secret);
 }
 
 #[tokio::test]

@@ -207,8 +207,15 @@ fn generer_territoire(
 ) -> Result<Manifeste> {
     let graine = options.graine;
     let profil = Profil::tirer(graine, t);
-    let extraction =
+    let mut extraction =
         plus_jours(options.date_extraction, -profil.retard_extraction).max(options.debut);
+    // A territory that ended (its départements handed to a successor) sent its last drop at
+    // its end; a successor's people enter from the month it takes over.
+    if let Some(fin) = t.fin {
+        let dernier_jour = fin.checked_add_months(Months::new(1)).expect("valid") - Days::new(1);
+        extraction = extraction.min(dernier_jour).max(options.debut);
+    }
+    let premier_mois = t.depuis.map_or(options.debut, |d| d.max(options.debut));
     let mut r = Rng::derive(graine, &[&t.id, "parcours"]);
     let mut r_id = Rng::derive(graine, &[&t.id, "identite"]);
     let mut r_def = Rng::derive(graine, &[&t.id, "defauts"]);
@@ -219,7 +226,7 @@ fn generer_territoire(
     let mut mois = Vec::new();
     let mut cumul = Vec::new();
     let mut total = 0.0;
-    let mut m = options.debut;
+    let mut m = premier_mois.min(dernier_mois);
     while m <= dernier_mois {
         let mut w = volume_entrees(m.year(), m.month()) * r_mois.uniform(0.9, 1.1);
         if m == extraction.with_day(1).expect("valid") {

@@ -115,6 +115,31 @@ pub struct Territory {
     pub debut_spie: NaiveDate,
     /// How sure the public sources are (`officielle`, `probable`, `presse`…), free text.
     pub source: String,
+    /// First day of the last month it is in force, when it ended (optional column `fin`).
+    pub fin: Option<NaiveDate>,
+    /// The territory that takes over its départements from the month after `fin` (optional
+    /// column `successeur`).
+    pub successeur: Option<String>,
+    /// First day of the first month it is in force, when it succeeds another territory
+    /// (derived: the month after its predecessor's end).
+    pub depuis: Option<NaiveDate>,
+}
+
+impl Territory {
+    /// Whether the territory is in force in month `mois` (its data then count in the wave and
+    /// national figures): after its predecessor's end, up to its own end.
+    pub fn en_vigueur(&self, mois: NaiveDate) -> bool {
+        self.depuis.is_none_or(|d| mois >= d) && self.fin.is_none_or(|f| mois <= f)
+    }
+
+    /// Whether it covers its départements whole (a métropole or an agglomeration covers part
+    /// of one, beside others).
+    pub fn couvre_en_entier(&self) -> bool {
+        !matches!(
+            self.kind,
+            TerritoryKind::Metropole | TerritoryKind::Agglomeration
+        )
+    }
 }
 
 /// The territory register: which territories exist, their wave, start and départements.
@@ -167,6 +192,7 @@ impl Register {
             .map_err(|e| err(1, format!("en-tête illisible : {e}")))?
             .clone();
         let position = |name: &str| headers.iter().position(|h| h.trim() == name);
+        let (fin_col, successeur_col) = (position("fin"), position("successeur"));
         let mut index = [0usize; 7];
         let missing: Vec<&str> = COLUMNS
             .iter()
@@ -186,7 +212,7 @@ impl Register {
             ));
         }
 
-        let mut territories = Vec::new();
+        let mut territories: Vec<(u64, Territory)> = Vec::new();
         let mut seen = BTreeSet::new();
         for record in reader.records() {
             let record = record.map_err(|e| {
@@ -257,23 +283,108 @@ impl Register {
                         format!("début SPIE « {} » invalide (attendu : AAAA-MM)", field(5)),
                     )
                 })?;
-            territories.push(Territory {
-                id: id.to_string(),
-                nom: nom.to_string(),
-                kind,
-                departements: codes,
-                vague,
-                debut_spie,
-                source: field(6).to_string(),
-            });
+            let optional = |c: Option<usize>| {
+                c.and_then(|i| record.get(i))
+                    .map(str::trim)
+                    .filter(|v| !v.is_empty())
+            };
+            let fin = optional(fin_col)
+                .map(|v| {
+                    NaiveDate::parse_from_str(&format!("{v}-01"), "%Y-%m-%d").map_err(|_| {
+                        err(line, format!("fin « {v} » invalide (attendu : AAAA-MM)"))
+                    })
+                })
+                .transpose()?;
+            let successeur = optional(successeur_col).map(str::to_string);
+            if successeur.is_some() && fin.is_none() {
+                return Err(err(
+                    line,
+                    format!("« {id} » a un successeur mais pas de mois de fin"),
+                ));
+            }
+            territories.push((
+                line,
+                Territory {
+                    id: id.to_string(),
+                    nom: nom.to_string(),
+                    kind,
+                    departements: codes,
+                    vague,
+                    debut_spie,
+                    source: field(6).to_string(),
+                    fin,
+                    successeur,
+                    depuis: None,
+                },
+            ));
         }
         if territories.is_empty() {
             return Err(err(1, "le registre ne contient aucun territoire".into()));
         }
+        // A successor is in force from the month after its predecessor's end.
+        let handovers: Vec<(String, NaiveDate, u64, String)> = territories
+            .iter()
+            .filter_map(|(line, t)| {
+                let next = t.fin?.checked_add_months(chrono::Months::new(1))?;
+                Some((t.successeur.clone()?, next, *line, t.id.clone()))
+            })
+            .collect();
+        for (successor, from, line, id) in handovers {
+            let Some((_, s)) = territories.iter_mut().find(|(_, t)| t.id == successor) else {
+                return Err(err(
+                    line,
+                    format!("successeur « {successor} » de « {id} » absent du registre"),
+                ));
+            };
+            s.depuis = Some(s.depuis.map_or(from, |d| d.max(from)));
+        }
+        // No two territories cover one whole département in the same month (their people
+        // would be counted twice nationally).
+        for (i, (line, a)) in territories.iter().enumerate() {
+            for (_, b) in &territories[..i] {
+                if !(a.couvre_en_entier() && b.couvre_en_entier()) {
+                    continue;
+                }
+                let Some(shared) = a.departements.iter().find(|d| b.departements.contains(d))
+                else {
+                    continue;
+                };
+                let start = a.depuis.max(b.depuis);
+                let end = match (a.fin, b.fin) {
+                    (Some(x), Some(y)) => Some(x.min(y)),
+                    (x, y) => x.or(y),
+                };
+                if start.is_none_or(|s| end.is_none_or(|e| s <= e)) {
+                    return Err(err(
+                        *line,
+                        format!(
+                            "« {} » et « {} » couvrent tous deux le département {shared} au même moment : \
+                             donnez à l'un une fin (colonne fin, AAAA-MM) et son successeur (colonne successeur)",
+                            b.id, a.id
+                        ),
+                    ));
+                }
+            }
+        }
+        let territories: Vec<Territory> = territories.into_iter().map(|(_, t)| t).collect();
         Ok(Self {
             territories,
             origin: file.to_string(),
         })
+    }
+
+    /// The same register with only the territories of `ids` (a deployment of a few
+    /// territories; fixtures).
+    pub fn only(&self, ids: &[&str]) -> Register {
+        Register {
+            territories: self
+                .territories
+                .iter()
+                .filter(|t| ids.contains(&t.id.as_str()))
+                .cloned()
+                .collect(),
+            origin: self.origin.clone(),
+        }
     }
 
     /// Where this register came from (`registre intégré` or a path).
@@ -318,6 +429,46 @@ mod tests {
 
     fn message(r: Result<Register>) -> String {
         r.expect_err("must be refused").to_string()
+    }
+
+    /// Issue 12: Bas-Rhin hands its département to the Collectivité européenne d'Alsace from
+    /// January 2021, so the nation counts it once.
+    #[test]
+    fn issue_12_the_register_knows_time() {
+        let r = Register::builtin(&deps());
+        let m = |s: &str| NaiveDate::parse_from_str(&format!("{s}-01"), "%Y-%m-%d").unwrap();
+        let bas_rhin = r.get("dep-67").unwrap();
+        let cea = r.get("cea").unwrap();
+        assert!(bas_rhin.en_vigueur(m("2020-12")) && !bas_rhin.en_vigueur(m("2021-01")));
+        assert!(!cea.en_vigueur(m("2020-12")) && cea.en_vigueur(m("2021-01")));
+        // No whole département is covered twice in any month.
+        for month in ["2019-06", "2020-12", "2021-01", "2026-11"] {
+            let mut seen = BTreeSet::new();
+            for t in r.iter().filter(|t| t.en_vigueur(m(month)) && t.couvre_en_entier()) {
+                for d in &t.departements {
+                    assert!(seen.insert(d.clone()), "{d} twice in {month}");
+                }
+            }
+        }
+        // Two territories over one département at once are refused, with the way out.
+        let header = "id,nom,type,departements,vague,debut_spie,source,fin,successeur\n";
+        let both = format!(
+            "{header}dep-67,Bas-Rhin,departement,67,experimentation-2020,2020-03,x,,\n\
+             cea,CEA,collectivite,67|68,ami1-2021,2021-04,x,,\n"
+        );
+        let e = message(Register::parse(&both, "t.csv", &deps()));
+        assert!(e.contains("couvrent tous deux le département 67"), "{e}");
+        assert!(e.contains("ligne 3"), "{e}");
+        let unknown = format!(
+            "{header}dep-67,Bas-Rhin,departement,67,experimentation-2020,2020-03,x,2020-12,alsace\n"
+        );
+        assert!(message(Register::parse(&unknown, "t.csv", &deps())).contains("successeur « alsace »"));
+        // Parts of one département (agglomérations, métropoles) sit side by side.
+        let parts = format!(
+            "{header}bastia,Bastia,agglomeration,2B,ami2-2021,2022-01,x,,\n\
+             ile-rousse,Île-Rousse,agglomeration,2B,ami2-2021,2022-01,x,,\n"
+        );
+        assert!(Register::parse(&parts, "t.csv", &deps()).is_ok());
     }
 
     #[test]

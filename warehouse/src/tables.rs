@@ -425,6 +425,30 @@ pub const INDICATEURS: TableDef = TableDef {
             "Vrai si la case est couverte par le secret statistique (aucun chiffre n'est alors publié).",
         ),
         col(
+            "territoires",
+            Long,
+            true,
+            "Vague ou France : territoires dont le mois est complet et qui entrent dans la case.",
+        ),
+        col(
+            "territoires_attendus",
+            Long,
+            true,
+            "Vague ou France : territoires du niveau en vigueur ce mois-là.",
+        ),
+        col(
+            "couverture",
+            Double,
+            true,
+            "Vague ou France : part des personnes du niveau que couvrent les territoires comptés (arrondie au centième).",
+        ),
+        col(
+            "provisoire",
+            Bool,
+            false,
+            "Vrai pour une case de vague ou de la France qui ne couvre pas encore tous les territoires du niveau.",
+        ),
+        col(
             "version_evenements",
             Long,
             false,

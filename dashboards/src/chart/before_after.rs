@@ -36,7 +36,7 @@ pub fn before_after(b: &BeforeAfter) -> String {
         x_range: (FIRST, LAST),
         x_ticks: &ticks,
         lines,
-        mark: Some((0, "début SPIE")),
+        marks: vec![(0, "début SPIE")],
         x_title: Some("Mois depuis le début du SPIE"),
     })
 }

@@ -38,8 +38,8 @@ pub(super) struct LineChart<'a> {
     /// The labelled x ticks, given the plot's width in pixels.
     pub x_ticks: &'a dyn Fn(i32) -> Vec<(i32, String)>,
     pub lines: Vec<Line<'a>>,
-    /// A vertical mark: its x and its label.
-    pub mark: Option<(i32, &'a str)>,
+    /// Vertical marks: their x and their label.
+    pub marks: Vec<(i32, &'a str)>,
     /// The x axis title, under the tick labels.
     pub x_title: Option<&'a str>,
 }
@@ -164,7 +164,10 @@ pub(super) fn draw(chart: &LineChart<'_>) -> String {
                 VPos::Top,
             )?;
         }
-        if let Some((mx, label)) = chart.mark {
+        for &(mx, label) in &chart.marks {
+            if mx < x_min || mx > x_max {
+                continue;
+            }
             let px = x(mx);
             style::dashed_line(area, (px, top - 4), (px, bottom), AXIS, (4, 3))?;
             Font::new(SMALL, Weight::Italic, TEXT).draw(

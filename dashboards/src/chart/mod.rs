@@ -82,6 +82,28 @@ pub struct Ranking {
     pub bars: Vec<Bar>,
     /// Reference lines.
     pub references: Vec<Reference>,
+    /// What the whiskers show.
+    pub interval: Interval,
+}
+
+/// What a ranking's whiskers show (issue 12: quartiles are called quartiles).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Interval {
+    /// A 95 % confidence interval (shares).
+    #[default]
+    Confiance95,
+    /// The first and third quartiles (delays).
+    Quartiles,
+}
+
+impl Interval {
+    /// The note under the axis.
+    pub fn label(self) -> String {
+        match self {
+            Interval::Confiance95 => "Intervalle de confiance à 95\u{202f}%".to_string(),
+            Interval::Quartiles => "Premier et troisième quartiles".to_string(),
+        }
+    }
 }
 
 /// A named series of monthly values (`None`: secret or missing, the line is broken there).
@@ -102,6 +124,8 @@ pub struct Timeline {
     pub unit: Unit,
     /// One line per series, with a legend.
     pub series: Vec<Series>,
+    /// Vertical marks (month, label): where the provisional months begin, a break in the series.
+    pub marks: Vec<(NaiveDate, String)>,
 }
 
 /// A series by month relative to the SPIE start (x from -12 to +24).

@@ -3,7 +3,7 @@
 use plotters::style::RGBColor;
 use plotters::style::text_anchor::{HPos, VPos};
 
-use super::format::{NNBSP, format_tick, format_value};
+use super::format::{format_tick, format_value};
 use super::scale::Scale;
 use super::style::{
     self, ACCENT, AXIS, Area, BACKGROUND, BLEU_FRANCE, Drawn, Font, GRID, NORMAL, ROUGE_MARIANNE,
@@ -162,7 +162,7 @@ pub fn ranking(r: &Ranking) -> String {
             }
         }
         if any_interval {
-            interval_note(area, (x0, bottom + if has_data { 24 } else { 4 }))?;
+            interval_note(area, (x0, bottom + if has_data { 24 } else { 4 }), r.interval)?;
         }
         Ok(())
     })
@@ -306,12 +306,12 @@ fn draw_reference(area: &Area<'_>, reference: &RefLine, rx: i32, row_y: i32, bot
     }
 }
 
-/// « ⊢⊣ Intervalle de confiance à 95 % » under the axis.
-fn interval_note(area: &Area<'_>, (x, y): (i32, i32)) -> Drawn {
+/// « ⊢⊣ Intervalle de confiance à 95 % » (or « quartiles ») under the axis.
+fn interval_note(area: &Area<'_>, (x, y): (i32, i32), interval: super::Interval) -> Drawn {
     whisker(area, x, x + 24, y)?;
     Font::new(SMALL, Weight::Regular, AXIS).draw(
         area,
-        &format!("Intervalle de confiance à 95{NNBSP}%"),
+        &interval.label(),
         (x + 32, y),
         HPos::Left,
         VPos::Center,

@@ -55,6 +55,7 @@ fn sample_ranking() -> Ranking {
                 value: 0.401,
             },
         ],
+        interval: Interval::Confiance95,
     }
 }
 
@@ -98,6 +99,7 @@ fn sample_timeline() -> Timeline {
                 points: vec![(month(2024, 8), Some(0.40)), (month(2024, 10), Some(0.42))],
             },
         ],
+        marks: Vec::new(),
     }
 }
 
@@ -321,6 +323,13 @@ fn ranking_shows_values_secret_references_and_intervals() {
     assert!(svg.contains(&format!(">\nNational 45,2{nnbsp}%\n</text>")));
     assert!(svg.contains(&format!(">\nVague 2021 A 40,1{nnbsp}%\n</text>")));
     assert!(svg.contains("Intervalle de confiance"));
+    // Issue 12: a delay's whiskers are quartiles, and are called so.
+    let quartiles = ranking(&Ranking {
+        interval: Interval::Quartiles,
+        ..sample_ranking()
+    });
+    assert!(quartiles.contains("Premier et troisième quartiles"));
+    assert!(!quartiles.contains("Intervalle de confiance"));
     assert!(
         svg.contains("#E1000F"),
         "national reference in red Marianne"

@@ -47,7 +47,11 @@ pub fn timeline(t: &Timeline) -> String {
         x_range: (x_min, x_max),
         x_ticks: &ticks,
         lines,
-        mark: None,
+        marks: t
+            .marks
+            .iter()
+            .map(|(m, label)| (month_index(*m), label.as_str()))
+            .collect(),
         x_title: None,
     })
 }

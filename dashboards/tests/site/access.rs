@@ -135,7 +135,7 @@ const API_EXPORTS: Expected = [401, 200, 403, 200, 403];
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_route_answers_each_role_as_its_rights_say() {
     let s = serve().await;
-    let register = copil_warehouse::Register::builtin(&copil_warehouse::Departments::builtin());
+    let register = fixture::register(&copil_warehouse::Departments::builtin());
     let ids = fixture::territories(&register);
     let (ta, tb) = (&ids[0], &ids[1]);
     let routes: Vec<(String, Expected)> = vec![
@@ -224,7 +224,7 @@ async fn every_route_answers_each_role_as_its_rights_say() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_territory_account_reads_only_its_own_details() {
     let s = serve().await;
-    let register = copil_warehouse::Register::builtin(&copil_warehouse::Departments::builtin());
+    let register = fixture::register(&copil_warehouse::Departments::builtin());
     let ids = fixture::territories(&register);
     let (ta, tb) = (&ids[0], &ids[1]);
     let t = fixture::client(Role::Territoire);
@@ -589,7 +589,7 @@ fn put(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn uploads_are_checked_stored_and_reported() {
     let s = serve_copy(|settings| settings.upload_max_bytes = 4 * 1024 * 1024).await;
-    let register = copil_warehouse::Register::builtin(&copil_warehouse::Departments::builtin());
+    let register = fixture::register(&copil_warehouse::Departments::builtin());
     let ids = fixture::territories(&register);
     let (ta, tb) = (&ids[0], &ids[1]);
     let inbox = s.state.settings().inbox.join(ta);

@@ -288,7 +288,7 @@ async fn data(s: &Server, path: &str) -> Download {
 }
 
 fn register() -> Register {
-    Register::builtin(&copil_warehouse::Departments::builtin())
+    crate::fixture::register(&copil_warehouse::Departments::builtin())
 }
 
 /// Every row of a secret cell has its figures empty; a published one has a value.

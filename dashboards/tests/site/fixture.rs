@@ -18,6 +18,15 @@ pub fn today() -> NaiveDate {
     NaiveDate::from_ymd_opt(2025, 7, 1).unwrap()
 }
 
+/// The fixture's deployment: the register restricted to [`territories`] (a national figure is
+/// published when its territories cover the nation).
+pub fn register(departments: &Departments) -> Register {
+    let full = Register::builtin(departments);
+    let ids = territories(&full);
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    full.only(&ids)
+}
+
 /// The territories of the fixture.
 pub fn territories(register: &Register) -> Vec<String> {
     Wave::ALL
@@ -41,7 +50,7 @@ fn build() -> PathBuf {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         let departments = Departments::builtin();
-        let register = Register::builtin(&departments);
+        let register = register(&departments);
         let mut o = Options::par_defaut(NaiveDate::from_ymd_opt(2025, 6, 30).unwrap());
         o.echelle = 0.02;
         o.fils = 2;
@@ -99,7 +108,7 @@ fn build() -> PathBuf {
             &warehouse,
             &Catalogue::builtin(),
             &register,
-            11,
+            &copil_queries::Rules::default(),
             clock.as_ref(),
         )
         .await
@@ -211,7 +220,7 @@ async fn serve_dir(
     with_ingestion: bool,
 ) -> Server {
     let departments = Departments::builtin();
-    let register = Register::builtin(&departments);
+    let register = register(&departments);
     let location = data.join("entrepot").to_str().unwrap().to_string();
     let warehouse = Warehouse::open(&location).await.unwrap();
     let mut settings = Settings::under(&own, 11, ExportKey([7; 32]));
@@ -273,7 +282,7 @@ async fn serve_dir(
                         &warehouse,
                         &Catalogue::builtin(),
                         &register,
-                        11,
+                        &copil_queries::Rules::default(),
                         clock.as_ref(),
                     )
                     .await

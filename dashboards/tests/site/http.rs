@@ -2,7 +2,7 @@
 //! never 500), version headers and CSV downloads of exactly what the charts show.
 
 use copil_queries::{Catalogue, Niveau};
-use copil_warehouse::{Departments, Register};
+use copil_warehouse::Departments;
 use reqwest::StatusCode;
 use serde_json::Value;
 
@@ -45,7 +45,7 @@ fn pages(catalogue: &Catalogue, territories: &[String]) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_page_answers_in_french_with_its_provenance() {
     let s = serve().await;
-    let register = Register::builtin(&Departments::builtin());
+    let register = fixture::register(&Departments::builtin());
     let ids = fixture::territories(&register);
     for path in pages(&Catalogue::builtin(), &ids) {
         let (status, headers, body) = get(&format!("{}{path}", s.base)).await;
@@ -226,7 +226,7 @@ async fn api_routes_are_documented_and_cached_by_warehouse_version() {
 async fn api_values_are_the_materialised_cells_and_secret_cells_carry_no_figure() {
     let s = serve().await;
     let results = s.state.results();
-    let register = Register::builtin(&Departments::builtin());
+    let register = fixture::register(&Departments::builtin());
     let mut secret_seen = 0;
     for ind in Catalogue::builtin().iter() {
         let (status, _, body) = get(&format!("{}/api/v1/indicateurs/{}", s.base, ind.id)).await;
@@ -302,7 +302,7 @@ async fn chart_csv_downloads_hold_exactly_the_chart_rows() {
     let headers = reader.headers().unwrap().clone();
     assert_eq!(&headers[0], "territoire");
     let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
-    let register = Register::builtin(&Departments::builtin());
+    let register = fixture::register(&Departments::builtin());
     assert_eq!(rows.len(), register.len(), "one row per territory");
     let ind = Catalogue::builtin();
     let ind = ind.get("orientes_30j").unwrap();
@@ -381,12 +381,12 @@ async fn a_new_warehouse_version_is_served_after_a_reload_with_a_new_etag() {
         copil_warehouse::Warehouse::open(fixture::dir().join("entrepot").to_str().unwrap())
             .await
             .unwrap();
-    let register = Register::builtin(&Departments::builtin());
+    let register = fixture::register(&Departments::builtin());
     copil_queries::refresh(
         &warehouse,
         &Catalogue::builtin(),
         &register,
-        11,
+        &copil_queries::Rules::default(),
         &copil_warehouse::FixedClock::at_date(fixture::today()),
     )
     .await

@@ -113,13 +113,30 @@ pub fn context(events: &[Ev], drops: &[(&str, &str, &str)]) -> SessionContext {
     ctx
 }
 
+/// The cells of a fixture, over a register of the fixture's territories only (a pooled cell
+/// is published when its territories cover the level).
 pub async fn cells(events: &[Ev], drops: &[(&str, &str, &str)], threshold: i64) -> Vec<Cell> {
-    let register = Register::builtin(&Departments::builtin());
+    let rules = copil_queries::Rules {
+        threshold,
+        ..copil_queries::Rules::default()
+    };
+    cells_with(events, drops, &rules).await
+}
+
+/// [`cells`] under other rules.
+#[allow(dead_code)]
+pub async fn cells_with(
+    events: &[Ev],
+    drops: &[(&str, &str, &str)],
+    rules: &copil_queries::Rules,
+) -> Vec<Cell> {
+    let ids: Vec<&str> = events.iter().map(|e| e.territoire).collect();
+    let register = Register::builtin(&Departments::builtin()).only(&ids);
     compute(
         &context(events, drops),
         &Catalogue::builtin(),
         &register,
-        threshold,
+        rules,
     )
     .await
     .unwrap()

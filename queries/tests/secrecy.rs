@@ -1,0 +1,191 @@
+//! Issue 12: secret figures must not come back by subtraction. Each fixture holds one of the
+//! three shapes an outside check recovered from the demo; the old rule (hide the next smallest
+//! cell of the same breakdown, only where its total is published) is shown to fail the audit,
+//! and the linked-table suppression to pass it.
+
+use chrono::NaiveDate;
+use copil_queries::secrecy::{apply, audit};
+use copil_queries::{Catalogue, Cell, Niveau, Rules};
+use copil_warehouse::{Departments, Register};
+
+const REGISTER: &str = "id,nom,type,departements,vague,debut_spie,source\n\
+dep-31,Haute-Garonne,departement,31,ami2-2021,2022-01,officielle\n\
+dep-49,Maine-et-Loire,departement,49,ami2-2021,2022-01,officielle\n\
+dep-44,Loire-Atlantique,departement,44,experimentation-2020,2020-03,officielle\n";
+
+fn register() -> Register {
+    Register::parse(REGISTER, "test.csv", &Departments::builtin()).unwrap()
+}
+
+fn month() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 1).unwrap()
+}
+
+/// A cell of `ind` with counts (valeur derived as the catalogue would).
+fn cell(ind: &str, niveau: Niveau, code: &str, v: &str, md: &str, num: i64, den: i64) -> Cell {
+    Cell {
+        indicateur: ind.into(),
+        niveau,
+        code: code.into(),
+        mois: month(),
+        ventilation: v.into(),
+        modalite: md.into(),
+        numerateur: Some(num),
+        denominateur: Some(den),
+        personnes: Some(if md.is_empty() { den } else { num }),
+        valeur: Some(if den > 0 { num as f64 / den as f64 } else { 0.0 }),
+        ..Cell::default()
+    }
+}
+
+fn hidden(mut c: Cell) -> Cell {
+    c.secret = true;
+    c.numerateur = None;
+    c.denominateur = None;
+    c.personnes = None;
+    c.valeur = None;
+    c
+}
+
+fn rules() -> Rules {
+    Rules::default()
+}
+
+fn find<'a>(cells: &'a [Cell], niveau: Niveau, code: &str, md: &str) -> &'a Cell {
+    cells
+        .iter()
+        .find(|c| c.niveau == niveau && c.code == code && c.modalite == md)
+        .unwrap()
+}
+
+/// Shape 1: a wave minus its published territories. `entrants` 2026-11: wave ami2-2021 = 19,
+/// Haute-Garonne = 11, so Maine-et-Loire (secret) = 8.
+fn wave_fixture() -> Vec<Cell> {
+    let v = |niveau, code: &str, n| cell("entrants", niveau, code, "", "", n, n);
+    vec![
+        v(Niveau::Territoire, "dep-31", 11),
+        v(Niveau::Territoire, "dep-49", 8),
+        v(Niveau::Territoire, "dep-44", 40),
+        v(Niveau::Vague, "ami2-2021", 19),
+        v(Niveau::Vague, "experimentation-2020", 40),
+        v(Niveau::National, "national", 59),
+    ]
+}
+
+#[test]
+fn issue_12_a_wave_minus_its_published_territories() {
+    let (catalogue, register) = (Catalogue::builtin(), register());
+    // The old rule: only Maine-et-Loire is hidden (no breakdown, so no secondary cell).
+    let mut old = wave_fixture();
+    old[1] = hidden(old[1].clone());
+    let report = audit(&old, &catalogue, &register, &rules());
+    let f = &report.failures[0];
+    assert_eq!((f.code.as_str(), f.range.min, f.range.max), ("dep-49", 8.0, Some(8.0)));
+
+    let mut cells = wave_fixture();
+    apply(&mut cells, &catalogue, &register, &rules()).unwrap();
+    let report = audit(&cells, &catalogue, &register, &rules());
+    assert!(report.failures.is_empty(), "{:?}", report.failures);
+    assert!(find(&cells, Niveau::Territoire, "dep-49", "").secret);
+    // The wave has a single other territory, so a territory cannot protect it: the wave is
+    // hidden, and then another level too (the nation minus the other wave gives this one).
+    let hidden: Vec<(Niveau, &str)> = cells
+        .iter()
+        .filter(|c| c.secret)
+        .map(|c| (c.niveau, c.code.as_str()))
+        .collect();
+    assert!(hidden.contains(&(Niveau::Territoire, "dep-31")), "{hidden:?}");
+    let entrants = report
+        .indicateurs
+        .iter()
+        .find(|(id, _)| id == "entrants")
+        .unwrap();
+    assert!(entrants.1.plus_etroite.unwrap() >= 11.0);
+}
+
+/// Shapes 2 and 3: a breakdown whose total is published with exactly one secret modality,
+/// and a modality with nobody that had no row. `contrat_28j` by first contract type in one
+/// territory (its wave and the nation hold only it).
+fn breakdown_fixture(cer: i64, ppae: i64, zero_rows: bool) -> Vec<Cell> {
+    let mut out = Vec::new();
+    for (niveau, code) in [
+        (Niveau::Territoire, "dep-44"),
+        (Niveau::Vague, "experimentation-2020"),
+        (Niveau::National, "national"),
+    ] {
+        out.push(cell("contrat_28j", niveau, code, "", "", cer + ppae, 120));
+        if cer > 0 || zero_rows {
+            out.push(cell("contrat_28j", niveau, code, "type_contrat", "cer", cer, 120));
+        }
+        out.push(cell("contrat_28j", niveau, code, "type_contrat", "ppae", ppae, 120));
+        if zero_rows {
+            for md in ["contrat_engagement", "cej", "pacea"] {
+                out.push(cell("contrat_28j", niveau, code, "type_contrat", md, 0, 120));
+            }
+        }
+    }
+    out
+}
+
+fn hide_ppae(cells: &mut [Cell]) {
+    for c in cells.iter_mut() {
+        if c.modalite == "ppae" {
+            *c = hidden(c.clone());
+        }
+    }
+}
+
+fn ppae_pinned(cells: &[Cell], catalogue: &Catalogue, register: &Register, value: f64) -> bool {
+    audit(cells, catalogue, register, &rules())
+        .failures
+        .iter()
+        .any(|f| f.case.starts_with("type_contrat=ppae") && f.range.max == Some(value))
+}
+
+#[test]
+fn issue_12_a_lone_secret_modality_is_its_total_minus_the_others() {
+    let (catalogue, register) = (Catalogue::builtin(), register());
+    // Shape 2: ppae (5 people) hidden, cer (40) and the total (45) published: ppae = 45 − 40.
+    let mut old = breakdown_fixture(40, 5, false);
+    hide_ppae(&mut old);
+    assert!(ppae_pinned(&old, &catalogue, &register, 5.0));
+    // Shape 3: nobody signed another type, so no other row: ppae is the total's numerator.
+    let mut old = breakdown_fixture(0, 5, false);
+    hide_ppae(&mut old);
+    assert!(ppae_pinned(&old, &catalogue, &register, 5.0));
+
+    for (cer, ppae) in [(40, 5), (0, 5)] {
+        let mut cells = breakdown_fixture(cer, ppae, true);
+        apply(&mut cells, &catalogue, &register, &rules()).unwrap();
+        let report = audit(&cells, &catalogue, &register, &rules());
+        assert!(report.failures.is_empty(), "{:?}", report.failures);
+        for niveau in [Niveau::Territoire, Niveau::Vague, Niveau::National] {
+            let c = cells
+                .iter()
+                .find(|c| c.niveau == niveau && c.modalite == "ppae")
+                .unwrap();
+            assert!(c.secret, "{niveau:?}");
+        }
+    }
+}
+
+#[test]
+fn issue_12_numerators_under_the_threshold_are_secret_unless_zero() {
+    let (catalogue, register) = (Catalogue::builtin(), register());
+    let mut cells = vec![
+        cell("orientes_30j", Niveau::Territoire, "dep-44", "", "", 4, 200),
+        cell("orientes_30j", Niveau::Territoire, "dep-31", "", "", 0, 150),
+        cell("orientes_30j", Niveau::Territoire, "dep-49", "", "", 60, 180),
+    ];
+    apply(&mut cells, &catalogue, &register, &rules()).unwrap();
+    assert!(cells[0].secret, "4 people oriented within 30 days is secret");
+    assert!(!cells[1].secret, "zero is published as zero");
+    // Without the numerator rule, 4 of 200 is published.
+    let mut cells = vec![cell("orientes_30j", Niveau::Territoire, "dep-44", "", "", 4, 200)];
+    let off = Rules {
+        numerators: false,
+        ..Rules::default()
+    };
+    apply(&mut cells, &catalogue, &register, &off).unwrap();
+    assert!(!cells[0].secret);
+}
