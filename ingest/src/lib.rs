@@ -46,6 +46,7 @@
 mod drop_name;
 mod error;
 mod ingestor;
+mod limits;
 pub mod nir;
 mod pseudonym;
 mod report;
@@ -56,7 +57,8 @@ pub mod validation;
 
 pub use drop_name::{DropFormat, DropName};
 pub use error::{Error, Result};
-pub use ingestor::{Checkpoint, IngestConfig, Ingestor, Progress, RunReport, Silent};
+pub use ingestor::{Checkpoint, IngestConfig, Ingestor, Progress, RunReport, Safeguards, Silent};
+pub use limits::{Limit, Limits};
 pub use pseudonym::Pseudonymiser;
 pub use report::{DropReport, Status};
 pub use secret_key::{KeyFileStatus, SecretKey};

@@ -130,7 +130,7 @@ pub const EVENEMENTS: TableDef = TableDef {
             "motif",
             Text,
             true,
-            "Code motif (suspension ou clôture du droit).",
+            "Code motif de suspension ou de clôture du droit : sanction, non_respect_devoirs, non_respect_engagements, ressources, ressources_superieures, fin_de_droit, demenagement, deces ou autre ; jamais de texte libre (une autre valeur écarte la ligne, motif code_inconnu).",
         ),
         col(
             "ligne",
@@ -244,8 +244,18 @@ pub const DEPOTS: TableDef = TableDef {
             false,
             "Instant du traitement (UTC).",
         ),
-        col("statut", Text, false, "integre ou refuse."),
-        col("message", Text, true, "Raison d'un refus."),
+        col(
+            "statut",
+            Text,
+            false,
+            "integre, refuse (contenu contraire au contrat ou au-delà d'une limite) ou en_attente (retenu pour examen : données en place conservées, libérable par copil ingest --liberer).",
+        ),
+        col(
+            "message",
+            Text,
+            true,
+            "Raison d'un refus ou d'une mise en attente.",
+        ),
         col(
             "lignes_lues",
             Long,
