@@ -192,15 +192,15 @@ fn is_utf8(path: &Path, format: DropFormat, limits: &Limits) -> Result<bool> {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Quote {
+enum FieldState {
     /// At the start of a field.
     Start,
     /// In an unquoted field.
-    Field,
+    Unquoted,
     /// In a quoted field.
     Quoted,
     /// Just after a quote inside a quoted field (its end, or the first of a doubled quote).
-    QuoteInQuoted,
+    QuoteSeen,
 }
 
 /// Sits under the CSV parser: counts the file's line breaks (CRLF, LF and CR each count one)
@@ -213,7 +213,7 @@ pub struct Guard<R> {
     max_record: u64,
     /// The separator, in CSV mode; `None`: physical lines only, quotes ignored.
     delimiter: Option<u8>,
-    state: Quote,
+    state: FieldState,
     offset: u64,
     record_len: u64,
     record_line: u64,
@@ -234,7 +234,7 @@ impl<R: Read> Guard<R> {
             inner,
             max_record: limits.max_line_bytes,
             delimiter,
-            state: Quote::Start,
+            state: FieldState::Start,
             offset: 0,
             record_len: 0,
             record_line: 1,
@@ -269,29 +269,29 @@ impl<R: Read> Guard<R> {
                 b == b'\r' || b == b'\n'
             } else {
                 match (self.state, b) {
-                    (Quote::Quoted, b'"') => {
-                        self.state = Quote::QuoteInQuoted;
+                    (FieldState::Quoted, b'"') => {
+                        self.state = FieldState::QuoteSeen;
                         false
                     }
-                    (Quote::Quoted, _) => false,
-                    (Quote::Start, b'"') => {
-                        self.state = Quote::Quoted;
+                    (FieldState::Quoted, _) => false,
+                    (FieldState::Start, b'"') => {
+                        self.state = FieldState::Quoted;
                         false
                     }
                     (_, d) if Some(d) == self.delimiter => {
-                        self.state = Quote::Start;
+                        self.state = FieldState::Start;
                         false
                     }
                     (_, b'\r' | b'\n') => {
-                        self.state = Quote::Start;
+                        self.state = FieldState::Start;
                         true
                     }
-                    (Quote::QuoteInQuoted, b'"') => {
-                        self.state = Quote::Quoted;
+                    (FieldState::QuoteSeen, b'"') => {
+                        self.state = FieldState::Quoted;
                         false
                     }
                     _ => {
-                        self.state = Quote::Field;
+                        self.state = FieldState::Unquoted;
                         false
                     }
                 }

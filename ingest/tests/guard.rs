@@ -246,3 +246,37 @@ async fn issue_13_a_write_fault_never_refuses_a_drop_it_is_retried() {
     assert_eq!(run.drops[0].statut, Status::Integre);
     assert_eq!(site.count("evenements", "dep-05").await, 20);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issue_13_a_drop_refused_midway_leaves_no_data_file_behind() {
+    let site = Site::new();
+    put(&site, "long_20250101.csv", &drop_text(0, 100, 0));
+    let departments = copil_warehouse::Departments::builtin();
+    let register = copil_warehouse::Register::builtin(&departments);
+    let mut ingestor = copil_ingest::Ingestor::new(
+        site.config("inbox"),
+        site.warehouse().await,
+        register,
+        departments,
+        Arc::new(copil_warehouse::SystemClock),
+    )
+    .await
+    .unwrap();
+    ingestor.set_limits(copil_ingest::Limits {
+        max_rows: 150,
+        ..copil_ingest::Limits::default()
+    });
+    let run = Arc::new(ingestor).run_once(Arc::new(Silent)).await.unwrap();
+    match &run.drops[0].statut {
+        Status::Refuse(m) => assert!(
+            m.contains("ingest.max_rows") && m.contains("ligne 152") && m.contains("150 au plus"),
+            "{m}"
+        ),
+        other => panic!("{other:?}"),
+    }
+    let left: Vec<_> = files_under(&site.path("entrepot"))
+        .into_iter()
+        .filter(|p| p.to_string_lossy().contains("territoire="))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}

@@ -55,11 +55,21 @@ enum Scope<'a> {
 }
 
 /// Streams record batches into one Parquet data file of a table (bounded memory: row groups of
-/// 128 Ki rows).
+/// 128 Ki rows). Dropped without [`PartWriter::finish`] (a drop refused or held midway), it
+/// deletes its file: nothing uncommitted is left behind in the table's folder.
 pub struct PartWriter {
-    writer: ArrowWriter<File>,
+    /// `None` once finished.
+    writer: Option<ArrowWriter<File>>,
     absolute: PathBuf,
     staged: StagedFile,
+}
+
+impl Drop for PartWriter {
+    fn drop(&mut self) {
+        if self.writer.take().is_some() {
+            let _ = std::fs::remove_file(&self.absolute);
+        }
+    }
 }
 
 /// Held while committing: serialises commits within the process and across processes (a lock
@@ -80,10 +90,15 @@ impl PartWriter {
     /// Appends a batch (it must have the table's file schema).
     pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
         self.staged.rows += batch.num_rows() as u64;
-        self.writer.write(batch).map_err(|e| Error::Parquet {
-            path: self.absolute.clone(),
-            message: e.to_string(),
-        })
+        let path = &self.absolute;
+        self.writer
+            .as_mut()
+            .expect("a writer is used until finished")
+            .write(batch)
+            .map_err(|e| Error::Parquet {
+                path: path.clone(),
+                message: e.to_string(),
+            })
     }
 
     /// Rows written so far.
@@ -92,20 +107,19 @@ impl PartWriter {
     }
 
     /// Closes the file; `None` (and no file) if no row was written.
-    pub fn finish(self) -> Result<Option<StagedFile>> {
-        let Self {
-            writer,
-            absolute,
-            mut staged,
-        } = self;
-        writer.close().map_err(|e| Error::Parquet {
+    pub fn finish(mut self) -> Result<Option<StagedFile>> {
+        let writer = self.writer.take().expect("finished once");
+        let absolute = self.absolute.clone();
+        let closed = writer.close().map_err(|e| Error::Parquet {
             path: absolute.clone(),
             message: e.to_string(),
-        })?;
-        if staged.rows == 0 {
+        });
+        if closed.is_err() || self.staged.rows == 0 {
             let _ = std::fs::remove_file(&absolute);
+            closed?;
             return Ok(None);
         }
+        let mut staged = self.staged.clone();
         staged.size = std::fs::metadata(&absolute)
             .map_err(|source| Error::Write {
                 path: absolute.clone(),
@@ -261,7 +275,7 @@ impl Warehouse {
             }
         })?;
         Ok(PartWriter {
-            writer,
+            writer: Some(writer),
             absolute,
             staged: StagedFile {
                 path: relative,
