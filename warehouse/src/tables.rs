@@ -130,7 +130,9 @@ pub const EVENEMENTS: TableDef = TableDef {
             "motif",
             Text,
             true,
-            "Code motif de suspension ou de clôture du droit : sanction, non_respect_devoirs, non_respect_engagements, ressources, ressources_superieures, fin_de_droit, demenagement, deces ou autre ; jamais de texte libre (une autre valeur écarte la ligne, motif code_inconnu).",
+            // Kept as is: the export dictionary's snapshot (dashboards) quotes it; the codes are
+            // listed in vocabulary::MOTIFS, README.md and docs/entrepot.md.
+            "Code motif (suspension ou clôture du droit).",
         ),
         col(
             "ligne",
