@@ -6,6 +6,11 @@
 //!   ([`Records`]: encoding, separator, workbook), checked row by row ([`validation`]),
 //!   pseudonymised ([`Pseudonymiser`], keyed by the [`SecretKey`]) and lands in ONE commit per
 //!   table, replacing its territory; a [`DropReport`] tells what happened, in French.
+//! - [`Limits`]: the bounds every input is read within (decompressed size, compression ratio,
+//!   line, field and cell sizes, rows, columns, shared strings, time); a drop past one is
+//!   refused naming the limit ([`Limit::key`]).
+//! - [`Safeguards`]: when a valid drop is held for review ([`Status::EnAttente`]) instead of
+//!   replacing its territory; [`Ingestor::release`] integrates it on request.
 //! - [`DropName`]: what a drop's file name says (format and extraction date).
 //! - [`nir`]: checking and normalising a NIR with its key.
 //! - [`schedule`]: running the job on a cron expression.
