@@ -84,6 +84,56 @@ pub const KEYS: &[Key] = &[
         kind: Kind::Integer,
         doc: "Taille maximale d'un dépôt envoyé par le tableau de bord ou l'API, en octets.",
     },
+    Key {
+        name: "ingest.max_decompressed_bytes",
+        kind: Kind::Integer,
+        doc: "Taille maximale d'un dépôt une fois décompressé (.csv.gz, parties d'un .xlsx), en octets ; au-delà il est refusé.",
+    },
+    Key {
+        name: "ingest.max_compression_ratio",
+        kind: Kind::Integer,
+        doc: "Taux de compression maximal d'un dépôt compressé (taille décompressée sur taille du fichier, vérifié au-delà de 64 Mio) ; au-delà il est refusé.",
+    },
+    Key {
+        name: "ingest.max_line_bytes",
+        kind: Kind::Integer,
+        doc: "Taille maximale d'une ligne (avec les retours à la ligne de ses champs entre guillemets), en octets.",
+    },
+    Key {
+        name: "ingest.max_field_bytes",
+        kind: Kind::Integer,
+        doc: "Taille maximale d'un champ CSV ou d'une cellule de classeur, en octets.",
+    },
+    Key {
+        name: "ingest.max_rows",
+        kind: Kind::Integer,
+        doc: "Nombre maximal de lignes de données d'un dépôt.",
+    },
+    Key {
+        name: "ingest.max_columns",
+        kind: Kind::Integer,
+        doc: "Nombre maximal de colonnes d'un dépôt.",
+    },
+    Key {
+        name: "ingest.max_xlsx_shared_strings_bytes",
+        kind: Kind::Integer,
+        doc: "Taille maximale des textes partagés d'un classeur (chargés en mémoire), en octets.",
+    },
+    Key {
+        name: "ingest.max_parse_seconds",
+        kind: Kind::Integer,
+        doc: "Durée maximale de lecture d'un dépôt, en secondes.",
+    },
+    Key {
+        name: "ingest.max_rejets",
+        kind: Kind::Decimal,
+        doc: "Part maximale de lignes écartées (entre 0 et 1) : au-delà, le dépôt est mis en attente d'examen au lieu de remplacer les données du territoire.",
+    },
+    Key {
+        name: "ingest.max_perte_personnes",
+        kind: Kind::Decimal,
+        doc: "Part maximale des personnes en place qu'un dépôt peut perdre (entre 0 et 1) : au-delà, il est mis en attente d'examen.",
+    },
 ];
 
 /// A configuration key.
@@ -101,6 +151,7 @@ enum Kind {
     Path,
     Text,
     Integer,
+    Decimal,
     Boolean,
 }
 
@@ -151,6 +202,110 @@ pub struct Config {
     /// Uploads.
     #[serde(default)]
     pub upload: Upload,
+    /// Ingestion: limits on every input and the safeguards of the landing.
+    #[serde(default)]
+    pub ingest: Ingest,
+}
+
+/// `[ingest]` (issue 13): the bounds of [`copil_ingest::Limits`] and the safeguards of
+/// [`copil_ingest::Safeguards`]; their defaults are those of the ingestion crate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Ingest {
+    /// See [`copil_ingest::Limits::max_decompressed_bytes`].
+    pub max_decompressed_bytes: u64,
+    /// See [`copil_ingest::Limits::max_compression_ratio`].
+    pub max_compression_ratio: u64,
+    /// See [`copil_ingest::Limits::max_line_bytes`].
+    pub max_line_bytes: u64,
+    /// See [`copil_ingest::Limits::max_field_bytes`].
+    pub max_field_bytes: u64,
+    /// See [`copil_ingest::Limits::max_rows`].
+    pub max_rows: u64,
+    /// See [`copil_ingest::Limits::max_columns`].
+    pub max_columns: u64,
+    /// See [`copil_ingest::Limits::max_xlsx_shared_strings_bytes`].
+    pub max_xlsx_shared_strings_bytes: u64,
+    /// See [`copil_ingest::Limits::max_parse_seconds`].
+    pub max_parse_seconds: u64,
+    /// See [`copil_ingest::Safeguards::max_rejets`].
+    pub max_rejets: f64,
+    /// See [`copil_ingest::Safeguards::max_perte_personnes`].
+    pub max_perte_personnes: f64,
+}
+
+impl Default for Ingest {
+    fn default() -> Self {
+        let l = copil_ingest::Limits::default();
+        let s = copil_ingest::Safeguards::default();
+        Self {
+            max_decompressed_bytes: l.max_decompressed_bytes,
+            max_compression_ratio: l.max_compression_ratio,
+            max_line_bytes: l.max_line_bytes,
+            max_field_bytes: l.max_field_bytes,
+            max_rows: l.max_rows,
+            max_columns: l.max_columns,
+            max_xlsx_shared_strings_bytes: l.max_xlsx_shared_strings_bytes,
+            max_parse_seconds: l.max_parse_seconds,
+            max_rejets: s.max_rejets,
+            max_perte_personnes: s.max_perte_personnes,
+        }
+    }
+}
+
+impl Ingest {
+    /// The limits for the ingestion crate.
+    pub fn limits(&self) -> copil_ingest::Limits {
+        copil_ingest::Limits {
+            max_decompressed_bytes: self.max_decompressed_bytes,
+            max_compression_ratio: self.max_compression_ratio,
+            max_line_bytes: self.max_line_bytes,
+            max_field_bytes: self.max_field_bytes,
+            max_rows: self.max_rows,
+            max_columns: self.max_columns,
+            max_xlsx_shared_strings_bytes: self.max_xlsx_shared_strings_bytes,
+            max_parse_seconds: self.max_parse_seconds,
+        }
+    }
+
+    /// The safeguards for the ingestion crate.
+    pub fn safeguards(&self) -> copil_ingest::Safeguards {
+        copil_ingest::Safeguards {
+            max_rejets: self.max_rejets,
+            max_perte_personnes: self.max_perte_personnes,
+        }
+    }
+
+    /// Every value as a string, by key (for `copil config` and the template).
+    fn values(&self) -> [(&'static str, String); 10] {
+        [
+            (
+                "ingest.max_decompressed_bytes",
+                self.max_decompressed_bytes.to_string(),
+            ),
+            (
+                "ingest.max_compression_ratio",
+                self.max_compression_ratio.to_string(),
+            ),
+            ("ingest.max_line_bytes", self.max_line_bytes.to_string()),
+            ("ingest.max_field_bytes", self.max_field_bytes.to_string()),
+            ("ingest.max_rows", self.max_rows.to_string()),
+            ("ingest.max_columns", self.max_columns.to_string()),
+            (
+                "ingest.max_xlsx_shared_strings_bytes",
+                self.max_xlsx_shared_strings_bytes.to_string(),
+            ),
+            (
+                "ingest.max_parse_seconds",
+                self.max_parse_seconds.to_string(),
+            ),
+            ("ingest.max_rejets", format!("{:?}", self.max_rejets)),
+            (
+                "ingest.max_perte_personnes",
+                format!("{:?}", self.max_perte_personnes),
+            ),
+        ]
+    }
 }
 
 /// `[upload]`
@@ -334,6 +489,19 @@ fn set_value(table: &mut toml::Table, key: &Key, raw: &str, origin: &str) -> Res
                 key.name
             )
         })?),
+        Kind::Decimal => toml::Value::Float(
+            raw.trim()
+                .replace(',', ".")
+                .parse::<f64>()
+                .ok()
+                .filter(|x| x.is_finite())
+                .with_context(|| {
+                    format!(
+                        "{origin} : « {raw} » n'est pas un nombre décimal (clé {})",
+                        key.name
+                    )
+                })?,
+        ),
         Kind::Boolean => toml::Value::Boolean(match raw.trim() {
             "true" | "oui" | "1" => true,
             "false" | "non" | "0" => false,
@@ -474,6 +642,25 @@ impl Config {
                 self.schedule.ingest
             );
         }
+        for (name, value) in [
+            ("ingest.max_rejets", self.ingest.max_rejets),
+            (
+                "ingest.max_perte_personnes",
+                self.ingest.max_perte_personnes,
+            ),
+        ] {
+            if !(0.0..=1.0).contains(&value) {
+                bail!("{name} = {value} : une part entre 0 et 1 est attendue, par exemple 0.2");
+            }
+        }
+        for (name, value) in self.ingest.values() {
+            if name.starts_with("ingest.max_")
+                && !matches!(name, "ingest.max_rejets" | "ingest.max_perte_personnes")
+                && value == "0"
+            {
+                bail!("{name} = 0 : une limite doit être au moins 1");
+            }
+        }
         if self.server.bind.parse::<std::net::SocketAddr>().is_err() {
             bail!(
                 "server.bind = « {} » : adresse attendue sous la forme IP:port, par exemple 127.0.0.1:8080",
@@ -559,6 +746,9 @@ impl Config {
             ),
             ("upload.max_bytes", Some(self.upload.max_bytes.to_string())),
         ]
+        .into_iter()
+        .chain(self.ingest.values().map(|(k, v)| (k, Some(v))))
+        .collect()
     }
 }
 
@@ -618,7 +808,7 @@ impl Loaded {
                             | "publication.coverage"
                             | "server.secure_cookies"
                             | "upload.max_bytes"
-                    ) =>
+                    ) || name.starts_with("ingest.") =>
                 {
                     let _ = writeln!(out, "{leaf} = {v}  # {}", source.label());
                 }
@@ -673,6 +863,11 @@ pub fn template() -> String {
             "secrecy.numerators" => format!("{leaf} = true"),
             "publication.coverage" => format!("{leaf} = {}", default_coverage()),
             "server.bind" => format!("{leaf} = \"{}\"", default_bind()),
+            name if name.starts_with("ingest.") => Ingest::default()
+                .values()
+                .into_iter()
+                .find(|(k, _)| *k == name)
+                .map_or(format!("# {leaf} ="), |(_, v)| format!("{leaf} = {v}")),
             _ => format!("# {leaf} ="),
         };
         let _ = writeln!(out, "{line}");
@@ -828,10 +1023,47 @@ mod tests {
         assert_eq!(from_template.secrecy, defaults.secrecy);
         assert_eq!(from_template.schedule, defaults.schedule);
         assert_eq!(from_template.server, defaults.server);
+        assert_eq!(from_template.ingest, defaults.ingest);
         assert!(from_template.data_dir.ends_with("copil-data"));
         for k in KEYS {
             assert!(template().contains(&k.env_var()), "{} documented", k.name);
         }
+    }
+
+    /// Issue 13: the limits on inputs and the landing safeguards are configuration keys.
+    #[test]
+    fn issue_13_ingest_limits_and_safeguards_are_settable() {
+        let d = load(&Overrides::default(), &[]).unwrap().config.ingest;
+        assert_eq!(d.limits(), copil_ingest::Limits::default());
+        assert_eq!(d.max_rejets, 0.2);
+        assert_eq!(d.max_perte_personnes, 0.5);
+        let (_d, mut o) = with_file("[ingest]\nmax_line_bytes = 4096\nmax_rejets = 0.05\n");
+        o.sets = vec![("ingest.max_perte_personnes".into(), "0,3".into())];
+        let e = env(&[("COPIL_INGEST_MAX_DECOMPRESSED_BYTES", "1000000")]);
+        let c = load(&o, &e).unwrap().config.ingest;
+        assert_eq!(c.limits().max_line_bytes, 4096);
+        assert_eq!(c.limits().max_decompressed_bytes, 1_000_000);
+        assert_eq!(c.safeguards().max_rejets, 0.05);
+        assert_eq!(c.safeguards().max_perte_personnes, 0.3);
+        for (key, value, expected) in [
+            ("ingest.max_rejets", "1.5", "entre 0 et 1"),
+            ("ingest.max_rows", "0", "au moins 1"),
+            (
+                "ingest.max_rejets",
+                "beaucoup",
+                "n'est pas un nombre décimal",
+            ),
+        ] {
+            let o = Overrides {
+                config_file: None,
+                sets: vec![(key.into(), value.into())],
+            };
+            let m = format!("{:#}", load(&o, &[]).unwrap_err());
+            assert!(m.contains(expected) && m.contains(key), "{m}");
+        }
+        let text = load(&Overrides::default(), &[]).unwrap().render();
+        assert!(text.contains("max_rejets = 0.2  # défaut"), "{text}");
+        assert!(template().contains("COPIL_INGEST_MAX_LINE_BYTES"));
     }
 
     #[test]

@@ -13,7 +13,8 @@ use anyhow::{Context, Result};
 use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand};
 use copil_ingest::{
-    Checkpoint, DropReport, IngestConfig, Ingestor, KeyFileStatus, Progress, SecretKey, Status,
+    Checkpoint, DropReport, IngestConfig, Ingestor, KeyFileStatus, Progress, RunReport, SecretKey,
+    Status,
 };
 use copil_queries::{Catalogue, Direction};
 use copil_sample::{Destination, Options, Variante};
@@ -72,6 +73,11 @@ enum Command {
         /// Réservé aux tests de reprise : s'arrête à ce point et attend d'être tué.
         #[arg(long, hide = true, value_name = "POINT")]
         point_arret: Option<String>,
+        /// Intègre un dépôt mis en attente d'examen (dans <data_dir>/en_attente/<territoire>/),
+        /// sans les garde-fous (lignes écartées, personnes perdues, date future) ; le contrat
+        /// et les limites s'appliquent toujours.
+        #[arg(long, value_name = "FICHIER")]
+        liberer: Option<PathBuf>,
     },
     /// Recalcule tous les indicateurs depuis l'entrepôt (table indicateurs).
     #[command(help_template = HELP_TEMPLATE)]
@@ -273,7 +279,10 @@ fn run(cli: &Cli) -> Result<()> {
             let loaded = load_config(cli)?;
             generate(&loaded.config, args, &clock)
         }
-        Command::Ingest { point_arret } => {
+        Command::Ingest {
+            point_arret,
+            liberer,
+        } => {
             let loaded = load_config(cli)?;
             let pause_at = match point_arret {
                 Some(p) => Some(
@@ -282,17 +291,25 @@ fn run(cli: &Cli) -> Result<()> {
                 ),
                 None => None,
             };
-            let refused = runtime()?.block_on(ingest(&loaded.config, pause_at, true))?;
-            if refused > 0 {
+            let run =
+                runtime()?.block_on(ingest(&loaded.config, pause_at, true, liberer.as_deref()))?;
+            let (refused, held, failed) = (run.refused(), run.held(), run.failed());
+            if refused + held + failed > 0 {
                 anyhow::bail!(
-                    "{refused} dépôt(s) refusé(s) : voir les rapports ci-dessus et le dossier des refus"
+                    "{refused} dépôt(s) refusé(s), {held} mis en attente d'examen, {failed} non traité(s) sur incident : voir les rapports ci-dessus et les dossiers refuses et en_attente"
                 );
             }
             Ok(())
         }
         Command::Refresh => {
             let loaded = load_config(cli)?;
-            runtime()?.block_on(refresh(&loaded.config))
+            runtime()?.block_on(async {
+                let warehouse = Warehouse::open(&loaded.config.warehouse_location())
+                    .await
+                    .context("ouverture de l'entrepôt")?;
+                let _run = run_lock(&warehouse).await?;
+                refresh(&loaded.config).await
+            })
         }
         Command::Indicators { markdown, action } => {
             let catalogue = Catalogue::builtin();
@@ -394,8 +411,32 @@ async fn ingestor(
         Arc::new(SystemClock),
     )
     .await?;
+    ingestor.set_limits(config.ingest.limits());
+    ingestor.set_safeguards(config.ingest.safeguards());
+    ingestor.set_held_dir(config.data_dir.join("en_attente"));
     ingestor.on_commit(move |_| committed.store(true, Ordering::Relaxed));
     Ok(Arc::new(ingestor))
+}
+
+/// Takes the warehouse's run lock: one ingestion or refresh at a time, whoever starts it (the
+/// command line, the schedule, an upload). Waits, saying so, if another run holds it.
+async fn run_lock(warehouse: &Warehouse) -> Result<copil_warehouse::RunGuard> {
+    if let Some(guard) = warehouse
+        .run_lock(false)
+        .await
+        .context("verrou d'exécution de l'entrepôt")?
+    {
+        return Ok(guard);
+    }
+    eprintln!(
+        "Une ingestion ou un recalcul est déjà en cours sur cet entrepôt : attente de sa fin…"
+    );
+    tracing::info!("entrepôt occupé par une autre exécution : attente");
+    warehouse
+        .run_lock(true)
+        .await
+        .context("verrou d'exécution de l'entrepôt")?
+        .context("verrou d'exécution de l'entrepôt")
 }
 
 /// A progress bar on a terminal (files, rows, rows per second); plain reports otherwise.
@@ -432,10 +473,24 @@ impl Progress for Bar {
     }
 }
 
-/// Runs one ingestion; returns how many drops were refused.
-async fn ingest(config: &Config, pause_at: Option<Checkpoint>, interactive: bool) -> Result<usize> {
+/// Runs one ingestion (or releases one held drop) under the warehouse's run lock, then
+/// refreshes the indicators if anything landed, or if a previous run landed drops without
+/// refreshing (a crash between the two): the indicators always end built from the latest
+/// events.
+async fn ingest(
+    config: &Config,
+    pause_at: Option<Checkpoint>,
+    interactive: bool,
+    release: Option<&Path>,
+) -> Result<RunReport> {
     let committed = Arc::new(AtomicBool::new(false));
     let ingestor = ingestor(config, pause_at, Arc::clone(&committed)).await?;
+    let _run = run_lock(ingestor.warehouse()).await?;
+    let behind = ingestor
+        .warehouse()
+        .indicators_behind()
+        .await
+        .context("lecture des versions de l'entrepôt")?;
     let bar = if interactive && std::io::IsTerminal::is_terminal(&std::io::stdout()) {
         let b = indicatif::ProgressBar::new(0);
         b.set_style(
@@ -454,14 +509,26 @@ async fn ingest(config: &Config, pause_at: Option<Checkpoint>, interactive: bool
         rows: AtomicU64::new(0),
     });
     let started = Instant::now();
-    let run = ingestor.run_once(progress.clone()).await?;
+    let run = match release {
+        Some(file) => {
+            let report = ingestor
+                .release(file, progress.clone())
+                .await
+                .with_context(|| format!("libération de {}", file.display()))?;
+            RunReport {
+                drops: vec![report],
+                ..RunReport::default()
+            }
+        }
+        None => ingestor.run_once(progress.clone()).await?,
+    };
     if let Some(b) = &progress.bar {
         b.finish_and_clear();
     }
     let rows: u64 = run.drops.iter().map(|d| d.lignes_lues).sum();
     let seconds = started.elapsed().as_secs_f64();
     println!(
-        "{} dépôt(s) traité(s) : {} intégré(s), {} déjà intégré(s), {} refusé(s) ; {} lignes lues en {:.1} s ({} lignes/s).",
+        "{} dépôt(s) traité(s) : {} intégré(s), {} déjà intégré(s), {} refusé(s), {} en attente d'examen, {} non traité(s) sur incident ; {} lignes lues en {:.1} s ({} lignes/s).",
         run.drops.len(),
         run.drops
             .iter()
@@ -472,6 +539,8 @@ async fn ingest(config: &Config, pause_at: Option<Checkpoint>, interactive: bool
             .filter(|d| d.statut == Status::DejaIntegre)
             .count(),
         run.refused(),
+        run.held(),
+        run.failed(),
         milliers(rows),
         seconds,
         milliers((rows as f64 / seconds.max(1e-9)) as u64)
@@ -482,11 +551,19 @@ async fn ingest(config: &Config, pause_at: Option<Checkpoint>, interactive: bool
             p.display()
         );
     }
-    if committed.load(Ordering::Relaxed) {
-        // The indicators follow the commits of this run.
+    for (p, why) in &run.ignores {
+        println!("Ignoré dans la boîte de dépôt : {} — {why}", p.display());
+    }
+    if committed.load(Ordering::Relaxed) || behind {
+        if behind && !committed.load(Ordering::Relaxed) {
+            println!(
+                "Les indicateurs ne suivent pas la dernière version des événements (exécution précédente interrompue) : recalcul."
+            );
+        }
+        // The indicators follow the commits of this run, under the same run lock.
         refresh(config).await?;
     }
-    Ok(run.refused())
+    Ok(run)
 }
 
 async fn refresh(config: &Config) -> Result<()> {
@@ -662,7 +739,7 @@ async fn serve(config: Config) -> Result<()> {
         state.set_ingest_now(Arc::new(move || {
             let config = Arc::clone(&config);
             Box::pin(async move {
-                ingest(&config, None, false)
+                ingest(&config, None, false, None)
                     .await
                     .map(|_| ())
                     .map_err(|e| format!("{e:#}"))
@@ -681,8 +758,13 @@ async fn serve(config: Config) -> Result<()> {
         let state = job_state.clone();
         async move {
             tracing::info!("ingestion planifiée : début");
-            match ingest(&config, None, false).await {
-                Ok(refused) => tracing::info!(refused, "ingestion planifiée : fin"),
+            match ingest(&config, None, false, None).await {
+                Ok(run) => tracing::info!(
+                    refused = run.refused(),
+                    held = run.held(),
+                    failed = run.failed(),
+                    "ingestion planifiée : fin"
+                ),
                 Err(e) => tracing::error!("ingestion planifiée en échec : {e:#}"),
             }
             if let Err(e) = state.reload().await {
@@ -967,7 +1049,7 @@ fn demo(config: &Config, clock: &dyn Clock) -> Result<()> {
         "\nIngestion dans l'entrepôt {} :",
         config.warehouse_location()
     );
-    runtime()?.block_on(ingest(config, None, true))?;
+    runtime()?.block_on(ingest(config, None, true, None))?;
     demo_accounts(config, clock)
 }
 

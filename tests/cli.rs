@@ -437,3 +437,59 @@ fn indicators_are_listed_and_bad_requests_are_named() {
     );
     assert!(stderr(&o).contains("--month « 2024-13 »"), "{}", stderr(&o));
 }
+
+/// Issue 13: a header-only CSV replaced a territory with 0 rows (exit 0). Now it is held for
+/// review (exit 1, report in French), and `--liberer` integrates it on request.
+#[test]
+fn issue_13_a_held_drop_fails_the_run_and_is_released_on_request() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(copil(dir.path(), &["init", "."], &[]).status.success());
+    let args = [
+        "generate",
+        "--echelle",
+        "0.005",
+        "--to",
+        "2024-12",
+        "--date-extraction",
+        "2024-12-31",
+        "--territories",
+        "dep-44",
+    ];
+    assert!(copil(dir.path(), &args, &[]).status.success());
+    assert!(copil(dir.path(), &["ingest"], &[]).status.success());
+    let inbox = dir.path().join("copil-data/inbox/dep-44");
+    std::fs::write(
+        inbox.join("vide_20250115.csv"),
+        "id_personne;date_naissance;date;evenement\n",
+    )
+    .unwrap();
+    let o = copil(dir.path(), &["ingest"], &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("EN ATTENTE d'examen") && stdout(&o).contains("aucune ligne valide"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(
+        stderr(&o).contains("1 mis en attente d'examen"),
+        "{}",
+        stderr(&o)
+    );
+    let held = dir
+        .path()
+        .join("copil-data/en_attente/dep-44/vide_20250115.csv");
+    assert!(held.is_file());
+    let o = copil(
+        dir.path(),
+        &["ingest", "--liberer", held.to_str().unwrap()],
+        &[],
+    );
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("— intégré"), "{}", stdout(&o));
+    assert!(!held.exists());
+    assert!(
+        dir.path()
+            .join("copil-data/archive/dep-44/vide_20250115.csv")
+            .is_file()
+    );
+}

@@ -65,6 +65,32 @@ fn state(warehouse: &Path) -> (Vec<i64>, Vec<i64>, i64) {
     })
 }
 
+/// Whether the indicators are built from the latest `evenements` version (issue 13: killed
+/// after its `depots` commit, a rerun said « déjà intégré » and never refreshed).
+fn indicators_follow_the_events(warehouse: &Path) -> bool {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let w = Warehouse::open(warehouse.to_str().unwrap()).await.unwrap();
+        let ctx = SessionContext::new();
+        w.register(&ctx).await.unwrap();
+        let b = ctx
+            .sql("SELECT CAST(max(version_evenements) AS BIGINT) FROM indicateurs")
+            .await
+            .unwrap()
+            .collect()
+            .await
+            .unwrap();
+        let built = b[0].column(0).as_primitive::<Int64Type>();
+        let events = w
+            .load(&copil_warehouse::EVENEMENTS)
+            .await
+            .unwrap()
+            .version()
+            .unwrap_or(0);
+        !datafusion::arrow::array::Array::is_null(built, 0) && built.value(0) == events as i64
+    })
+}
+
 #[test]
 fn killed_at_any_point_the_warehouse_stays_intact_and_a_rerun_converges() {
     for point in ["fichiers", "evenements", "personnes", "rejets", "depots"] {
@@ -159,6 +185,10 @@ fn killed_at_any_point_the_warehouse_stays_intact_and_a_rerun_converges() {
         let expected_people: Vec<i64> = manifests.iter().map(|m| m.personnes as i64).collect();
         assert_eq!(people, expected_people, "{point}: people after the rerun");
         assert_eq!(duplicates, 0, "{point}: one depots row per drop");
+        assert!(
+            indicators_follow_the_events(&data.join("warehouse")),
+            "{point}: the rerun refreshed the indicators (issue 13)"
+        );
         let left: Vec<_> = TERRITORIES
             .iter()
             .flat_map(|t| std::fs::read_dir(data.join("inbox").join(t)).unwrap())

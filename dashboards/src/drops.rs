@@ -91,6 +91,9 @@ pub async fn page(
                     @if d.integre() {
                         p { "Intégré le " (d.traite_le.format("%d/%m/%Y à %H:%M")) " : " (d.lignes_lues) " lignes lues, "
                             (d.lignes_integrees) " intégrées, " (d.lignes_rejetees) " rejetées." }
+                    } @else if d.statut == "en_attente" {
+                        p { "Mis en attente d'examen le " (d.traite_le.format("%d/%m/%Y à %H:%M")) " : " (d.message.clone().unwrap_or_default())
+                            ". Les données en place restent en vigueur ; l'équipe nationale peut l'intégrer après examen." }
                     } @else {
                         p { "Refusé le " (d.traite_le.format("%d/%m/%Y à %H:%M")) " : " (d.message.clone().unwrap_or_default()) }
                     }

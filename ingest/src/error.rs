@@ -17,8 +17,9 @@ pub enum Error {
         /// What is wrong, in French (never the key itself).
         message: String,
     },
-    /// A file could not be read or moved.
-    #[error("{path} : {source}")]
+    /// A file could not be read, written or moved: a fault of the machine, not of the drop,
+    /// which is never refused for it (it stays in the inbox for the next run).
+    #[error("{path} : {}", copil_warehouse::describe_io(.source))]
     Io {
         /// The file.
         path: std::path::PathBuf,
@@ -41,6 +42,26 @@ pub enum Error {
         /// The file.
         path: std::path::PathBuf,
         /// The reader's message.
+        message: String,
+    },
+    /// A drop crosses one of the [`crate::Limits`]: refused, read no further.
+    #[error("{path}{} : limite dépassée, {} : {value} au plus (clé {})", at_line(.line), .limit.label(), .limit.key())]
+    Limit {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The limit crossed.
+        limit: crate::Limit,
+        /// Its value.
+        value: u64,
+        /// The line where it was crossed, when known.
+        line: Option<u64>,
+    },
+    /// A drop's text is in an encoding Copil does not read (UTF-16, UTF-32).
+    #[error("{path} : {message}")]
+    Encoding {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What was detected and what to do, in French.
         message: String,
     },
     /// A drop has no header.
@@ -66,6 +87,21 @@ pub enum Error {
         /// What went wrong.
         message: String,
     },
+}
+
+fn at_line(line: &Option<u64>) -> String {
+    line.map(|l| format!(", ligne {l}")).unwrap_or_default()
+}
+
+impl Error {
+    /// Whether the error comes from the machine (disk, warehouse) rather than from the drop's
+    /// content: such a drop is never refused, it is retried at the next run.
+    pub fn is_fault(&self) -> bool {
+        matches!(
+            self,
+            Error::Io { .. } | Error::Warehouse(_) | Error::Query { .. }
+        )
+    }
 }
 
 /// Result alias of the ingestion crate.

@@ -20,6 +20,7 @@ use datafusion::prelude::SessionContext;
 use futures::StreamExt;
 use sha2::{Digest, Sha256};
 
+use crate::limits::{Limit, Limits};
 use crate::pseudonym::Pseudonymiser;
 use crate::report::{DropReport, Status};
 use crate::source::Records;
@@ -106,6 +107,9 @@ pub struct RunReport {
     pub drops: Vec<DropReport>,
     /// Files being uploaded (`.part`, hidden), left for the next run.
     pub en_cours: Vec<PathBuf>,
+    /// Inbox entries that are not drops (sub-folders, broken links, pipes), with why, in
+    /// French: left in place, reported.
+    pub ignores: Vec<(PathBuf, String)>,
 }
 
 impl RunReport {
@@ -116,6 +120,47 @@ impl RunReport {
             .filter(|d| matches!(d.statut, Status::Refuse(_)))
             .count()
     }
+
+    /// Drops held for review.
+    pub fn held(&self) -> usize {
+        self.drops
+            .iter()
+            .filter(|d| matches!(d.statut, Status::EnAttente(_)))
+            .count()
+    }
+
+    /// Drops left in the inbox after a fault of the machine, to retry.
+    pub fn failed(&self) -> usize {
+        self.drops
+            .iter()
+            .filter(|d| matches!(d.statut, Status::Echec(_)))
+            .count()
+    }
+}
+
+/// When a drop that follows the contract is still held for review rather than replacing its
+/// territory's data (issue 13).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Safeguards {
+    /// Largest share of rejected rows (`ingest.max_rejets`, 0.20 by default).
+    pub max_rejets: f64,
+    /// Largest share of the people in place a drop may lose (`ingest.max_perte_personnes`,
+    /// 0.5 by default).
+    pub max_perte_personnes: f64,
+}
+
+impl Default for Safeguards {
+    fn default() -> Self {
+        Self {
+            max_rejets: 0.20,
+            max_perte_personnes: 0.5,
+        }
+    }
+}
+
+/// A share as a French percentage (« 12,5 % »).
+fn percent(x: f64) -> String {
+    format!("{:.1} %", x * 100.0).replace('.', ",")
 }
 
 type CommitHook = Box<dyn Fn(&DropReport) + Send + Sync>;
@@ -129,10 +174,29 @@ pub struct Ingestor {
     departments: Departments,
     clock: Arc<dyn Clock>,
     on_commit: Vec<CommitHook>,
+    limits: Limits,
+    safeguards: Safeguards,
+    held: PathBuf,
 }
 
-/// A drop refused whole while staging: its report so far and the reason.
-type Refusal = Box<(DropReport, String)>;
+/// Why staging a drop stopped.
+enum Stop {
+    /// The drop's content: it is refused whole, with the reason.
+    Refuse(Box<(DropReport, String)>),
+    /// A fault of the machine (disk, warehouse): the drop stays in the inbox for the next run.
+    Fault(Box<(DropReport, Error)>),
+}
+
+/// What the `depots` table knows before a run.
+#[derive(Debug, Default)]
+struct Known {
+    /// Drops integrated, by content hash: their territories.
+    integrated: HashMap<String, Vec<String>>,
+    /// Each territory's latest extraction date.
+    latest: HashMap<String, NaiveDate>,
+    /// People of each territory's drop in place.
+    people: HashMap<String, u64>,
+}
 
 /// What staging a drop produced.
 struct Staged {
@@ -159,6 +223,24 @@ fn file_hash(path: &Path) -> Result<String> {
         hasher.update(&buf[..n]);
     }
     Ok(hex::encode(hasher.finalize()))
+}
+
+/// The report of a drop left in the inbox after a fault of the machine.
+fn failed(mut report: DropReport, e: &Error) -> DropReport {
+    tracing::error!(territoire = %report.territoire, fichier = %report.fichier, "dépôt non traité : {e}");
+    report.statut = Status::Echec(e.to_string());
+    report
+}
+
+/// What a stray inbox entry is, in French.
+fn stray(kind: Option<&std::fs::FileType>) -> String {
+    use std::os::unix::fs::FileTypeExt;
+    match kind {
+        None => "lien cassé ou entrée illisible : ignoré".into(),
+        Some(k) if k.is_fifo() => "tube nommé (FIFO), pas un fichier : ignoré".into(),
+        Some(k) if k.is_socket() => "socket, pas un fichier : ignoré".into(),
+        Some(_) => "ni fichier ni dossier : ignoré".into(),
+    }
 }
 
 fn days(d: NaiveDate) -> i32 {
@@ -213,7 +295,7 @@ impl EventBatch {
         for (b, a) in self.attrs.iter_mut().zip(v.attrs.iter()) {
             b.append_option(*a);
         }
-        self.motif.append_option(v.motif.as_deref());
+        self.motif.append_option(v.motif);
         self.ligne.append_value(line as i64);
         self.len += 1;
     }
@@ -257,8 +339,12 @@ impl Ingestor {
         clock: Arc<dyn Clock>,
     ) -> Result<Self> {
         let key = SecretKey::read_file(&config.key_file)?;
+        let held = config.refused.with_file_name("en_attente");
         Ok(Self {
             pseudonymiser: Pseudonymiser::new(&key),
+            limits: Limits::default(),
+            safeguards: Safeguards::default(),
+            held,
             config,
             warehouse,
             register,
@@ -271,6 +357,27 @@ impl Ingestor {
     /// Adds a hook called after each drop's commit (the indicator layer refreshes there).
     pub fn on_commit(&mut self, hook: impl Fn(&DropReport) + Send + Sync + 'static) {
         self.on_commit.push(Box::new(hook));
+    }
+
+    /// Sets the bounds on every input (default: [`Limits::default`]).
+    pub fn set_limits(&mut self, limits: Limits) {
+        self.limits = limits;
+    }
+
+    /// Sets when a valid drop is held for review (default: [`Safeguards::default`]).
+    pub fn set_safeguards(&mut self, safeguards: Safeguards) {
+        self.safeguards = safeguards;
+    }
+
+    /// Sets the folder of drops held for review (default: `en_attente` beside the folder of
+    /// refused drops).
+    pub fn set_held_dir(&mut self, dir: PathBuf) {
+        self.held = dir;
+    }
+
+    /// The folder of drops held for review.
+    pub fn held_dir(&self) -> &Path {
+        &self.held
     }
 
     /// The warehouse this ingestor writes to.
@@ -289,9 +396,7 @@ impl Ingestor {
 
     /// What the `depots` table knows: drops integrated (by hash) and each territory's latest
     /// extraction date.
-    async fn known_drops(
-        &self,
-    ) -> Result<(HashMap<String, Vec<String>>, HashMap<String, NaiveDate>)> {
+    async fn known_drops(&self) -> Result<Known> {
         let ctx = SessionContext::new();
         self.warehouse.register(&ctx).await?;
         let batches = ctx
@@ -305,8 +410,9 @@ impl Ingestor {
             .map_err(|e| Error::Query {
                 message: e.to_string(),
             })?;
-        let mut integrated: HashMap<String, Vec<String>> = HashMap::new();
-        let mut latest: HashMap<String, NaiveDate> = HashMap::new();
+        let mut known = Known::default();
+        // The drop in place: the latest extraction, then the latest processed.
+        let mut in_place: HashMap<String, ((i32, i64), u64)> = HashMap::new();
         for b in &batches {
             let text = |i: usize| {
                 datafusion::arrow::compute::cast(
@@ -324,23 +430,63 @@ impl Ingestor {
                 statut.as_string::<i32>(),
             );
             let dates = b.column(3).as_primitive::<Date32Type>();
+            let people = datafusion::arrow::compute::cast(
+                b.column(4),
+                &datafusion::arrow::datatypes::DataType::Int64,
+            )
+            .map_err(|e| Error::Query {
+                message: e.to_string(),
+            })?;
+            let people = people.as_primitive::<datafusion::arrow::datatypes::Int64Type>();
+            let when = datafusion::arrow::compute::cast(
+                b.column(5),
+                &datafusion::arrow::datatypes::DataType::Int64,
+            )
+            .map_err(|e| Error::Query {
+                message: e.to_string(),
+            })?;
+            let when = when.as_primitive::<datafusion::arrow::datatypes::Int64Type>();
             for i in 0..b.num_rows() {
                 if statut.value(i) != "integre" {
                     continue;
                 }
-                integrated
+                let t = territoire.value(i).to_string();
+                known
+                    .integrated
                     .entry(depot.value(i).to_string())
                     .or_default()
-                    .push(territoire.value(i).to_string());
+                    .push(t.clone());
                 if !dates.is_null(i) {
                     let d = NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch")
                         + chrono::Days::new(dates.value(i) as u64);
-                    let e = latest.entry(territoire.value(i).to_string()).or_insert(d);
+                    let e = known.latest.entry(t.clone()).or_insert(d);
                     *e = (*e).max(d);
+                }
+                let order = (
+                    if dates.is_null(i) {
+                        i32::MIN
+                    } else {
+                        dates.value(i)
+                    },
+                    if when.is_null(i) {
+                        i64::MIN
+                    } else {
+                        when.value(i)
+                    },
+                );
+                let n = if people.is_null(i) {
+                    0
+                } else {
+                    people.value(i).max(0) as u64
+                };
+                let e = in_place.entry(t).or_insert((order, n));
+                if order >= e.0 {
+                    *e = (order, n);
                 }
             }
         }
-        Ok((integrated, latest))
+        known.people = in_place.into_iter().map(|(t, (_, n))| (t, n)).collect();
+        Ok(known)
     }
 
     /// Processes the inbox once.
@@ -360,20 +506,46 @@ impl Ingestor {
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            if entry.is_file() {
-                if name.starts_with('.') || name.ends_with(".part") {
-                    run.en_cours.push(entry);
+            // One stray entry (a broken link, a pipe, a socket) never stops the others: it is
+            // reported and left in place.
+            let kind = std::fs::metadata(&entry).map(|m| m.file_type());
+            if !kind.as_ref().is_ok_and(|k| k.is_dir()) {
+                if kind.as_ref().is_ok_and(|k| k.is_file()) {
+                    if name.starts_with('.') || name.ends_with(".part") {
+                        run.en_cours.push(entry);
+                    } else {
+                        refusals.push(("(racine)".into(), entry, "fichier déposé à la racine de la boîte : placez-le dans le dossier de son territoire".into()));
+                    }
                 } else {
-                    refusals.push(("(racine)".into(), entry, "fichier déposé à la racine de la boîte : placez-le dans le dossier de son territoire".into()));
+                    run.ignores.push((entry, stray(kind.as_ref().ok())));
                 }
                 continue;
             }
             let known = self.register.get(&name).is_some();
-            let mut files: Vec<PathBuf> = std::fs::read_dir(&entry)
-                .map_err(io(&entry))?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.is_file())
-                .collect();
+            let listing = match std::fs::read_dir(&entry) {
+                Ok(l) => l,
+                Err(e) => {
+                    run.ignores.push((
+                        entry.clone(),
+                        format!("dossier illisible ({})", copil_warehouse::describe_io(&e)),
+                    ));
+                    continue;
+                }
+            };
+            let mut files: Vec<PathBuf> = Vec::new();
+            for path in listing.filter_map(|e| e.ok().map(|e| e.path())) {
+                match std::fs::metadata(&path).map(|m| m.file_type()) {
+                    Ok(k) if k.is_file() => files.push(path),
+                    Ok(k) if k.is_dir() => run.ignores.push((
+                        path,
+                        "sous-dossier ignoré : déposez les fichiers directement dans le dossier du territoire".into(),
+                    )),
+                    other => {
+                        let message = stray(other.as_ref().ok());
+                        run.ignores.push((path, message));
+                    }
+                }
+            }
             files.sort();
             for file in files {
                 let fname = file
@@ -403,8 +575,10 @@ impl Ingestor {
         }
         progress.start(groups.values().map(Vec::len).sum::<usize>() + refusals.len());
 
-        let (integrated, latest) = self.known_drops().await?;
-        let integrated = Arc::new(integrated);
+        let known = self.known_drops().await?;
+        let integrated = Arc::new(known.integrated);
+        let latest = known.latest;
+        let people = known.people;
         for (territoire, path, message) in refusals {
             let fname = path
                 .file_name()
@@ -436,6 +610,7 @@ impl Ingestor {
                 let progress = Arc::clone(&progress);
                 let integrated = Arc::clone(&integrated);
                 let mut current = latest.get(&territoire).copied();
+                let mut in_place = people.get(&territoire).copied();
                 async move {
                     let mut reports = Vec::new();
                     for (name, path) in drops {
@@ -445,8 +620,9 @@ impl Ingestor {
                                 name,
                                 &path,
                                 &integrated,
-                                &mut current,
+                                (&mut current, &mut in_place),
                                 &progress,
+                                false,
                             )
                             .await?;
                         progress.drop_done(&report);
@@ -471,14 +647,106 @@ impl Ingestor {
         Ok(run)
     }
 
+    /// Integrates a drop held for review (`copil ingest --liberer`): the safeguards of
+    /// [`Safeguards`] and the extraction date's check against today are waived; the contract,
+    /// the limits and the order of extractions still apply. The drop's territory is the name
+    /// of its folder.
+    pub async fn release(
+        self: &Arc<Self>,
+        file: &Path,
+        progress: Arc<dyn Progress>,
+    ) -> Result<DropReport> {
+        let fname = file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let territoire = file
+            .parent()
+            .and_then(|p| p.file_name())
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if self.register.get(&territoire).is_none() {
+            return Err(Error::DropName {
+                file: fname,
+                message: format!(
+                    "dossier « {territoire} » : territoire inconnu du registre (le fichier à libérer doit rester dans le dossier de son territoire)"
+                ),
+            });
+        }
+        if !file.is_file() {
+            return Err(Error::DropName {
+                file: file.display().to_string(),
+                message: "fichier introuvable".into(),
+            });
+        }
+        // A held drop may carry the hash of the file in its name: the date is at its end.
+        let name = DropName::parse(&fname)?;
+        let known = self.known_drops().await?;
+        let mut current = known.latest.get(&territoire).copied();
+        let mut in_place = known.people.get(&territoire).copied();
+        let report = self
+            .process(
+                &territoire,
+                name,
+                file,
+                &known.integrated,
+                (&mut current, &mut in_place),
+                &progress,
+                true,
+            )
+            .await?;
+        let mut rapport = file.as_os_str().to_owned();
+        rapport.push(".rapport.txt");
+        if !file.exists() {
+            let _ = std::fs::remove_file(&rapport);
+        }
+        progress.drop_done(&report);
+        Ok(report)
+    }
+
+    /// Why a valid drop should not replace its territory's data, if it should not.
+    fn hold_reason(&self, r: &DropReport, in_place: Option<u64>) -> Option<String> {
+        if r.lignes_integrees == 0 {
+            return Some(format!(
+                "aucune ligne valide ({} ligne(s) lue(s)) : intégré, ce dépôt viderait les données du territoire",
+                r.lignes_lues
+            ));
+        }
+        let rejected = r.lignes_rejetees() as f64 / r.lignes_lues.max(1) as f64;
+        if rejected > self.safeguards.max_rejets {
+            return Some(format!(
+                "{} des lignes écartées ({} sur {}), au-delà du seuil de {} (clé ingest.max_rejets)",
+                percent(rejected),
+                r.lignes_rejetees(),
+                r.lignes_lues,
+                percent(self.safeguards.max_rejets)
+            ));
+        }
+        if let Some(before) = in_place.filter(|b| *b > 0) {
+            let lost = before.saturating_sub(r.personnes) as f64 / before as f64;
+            if lost > self.safeguards.max_perte_personnes {
+                return Some(format!(
+                    "{} personnes contre {} dans les données en place : perte de {}, au-delà du seuil de {} (clé ingest.max_perte_personnes)",
+                    r.personnes,
+                    before,
+                    percent(lost),
+                    percent(self.safeguards.max_perte_personnes)
+                ));
+            }
+        }
+        None
+    }
+
+    #[allow(clippy::too_many_arguments)]
     async fn process(
         self: &Arc<Self>,
         territoire: &str,
         name: DropName,
         path: &Path,
         integrated: &HashMap<String, Vec<String>>,
-        current: &mut Option<NaiveDate>,
+        (current, in_place): (&mut Option<NaiveDate>, &mut Option<u64>),
         progress: &Arc<dyn Progress>,
+        force: bool,
     ) -> Result<DropReport> {
         let started = Instant::now();
         let fname = path
@@ -487,7 +755,10 @@ impl Ingestor {
             .unwrap_or_default();
         let mut report = DropReport::new(territoire, &fname);
         report.date_extraction = Some(name.extraction);
-        report.depot = file_hash(path)?;
+        report.depot = match file_hash(path) {
+            Ok(h) => h,
+            Err(e) => return Ok(failed(report, &e)),
+        };
         if integrated
             .get(&report.depot)
             .is_some_and(|ts| ts.iter().any(|t| t == territoire))
@@ -510,6 +781,15 @@ impl Ingestor {
             );
             return self.refuse(report, path, message).await;
         }
+        let today = self.clock.today();
+        if !force && name.extraction > today {
+            let message = format!(
+                "date d'extraction du {} postérieure à aujourd'hui ({}) : vérifiez le nom du fichier ; intégré, ce dépôt bloquerait toute extraction réelle plus ancienne",
+                name.extraction.format("%d/%m/%Y"),
+                today.format("%d/%m/%Y")
+            );
+            return self.hold(report, path, message).await;
+        }
 
         let this = Arc::clone(self);
         let (t, p, progress2) = (
@@ -527,11 +807,24 @@ impl Ingestor {
         })?;
         let mut staged = match staged {
             Ok(s) => s,
-            Err(refusal) => {
+            Err(Stop::Refuse(refusal)) => {
                 let (report, message) = *refusal;
                 return self.refuse(report, path, message).await;
             }
+            Err(Stop::Fault(fault)) => {
+                let (report, e) = *fault;
+                return Ok(failed(report, &e));
+            }
         };
+        if !force && let Some(reason) = self.hold_reason(&staged.report, *in_place) {
+            let [ev, pe, re] = &staged.files;
+            self.warehouse.discard(&EVENEMENTS, ev);
+            self.warehouse.discard(&PERSONNES, pe);
+            self.warehouse.discard(&REJETS, re);
+            let mut report = staged.report;
+            report.duree = started.elapsed();
+            return self.hold(report, path, reason).await;
+        }
         self.checkpoint(Checkpoint::Fichiers).await;
 
         let meta: HashMap<String, serde_json::Value> = [
@@ -575,6 +868,7 @@ impl Ingestor {
             &report.depot[..12],
         )?;
         *current = Some(extraction);
+        *in_place = Some(report.personnes);
         tracing::info!(territoire, fichier = %report.fichier, lignes = report.lignes_lues, "dépôt intégré");
         for hook in &self.on_commit {
             hook(&report);
@@ -591,11 +885,20 @@ impl Ingestor {
         path: &Path,
         mut report: DropReport,
         progress: &dyn Progress,
-    ) -> std::result::Result<Staged, Refusal> {
-        let fail = |report: DropReport, message: String| Err(Box::new((report, message)));
-        let (header, detected, mut records) = match Records::open(path, name.format) {
+    ) -> std::result::Result<Staged, Stop> {
+        let started = Instant::now();
+        // The drop's content is refused; a fault of the machine leaves it for the next run.
+        let fail = |report: DropReport, e: Error| {
+            Err(if e.is_fault() {
+                Stop::Fault(Box::new((report, e)))
+            } else {
+                Stop::Refuse(Box::new((report, e.to_string())))
+            })
+        };
+        let limits = self.limits;
+        let (header, detected, mut records) = match Records::open(path, name.format, &limits) {
             Ok(x) => x,
-            Err(e) => return fail(report, e.to_string()),
+            Err(e) => return fail(report, e),
         };
         report.encodage = Some(detected.encodage.to_string());
         report.separateur = detected.separateur;
@@ -606,7 +909,7 @@ impl Ingestor {
                     "colonnes obligatoires absentes de l'en-tête : {}",
                     missing.join(", ")
                 );
-                return fail(report, msg);
+                return Err(Stop::Refuse(Box::new((report, msg))));
             }
         };
         report.colonnes_ignorees = layout.ignored.clone();
@@ -615,7 +918,7 @@ impl Ingestor {
         let wh = &self.warehouse;
         let open = |def, report: &DropReport| {
             wh.part_writer(def, Some(territoire))
-                .map_err(|e| Box::new((report.clone(), e.to_string())))
+                .map_err(|e| Stop::Fault(Box::new((report.clone(), e.into()))))
         };
         let mut ev_writer = open(&EVENEMENTS, &report)?;
         let mut re_writer = open(&REJETS, &report)?;
@@ -656,13 +959,25 @@ impl Ingestor {
             let line = match records.next_row(&mut row) {
                 Ok(Some(l)) => l,
                 Ok(None) => break,
-                Err(e) => return fail(report, e.to_string()),
+                Err(e) => return fail(report, e),
             };
             report.lignes_lues += 1;
             unreported += 1;
+            let limit = |limit: Limit| Error::Limit {
+                path: path.to_path_buf(),
+                limit,
+                value: limits.value(limit),
+                line: Some(line),
+            };
+            if report.lignes_lues > limits.max_rows {
+                return fail(report, limit(Limit::Rows));
+            }
             if unreported == 16_384 {
                 progress.rows(unreported);
                 unreported = 0;
+                if started.elapsed().as_secs() >= limits.max_parse_seconds {
+                    return fail(report, limit(Limit::ParseSeconds));
+                }
             }
             let mut h = xxhash_rust::xxh3::Xxh3::new();
             for f in &row {
@@ -700,7 +1015,7 @@ impl Ingestor {
                     if events.len >= BATCH
                         && let Err(e) = ev_writer.write(&events.finish())
                     {
-                        return fail(report, e.to_string());
+                        return fail(report, e.into());
                     }
                 }
                 Err((reason, column)) => {
@@ -722,7 +1037,7 @@ impl Ingestor {
                                 &mut re_motif,
                             ),
                         ) {
-                            return fail(report, e.to_string());
+                            return fail(report, e);
                         }
                         re_len = 0;
                     }
@@ -789,7 +1104,7 @@ impl Ingestor {
         };
         let files = match finish() {
             Ok(f) => f,
-            Err(e) => return fail(report, e.to_string()),
+            Err(e) => return fail(report, e),
         };
         report.personnes = people.len() as u64;
         Ok(Staged { files, report })
@@ -803,6 +1118,7 @@ impl Ingestor {
     ) -> Result<()> {
         let (statut, message) = match &r.statut {
             Status::Refuse(m) => ("refuse", Some(m.as_str())),
+            Status::EnAttente(m) => ("en_attente", Some(m.as_str())),
             _ => ("integre", None),
         };
         let text = |v: Option<&str>| -> ArrayRef {
@@ -857,6 +1173,33 @@ impl Ingestor {
             .commit(guard, &DEPOTS, None, staged, meta)
             .await?;
         Ok(())
+    }
+
+    /// Holds a valid drop for review: recorded in `depots` as `en_attente`, moved to the held
+    /// folder with its report; the territory's data in place is untouched.
+    async fn hold(
+        &self,
+        mut report: DropReport,
+        path: &Path,
+        message: String,
+    ) -> Result<DropReport> {
+        report.statut = Status::EnAttente(message);
+        let meta: HashMap<String, serde_json::Value> = [
+            ("copil.depot".to_string(), report.depot.clone().into()),
+            ("copil.statut".to_string(), "en_attente".into()),
+        ]
+        .into();
+        {
+            let guard = self.warehouse.lock().await?;
+            self.append_depot(&guard, &report, meta).await?;
+        }
+        let prefix = report.depot.get(..12).unwrap_or("attente").to_string();
+        let dest = move_into(path, &self.held.join(&report.territoire), &prefix)?;
+        let mut rapport = dest.into_os_string();
+        rapport.push(".rapport.txt");
+        std::fs::write(&rapport, report.render()).map_err(io(Path::new(&rapport)))?;
+        tracing::warn!(territoire = %report.territoire, fichier = %report.fichier, "dépôt mis en attente");
+        Ok(report)
     }
 
     async fn refuse(

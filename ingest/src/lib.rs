@@ -6,6 +6,11 @@
 //!   ([`Records`]: encoding, separator, workbook), checked row by row ([`validation`]),
 //!   pseudonymised ([`Pseudonymiser`], keyed by the [`SecretKey`]) and lands in ONE commit per
 //!   table, replacing its territory; a [`DropReport`] tells what happened, in French.
+//! - [`Limits`]: the bounds every input is read within (decompressed size, compression ratio,
+//!   line, field and cell sizes, rows, columns, shared strings, time); a drop past one is
+//!   refused naming the limit ([`Limit::key`]).
+//! - [`Safeguards`]: when a valid drop is held for review ([`Status::EnAttente`]) instead of
+//!   replacing its territory; [`Ingestor::release`] integrates it on request.
 //! - [`DropName`]: what a drop's file name says (format and extraction date).
 //! - [`nir`]: checking and normalising a NIR with its key.
 //! - [`schedule`]: running the job on a cron expression.
@@ -46,6 +51,7 @@
 mod drop_name;
 mod error;
 mod ingestor;
+mod limits;
 pub mod nir;
 mod pseudonym;
 mod report;
@@ -56,7 +62,8 @@ pub mod validation;
 
 pub use drop_name::{DropFormat, DropName};
 pub use error::{Error, Result};
-pub use ingestor::{Checkpoint, IngestConfig, Ingestor, Progress, RunReport, Silent};
+pub use ingestor::{Checkpoint, IngestConfig, Ingestor, Progress, RunReport, Safeguards, Silent};
+pub use limits::{Limit, Limits};
 pub use pseudonym::Pseudonymiser;
 pub use report::{DropReport, Status};
 pub use secret_key::{KeyFileStatus, SecretKey};

@@ -16,6 +16,12 @@ pub enum Status {
     DejaIntegre,
     /// Refused whole, with the reason.
     Refuse(String),
+    /// Valid but held for review (no valid row, too many rejects, too many people lost, an
+    /// extraction date in the future), with the reason: the data in place stays.
+    EnAttente(String),
+    /// Not processed because of a fault of the machine (disk, warehouse): left in the inbox,
+    /// retried at the next run.
+    Echec(String),
 }
 
 /// One drop's report.
@@ -91,15 +97,29 @@ impl DropReport {
             Status::Integre => "intégré",
             Status::DejaIntegre => "déjà intégré (mêmes octets) : rien ne change",
             Status::Refuse(_) => "REFUSÉ",
+            Status::EnAttente(_) => {
+                "EN ATTENTE d'examen : les données en place restent en vigueur (copil ingest --liberer pour l'intégrer)"
+            }
+            Status::Echec(_) => {
+                "NON TRAITÉ (incident technique) : laissé dans la boîte, nouvel essai au prochain passage"
+            }
         };
         let _ = writeln!(out, "[{}] {} — {}", self.territoire, self.fichier, title);
-        if let Status::Refuse(reason) = &self.statut {
-            let _ = writeln!(out, "  motif : {reason}");
+        match &self.statut {
+            Status::Refuse(reason) | Status::EnAttente(reason) => {
+                let _ = writeln!(out, "  motif : {reason}");
+            }
+            Status::Echec(reason) => {
+                let _ = writeln!(out, "  cause : {reason}");
+            }
+            _ => {}
         }
         if let Some(d) = self.date_extraction {
             let _ = writeln!(out, "  données au {}", d.format("%d/%m/%Y"));
         }
-        if self.statut == Status::Integre {
+        if self.statut == Status::Integre
+            || (matches!(self.statut, Status::EnAttente(_)) && self.lignes_lues > 0)
+        {
             let _ = writeln!(
                 out,
                 "  {} lignes lues : {} intégrées, {} écartées ; {} personnes",

@@ -96,8 +96,8 @@ pub struct ValidRow {
     pub evenement: &'static str,
     /// The event's attributes, in [`ATTRIBUTS`] order (others are null).
     pub attrs: [Option<&'static str>; 9],
-    /// The `motif` code.
-    pub motif: Option<String>,
+    /// The `motif` code (from [`vocabulary::MOTIFS`]: never free text).
+    pub motif: Option<&'static str>,
 }
 
 /// The coded event attributes, in the order of [`ValidRow::attrs`].
@@ -158,17 +158,6 @@ pub fn parse_date(s: &str) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(y as i32, m, d)
 }
 
-fn motif_code(raw: &str) -> Option<Option<String>> {
-    if raw.is_empty() {
-        return Some(None);
-    }
-    let ok = raw.len() <= 40
-        && raw
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-    ok.then(|| Some(raw.to_ascii_lowercase()))
-}
-
 /// Checks one row. `extraction` is the drop's extraction date: nothing may happen after it.
 pub fn validate(
     layout: &Layout,
@@ -209,7 +198,7 @@ pub fn validate(
         }
     }
     let motif = if carried.contains(&"motif") {
-        motif_code(get("motif")).ok_or(reject(CodeInconnu, "motif"))?
+        coded("motif")?
     } else {
         None
     };
@@ -508,7 +497,7 @@ mod tests {
             "droit_clos",
             "",
             "",
-            "fin; de droit",
+            "fin de droit; voir courrier",
             "",
         ])
         .unwrap_err();
@@ -516,6 +505,52 @@ mod tests {
             (closed.reason, closed.column),
             (CodeInconnu, Some("motif")),
             "free text never lands as a motif"
+        );
+    }
+
+    /// Issue 13: a NIR or « NOM-Prénom-téléphone » typed in the motif reached exports.
+    #[test]
+    fn issue_13_a_motif_outside_its_vocabulary_rejects_the_row() {
+        use RejectReason::CodeInconnu;
+        let motif_row = |evenement: &str, motif: &str| {
+            check([
+                "1",
+                "",
+                "",
+                "03/07/1984",
+                "",
+                "",
+                "2024-02-01",
+                evenement,
+                "",
+                "",
+                motif,
+                "",
+            ])
+        };
+        for hostile in [
+            "DUPONT-Jean-0612345678",
+            "184127645108946",
+            "sanction-du-12-03",
+            "ressources_x",
+        ] {
+            for evenement in ["droit_suspendu", "droit_clos"] {
+                let r = motif_row(evenement, hostile).unwrap_err();
+                assert_eq!(
+                    (r.reason, r.column),
+                    (CodeInconnu, Some("motif")),
+                    "{evenement} {hostile}"
+                );
+                assert_eq!(r.reason.label(), "code inconnu");
+            }
+        }
+        let ok = motif_row("droit_suspendu", "Non respect devoirs").unwrap();
+        assert_eq!(ok.motif, Some("non_respect_devoirs"));
+        assert_eq!(motif_row("droit_clos", "").unwrap().motif, None);
+        assert_eq!(
+            motif_row("rdv", "DUPONT-Jean-0612345678").unwrap().motif,
+            None,
+            "an event without a motif never carries one"
         );
     }
 

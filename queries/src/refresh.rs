@@ -133,11 +133,13 @@ pub async fn refresh(
         ))?;
     }
     let staged = writer.finish()?.into_iter().collect();
-    let meta: HashMap<String, serde_json::Value> = [(
-        "copil.version_evenements".to_string(),
-        serde_json::Value::from(version_evenements),
-    )]
-    .into();
+    // The source versions this version of `indicateurs` is built from (issue 13): a later run
+    // compares them with the tables' latest to finish what a crash left.
+    let meta: HashMap<String, serde_json::Value> = versions
+        .iter()
+        .filter(|(name, _)| **name != INDICATEURS.name)
+        .map(|(name, v)| (format!("copil.version_{name}"), serde_json::Value::from(*v)))
+        .collect();
     let guard = warehouse.lock().await?;
     let version_indicateurs = warehouse
         .replace_all(&guard, &INDICATEURS, staged, meta)

@@ -3,9 +3,17 @@ use std::path::PathBuf;
 /// Errors of the warehouse crate. Each variant names the file and line it comes from.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// A register (or département) file could not be read.
-    #[error("lecture impossible de {path} : {source}")]
+    /// A file could not be read.
+    #[error("lecture impossible de {path} : {}", describe_io(.source))]
     Io {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// A file or folder could not be written (disk full, rights…).
+    #[error("écriture impossible de {path} : {}", describe_io(.source))]
+    Write {
         /// The file.
         path: PathBuf,
         /// The underlying error.
@@ -45,6 +53,33 @@ pub enum Error {
         /// The underlying error.
         message: String,
     },
+}
+
+/// An I/O error in French, for the people who read reports and logs (the system's own text,
+/// often English, stays in the error's source).
+pub fn describe_io(e: &std::io::Error) -> String {
+    use std::io::ErrorKind::*;
+    let what = match e.kind() {
+        NotFound => "fichier ou dossier introuvable",
+        PermissionDenied => "accès refusé",
+        AlreadyExists => "existe déjà",
+        StorageFull => "disque plein",
+        QuotaExceeded => "quota disque dépassé",
+        ReadOnlyFilesystem => "système de fichiers en lecture seule",
+        UnexpectedEof => "fin de fichier inattendue (fichier tronqué)",
+        InvalidData | InvalidInput => "données illisibles (fichier corrompu)",
+        TimedOut => "délai dépassé",
+        Interrupted => "opération interrompue",
+        OutOfMemory => "mémoire insuffisante",
+        IsADirectory => "c'est un dossier",
+        NotADirectory => "ce n'est pas un dossier",
+        WouldBlock => "ressource occupée",
+        _ => "erreur d'entrée-sortie",
+    };
+    match e.raw_os_error() {
+        Some(code) => format!("{what} (erreur système {code})"),
+        None => what.to_string(),
+    }
 }
 
 /// Result alias of the warehouse crate.

@@ -35,7 +35,7 @@ pub mod vocabulary;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use department::{Department, Departments};
-pub use error::{Error, Result};
+pub use error::{Error, Result, describe_io};
 pub use register::{Register, Territory, TerritoryKind, Wave};
-pub use store::{CommitGuard, PartWriter, StagedFile, Warehouse};
+pub use store::{CommitGuard, PartWriter, RunGuard, StagedFile, Warehouse};
 pub use tables::{DEPOTS, EVENEMENTS, INDICATEURS, PERSONNES, REJETS, TableDef};

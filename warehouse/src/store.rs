@@ -55,11 +55,21 @@ enum Scope<'a> {
 }
 
 /// Streams record batches into one Parquet data file of a table (bounded memory: row groups of
-/// 128 Ki rows).
+/// 128 Ki rows). Dropped without [`PartWriter::finish`] (a drop refused or held midway), it
+/// deletes its file: nothing uncommitted is left behind in the table's folder.
 pub struct PartWriter {
-    writer: ArrowWriter<File>,
+    /// `None` once finished.
+    writer: Option<ArrowWriter<File>>,
     absolute: PathBuf,
     staged: StagedFile,
+}
+
+impl Drop for PartWriter {
+    fn drop(&mut self) {
+        if self.writer.take().is_some() {
+            let _ = std::fs::remove_file(&self.absolute);
+        }
+    }
 }
 
 /// Held while committing: serialises commits within the process and across processes (a lock
@@ -69,14 +79,26 @@ pub struct CommitGuard<'a> {
     _file: File,
 }
 
+/// Held for a whole ingestion or refresh run: see [`Warehouse::run_lock`]. Released when
+/// dropped (or when the process ends, however it ends).
+#[derive(Debug)]
+pub struct RunGuard {
+    _file: File,
+}
+
 impl PartWriter {
     /// Appends a batch (it must have the table's file schema).
     pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
         self.staged.rows += batch.num_rows() as u64;
-        self.writer.write(batch).map_err(|e| Error::Parquet {
-            path: self.absolute.clone(),
-            message: e.to_string(),
-        })
+        let path = &self.absolute;
+        self.writer
+            .as_mut()
+            .expect("a writer is used until finished")
+            .write(batch)
+            .map_err(|e| Error::Parquet {
+                path: path.clone(),
+                message: e.to_string(),
+            })
     }
 
     /// Rows written so far.
@@ -85,22 +107,21 @@ impl PartWriter {
     }
 
     /// Closes the file; `None` (and no file) if no row was written.
-    pub fn finish(self) -> Result<Option<StagedFile>> {
-        let Self {
-            writer,
-            absolute,
-            mut staged,
-        } = self;
-        writer.close().map_err(|e| Error::Parquet {
+    pub fn finish(mut self) -> Result<Option<StagedFile>> {
+        let writer = self.writer.take().expect("finished once");
+        let absolute = self.absolute.clone();
+        let closed = writer.close().map_err(|e| Error::Parquet {
             path: absolute.clone(),
             message: e.to_string(),
-        })?;
-        if staged.rows == 0 {
+        });
+        if closed.is_err() || self.staged.rows == 0 {
             let _ = std::fs::remove_file(&absolute);
+            closed?;
             return Ok(None);
         }
+        let mut staged = self.staged.clone();
         staged.size = std::fs::metadata(&absolute)
-            .map_err(|source| Error::Io {
+            .map_err(|source| Error::Write {
                 path: absolute.clone(),
                 source,
             })?
@@ -132,7 +153,7 @@ impl Warehouse {
         } else {
             PathBuf::from(location)
         };
-        std::fs::create_dir_all(&root).map_err(|source| Error::Io {
+        std::fs::create_dir_all(&root).map_err(|source| Error::Write {
             path: root.clone(),
             source,
         })?;
@@ -174,7 +195,7 @@ impl Warehouse {
             return Ok(());
         }
         let dir = self.table_dir(def);
-        std::fs::create_dir_all(&dir).map_err(|source| Error::Io {
+        std::fs::create_dir_all(&dir).map_err(|source| Error::Write {
             path: dir.clone(),
             source,
         })?;
@@ -233,12 +254,12 @@ impl Warehouse {
         ));
         let absolute = self.table_dir(def).join(&relative);
         if let Some(dir) = absolute.parent() {
-            std::fs::create_dir_all(dir).map_err(|source| Error::Io {
+            std::fs::create_dir_all(dir).map_err(|source| Error::Write {
                 path: dir.to_path_buf(),
                 source,
             })?;
         }
-        let file = File::create(&absolute).map_err(|source| Error::Io {
+        let file = File::create(&absolute).map_err(|source| Error::Write {
             path: absolute.clone(),
             source,
         })?;
@@ -254,7 +275,7 @@ impl Warehouse {
             }
         })?;
         Ok(PartWriter {
-            writer,
+            writer: Some(writer),
             absolute,
             staged: StagedFile {
                 path: relative,
@@ -263,6 +284,92 @@ impl Warehouse {
                 rows: 0,
             },
         })
+    }
+
+    /// Whether the `indicateurs` table was built from an older version of `evenements` than
+    /// the latest (a run landed drops, then stopped before its refresh): then a refresh is
+    /// due. False while nothing has landed.
+    pub async fn indicators_behind(&self) -> Result<bool> {
+        use datafusion::arrow::array::{Array, AsArray};
+        let events = self
+            .load(&crate::tables::EVENEMENTS)
+            .await?
+            .version()
+            .unwrap_or(0) as u64;
+        if events == 0 {
+            return Ok(false);
+        }
+        let def = &crate::tables::INDICATEURS;
+        let table = self.load(def).await?;
+        let ctx = SessionContext::new();
+        self.register_table(&ctx, def, &table).await?;
+        let err = |e: datafusion::error::DataFusionError| Error::Delta {
+            table: def.name.into(),
+            message: e.to_string(),
+        };
+        let batches = ctx
+            .sql("SELECT CAST(max(version_evenements) AS BIGINT) FROM indicateurs")
+            .await
+            .map_err(err)?
+            .collect()
+            .await
+            .map_err(err)?;
+        let built = batches
+            .first()
+            .filter(|b| b.num_rows() > 0)
+            .map(|b| {
+                b.column(0)
+                    .as_primitive::<datafusion::arrow::datatypes::Int64Type>()
+            })
+            .filter(|a| !a.is_null(0))
+            .map(|a| a.value(0) as u64);
+        Ok(built.is_none_or(|v| v < events))
+    }
+
+    /// Deletes staged files that will never be committed (a drop held for review).
+    pub fn discard(&self, def: &TableDef, files: &[StagedFile]) {
+        for f in files {
+            let _ = std::fs::remove_file(self.table_dir(def).join(&f.path));
+        }
+    }
+
+    /// Takes the run lock: one ingestion or refresh at a time on this warehouse, across
+    /// processes (a lock file in the warehouse root) and within one (each call opens the file
+    /// anew, so a second caller waits too). `Ok(None)` if another run holds it and `wait` is
+    /// false. Never take it twice in one task: the second call would wait for the first.
+    pub async fn run_lock(&self, wait: bool) -> Result<Option<RunGuard>> {
+        let path = self.root.join("_verrou_execution");
+        tokio::task::spawn_blocking(move || -> Result<Option<RunGuard>> {
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(&path)
+                .map_err(|source| Error::Write {
+                    path: path.clone(),
+                    source,
+                })?;
+            if wait {
+                file.lock().map_err(|source| Error::Write {
+                    path: path.clone(),
+                    source,
+                })?;
+            } else {
+                match file.try_lock() {
+                    Ok(()) => {}
+                    Err(std::fs::TryLockError::WouldBlock) => return Ok(None),
+                    Err(std::fs::TryLockError::Error(source)) => {
+                        return Err(Error::Write { path, source });
+                    }
+                }
+            }
+            Ok(Some(RunGuard { _file: file }))
+        })
+        .await
+        .map_err(|e| Error::Location {
+            location: "verrou d'exécution".into(),
+            message: e.to_string(),
+        })?
     }
 
     /// Takes the commit lock (in this process and across processes sharing the warehouse).
@@ -275,11 +382,11 @@ impl Warehouse {
                 .truncate(false)
                 .write(true)
                 .open(&path)
-                .map_err(|source| Error::Io {
+                .map_err(|source| Error::Write {
                     path: path.clone(),
                     source,
                 })?;
-            file.lock().map_err(|source| Error::Io {
+            file.lock().map_err(|source| Error::Write {
                 path: path.clone(),
                 source,
             })?;

@@ -130,6 +130,8 @@ pub const EVENEMENTS: TableDef = TableDef {
             "motif",
             Text,
             true,
+            // Kept as is: the export dictionary's snapshot (dashboards) quotes it; the codes are
+            // listed in vocabulary::MOTIFS, README.md and docs/entrepot.md.
             "Code motif (suspension ou clôture du droit).",
         ),
         col(
@@ -244,8 +246,18 @@ pub const DEPOTS: TableDef = TableDef {
             false,
             "Instant du traitement (UTC).",
         ),
-        col("statut", Text, false, "integre ou refuse."),
-        col("message", Text, true, "Raison d'un refus."),
+        col(
+            "statut",
+            Text,
+            false,
+            "integre, refuse (contenu contraire au contrat ou au-delà d'une limite) ou en_attente (retenu pour examen : données en place conservées, libérable par copil ingest --liberer).",
+        ),
+        col(
+            "message",
+            Text,
+            true,
+            "Raison d'un refus ou d'une mise en attente.",
+        ),
         col(
             "lignes_lues",
             Long,

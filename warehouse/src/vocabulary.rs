@@ -123,6 +123,30 @@ pub const TYPES_SORTIE: &[&str] = &[
     "autre",
 ];
 
+/// Reasons a right is suspended or closed (`motif` of `droit_suspendu` and `droit_clos`): short
+/// codes only, so that no free text (a comment, a name, a phone number, a NIR) can land. Issue 13.
+///
+/// - `sanction`: sanction decided by the département (suspension or radiation);
+/// - `non_respect_devoirs`: duties of the « droits et devoirs » not met;
+/// - `non_respect_engagements`: commitments of the contract not met;
+/// - `ressources`: resources at or above the ceiling (or not declared);
+/// - `ressources_superieures`: exit because the household's resources rose above the ceiling;
+/// - `fin_de_droit`: the right ended (end of entitlement);
+/// - `demenagement`: the person moved out of the département;
+/// - `deces`: death;
+/// - `autre`: any other reason.
+pub const MOTIFS: &[&str] = &[
+    "sanction",
+    "non_respect_devoirs",
+    "non_respect_engagements",
+    "ressources",
+    "ressources_superieures",
+    "fin_de_droit",
+    "demenagement",
+    "deces",
+    "autre",
+];
+
 use ColumnRole::{DirectIdentifier, Event, Person};
 
 const fn col(
@@ -280,7 +304,13 @@ pub const COLUMNS: &[Column] = &[
         &["Type de sortie", "Motif de sortie", "Sortie"],
         Some(TYPES_SORTIE),
     ),
-    col("motif", Event, false, &["Motif", "Code motif"], None),
+    col(
+        "motif",
+        Event,
+        false,
+        &["Motif", "Code motif"],
+        Some(MOTIFS),
+    ),
     col(
         "nom",
         DirectIdentifier,
@@ -530,12 +560,54 @@ mod tests {
         }
         assert!(is_code("evenement", "frein_leve"));
         assert!(!is_code("evenement", "orientaton"));
-        assert!(is_code("motif", "n_importe_quoi"));
+        assert!(!is_code("motif", "n_importe_quoi"));
+        assert!(is_code("motif", "sanction"));
+        assert!(
+            is_code("id_personne", "n_importe_quoi"),
+            "a column without a list"
+        );
         assert_eq!(code_of("orientation", "Socio-pro"), Some("socio_pro"));
         assert_eq!(code_of("sexe", "f"), Some("F"));
         assert_eq!(code_of("statut_rdv", "HONORÉ"), Some("honore"));
         assert_eq!(code_of("evenement", "orientaton"), None);
         assert_eq!(code_of("evenement", "RDV honoré"), None);
         assert_eq!(code_of("motif", "x"), None);
+        assert_eq!(
+            code_of("motif", "Non-respect des engagements"),
+            None,
+            "a word more is free text"
+        );
+        assert_eq!(
+            code_of("motif", "Non respect engagements"),
+            Some("non_respect_engagements")
+        );
+        // Issue 13: free text typed in the motif column never passes as a code.
+        for hostile in [
+            "DUPONT-Jean-0612345678",
+            "184127645108946",
+            "1 84 12 76 451 089 46",
+            "voir courrier du 12/03",
+            "",
+        ] {
+            assert_eq!(code_of("motif", hostile), None, "{hostile}");
+        }
+    }
+
+    #[test]
+    fn every_coded_column_has_a_list_and_every_event_attribute_is_coded() {
+        // Issue 13: an attribute that lands must be a code, never free text.
+        for e in EVENEMENTS {
+            for a in attributes_of(e) {
+                assert!(
+                    column(a).and_then(|c| c.codes).is_some(),
+                    "{e}.{a} has no code list"
+                );
+            }
+        }
+        for c in COLUMNS.iter().filter(|c| c.codes.is_some()) {
+            for code in c.codes.unwrap() {
+                assert_eq!(code_of(c.name, code), Some(*code), "{}: {code}", c.name);
+            }
+        }
     }
 }
