@@ -92,7 +92,7 @@ pub async fn page(
                         p { "Intégré le " (d.traite_le.format("%d/%m/%Y à %H:%M")) " : " (d.lignes_lues) " lignes lues, "
                             (d.lignes_integrees) " intégrées, " (d.lignes_rejetees) " rejetées." }
                     } @else {
-                        p { "Refusé le " (d.traite_le.format("%d/%m/%Y à %H:%M")) " : " (d.message.clone().unwrap_or_default()) }
+                        p { "Refusé le " (d.traite_le.format("%d/%m/%Y à %H:%M")) " : " (crate::error::without_paths(d.message.as_deref().unwrap_or_default())) }
                     }
                 }
             } @else if pending.contains(f) {
