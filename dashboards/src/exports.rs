@@ -405,11 +405,7 @@ impl MicroFilters {
             .iter()
             .filter(|t| self.territoire.as_deref().is_none_or(|id| id == t.id))
             .filter(|t| self.vague.is_none_or(|w| w == t.vague))
-            .filter(|t| {
-                self.perimetre
-                    .as_ref()
-                    .is_none_or(|p| p.iter().any(|id| *id == t.id))
-            })
+            .filter(|t| self.perimetre.as_ref().is_none_or(|p| p.contains(&t.id)))
             .map(|t| t.id.clone())
             .collect()
     }

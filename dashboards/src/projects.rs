@@ -165,23 +165,31 @@ impl Projects {
         register: &Register,
         now: DateTime<Utc>,
     ) -> Result<&Project> {
+        let NewProject {
+            nom,
+            objet,
+            mut evaluateurs,
+            mut territoires,
+            debut,
+            fin,
+        } = new;
         let invalid = |m: String| Err(Error::InvalidProject(m));
-        if !valid_name(new.nom) {
+        if !valid_name(nom) {
             return invalid(format!(
                 "nom de projet invalide : « {} » (1 à 64 caractères parmi a-z, 0-9, « - » et « _ »)",
-                crate::accounts::shown_login(new.nom)
+                crate::accounts::shown_login(nom)
             ));
         }
-        let objet = new.objet.trim();
+        let objet = objet.trim();
         if objet.is_empty() || objet.chars().count() > MAX_PURPOSE {
             return invalid(format!(
                 "l'objet du projet est obligatoire ({MAX_PURPOSE} caractères au plus)"
             ));
         }
-        if new.evaluateurs.is_empty() {
+        if evaluateurs.is_empty() {
             return invalid("un projet nomme au moins un compte « evaluateur »".into());
         }
-        for login in &new.evaluateurs {
+        for login in &evaluateurs {
             match accounts.get(login) {
                 Some(a) if a.role == Role::Evaluateur => {}
                 Some(a) => {
@@ -198,10 +206,10 @@ impl Projects {
                 }
             }
         }
-        if new.territoires.is_empty() {
+        if territoires.is_empty() {
             return invalid("un projet couvre au moins un territoire".into());
         }
-        for t in &new.territoires {
+        for t in &territoires {
             if register.get(t).is_none() {
                 return invalid(format!(
                     "territoire inconnu du registre : « {} »",
@@ -209,25 +217,22 @@ impl Projects {
                 ));
             }
         }
-        if new.fin < new.debut {
+        if fin < debut {
             return invalid(format!(
-                "période invalide : la fin ({}) précède le début ({})",
-                new.fin, new.debut
+                "période invalide : la fin ({fin}) précède le début ({debut})"
             ));
         }
-        let mut evaluateurs = new.evaluateurs.clone();
         evaluateurs.sort();
         evaluateurs.dedup();
-        let mut territoires = new.territoires.clone();
         territoires.sort();
         territoires.dedup();
         let project = Project {
-            nom: new.nom.to_string(),
+            nom: nom.to_string(),
             objet: objet.to_string(),
             evaluateurs,
             territoires,
-            debut: new.debut,
-            fin: new.fin,
+            debut,
+            fin,
             actif: true,
             cree_le: now,
         };
@@ -241,7 +246,7 @@ impl Projects {
             projects.push(project);
             Ok(())
         })?;
-        Ok(self.get(new.nom).expect("just added"))
+        Ok(self.get(nom).expect("just added"))
     }
 
     /// Closes a project: no export under it any more (its name stays taken).

@@ -18,7 +18,8 @@ use crate::projects::{Project, Projects};
 use crate::session::Sessions;
 
 /// The key of export pseudonyms: each export project's key is derived from it, so two
-/// projects' exports cannot be linked. Never printed.
+/// projects' exports share no identifier (event sequences can still link them: issue 13).
+/// Never printed.
 #[derive(Clone, PartialEq, Eq)]
 pub struct ExportKey(pub [u8; 32]);
 
