@@ -352,7 +352,7 @@ fn projects_are_declared_listed_and_closed() {
             "--evaluateurs",
             evaluateurs,
             "--territoires",
-            "dep-44,dep-35",
+            "dep-54,dep-44",
             "--debut",
             "2025-01-01",
             "--fin",
@@ -376,7 +376,7 @@ fn projects_are_declared_listed_and_closed() {
     assert!(o.status.success(), "{}", stderr(&o));
     let list = stdout(&run(&["projets", "liste"]));
     assert!(
-        list.contains("orientations") && list.contains("clos") && list.contains("dep-35, dep-44"),
+        list.contains("orientations") && list.contains("clos") && list.contains("dep-44, dep-54"),
         "{list}"
     );
     #[cfg(unix)]
