@@ -98,10 +98,18 @@ async fn api_page(user: User) -> impl IntoResponse {
 /// style, no framing, forms posted here only.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
-/// Adds the security headers to every response (issue 13), keeping any a handler set.
-async fn security_headers(mut response: axum::response::Response) -> axum::response::Response {
+/// Adds the security headers to every response (issue 13), keeping any a handler set; behind
+/// HTTPS (`Secure` cookies), `Strict-Transport-Security` too.
+async fn security_headers(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    mut response: axum::response::Response,
+) -> axum::response::Response {
     use axum::http::HeaderValue;
     let h = response.headers_mut();
+    if state.settings().secure_cookies {
+        h.entry(header::STRICT_TRANSPORT_SECURITY)
+            .or_insert(HeaderValue::from_static("max-age=31536000"));
+    }
     for (name, value) in [
         (
             header::CONTENT_SECURITY_POLICY,
@@ -133,7 +141,8 @@ async fn health() -> impl IntoResponse {
 /// The application's routes. Everything but the login page, the static files, the health
 /// check and the OpenAPI document needs a session or an API token; each handler then checks
 /// the role and the territory itself. Every response carries the security headers
-/// ([`CONTENT_SECURITY_POLICY`], `nosniff`, `X-Frame-Options: DENY`, `Referrer-Policy`).
+/// ([`CONTENT_SECURITY_POLICY`], `nosniff`, `X-Frame-Options: DENY`, `Referrer-Policy`, and
+/// `Strict-Transport-Security` with `Secure` cookies).
 pub fn app(state: AppState) -> Router {
     let upload_limit = usize::try_from(state.settings().upload_max_bytes)
         .unwrap_or(usize::MAX)
@@ -195,8 +204,11 @@ pub fn app(state: AppState) -> Router {
         .route("/static/favicon.svg", get(favicon))
         .route("/sante", get(health))
         .merge(protected)
+        .layer(axum::middleware::map_response_with_state(
+            state.clone(),
+            security_headers,
+        ))
         .with_state(state)
-        .layer(axum::middleware::map_response(security_headers))
 }
 
 /// Serves `app(state)` on `listener` until `shutdown` resolves, reloading the results every

@@ -406,6 +406,18 @@ async fn issue_13_cookies_are_secure_by_default() {
             .unwrap()
             .contains("; Secure")
     );
+    assert_eq!(
+        page.headers()["strict-transport-security"],
+        "max-age=31536000"
+    );
+    // Plain HTTP (the fixture): no HSTS.
+    let plain = serve().await;
+    let page = raw()
+        .get(format!("{}/connexion", plain.base))
+        .send()
+        .await
+        .unwrap();
+    assert!(page.headers().get("strict-transport-security").is_none());
 }
 
 /// A GET with `role`'s API token: status and body.
