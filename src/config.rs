@@ -40,6 +40,11 @@ pub const KEYS: &[Key] = &[
         doc: "Fichier des comptes du tableau de bord, mots de passe hachés en argon2id (défaut : <data_dir>/secrets/comptes.json).",
     },
     Key {
+        name: "projects",
+        kind: Kind::Path,
+        doc: "Fichier des projets d'évaluation (objet, évaluateurs, territoires, période), déclarés par « copil projets » ou la page Comptes (défaut : <data_dir>/secrets/projets.json).",
+    },
+    Key {
         name: "export_key_file",
         kind: Kind::Path,
         doc: "Clé secrète des pseudonymes d'export (une clé par projet en est dérivée), hors de l'entrepôt (défaut : <data_dir>/secrets/exports.key).",
@@ -77,7 +82,12 @@ pub const KEYS: &[Key] = &[
     Key {
         name: "server.secure_cookies",
         kind: Kind::Boolean,
-        doc: "Cookies de session marqués Secure : à activer derrière HTTPS.",
+        doc: "Cookies de session marqués Secure (vrai par défaut : servir derrière HTTPS) ; « copil demo » le désactive, en HTTP local, sauf réglage explicite.",
+    },
+    Key {
+        name: "server.max_password_checks",
+        kind: Kind::Integer,
+        doc: "Vérifications de mot de passe simultanées au plus (argon2id, 19 Mio de mémoire chacune) ; au-delà, une connexion attend 2 s puis reçoit une réponse 503.",
     },
     Key {
         name: "upload.max_bytes",
@@ -181,6 +191,9 @@ pub struct Config {
     /// Accounts file, if not `<data_dir>/secrets/comptes.json`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub accounts: Option<PathBuf>,
+    /// Evaluation projects file, if not `<data_dir>/secrets/projets.json`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub projects: Option<PathBuf>,
     /// Export pseudonym key file, if not `<data_dir>/secrets/exports.key`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub export_key_file: Option<PathBuf>,
@@ -371,9 +384,6 @@ impl Default for Publication {
 fn default_coverage() -> u32 {
     90
 }
-fn default_true() -> bool {
-    true
-}
 
 /// `[server]`
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -382,9 +392,19 @@ pub struct Server {
     /// Listening address.
     #[serde(default = "default_bind")]
     pub bind: String,
-    /// `Secure` cookies (behind HTTPS).
-    #[serde(default)]
+    /// `Secure` cookies (behind HTTPS): true unless turned off (`copil demo` does, locally).
+    #[serde(default = "default_true")]
     pub secure_cookies: bool,
+    /// Most password checks at once (issue 13).
+    #[serde(default = "default_password_checks")]
+    pub max_password_checks: u32,
+}
+
+fn default_true() -> bool {
+    true
+}
+fn default_password_checks() -> u32 {
+    4
 }
 
 fn default_data_dir() -> PathBuf {
@@ -419,7 +439,8 @@ impl Default for Server {
     fn default() -> Self {
         Self {
             bind: default_bind(),
-            secure_cookies: false,
+            secure_cookies: true,
+            max_password_checks: default_password_checks(),
         }
     }
 }
@@ -661,6 +682,12 @@ impl Config {
                 bail!("{name} = 0 : une limite doit être au moins 1");
             }
         }
+        if !(1..=256).contains(&self.server.max_password_checks) {
+            bail!(
+                "server.max_password_checks = {} : attendu un entier de 1 à 256 (chaque vérification prend 19 Mio de mémoire)",
+                self.server.max_password_checks
+            );
+        }
         if self.server.bind.parse::<std::net::SocketAddr>().is_err() {
             bail!(
                 "server.bind = « {} » : adresse attendue sous la forme IP:port, par exemple 127.0.0.1:8080",
@@ -696,6 +723,13 @@ impl Config {
             .unwrap_or_else(|| self.data_dir.join("secrets").join("comptes.json"))
     }
 
+    /// The evaluation projects file.
+    pub fn projects_path(&self) -> PathBuf {
+        self.projects
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("secrets").join("projets.json"))
+    }
+
     /// The export pseudonym key file.
     pub fn export_key_path(&self) -> PathBuf {
         self.export_key_file
@@ -718,6 +752,7 @@ impl Config {
             ("warehouse", Some(self.warehouse_location())),
             ("key_file", Some(self.key_path().display().to_string())),
             ("accounts", Some(self.accounts_path().display().to_string())),
+            ("projects", Some(self.projects_path().display().to_string())),
             (
                 "export_key_file",
                 Some(self.export_key_path().display().to_string()),
@@ -743,6 +778,10 @@ impl Config {
             (
                 "server.secure_cookies",
                 Some(self.server.secure_cookies.to_string()),
+            ),
+            (
+                "server.max_password_checks",
+                Some(self.server.max_password_checks.to_string()),
             ),
             ("upload.max_bytes", Some(self.upload.max_bytes.to_string())),
         ]
@@ -789,9 +828,8 @@ impl Loaded {
                 section = table;
             }
             let source = self.sources.get(name).cloned().unwrap_or(match name {
-                "inbox" | "warehouse" | "key_file" | "accounts" | "export_key_file" => {
-                    Source::Derived
-                }
+                "inbox" | "warehouse" | "key_file" | "accounts" | "projects"
+                | "export_key_file" => Source::Derived,
                 _ => Source::Default,
             });
             let doc = KEYS.iter().find(|k| k.name == name).map_or("", |k| k.doc);
@@ -807,6 +845,7 @@ impl Loaded {
                             | "secrecy.numerators"
                             | "publication.coverage"
                             | "server.secure_cookies"
+                            | "server.max_password_checks"
                             | "upload.max_bytes"
                     ) || name.starts_with("ingest.") =>
                 {
@@ -854,8 +893,10 @@ pub fn template() -> String {
             "warehouse" => "# warehouse = \"copil-data/warehouse\"".into(),
             "key_file" => "# key_file = \"copil-data/secrets/pseudonymisation.key\"".into(),
             "accounts" => "# accounts = \"copil-data/secrets/comptes.json\"".into(),
+            "projects" => "# projects = \"copil-data/secrets/projets.json\"".into(),
             "export_key_file" => "# export_key_file = \"copil-data/secrets/exports.key\"".into(),
-            "server.secure_cookies" => format!("{leaf} = false"),
+            "server.secure_cookies" => format!("{leaf} = true"),
+            "server.max_password_checks" => format!("{leaf} = {}", default_password_checks()),
             "upload.max_bytes" => format!("{leaf} = {}", default_upload_max()),
             "register" => "# register = \"territoires.csv\"".into(),
             "schedule.ingest" => format!("{leaf} = \"{}\"", default_ingest_schedule()),
@@ -919,6 +960,11 @@ mod tests {
         assert_eq!(c.schedule.ingest, "0 */15 * * * *");
         assert_eq!(c.secrecy.threshold, 11);
         assert_eq!(c.server.bind, "127.0.0.1:8080");
+        assert!(
+            c.server.secure_cookies,
+            "Secure cookies unless turned off (issue 13)"
+        );
+        assert_eq!(c.server.max_password_checks, 4);
         assert!(c.register.is_none());
     }
 
@@ -1013,6 +1059,13 @@ mod tests {
         };
         let m = format!("{:#}", load(&o, &[]).unwrap_err());
         assert!(m.contains("6 champs"), "{m}");
+
+        let o = Overrides {
+            config_file: None,
+            sets: vec![("server.max_password_checks".into(), "0".into())],
+        };
+        let m = format!("{:#}", load(&o, &[]).unwrap_err());
+        assert!(m.contains("server.max_password_checks"), "{m}");
     }
 
     #[test]

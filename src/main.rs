@@ -97,6 +97,13 @@ enum Command {
         #[command(subcommand)]
         action: UsersAction,
     },
+    /// Gère les projets d'évaluation : un compte « evaluateur » n'exporte des microdonnées que
+    /// pour un projet qui le nomme, sur ses territoires et pendant sa période.
+    #[command(help_template = HELP_TEMPLATE)]
+    Projets {
+        #[command(subcommand)]
+        action: ProjetsAction,
+    },
     /// Lance le service : le tableau de bord (clé server.bind) et l'ingestion planifiée
     /// (clé schedule.ingest).
     #[command(help_template = HELP_TEMPLATE)]
@@ -147,6 +154,41 @@ enum UsersAction {
         /// Nom du jeton (par exemple script-mensuel).
         #[arg(long)]
         name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ProjetsAction {
+    /// Déclare un projet d'évaluation. Son nom est la clé de ses pseudonymes : il ne sert
+    /// qu'une fois.
+    #[command(help_template = HELP_TEMPLATE, visible_alias = "add")]
+    Ajouter {
+        /// Nom du projet (a-z, 0-9, « - », « _ » ; 64 caractères au plus).
+        nom: String,
+        /// Objet du projet (à quoi servent les exports).
+        #[arg(long)]
+        objet: String,
+        /// Comptes « evaluateur » du projet, séparés par des virgules.
+        #[arg(long, value_delimiter = ',', required = true, value_name = "LOGIN,…")]
+        evaluateurs: Vec<String>,
+        /// Territoires couverts (identifiants du registre), séparés par des virgules.
+        #[arg(long, value_delimiter = ',', required = true, value_name = "ID,…")]
+        territoires: Vec<String>,
+        /// Premier jour des exports.
+        #[arg(long, value_name = "AAAA-MM-JJ")]
+        debut: String,
+        /// Dernier jour des exports.
+        #[arg(long, value_name = "AAAA-MM-JJ")]
+        fin: String,
+    },
+    /// Liste les projets d'évaluation.
+    #[command(help_template = HELP_TEMPLATE, visible_alias = "list")]
+    Liste,
+    /// Clôt un projet : plus aucun export sous ce nom.
+    #[command(help_template = HELP_TEMPLATE, visible_alias = "close")]
+    Clore {
+        /// Nom du projet.
+        nom: String,
     },
 }
 
@@ -358,6 +400,10 @@ fn run(cli: &Cli) -> Result<()> {
             let loaded = load_config(cli)?;
             users(&loaded.config, action, &clock)
         }
+        Command::Projets { action } => {
+            let loaded = load_config(cli)?;
+            projets(&loaded.config, action, &clock)
+        }
         Command::Serve => {
             let loaded = load_config(cli)?;
             runtime()?.block_on(serve(loaded.config))
@@ -368,7 +414,7 @@ fn run(cli: &Cli) -> Result<()> {
             if *sans_serveur {
                 return Ok(());
             }
-            runtime()?.block_on(serve(loaded.config))
+            runtime()?.block_on(serve(demo_server_config(&loaded)))
         }
     }
 }
@@ -798,8 +844,10 @@ fn dashboard_settings(config: &Config) -> Result<copil_dashboards::Settings> {
         copil_dashboards::ExportKey(*key.as_bytes()),
     );
     settings.accounts_file = config.accounts_path();
+    settings.projects_file = config.projects_path();
     settings.inbox = config.inbox_dir();
     settings.secure_cookies = config.server.secure_cookies;
+    settings.max_password_checks = config.server.max_password_checks as usize;
     settings.upload_max_bytes = config.upload.max_bytes;
     settings.coverage_percent = config.publication.coverage;
     Ok(settings)
@@ -1015,6 +1063,77 @@ fn users(config: &Config, action: &UsersAction, clock: &dyn Clock) -> Result<()>
     Ok(())
 }
 
+fn projets(config: &Config, action: &ProjetsAction, clock: &dyn Clock) -> Result<()> {
+    use copil_dashboards::{Accounts, NewProject, Projects};
+    let path = config.projects_path();
+    let mut projects = Projects::open(&path)?;
+    match action {
+        ProjetsAction::Ajouter {
+            nom,
+            objet,
+            evaluateurs,
+            territoires,
+            debut,
+            fin,
+        } => {
+            let day = |s: &str, flag: &str| {
+                NaiveDate::parse_from_str(s, "%Y-%m-%d").with_context(|| {
+                    format!("{flag} « {s} » : date attendue sous la forme AAAA-MM-JJ")
+                })
+            };
+            let accounts = Accounts::open(&config.accounts_path())?;
+            let departments = Departments::builtin();
+            let reg = register(config, &departments)?;
+            let p = projects.add(
+                NewProject {
+                    nom,
+                    objet,
+                    evaluateurs: evaluateurs.clone(),
+                    territoires: territoires.clone(),
+                    debut: day(debut, "--debut")?,
+                    fin: day(fin, "--fin")?,
+                },
+                &accounts,
+                &reg,
+                clock.now(),
+            )?;
+            println!(
+                "Projet déclaré : {} ({} ; évaluateurs : {} ; territoires : {} ; du {} au {}) dans {}",
+                p.nom,
+                p.objet,
+                p.evaluateurs.join(", "),
+                p.territoires.join(", "),
+                p.debut.format("%d/%m/%Y"),
+                p.fin.format("%d/%m/%Y"),
+                path.display()
+            );
+        }
+        ProjetsAction::Liste => {
+            if projects.list().is_empty() {
+                println!("Aucun projet dans {}.", path.display());
+            }
+            for p in projects.list() {
+                println!(
+                    "{:<24} {:<6} du {} au {}  évaluateurs : {}  territoires : {}\n{:<24} {}",
+                    p.nom,
+                    if p.actif { "ouvert" } else { "clos" },
+                    p.debut.format("%d/%m/%Y"),
+                    p.fin.format("%d/%m/%Y"),
+                    p.evaluateurs.join(", "),
+                    p.territoires.join(", "),
+                    "",
+                    p.objet
+                );
+            }
+        }
+        ProjetsAction::Clore { nom } => {
+            projects.close(nom)?;
+            println!("Projet clos : {nom}");
+        }
+    }
+    Ok(())
+}
+
 /// The demo's share of the national population (about 37,000 people).
 const DEMO_SCALE: f64 = 0.02;
 
@@ -1051,6 +1170,19 @@ fn demo(config: &Config, clock: &dyn Clock) -> Result<()> {
     );
     runtime()?.block_on(ingest(config, None, true, None))?;
     demo_accounts(config, clock)
+}
+
+/// The demo serves plain HTTP on the local machine: its cookies are not `Secure`, unless the
+/// configuration sets `server.secure_cookies` itself.
+fn demo_server_config(loaded: &Loaded) -> Config {
+    let mut config = loaded.config.clone();
+    if !loaded.sources.contains_key("server.secure_cookies") {
+        config.server.secure_cookies = false;
+        println!(
+            "Démonstration en HTTP local : cookies sans l'attribut Secure (clé server.secure_cookies)."
+        );
+    }
+    config
 }
 
 /// One demo account per role, with fresh random passwords printed once.

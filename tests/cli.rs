@@ -328,6 +328,68 @@ fn users_are_added_listed_given_tokens_and_disabled() {
     assert!(!list.contains("argon2"), "{list}");
 }
 
+/// Issue 13: `copil projets` declares, lists and closes evaluation projects, in French, with
+/// checked evaluators, territories and period; the file is private.
+#[test]
+fn projects_are_declared_listed_and_closed() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        copil(
+            dir.path(),
+            &[&["--data-dir", "donnees"][..], args].concat(),
+            &[],
+        )
+    };
+    let o = run(&["users", "add", "eval", "--role", "evaluateur"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let declare = |nom: &str, evaluateurs: &str, fin: &str| {
+        run(&[
+            "projets",
+            "ajouter",
+            nom,
+            "--objet",
+            "Évaluer les orientations",
+            "--evaluateurs",
+            evaluateurs,
+            "--territoires",
+            "dep-54,dep-44",
+            "--debut",
+            "2025-01-01",
+            "--fin",
+            fin,
+        ])
+    };
+    let o = declare("orientations", "eval", "2025-12-31");
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("Projet déclaré : orientations"),
+        "{}",
+        stdout(&o)
+    );
+    let o = declare("orientations", "eval", "2025-12-31");
+    assert!(stderr(&o).contains("existe déjà"), "{}", stderr(&o));
+    let o = declare("autre", "inconnu", "2025-12-31");
+    assert!(stderr(&o).contains("compte inconnu"), "{}", stderr(&o));
+    let o = declare("autre", "eval", "31/12/2025");
+    assert!(stderr(&o).contains("AAAA-MM-JJ"), "{}", stderr(&o));
+    let o = run(&["projets", "clore", "orientations"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let list = stdout(&run(&["projets", "liste"]));
+    assert!(
+        list.contains("orientations") && list.contains("clos") && list.contains("dep-44, dep-54"),
+        "{list}"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.path().join("donnees/secrets/projets.json"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+}
+
 #[test]
 fn ingest_prints_a_french_report_per_drop_and_fails_when_one_is_refused() {
     let dir = tempfile::tempdir().unwrap();

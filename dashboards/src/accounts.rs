@@ -1,6 +1,10 @@
 //! Accounts and roles: `national` (everything), `territoire` (bound to one territory),
 //! `evaluateur` (exports), `admin` (accounts). Passwords are stored as argon2id hashes (PHC
 //! strings) in one JSON file, written atomically with mode 0600; a password is never logged.
+//!
+//! Every change takes the file's exclusive lock, re-reads the file, applies itself and writes
+//! the file back (see [`crate::store`]): the server and `copil users` never undo each other's
+//! changes (issue 13).
 
 use std::path::{Path, PathBuf};
 
@@ -11,6 +15,7 @@ use copil_warehouse::Register;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::store::{self, FileLock, Signature};
 
 /// Shortest password accepted.
 pub const MIN_PASSWORD: usize = 12;
@@ -117,6 +122,36 @@ struct File {
 pub struct Accounts {
     path: PathBuf,
     accounts: Vec<Account>,
+    /// The version of the file `accounts` was read from.
+    signature: Option<Signature>,
+}
+
+/// Longest login: longer identifiers are refused without hashing, and truncated in logs.
+pub const MAX_LOGIN: usize = 64;
+
+/// `login` cut to [`MAX_LOGIN`] characters (with « … » when cut), for logs and the audit log:
+/// a typed identifier can be megabytes long (issue 13).
+pub fn shown_login(login: &str) -> String {
+    match login.char_indices().nth(MAX_LOGIN) {
+        Some((at, _)) => format!("{}…", &login[..at]),
+        None => login.to_string(),
+    }
+}
+
+/// Reads the file (an absent file holds no account), with the signature of what was read.
+fn read(path: &Path) -> Result<(Vec<Account>, Option<Signature>)> {
+    // Taken before reading: a write racing the read makes the next check read again.
+    let signature = store::signature(path);
+    let accounts = match std::fs::read_to_string(path) {
+        Ok(text) => {
+            serde_json::from_str::<File>(&text)
+                .map_err(|e| file_error(path, e))?
+                .comptes
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(file_error(path, e)),
+    };
+    Ok((accounts, signature))
 }
 
 fn file_error(path: &Path, e: impl std::fmt::Display) -> Error {
@@ -149,6 +184,20 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
         .is_some_and(|h| hasher().verify_password(password.as_bytes(), &h).is_ok())
 }
 
+/// Whether `account` is active and `password` is its password. `None` (an unknown login)
+/// costs the same hashing time and is always false.
+pub fn check_password(account: Option<&Account>, password: &str) -> bool {
+    match account {
+        Some(a) => verify_password(password, &a.hash) && a.actif,
+        None => {
+            // A fixed hash of a random-looking password: the same work, always false.
+            const DUMMY: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2VsZmF1eHNlbGZhdXg$0sAvU0bX0iN1uWgkPz3d5ZzV4I7Xo5y3t0qJQmWc2aE";
+            let _ = verify_password(password, DUMMY);
+            false
+        }
+    }
+}
+
 /// A random password of 20 characters (letters and digits), for new accounts.
 pub fn random_password() -> Result<String> {
     const ALPHABET: &[u8] = b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
@@ -163,19 +212,42 @@ pub fn random_password() -> Result<String> {
 impl Accounts {
     /// Opens the accounts file (an absent file holds no account).
     pub fn open(path: &Path) -> Result<Accounts> {
-        let accounts = match std::fs::read_to_string(path) {
-            Ok(text) => {
-                serde_json::from_str::<File>(&text)
-                    .map_err(|e| file_error(path, e))?
-                    .comptes
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-            Err(e) => return Err(file_error(path, e)),
-        };
+        let (accounts, signature) = read(path)?;
         Ok(Accounts {
             path: path.to_path_buf(),
             accounts,
+            signature,
         })
+    }
+
+    /// Whether the file is still the version read (a cheap `stat`).
+    pub fn is_current(&self) -> bool {
+        store::signature(&self.path) == self.signature
+    }
+
+    /// Re-reads the file if another process (or another copy) changed it; returns whether it
+    /// did.
+    pub fn refresh(&mut self) -> Result<bool> {
+        if self.is_current() {
+            return Ok(false);
+        }
+        let (accounts, signature) = read(&self.path)?;
+        self.accounts = accounts;
+        self.signature = signature;
+        Ok(true)
+    }
+
+    /// Applies `change` to the accounts as they are on disk, under the file's exclusive lock,
+    /// and writes the file when it succeeds: never a stale copy.
+    fn change<T>(&mut self, change: impl FnOnce(&mut Vec<Account>) -> Result<T>) -> Result<T> {
+        let _lock = FileLock::acquire(&self.path).map_err(|e| file_error(&self.path, e))?;
+        let (accounts, signature) = read(&self.path)?;
+        self.accounts = accounts;
+        self.signature = signature;
+        let value = change(&mut self.accounts)?;
+        self.save()?;
+        self.signature = store::signature(&self.path);
+        Ok(value)
     }
 
     /// Every account, in creation order.
@@ -198,15 +270,12 @@ impl Accounts {
         register: &Register,
         now: DateTime<Utc>,
     ) -> Result<&Account> {
-        let valid = (3..=64).contains(&login.len())
+        let valid = (3..=MAX_LOGIN).contains(&login.len())
             && login
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
         if !valid {
-            return Err(Error::InvalidLogin(login.to_string()));
-        }
-        if self.get(login).is_some() {
-            return Err(Error::DuplicateAccount(login.to_string()));
+            return Err(Error::InvalidLogin(shown_login(login)));
         }
         match (role, territoire) {
             (Role::Territoire, None) => {
@@ -230,17 +299,24 @@ impl Accounts {
         if password.chars().count() < MIN_PASSWORD {
             return Err(Error::WeakPassword(MIN_PASSWORD));
         }
-        self.accounts.push(Account {
-            login: login.to_string(),
-            role,
-            territoire: territoire.map(str::to_string),
-            hash: hash_password(password)?,
-            actif: true,
-            cree_le: now,
-            jetons: Vec::new(),
-        });
-        self.save()?;
-        Ok(self.accounts.last().expect("just pushed"))
+        // Hashed before taking the lock: the lock is held for a read and a write only.
+        let hash = hash_password(password)?;
+        self.change(|accounts| {
+            if accounts.iter().any(|a| a.login == login) {
+                return Err(Error::DuplicateAccount(login.to_string()));
+            }
+            accounts.push(Account {
+                login: login.to_string(),
+                role,
+                territoire: territoire.map(str::to_string),
+                hash,
+                actif: true,
+                cree_le: now,
+                jetons: Vec::new(),
+            });
+            Ok(())
+        })?;
+        Ok(self.get(login).expect("just added"))
     }
 
     /// Sets a new password (and re-enables the account), then saves the file.
@@ -249,25 +325,20 @@ impl Accounts {
             return Err(Error::WeakPassword(MIN_PASSWORD));
         }
         let hash = hash_password(password)?;
-        let a = self
-            .accounts
-            .iter_mut()
-            .find(|a| a.login == login)
-            .ok_or_else(|| Error::UnknownAccount(login.to_string()))?;
-        a.hash = hash;
-        a.actif = true;
-        self.save()
+        self.change(|accounts| {
+            let a = find(accounts, login)?;
+            a.hash = hash;
+            a.actif = true;
+            Ok(())
+        })
     }
 
     /// Disables an account and saves the file.
     pub fn disable(&mut self, login: &str) -> Result<()> {
-        let a = self
-            .accounts
-            .iter_mut()
-            .find(|a| a.login == login)
-            .ok_or_else(|| Error::UnknownAccount(login.to_string()))?;
-        a.actif = false;
-        self.save()
+        self.change(|accounts| {
+            find(accounts, login)?.actif = false;
+            Ok(())
+        })
     }
 
     /// Creates an API token named `nom` for `login`, saves its SHA-256 and returns the token
@@ -279,43 +350,39 @@ impl Accounts {
                 "le nom d'un jeton compte de 1 à 64 caractères".into(),
             ));
         }
-        let a = self
-            .accounts
-            .iter_mut()
-            .find(|a| a.login == login)
-            .ok_or_else(|| Error::UnknownAccount(login.to_string()))?;
-        if a.jetons.iter().any(|t| t.nom == nom) {
-            return Err(Error::InvalidToken(format!(
-                "le compte « {login} » a déjà un jeton nommé « {nom} »"
-            )));
-        }
         let mut bytes = [0u8; 24];
         getrandom::fill(&mut bytes).map_err(|e| Error::Hash(e.to_string()))?;
         let token = format!("copil_{}", hex::encode(bytes));
-        a.jetons.push(Token {
-            nom: nom.to_string(),
-            empreinte: crate::session::token_digest(&token),
-            cree_le: now,
-        });
-        self.save()?;
+        self.change(|accounts| {
+            let a = find(accounts, login)?;
+            if a.jetons.iter().any(|t| t.nom == nom) {
+                return Err(Error::InvalidToken(format!(
+                    "le compte « {login} » a déjà un jeton nommé « {nom} »"
+                )));
+            }
+            a.jetons.push(Token {
+                nom: nom.to_string(),
+                empreinte: crate::session::token_digest(&token),
+                cree_le: now,
+            });
+            Ok(())
+        })?;
         Ok(token)
     }
 
     /// Revokes the token named `nom` of `login`.
     pub fn revoke_token(&mut self, login: &str, nom: &str) -> Result<()> {
-        let a = self
-            .accounts
-            .iter_mut()
-            .find(|a| a.login == login)
-            .ok_or_else(|| Error::UnknownAccount(login.to_string()))?;
-        let before = a.jetons.len();
-        a.jetons.retain(|t| t.nom != nom);
-        if a.jetons.len() == before {
-            return Err(Error::InvalidToken(format!(
-                "le compte « {login} » n'a pas de jeton nommé « {nom} »"
-            )));
-        }
-        self.save()
+        self.change(|accounts| {
+            let a = find(accounts, login)?;
+            let before = a.jetons.len();
+            a.jetons.retain(|t| t.nom != nom);
+            if a.jetons.len() == before {
+                return Err(Error::InvalidToken(format!(
+                    "le compte « {login} » n'a pas de jeton nommé « {nom} »"
+                )));
+            }
+            Ok(())
+        })
     }
 
     /// The active account owning the token whose SHA-256 is `digest`.
@@ -329,43 +396,27 @@ impl Accounts {
     /// The active account matching `login` and `password`. An unknown login costs the same
     /// hashing time as a known one, so timing does not reveal which logins exist.
     pub fn authenticate(&self, login: &str, password: &str) -> Option<&Account> {
-        match self.get(login) {
-            Some(a) => (verify_password(password, &a.hash) && a.actif).then_some(a),
-            None => {
-                // A fixed hash of a random-looking password: the same work, always false.
-                const DUMMY: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2VsZmF1eHNlbGZhdXg$0sAvU0bX0iN1uWgkPz3d5ZzV4I7Xo5y3t0qJQmWc2aE";
-                let _ = verify_password(password, DUMMY);
-                None
-            }
-        }
+        let a = self.get(login);
+        check_password(a, password).then_some(a).flatten()
     }
 
     /// Writes the file atomically (temporary file, then rename), readable by its owner only.
+    /// Called under the lock only.
     fn save(&self) -> Result<()> {
         let text = serde_json::to_string_pretty(&File {
             comptes: self.accounts.clone(),
         })
         .map_err(|e| file_error(&self.path, e))?;
-        if let Some(dir) = self.path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| file_error(&self.path, e))?;
-        }
-        let tmp = self.path.with_extension("tmp");
-        {
-            use std::io::Write;
-            let mut options = std::fs::OpenOptions::new();
-            options.write(true).create(true).truncate(true);
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::OpenOptionsExt;
-                options.mode(0o600);
-            }
-            let mut f = options.open(&tmp).map_err(|e| file_error(&tmp, e))?;
-            f.write_all(text.as_bytes())
-                .and_then(|()| f.sync_all())
-                .map_err(|e| file_error(&tmp, e))?;
-        }
-        std::fs::rename(&tmp, &self.path).map_err(|e| file_error(&self.path, e))
+        store::write_private(&self.path, &text).map_err(|e| file_error(&self.path, e))
     }
+}
+
+/// The account `login` of `accounts`, to change it.
+fn find<'a>(accounts: &'a mut [Account], login: &str) -> Result<&'a mut Account> {
+    accounts
+        .iter_mut()
+        .find(|a| a.login == login)
+        .ok_or_else(|| Error::UnknownAccount(shown_login(login)))
 }
 
 #[cfg(test)]
@@ -470,6 +521,85 @@ mod tests {
         );
         assert!(Role::from_code("chef").is_err());
         assert_eq!(Role::from_code("evaluateur").unwrap(), Role::Evaluateur);
+    }
+
+    /// Issue 13: `copil users disable` while the server holds its copy of the accounts; the
+    /// server's next write (a token) must not put the account back.
+    #[test]
+    fn issue_13_a_change_by_another_copy_is_never_undone() {
+        let (dir, mut server, register) = setup();
+        let path = dir.path().join("comptes.json");
+        let now = Utc::now();
+        server
+            .add(
+                "eval",
+                Role::Evaluateur,
+                None,
+                "evaluation-2026!",
+                &register,
+                now,
+            )
+            .unwrap();
+        assert!(server.is_current());
+        let mut cli = Accounts::open(&path).unwrap();
+        cli.disable("eval").unwrap();
+        assert!(!server.is_current(), "the server sees the file changed");
+        // The server's copy is stale, yet its write keeps the CLI's change.
+        server.add_token("eval", "script", now).unwrap();
+        let on_disk = Accounts::open(&path).unwrap();
+        let eval = on_disk.get("eval").unwrap();
+        assert!(!eval.actif, "disabled by the CLI, still disabled");
+        assert_eq!(eval.jetons.len(), 1, "and the server's token is there");
+        assert!(!server.get("eval").unwrap().actif, "the server's copy too");
+        // A copy refreshes when the file changed, and only then.
+        cli.add_token("eval", "autre", now).unwrap();
+        assert!(server.refresh().unwrap());
+        assert!(!server.refresh().unwrap());
+        assert_eq!(server.get("eval").unwrap().jetons.len(), 2);
+    }
+
+    /// Issue 13: many writers at once (threads standing for processes) lose no change.
+    #[test]
+    fn issue_13_concurrent_writers_lose_no_change() {
+        let (dir, mut first, register) = setup();
+        let path = dir.path().join("comptes.json");
+        first
+            .add(
+                "eval",
+                Role::Evaluateur,
+                None,
+                "evaluation-2026!",
+                &register,
+                Utc::now(),
+            )
+            .unwrap();
+        let handles: Vec<_> = (0..8)
+            .map(|i| {
+                let path = path.clone();
+                std::thread::spawn(move || {
+                    let mut copy = Accounts::open(&path).unwrap();
+                    copy.add_token("eval", &format!("jeton-{i}"), Utc::now())
+                        .unwrap();
+                })
+            })
+            .collect();
+        for h in handles {
+            h.join().unwrap();
+        }
+        let on_disk = Accounts::open(&path).unwrap();
+        assert_eq!(on_disk.get("eval").unwrap().jetons.len(), 8);
+    }
+
+    #[test]
+    fn long_logins_are_shown_truncated() {
+        let long = "x".repeat(2_000_000);
+        let shown = shown_login(&long);
+        assert_eq!(shown.chars().count(), MAX_LOGIN + 1);
+        assert!(shown.ends_with('…'));
+        assert_eq!(shown_login("pilotage"), "pilotage");
+        let (_dir, mut accounts, _) = setup();
+        let e = accounts.disable(&long).unwrap_err();
+        assert!(e.to_string().len() < 200, "{e}");
     }
 
     #[test]

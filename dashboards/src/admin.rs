@@ -1,5 +1,6 @@
 //! Account administration for `admin` accounts: list, create (the password is drawn at random
-//! and shown once), disable. The same operations as `copil users`.
+//! and shown once), disable. The same operations as `copil users`. And the evaluation projects
+//! (issue 13): declare, close; the same as `copil projets`.
 
 use axum::Form;
 use axum::extract::State;
@@ -18,6 +19,12 @@ use crate::state::AppState;
 
 fn render(state: &AppState, user: &User, message: Option<Markup>) -> Response {
     let accounts = state.accounts();
+    let projects = state.projects();
+    let evaluators: Vec<&str> = accounts
+        .iter()
+        .filter(|a| a.role == Role::Evaluateur && a.actif)
+        .map(|a| a.login.as_str())
+        .collect();
     let body = html! {
         @if let Some(m) = message { (m) }
         table {
@@ -64,6 +71,54 @@ fn render(state: &AppState, user: &User, message: Option<Markup>) -> Response {
             } }
             button type="submit" { "Créer (mot de passe tiré au hasard)" }
         }
+        h2 { "Projets d'évaluation" }
+        p { "Un compte « evaluateur » n'exporte des microdonnées que pour un projet déclaré ici qui le nomme, sur ses territoires et pendant sa période. Le nom du projet est la clé de ses pseudonymes : il ne sert qu'une fois. Les pseudonymes empêchent de rapprocher deux projets par l'identifiant, pas par la suite des événements d'une personne : ne déclarez pour un même évaluateur que les projets nécessaires." }
+        @if projects.is_empty() {
+            p { "Aucun projet déclaré." }
+        } @else {
+            div class="defilement" { table {
+                caption { "Projets (" (projects.len()) ")" }
+                thead { tr {
+                    th scope="col" { "nom" } th scope="col" { "objet" } th scope="col" { "évaluateurs" }
+                    th scope="col" { "territoires" } th scope="col" { "période" } th scope="col" { "état" }
+                    th scope="col" { "action" }
+                } }
+                tbody {
+                    @for p in &projects {
+                        tr {
+                            th scope="row" { (p.nom) }
+                            td { (p.objet) }
+                            td { (p.evaluateurs.join(", ")) }
+                            td { (p.territoires.join(", ")) }
+                            td { "du " (p.debut.format("%d/%m/%Y")) " au " (p.fin.format("%d/%m/%Y")) }
+                            td { @if p.actif { "ouvert" } @else { "clos" } }
+                            td {
+                                @if p.actif {
+                                    form method="post" action="/admin/projets" {
+                                        (layout::csrf_field(user))
+                                        input type="hidden" name="action" value="clore";
+                                        input type="hidden" name="nom" value=(p.nom);
+                                        button type="submit" { "Clore" }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            } }
+        }
+        h3 { "Déclarer un projet" }
+        form class="formulaire" method="post" action="/admin/projets" {
+            (layout::csrf_field(user))
+            input type="hidden" name="action" value="ajouter";
+            label { "Nom (a-z, 0-9, « - », « _ »)" input name="nom" required pattern="[a-z0-9_\\-]{1,64}" maxlength="64"; }
+            label { "Objet" input name="objet" required maxlength=(crate::projects::MAX_PURPOSE); }
+            label { "Évaluateurs (identifiants séparés par des virgules ; comptes « evaluateur » : " (evaluators.join(", ")) ")" input name="evaluateurs" required; }
+            label { "Territoires (identifiants du registre séparés par des virgules, par exemple dep-44)" input name="territoires" required; }
+            label { "Début" input name="debut" type="date" required; }
+            label { "Fin" input name="fin" type="date" required; }
+            button type="submit" { "Déclarer le projet" }
+        }
     };
     (
         [(header::CACHE_CONTROL, "no-store")],
@@ -105,7 +160,7 @@ pub async fn change(
     user.require_admin()?;
     user.check_csrf(Some(&f.csrf))?;
     let now = state.clock().now();
-    let bad = |e: crate::Error| HttpError::bad_request(e.to_string());
+    let bad = <HttpError as From<crate::Error>>::from;
     let message = match f.action.as_str() {
         "ajouter" => {
             let role = Role::from_code(f.role.as_deref().unwrap_or("")).map_err(bad)?;
@@ -154,6 +209,99 @@ pub async fn change(
         role: user.role.code().to_string(),
         action: "compte".to_string(),
         details: json!({ "action": f.action, "identifiant": f.identifiant, "role": f.role, "territoire": f.territoire }),
+    })?;
+    Ok(render(&state, &user, Some(message)))
+}
+
+/// The projects form's fields.
+#[derive(Deserialize)]
+pub struct ProjectForm {
+    #[serde(default)]
+    csrf: String,
+    action: String,
+    nom: String,
+    #[serde(default)]
+    objet: String,
+    #[serde(default)]
+    evaluateurs: String,
+    #[serde(default)]
+    territoires: String,
+    #[serde(default)]
+    debut: String,
+    #[serde(default)]
+    fin: String,
+}
+
+/// A comma-separated list, trimmed, without empty items.
+fn list(s: &str) -> Vec<String> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+fn date(s: &str, what: &str) -> Result<chrono::NaiveDate, HttpError> {
+    chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| {
+        HttpError::bad_request(format!(
+            "Date de {what} invalide : « {} ». Attendu : AAAA-MM-JJ.",
+            crate::accounts::shown_login(s)
+        ))
+    })
+}
+
+/// `POST /admin/projets`: `ajouter` or `clore` an evaluation project (issue 13).
+pub async fn projects(
+    State(state): State<AppState>,
+    user: User,
+    Form(f): Form<ProjectForm>,
+) -> Result<Response, HttpError> {
+    user.require_admin()?;
+    user.check_csrf(Some(&f.csrf))?;
+    let now = state.clock().now();
+    let bad = <HttpError as From<crate::Error>>::from;
+    let message = match f.action.as_str() {
+        "ajouter" => {
+            let new = crate::projects::NewProject {
+                nom: f.nom.trim(),
+                objet: &f.objet,
+                evaluateurs: list(&f.evaluateurs),
+                territoires: list(&f.territoires),
+                debut: date(&f.debut, "début")?,
+                fin: date(&f.fin, "fin")?,
+            };
+            state
+                .update_projects(|p, accounts| {
+                    p.add(new, accounts, state.register(), now).map(|_| ())
+                })
+                .map_err(bad)?;
+            html! { p class="succes" role="status" { "Projet « " (f.nom.trim()) " » déclaré." } }
+        }
+        "clore" => {
+            state.update_projects(|p, _| p.close(&f.nom)).map_err(bad)?;
+            html! { p class="succes" role="status" { "Projet « " (f.nom) " » clos : plus aucun export sous ce nom." } }
+        }
+        other => {
+            return Err(HttpError::bad_request(format!(
+                "Action inconnue : « {} » (ajouter ou clore).",
+                crate::accounts::shown_login(other)
+            )));
+        }
+    };
+    state.audit().record(&Entry {
+        horodatage: now.to_rfc3339(),
+        compte: user.login.clone(),
+        role: user.role.code().to_string(),
+        action: "projet".to_string(),
+        details: json!({
+            "action": f.action,
+            "nom": f.nom.trim(),
+            "objet": f.objet.trim(),
+            "evaluateurs": list(&f.evaluateurs),
+            "territoires": list(&f.territoires),
+            "debut": f.debut,
+            "fin": f.fin,
+        }),
     })?;
     Ok(render(&state, &user, Some(message)))
 }

@@ -238,7 +238,7 @@ pub(crate) fn depot_json(d: &copil_queries::Depot) -> Value {
         "date_extraction": d.date_extraction.map(|e| e.to_string()),
         "traite_le": d.traite_le.to_rfc3339(),
         "statut": d.statut,
-        "message": d.message,
+        "message": d.message.as_deref().map(crate::error::without_paths),
         "lignes_lues": d.lignes_lues,
         "lignes_integrees": d.lignes_integrees,
         "lignes_rejetees": d.lignes_rejetees,

@@ -95,7 +95,7 @@ pub async fn page(
                         p { "Mis en attente d'examen le " (d.traite_le.format("%d/%m/%Y à %H:%M")) " : " (d.message.clone().unwrap_or_default())
                             ". Les données en place restent en vigueur ; l'équipe nationale peut l'intégrer après examen." }
                     } @else {
-                        p { "Refusé le " (d.traite_le.format("%d/%m/%Y à %H:%M")) " : " (d.message.clone().unwrap_or_default()) }
+                        p { "Refusé le " (d.traite_le.format("%d/%m/%Y à %H:%M")) " : " (crate::error::without_paths(d.message.as_deref().unwrap_or_default())) }
                     }
                 }
             } @else if pending.contains(f) {

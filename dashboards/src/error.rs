@@ -120,6 +120,54 @@ impl IntoResponse for HttpError {
     }
 }
 
+/// Ends a path-like token.
+fn ends_token(c: char) -> bool {
+    c.is_whitespace()
+        || matches!(
+            c,
+            ',' | ';' | ')' | '(' | '»' | '«' | '"' | '\'' | '[' | ']'
+        )
+}
+
+/// `message` with every file path cut to its file name: messages of ingestion (refused drops)
+/// name the files they are about, and a page or the API must not show where the server keeps
+/// them (issue 13). A path is a token starting with `/`, a drive (`C:\`), or a relative token
+/// with a `/` whose last part has an extension (`copil-data/inbox/dep-44/x.csv`); dates such
+/// as `JJ/MM/AAAA` are kept.
+pub(crate) fn without_paths(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while !rest.is_empty() {
+        let start = rest.find(|c: char| !ends_token(c)).unwrap_or(rest.len());
+        out.push_str(&rest[..start]);
+        rest = &rest[start..];
+        let end = rest.find(ends_token).unwrap_or(rest.len());
+        let token = &rest[..end];
+        // A trailing « : » or « . » belongs to the sentence, not to the path.
+        let core = token.trim_end_matches([':', '.']);
+        let separators = |c: char| c == '/' || c == '\\';
+        let last = core.rsplit(separators).next().unwrap_or(core);
+        let bytes = core.as_bytes();
+        let absolute = (core.starts_with('/') && core.len() > 1)
+            || (bytes.len() > 3
+                && bytes[0].is_ascii_alphabetic()
+                && bytes[1] == b':'
+                && bytes[2] == b'\\');
+        let relative_file = core.contains(separators)
+            && !core.starts_with(separators)
+            && last.contains('.')
+            && !last.starts_with('.');
+        if (absolute || relative_file) && !last.is_empty() {
+            out.push_str(last);
+            out.push_str(&token[core.len()..]);
+        } else {
+            out.push_str(token);
+        }
+        rest = &rest[end..];
+    }
+    out
+}
+
 /// The crate's errors outside HTTP answers (accounts).
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -151,6 +199,17 @@ pub enum Error {
     /// A token name that cannot be used, or an unknown token.
     #[error("jeton d'API : {0}")]
     InvalidToken(String),
+    /// The projects file cannot be read or written.
+    #[error("fichier des projets {file} : {message}")]
+    ProjectsFile {
+        /// Its path.
+        file: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// A project that cannot be declared, or an unknown project.
+    #[error("projet d'évaluation : {0}")]
+    InvalidProject(String),
     /// The results could not be read from the warehouse.
     #[error("lecture des résultats : {0}")]
     Results(String),
@@ -159,5 +218,59 @@ pub enum Error {
     Hash(String),
 }
 
+impl From<Error> for HttpError {
+    /// A mistake of the request (unknown account, invalid login…) is a 400 saying it; a file
+    /// or hashing failure is a 500, logged with its path and never shown (issue 13).
+    fn from(e: Error) -> Self {
+        match e {
+            Error::AccountsFile { .. }
+            | Error::ProjectsFile { .. }
+            | Error::Results(_)
+            | Error::Hash(_) => HttpError::internal(&e),
+            other => HttpError::bad_request(other.to_string()),
+        }
+    }
+}
+
 /// The crate's result type.
 pub type Result<T> = std::result::Result<T, Error>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 13: messages shown to users never carry a server path.
+    #[test]
+    fn issue_13_paths_are_cut_to_file_names() {
+        let cases = [
+            (
+                "/srv/copil/inbox/dep-44/dep-44_2025-06-30.csv, ligne 12 : fichier CSV illisible (fin de fichier)",
+                "dep-44_2025-06-30.csv, ligne 12 : fichier CSV illisible (fin de fichier)",
+            ),
+            (
+                "copil-data/inbox/dep-44/extraction_20250630.xlsx : classeur illisible (zip)",
+                "extraction_20250630.xlsx : classeur illisible (zip)",
+            ),
+            (
+                "lecture de « /var/lib/copil/archive/x.csv » impossible",
+                "lecture de « x.csv » impossible",
+            ),
+            (
+                "C:\\Copil\\inbox\\a.csv : fichier vide (pas même un en-tête)",
+                "a.csv : fichier vide (pas même un en-tête)",
+            ),
+            ("fichier /tmp/x.csv.", "fichier x.csv."),
+            (
+                "date invalide (attendu JJ/MM/AAAA ou AAAA-MM-JJ) : 1/2 des lignes",
+                "date invalide (attendu JJ/MM/AAAA ou AAAA-MM-JJ) : 1/2 des lignes",
+            ),
+            (
+                "colonnes obligatoires absentes de l'en-tête : date_evenement, type",
+                "colonnes obligatoires absentes de l'en-tête : date_evenement, type",
+            ),
+        ];
+        for (message, shown) in cases {
+            assert_eq!(without_paths(message), shown, "{message}");
+        }
+    }
+}

@@ -17,7 +17,8 @@
 //! (versions, kind, format, filters, project): written to a temporary file, renamed, its
 //! manifest kept beside it; then the file is streamed. The same versions and filters give the
 //! same bytes (fixed XLSX properties, fixed Parquet writer properties, no timestamp anywhere).
-//! Every download of a data file is written to the audit log before its body is sent.
+//! Every download of a data file, and every manifest (which builds the file it describes), is
+//! written to the audit log before its body is sent.
 
 use std::collections::{BTreeSet, HashMap};
 use std::fs::File;
@@ -47,6 +48,7 @@ use maud::{Markup, html};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use crate::accounts::Role;
 use crate::audit::Entry;
 use crate::error::HttpError;
 use crate::filters;
@@ -57,7 +59,7 @@ use crate::state::AppState;
 const KEEP_EXPORTS: usize = 25;
 
 /// Bumped when the bytes of an export change for the same data (format of a file).
-const EXPORT_FORMAT: u32 = 1;
+const EXPORT_FORMAT: u32 = 2;
 
 /// Rows per Parquet batch of an indicator table.
 const BATCH_ROWS: usize = 8192;
@@ -372,11 +374,18 @@ struct MicroFilters {
     projet: String,
     territoire: Option<String>,
     vague: Option<Wave>,
+    /// The territories of the declared project an evaluator exports under (`None`: a
+    /// national account, every territory).
+    perimetre: Option<Vec<String>>,
 }
 
 impl MicroFilters {
     fn json(&self) -> Value {
-        json!({ "territoire": self.territoire, "vague": self.vague.map(Wave::code) })
+        let mut v = json!({ "territoire": self.territoire, "vague": self.vague.map(Wave::code) });
+        if let Some(p) = &self.perimetre {
+            v["perimetre_projet"] = json!(p);
+        }
+        v
     }
 
     fn query_string(&self) -> String {
@@ -396,15 +405,51 @@ impl MicroFilters {
             .iter()
             .filter(|t| self.territoire.as_deref().is_none_or(|id| id == t.id))
             .filter(|t| self.vague.is_none_or(|w| w == t.vague))
+            .filter(|t| self.perimetre.as_ref().is_none_or(|p| p.contains(&t.id)))
             .map(|t| t.id.clone())
             .collect()
     }
 }
 
 fn valid_project(p: &str) -> bool {
-    (1..=64).contains(&p.len())
-        && p.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+    crate::projects::valid_name(p)
+}
+
+/// Issue 13: an evaluator exports microdata only under a declared project that names it, during
+/// its period and within its territories; a national account under any project name.
+fn scope_to_project(
+    state: &AppState,
+    user: &User,
+    mut f: MicroFilters,
+) -> Result<MicroFilters, HttpError> {
+    if user.role != Role::Evaluateur {
+        return Ok(f);
+    }
+    let project = state.project(&f.projet).ok_or_else(|| {
+        HttpError::forbidden(format!(
+            "Le projet « {} » n'est pas déclaré. Un évaluateur exporte des microdonnées seulement pour un projet d'évaluation déclaré par un administrateur qui le nomme.",
+            f.projet
+        ))
+    })?;
+    if !project.open_to(&user.login, state.clock().today()) {
+        return Err(HttpError::forbidden(format!(
+            "Le projet « {} » n'est pas ouvert à votre compte : il doit vous nommer parmi ses évaluateurs, être actif, et la date du jour être dans sa période (du {} au {}).",
+            project.nom,
+            project.debut.format("%d/%m/%Y"),
+            project.fin.format("%d/%m/%Y")
+        )));
+    }
+    if let Some(t) = &f.territoire
+        && !project.territoires.contains(t)
+    {
+        return Err(HttpError::forbidden(format!(
+            "Le territoire « {t} » n'est pas couvert par le projet « {} » (territoires : {}).",
+            project.nom,
+            project.territoires.join(", ")
+        )));
+    }
+    f.perimetre = Some(project.territoires);
+    Ok(f)
 }
 
 fn micro_filters(state: &AppState, q: &HashMap<String, String>) -> Result<MicroFilters, HttpError> {
@@ -437,6 +482,7 @@ fn micro_filters(state: &AppState, q: &HashMap<String, String>) -> Result<MicroF
         projet,
         territoire: checked.territoire,
         vague: checked.vague,
+        perimetre: None,
     })
 }
 
@@ -1047,10 +1093,24 @@ fn column_list(kind: Kind, threshold: i64) -> Vec<(String, &'static str, String)
         Kind::Micro(t) => t
             .columns()
             .into_iter()
-            .map(|c| (c.name.to_string(), type_label(c.ty), c.description))
+            .map(|c| {
+                let description = if c.name == "personne" {
+                    PERSON_COLUMN.to_string()
+                } else {
+                    c.description
+                };
+                (c.name.to_string(), type_label(c.ty), description)
+            })
             .collect(),
     }
 }
+
+/// The dictionary's description of the `personne` column: what the project pseudonym protects
+/// and what it does not (issue 13).
+const PERSON_COLUMN: &str = "Pseudonyme de la personne propre au projet d'export : HMAC-SHA-256, sous une clé dérivée pour ce projet, du pseudonyme de l'entrepôt, tronqué à 128 bits, en hexadécimal. Le même pour une personne dans tout export du même projet, différent d'un projet à l'autre : l'identifiant ne permet pas de rapprocher deux projets. Il ne protège pas de tout : la suite des événements d'une personne (dates, types, territoire) est la même dans les exports de deux projets et peut suffire à les rapprocher.";
+
+/// What the manifest of a microdata export says of its pseudonyms (issue 13).
+const PSEUDONYMS: &str = "Colonne personne : HMAC-SHA-256 du pseudonyme de l'entrepôt sous une clé propre au projet, tronqué à 128 bits ; lignes triées par ce pseudonyme. Aucun identifiant commun entre deux projets ; en revanche la suite des événements d'une personne (dates, types, territoire) est la même d'un projet à l'autre et peut suffire à rapprocher deux exports.";
 
 /// Writes the manifest of a freshly written data file, then moves both in place.
 fn finish(
@@ -1088,9 +1148,7 @@ fn finish(
             );
         }
         Kind::Micro(_) => {
-            manifest["pseudonymisation"] = json!(
-                "Colonne personne : HMAC-SHA-256 du pseudonyme de l'entrepôt sous une clé propre au projet, tronqué à 128 bits ; lignes triées par ce pseudonyme. Deux projets ne peuvent pas être rapprochés."
-            );
+            manifest["pseudonymisation"] = json!(PSEUDONYMS);
         }
     }
     if plan.format == Format::Csv {
@@ -1239,12 +1297,13 @@ async fn build_indicators(
 /// Builds (or reuses) a microdata table, one territory at a time.
 async fn build_micro(
     state: &AppState,
+    user: &User,
     table: MicroTable,
     q: &HashMap<String, String>,
     file_name: &str,
 ) -> Result<(Plan, Built), HttpError> {
     refuse_unknown(q, MICRO_PARAMS, file_name)?;
-    let f = micro_filters(state, q)?;
+    let f = scope_to_project(state, user, micro_filters(state, q)?)?;
     let results = state.results();
     let key = project_key(&state.settings().export_key.0, &f.projet);
     let micro = Microdata::open(state.warehouse(), table, key).await?;
@@ -1325,6 +1384,7 @@ fn dictionary(state: &AppState, kind: Kind) -> Response {
 /// The form of the exports page: checks it, then redirects to the file it describes.
 fn form(
     state: &AppState,
+    user: &User,
     which: FormKind,
     q: &HashMap<String, String>,
     prefix: &str,
@@ -1368,7 +1428,7 @@ fn form(
             let mut rest = q.clone();
             rest.remove("table");
             refuse_unknown(&rest, MICRO_PARAMS, "microdonnees")?;
-            let f = micro_filters(state, &rest)?;
+            let f = scope_to_project(state, user, micro_filters(state, &rest)?)?;
             Ok(Redirect::to(&format!(
                 "{prefix}/{}.parquet?{}",
                 table.name(),
@@ -1390,14 +1450,35 @@ async fn serve(
     let asked = parse_name(name)?;
     let (kind, format, manifest_only) = match asked {
         Asked::Dictionary(kind) => return Ok(dictionary(state, kind)),
-        Asked::Form(which) => return form(state, which, q, prefix),
+        Asked::Form(which) => return form(state, user, which, q, prefix),
         Asked::Data(k, f) => (k, f, false),
         Asked::Manifest(k, f) => (k, f, true),
     };
     let (plan, built) = match kind {
         Kind::Indicateurs => build_indicators(state, format, q, name).await?,
-        Kind::Micro(t) => build_micro(state, t, q, name).await?,
+        Kind::Micro(t) => build_micro(state, user, t, q, name).await?,
     };
+    let sha = built.manifest["sha256"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let size = built.manifest["octets"].as_u64().unwrap_or_default();
+    // A manifest builds the export it describes: audited like a download (issue 13).
+    state.audit().record(&Entry {
+        horodatage: state.clock().now().to_rfc3339(),
+        compte: user.login.clone(),
+        role: user.role.code().into(),
+        action: if manifest_only { "manifeste" } else { "export" }.into(),
+        details: json!({
+            "export": plan.kind.name(),
+            "format": plan.format.ext(),
+            "filtres": plan.filtres,
+            "projet": plan.projet,
+            "versions": plan.versions,
+            "lignes": built.manifest["lignes"],
+            "sha256": sha,
+        }),
+    })?;
     if manifest_only {
         let text =
             serde_json::to_string_pretty(&built.manifest).map_err(|e| HttpError::internal(&e))?;
@@ -1410,26 +1491,6 @@ async fn serve(
         )
             .into_response());
     }
-    let sha = built.manifest["sha256"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
-    let size = built.manifest["octets"].as_u64().unwrap_or_default();
-    state.audit().record(&Entry {
-        horodatage: state.clock().now().to_rfc3339(),
-        compte: user.login.clone(),
-        role: user.role.code().into(),
-        action: "export".into(),
-        details: json!({
-            "export": plan.kind.name(),
-            "format": plan.format.ext(),
-            "filtres": plan.filtres,
-            "projet": plan.projet,
-            "versions": plan.versions,
-            "lignes": built.manifest["lignes"],
-            "sha256": sha,
-        }),
-    })?;
     let stream = tokio_util::io::ReaderStream::new(tokio::fs::File::from_std(built.file));
     let disposition = format!(
         "attachment; filename=\"copil-{}-{}.{}\"",
@@ -1454,7 +1515,7 @@ async fn serve(
 // ---------------------------------------------------------------------------------------------
 // The page.
 
-fn page_body(state: &AppState) -> Markup {
+fn page_body(state: &AppState, user: &User) -> Markup {
     let catalogue = state.catalogue();
     let register = state.register();
     let results = state.results();
@@ -1480,6 +1541,12 @@ fn page_body(state: &AppState) -> Markup {
     };
     let first = months.first().map(|m| m.format("%Y-%m").to_string());
     let last = months.last().map(|m| m.format("%Y-%m").to_string());
+    let today = state.clock().today();
+    let open_projects: Vec<crate::projects::Project> = state
+        .projects()
+        .into_iter()
+        .filter(|p| p.open_to(&user.login, today))
+        .collect();
     html! {
         p { "Les exports servent aux évaluations et au pilotage national : tables d'indicateurs (CSV, XLSX, Parquet) et microdonnées pseudonymisées (Parquet). Chaque téléchargement est inscrit au journal d'audit (compte, filtres, versions, empreinte)." }
         h2 { "Table d'indicateurs" }
@@ -1523,8 +1590,18 @@ fn page_body(state: &AppState) -> Markup {
                     option value="personnes" { "personnes : les personnes (généralisées)" }
                 }
             }
-            label { "Projet (obligatoire ; a-z, 0-9, « - » et « _ », 64 caractères au plus)"
-                input name="projet" type="text" required pattern="[a-z0-9_\\-]{1,64}" maxlength="64" placeholder="evaluation-2025";
+            @if user.role == Role::Evaluateur {
+                label { "Projet d'évaluation (déclaré par un administrateur)"
+                    select name="projet" required {
+                        @for p in &open_projects {
+                            option value=(p.nom) { (p.nom) " : " (p.objet) " (jusqu'au " (p.fin.format("%d/%m/%Y")) ")" }
+                        }
+                    }
+                }
+            } @else {
+                label { "Projet (obligatoire ; a-z, 0-9, « - » et « _ », 64 caractères au plus)"
+                    input name="projet" type="text" required pattern="[a-z0-9_\\-]{1,64}" maxlength="64" placeholder="evaluation-2025";
+                }
             }
             label { "Territoire" select name="territoire" { (territory_options) } }
             label { "Vague" select name="vague" { (wave_options) } }
@@ -1541,7 +1618,18 @@ fn page_body(state: &AppState) -> Markup {
         }
         h2 { "Pseudonymes propres à chaque projet" }
         p {
-            "Dans les microdonnées, la colonne personne n'est pas le pseudonyme de l'entrepôt : c'est un second pseudonyme (HMAC-SHA-256 sous une clé dérivée du nom du projet), stable d'un export à l'autre du même projet, différent d'un projet à l'autre. Les lignes sont triées par ce pseudonyme et le numéro de ligne des dépôts n'est pas exporté : ni les valeurs ni l'ordre ne permettent de rapprocher deux projets. Les microdonnées ne contiennent ni NIR, ni nom, ni adresse, ni date de naissance exacte, ni commune."
+            "Dans les microdonnées, la colonne personne n'est pas le pseudonyme de l'entrepôt : c'est un second pseudonyme (HMAC-SHA-256 sous une clé dérivée du nom du projet), stable d'un export à l'autre du même projet, différent d'un projet à l'autre. Les lignes sont triées par ce pseudonyme et le numéro de ligne des dépôts n'est pas exporté. Les microdonnées ne contiennent ni NIR, ni nom, ni adresse, ni date de naissance exacte, ni commune."
+        }
+        p {
+            strong { "Ce que ces pseudonymes protègent : " }
+            "deux exports de projets différents n'ont aucun identifiant commun ; on ne peut pas les rapprocher par la colonne personne, ni par l'ordre des lignes, ni retrouver le pseudonyme de l'entrepôt."
+        }
+        p {
+            strong { "Ce qu'ils ne protègent pas : " }
+            "la suite des événements d'une personne (dates, types d'événements, territoire, caractéristiques généralisées) est la même dans les exports de deux projets. Qui détient les deux peut souvent reconnaître la même personne à cette suite et rapprocher les exports. C'est pourquoi les projets sont déclarés par un administrateur (objet, évaluateurs, territoires, période) : un compte « evaluateur » n'exporte des microdonnées que pour les projets qui le nomment, sur leurs territoires et pendant leur période, et chaque export est inscrit au journal d'audit."
+        }
+        @if user.role == Role::Evaluateur && open_projects.is_empty() {
+            p class="alerte" role="status" { "Aucun projet d'évaluation ne vous est ouvert : demandez à un administrateur de Copil de déclarer votre projet (objet, territoires, période) en vous nommant." }
         }
         h2 { "Dictionnaire, manifeste et reproductibilité" }
         p {
@@ -1566,7 +1654,7 @@ pub async fn page(
     _headers: HeaderMap,
 ) -> Result<Response, HttpError> {
     user.require_exports()?;
-    let body = page_body(&state);
+    let body = page_body(&state, &user);
     Ok(Html(crate::layout::simple(
         "Exports",
         "/exports",

@@ -40,8 +40,10 @@ mod filters;
 mod layout;
 mod login;
 mod pages;
+pub mod projects;
 pub mod session;
 mod state;
+mod store;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -52,8 +54,9 @@ use axum::routing::{get, post, put};
 pub use accounts::{Account, Accounts, Role};
 pub use error::{Error, HttpError, Result};
 pub use figures::Table;
+pub use projects::{NewProject, Project, Projects};
 pub use session::User;
-pub use state::{AppState, ExportKey, IngestNow, Settings, XLSX_MAX_ROWS};
+pub use state::{AppState, ExportKey, IngestNow, MAX_PASSWORD_CHECKS, Settings, XLSX_MAX_ROWS};
 
 /// The OpenAPI document served at `/api/openapi.json`.
 pub use api::OPENAPI;
@@ -91,6 +94,42 @@ async fn api_page(user: User) -> impl IntoResponse {
     axum::response::Html(layout::simple("API", "/api", Some(&user), &body))
 }
 
+/// The page's content security policy: everything from this site only, no inline script nor
+/// style, no framing, forms posted here only.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// Adds the security headers to every response (issue 13), keeping any a handler set; behind
+/// HTTPS (`Secure` cookies), `Strict-Transport-Security` too.
+async fn security_headers(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    mut response: axum::response::Response,
+) -> axum::response::Response {
+    use axum::http::HeaderValue;
+    let h = response.headers_mut();
+    if state.settings().secure_cookies {
+        h.entry(header::STRICT_TRANSPORT_SECURITY)
+            .or_insert(HeaderValue::from_static("max-age=31536000"));
+    }
+    for (name, value) in [
+        (
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        ),
+        (
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ),
+        (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
+        (
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ),
+    ] {
+        h.entry(name).or_insert(value);
+    }
+    response
+}
+
 async fn not_found() -> HttpError {
     HttpError::not_found("Cette page n'existe pas.")
 }
@@ -101,7 +140,9 @@ async fn health() -> impl IntoResponse {
 
 /// The application's routes. Everything but the login page, the static files, the health
 /// check and the OpenAPI document needs a session or an API token; each handler then checks
-/// the role and the territory itself.
+/// the role and the territory itself. Every response carries the security headers
+/// ([`CONTENT_SECURITY_POLICY`], `nosniff`, `X-Frame-Options: DENY`, `Referrer-Policy`, and
+/// `Strict-Transport-Security` with `Secure` cookies).
 pub fn app(state: AppState) -> Router {
     let upload_limit = usize::try_from(state.settings().upload_max_bytes)
         .unwrap_or(usize::MAX)
@@ -142,6 +183,7 @@ pub fn app(state: AppState) -> Router {
         .route("/compte", get(login::account))
         .route("/compte/jetons", post(login::tokens))
         .route("/admin/comptes", get(admin::page).post(admin::change))
+        .route("/admin/projets", post(admin::projects))
         .route("/deconnexion", post(login::logout))
         .route("/api", get(api_page))
         .nest("/api/v1", api)
@@ -151,12 +193,21 @@ pub fn app(state: AppState) -> Router {
             session::require_login,
         ));
     Router::new()
-        .route("/connexion", get(login::form).post(login::submit))
+        .route(
+            "/connexion",
+            get(login::form)
+                .post(login::submit)
+                .layer(DefaultBodyLimit::max(login::MAX_FORM_BYTES)),
+        )
         .route("/api/openapi.json", get(api::openapi))
         .route("/static/copil.css", get(stylesheet))
         .route("/static/favicon.svg", get(favicon))
         .route("/sante", get(health))
         .merge(protected)
+        .layer(axum::middleware::map_response_with_state(
+            state.clone(),
+            security_headers,
+        ))
         .with_state(state)
 }
 

@@ -9,6 +9,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::accounts::shown_login;
 use crate::audit::Entry;
 use crate::error::HttpError;
 use crate::layout;
@@ -18,10 +19,54 @@ use crate::session::{
 };
 use crate::state::AppState;
 
-/// Where to go after logging in: a local path only (never another site).
+/// Longest `suite` kept.
+const MAX_NEXT: usize = 2048;
+
+/// Percent-decodes `s` once (an invalid escape is kept as is).
+fn percent_decoded(s: &str) -> Vec<u8> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        if b[i] == b'%'
+            && let (Some(h), Some(l)) = (
+                b.get(i + 1).copied().and_then(hex),
+                b.get(i + 2).copied().and_then(hex),
+            )
+        {
+            out.push((h * 16 + l) as u8);
+            i += 3;
+            continue;
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    out
+}
+
+/// Whether `path` is a path of this site: `/` alone, or `/` followed by a path character;
+/// visible ASCII only (no control character, space or non-ASCII byte, which also keeps the
+/// `Location` header valid), and once percent-decoded still no control character, no `//`
+/// at the start and no `\` anywhere. Browsers strip tabs and newlines and read `\` as `/`,
+/// so `/%09/evil.example` or `/\evil.example` would lead to another site (issue 13).
+fn is_local_path(path: &str) -> bool {
+    let raw_ok = path.len() <= MAX_NEXT
+        && path.starts_with('/')
+        && path.bytes().all(|b| b.is_ascii_graphic());
+    if !raw_ok {
+        return false;
+    }
+    let decoded = percent_decoded(path);
+    !decoded.starts_with(b"//")
+        && !decoded.iter().any(|&b| b == b'\\' || b.is_ascii_control())
+        && !decoded.starts_with(b"/%")
+}
+
+/// Where to go after logging in: a local path only (never another site), else `/`.
 fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') => p.to_string(),
+        Some(p) if is_local_path(p) => p.to_string(),
         _ => "/".to_string(),
     }
 }
@@ -78,10 +123,14 @@ fn login_response(
         .into_response()
 }
 
+/// Largest login form accepted (identifier, password, tokens): far above any real one.
+pub const MAX_FORM_BYTES: usize = 16 * 1024;
+
 fn audit(state: &AppState, login: &str, role: &str, action: &str) {
     let entry = Entry {
         horodatage: state.clock().now().to_rfc3339(),
-        compte: login.to_string(),
+        // A typed identifier can be long: never more than 64 characters in the log (issue 13).
+        compte: shown_login(login),
         role: role.to_string(),
         action: action.to_string(),
         details: json!({}),
@@ -122,11 +171,32 @@ pub async fn submit(
     let login = f.identifiant.trim().to_string();
     let login = login.as_str();
     let now = state.clock().now();
+    // At most `max_password_checks` argon2 checks at once (19 MiB each): the others wait a
+    // little, then are told to come back (issue 13).
+    let wait = state.settings().password_check_wait;
+    let permit = match tokio::time::timeout(wait, state.password_checks().acquire_owned()).await {
+        Ok(Ok(permit)) => permit,
+        _ => {
+            tracing::warn!("vérifications de mot de passe saturées : connexion refusée (503)");
+            let mut r = login_response(
+                &state,
+                StatusCode::SERVICE_UNAVAILABLE,
+                &next,
+                Some("Trop de connexions en cours : réessayez dans quelques secondes."),
+            );
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
+            return r;
+        }
+    };
     // Hashing takes tens of milliseconds: off the async workers.
     let outcome = {
         let (state, login, password) = (state.clone(), login.to_string(), f.mot_de_passe);
-        tokio::task::spawn_blocking(move || state.sessions().login(&state, &login, &password, now))
-            .await
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            state.sessions().login(&state, &login, &password, now)
+        })
+        .await
     };
     let Ok(outcome) = outcome else {
         return HttpError::internal(&"tâche de connexion interrompue").into_response();
@@ -138,7 +208,7 @@ pub async fn submit(
                 .map(|a| a.role.code())
                 .unwrap_or_default();
             audit(&state, login, role, "connexion");
-            tracing::info!(login, "connexion");
+            tracing::info!(login = %shown_login(login), "connexion");
             let mut r = Redirect::to(&next).into_response();
             let h = r.headers_mut();
             for c in [
@@ -165,6 +235,14 @@ pub async fn submit(
                 Some("Identifiant ou mot de passe incorrect."),
             )
         }
+        LoginOutcome::Busy => login_response(
+            &state,
+            StatusCode::TOO_MANY_REQUESTS,
+            &next,
+            Some(
+                "Une autre tentative de connexion est en cours pour cet identifiant : réessayez dans quelques secondes.",
+            ),
+        ),
         LoginOutcome::Locked(until) => {
             audit(&state, login, "", "verrouillage");
             let minutes = (until - now).num_minutes().max(1);
@@ -288,7 +366,7 @@ pub async fn tokens(
         "creer" => {
             let token = state
                 .update_accounts(|a| a.add_token(&user.login, &f.nom, now))
-                .map_err(|e| HttpError::bad_request(e.to_string()))?;
+                .map_err(<HttpError as From<crate::Error>>::from)?;
             html! {
                 div class="succes" role="status" {
                     p { "Jeton « " (f.nom.trim()) " » créé. Copiez-le maintenant : il ne sera plus affiché." }
@@ -299,7 +377,7 @@ pub async fn tokens(
         "revoquer" => {
             state
                 .update_accounts(|a| a.revoke_token(&user.login, &f.nom))
-                .map_err(|e| HttpError::bad_request(e.to_string()))?;
+                .map_err(<HttpError as From<crate::Error>>::from)?;
             html! { p class="succes" role="status" { "Jeton « " (f.nom) " » révoqué." } }
         }
         other => {
@@ -317,4 +395,52 @@ pub async fn tokens(
     };
     state.audit().record(&entry)?;
     account_page(&state, &user, Some(message))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 13: `suite` leads only to a path of this site.
+    #[test]
+    fn issue_13_only_local_paths_are_followed_after_login() {
+        for ok in [
+            "/",
+            "/compte",
+            "/indicateurs/orientes_30j?mois=2025-01&vague=ami1-2021",
+            "/exports/indicateurs.csv?territoire=dep-44",
+            "/territoires/dep-44/depots?fichier=a%20b.csv",
+        ] {
+            assert_eq!(safe_next(Some(ok)), ok, "{ok}");
+        }
+        for hostile in [
+            "//evil.example",
+            "///evil.example",
+            "/\\evil.example",
+            "\\/evil.example",
+            "/%09/evil.example",
+            "/%0a/evil.example",
+            "/%0D%0A/evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/compte\nSet-Cookie: x=1",
+            "/compte\r\n",
+            "/%2F/evil.example",
+            "/%2f%2fevil.example",
+            "/%5Cevil.example",
+            "/%5c%5cevil.example",
+            "/%00",
+            "/%7F",
+            "/ /evil.example",
+            "/é",
+            "https://evil.example/",
+            "evil.example",
+            "",
+            "/%2509/evil.example",
+        ] {
+            assert_eq!(safe_next(Some(hostile)), "/", "{hostile:?}");
+        }
+        assert_eq!(safe_next(Some(&format!("/{}", "a".repeat(MAX_NEXT)))), "/");
+        assert_eq!(safe_next(None), "/");
+    }
 }

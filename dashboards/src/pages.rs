@@ -565,7 +565,7 @@ pub(crate) fn depots_table(depots: &[&copil_queries::Depot]) -> Markup {
                             th scope="row" { (d.fichier) }
                             td { (d.date_extraction.map(|e| e.format("%d/%m/%Y").to_string()).unwrap_or_default()) }
                             td { (d.traite_le.format("%d/%m/%Y %H:%M")) }
-                            td { @if d.integre() { "intégré" } @else if d.statut == "en_attente" { "en attente d'examen : " (d.message.clone().unwrap_or_default()) } @else { "refusé : " (d.message.clone().unwrap_or_default()) } }
+                            td { @if d.integre() { "intégré" } @else if d.statut == "en_attente" { "en attente d'examen : " (crate::error::without_paths(d.message.as_deref().unwrap_or_default())) } @else { "refusé : " (crate::error::without_paths(d.message.as_deref().unwrap_or_default())) } }
                             td class="nombre" { (d.lignes_lues) }
                             td class="nombre" { (d.lignes_rejetees) " (" (format!("{:.2}", d.taux_rejet() * 100.0).replace('.', ",")) " %)" }
                             @for (_, n) in &d.rejets { td class="nombre" { (n) } }

@@ -3,7 +3,9 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::time::Duration;
 
 use futures::future::BoxFuture;
 
@@ -12,10 +14,12 @@ use copil_warehouse::{Clock, DEPOTS, Departments, INDICATEURS, Register, Warehou
 
 use crate::accounts::{Account, Accounts};
 use crate::audit::Audit;
+use crate::projects::{Project, Projects};
 use crate::session::Sessions;
 
 /// The key of export pseudonyms: each export project's key is derived from it, so two
-/// projects' exports cannot be linked. Never printed.
+/// projects' exports share no identifier (event sequences can still link them: issue 13).
+/// Never printed.
 #[derive(Clone, PartialEq, Eq)]
 pub struct ExportKey(pub [u8; 32]);
 
@@ -35,6 +39,8 @@ pub struct Settings {
     pub threshold: i64,
     /// The accounts file.
     pub accounts_file: PathBuf,
+    /// The evaluation projects file.
+    pub projects_file: PathBuf,
     /// The inbox (one folder per territory) where uploads are written.
     pub inbox: PathBuf,
     /// Where exports are built and kept (per warehouse version and filters).
@@ -51,23 +57,35 @@ pub struct Settings {
     pub xlsx_max_rows: usize,
     /// Least coverage of a published wave or national cell, in per cent (as the refresh used).
     pub coverage_percent: u32,
+    /// Most password checks (argon2id, 19 MiB each) run at once (issue 13).
+    pub max_password_checks: usize,
+    /// How long a login waits for a free password check before a 503.
+    pub password_check_wait: Duration,
 }
 
+/// Password checks run at once by default.
+pub const MAX_PASSWORD_CHECKS: usize = 4;
+
 impl Settings {
-    /// Settings with every file under `data_dir` (`secrets/comptes.json`, `inbox`, `exports`,
-    /// `journal/audit.jsonl`), plain-HTTP cookies and a 512 MiB upload limit.
+    /// Settings with every file under `data_dir` (`secrets/comptes.json`,
+    /// `secrets/projets.json`, `inbox`, `exports`,
+    /// `journal/audit.jsonl`), `Secure` cookies, a 512 MiB upload limit and at most
+    /// [`MAX_PASSWORD_CHECKS`] password checks at once (a login waits 2 s for one).
     pub fn under(data_dir: &Path, threshold: i64, export_key: ExportKey) -> Settings {
         Settings {
             threshold,
             accounts_file: data_dir.join("secrets").join("comptes.json"),
+            projects_file: data_dir.join("secrets").join("projets.json"),
             inbox: data_dir.join("inbox"),
             exports_dir: data_dir.join("exports"),
             audit_log: data_dir.join("journal").join("audit.jsonl"),
             export_key,
-            secure_cookies: false,
+            secure_cookies: true,
             upload_max_bytes: 512 * 1024 * 1024,
             xlsx_max_rows: XLSX_MAX_ROWS,
             coverage_percent: 90,
+            max_password_checks: MAX_PASSWORD_CHECKS,
+            password_check_wait: Duration::from_secs(2),
         }
     }
 }
@@ -85,10 +103,14 @@ struct Inner {
     clock: Arc<dyn Clock>,
     results: RwLock<Arc<Results>>,
     accounts: RwLock<Accounts>,
+    projects: RwLock<Projects>,
     sessions: Sessions,
     audit: Audit,
     ingest_now: OnceLock<IngestNow>,
     bodies: Mutex<HashMap<String, Arc<str>>>,
+    password_checks: Arc<tokio::sync::Semaphore>,
+    checks_in_flight: AtomicUsize,
+    checks_peak: AtomicUsize,
 }
 
 /// Page bodies kept at most (all of them are dropped when full or at a new version).
@@ -111,7 +133,11 @@ impl AppState {
             .await
             .map_err(|e| crate::Error::Results(e.to_string()))?;
         let accounts = Accounts::open(&settings.accounts_file)?;
+        let projects = Projects::open(&settings.projects_file)?;
         let audit = Audit::new(&settings.audit_log);
+        let password_checks = Arc::new(tokio::sync::Semaphore::new(
+            settings.max_password_checks.max(1),
+        ));
         Ok(AppState(Arc::new(Inner {
             warehouse,
             catalogue: Catalogue::builtin(),
@@ -121,10 +147,14 @@ impl AppState {
             clock,
             results: RwLock::new(Arc::new(results)),
             accounts: RwLock::new(accounts),
+            projects: RwLock::new(projects),
             sessions: Sessions::new(),
             audit,
             ingest_now: OnceLock::new(),
             bodies: Mutex::new(HashMap::new()),
+            password_checks,
+            checks_in_flight: AtomicUsize::new(0),
+            checks_peak: AtomicUsize::new(0),
         })))
     }
 
@@ -170,15 +200,34 @@ impl AppState {
         self.0.ingest_now.get().cloned()
     }
 
-    /// Re-reads the accounts file (changed by `copil users` or another process).
+    /// Re-reads the accounts file if it changed (by `copil users` or another process).
     pub fn reload_accounts(&self) -> crate::Result<()> {
-        let fresh = Accounts::open(&self.0.settings.accounts_file)?;
-        *self.0.accounts.write().unwrap_or_else(|p| p.into_inner()) = fresh;
+        let current = self
+            .0
+            .accounts
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_current();
+        if !current {
+            self.0
+                .accounts
+                .write()
+                .unwrap_or_else(|p| p.into_inner())
+                .refresh()?;
+        }
         Ok(())
     }
 
-    /// The account with this login.
+    /// [`AppState::reload_accounts`], a failure logged (the copy in memory is kept).
+    fn fresh_accounts(&self) {
+        if let Err(e) = self.reload_accounts() {
+            tracing::warn!(error = %e, "relecture du fichier des comptes impossible");
+        }
+    }
+
+    /// The account with this login (the file is re-read first if it changed).
     pub fn account(&self, login: &str) -> Option<Account> {
+        self.fresh_accounts();
         self.0
             .accounts
             .read()
@@ -189,6 +238,7 @@ impl AppState {
 
     /// The active account owning the API token of SHA-256 `digest`.
     pub fn account_by_token(&self, digest: &str) -> Option<Account> {
+        self.fresh_accounts();
         self.0
             .accounts
             .read()
@@ -197,20 +247,30 @@ impl AppState {
             .cloned()
     }
 
-    /// Whether `login` / `password` match an active account (the file is re-read first).
+    /// Whether `login` / `password` match an active account (the file is re-read first if it
+    /// changed). The hash is checked outside the accounts' lock; the number of checks in
+    /// flight is counted.
     pub fn accounts_authenticate(&self, login: &str, password: &str) -> bool {
-        if let Err(e) = self.reload_accounts() {
-            tracing::warn!(error = %e, "relecture du fichier des comptes impossible");
-        }
-        self.0
-            .accounts
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .authenticate(login, password)
-            .is_some()
+        let account = self.account(login);
+        let in_flight = self.0.checks_in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        self.0.checks_peak.fetch_max(in_flight, Ordering::SeqCst);
+        let ok = crate::accounts::check_password(account.as_ref(), password);
+        self.0.checks_in_flight.fetch_sub(1, Ordering::SeqCst);
+        ok
     }
 
-    /// Changes the accounts (admin page) and saves the file.
+    /// The permits of password checks ([`Settings::max_password_checks`]).
+    pub fn password_checks(&self) -> Arc<tokio::sync::Semaphore> {
+        Arc::clone(&self.0.password_checks)
+    }
+
+    /// The most password checks seen in flight at once (for tests).
+    pub fn password_checks_peak(&self) -> usize {
+        self.0.checks_peak.load(Ordering::SeqCst)
+    }
+
+    /// Changes the accounts (admin page) and saves the file: the change applies to the file
+    /// as it is on disk, under its lock, never to a stale copy.
     pub fn update_accounts<T>(
         &self,
         change: impl FnOnce(&mut Accounts) -> crate::Result<T>,
@@ -221,12 +281,43 @@ impl AppState {
 
     /// Every account (copies; hashes included, never rendered).
     pub fn accounts(&self) -> Vec<Account> {
+        self.fresh_accounts();
         self.0
             .accounts
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .list()
             .to_vec()
+    }
+
+    /// Every evaluation project (the file is re-read first if it changed).
+    pub fn projects(&self) -> Vec<Project> {
+        let mut projects = self.0.projects.write().unwrap_or_else(|p| p.into_inner());
+        if let Err(e) = projects.refresh() {
+            tracing::warn!(error = %e, "relecture du fichier des projets impossible");
+        }
+        projects.list().to_vec()
+    }
+
+    /// The evaluation project named `nom`.
+    pub fn project(&self, nom: &str) -> Option<Project> {
+        self.projects().into_iter().find(|p| p.nom == nom)
+    }
+
+    /// Changes the projects (admin page) and saves the file, under its lock.
+    pub fn update_projects<T>(
+        &self,
+        change: impl FnOnce(&mut Projects, &Accounts) -> crate::Result<T>,
+    ) -> crate::Result<T> {
+        self.fresh_accounts();
+        let accounts = self
+            .0
+            .accounts
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let mut projects = self.0.projects.write().unwrap_or_else(|p| p.into_inner());
+        change(&mut projects, &accounts)
     }
 
     /// The sessions of this process.

@@ -9,14 +9,14 @@ use serde_json::Value;
 use crate::fixture::{self, PASSWORD, serve, serve_copy, serve_with};
 
 /// A client that follows no redirection and sends no credential.
-fn raw() -> reqwest::Client {
+pub(crate) fn raw() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap()
 }
 
-fn encode(s: &str) -> String {
+pub(crate) fn encode(s: &str) -> String {
     s.bytes()
         .map(|b| {
             if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
@@ -28,7 +28,7 @@ fn encode(s: &str) -> String {
         .collect()
 }
 
-fn form(pairs: &[(&str, &str)]) -> String {
+pub(crate) fn form(pairs: &[(&str, &str)]) -> String {
     pairs
         .iter()
         .map(|(k, v)| format!("{k}={}", encode(v)))
@@ -37,7 +37,7 @@ fn form(pairs: &[(&str, &str)]) -> String {
 }
 
 /// The value of cookie `name` set by a response.
-fn set_cookie(r: &reqwest::Response, name: &str) -> Option<String> {
+pub(crate) fn set_cookie(r: &reqwest::Response, name: &str) -> Option<String> {
     r.headers()
         .get_all(SET_COOKIE)
         .iter()
@@ -46,7 +46,7 @@ fn set_cookie(r: &reqwest::Response, name: &str) -> Option<String> {
         .map(str::to_string)
 }
 
-fn cookie_value(set_cookie: &str) -> String {
+pub(crate) fn cookie_value(set_cookie: &str) -> String {
     set_cookie
         .split(';')
         .next()
@@ -58,13 +58,18 @@ fn cookie_value(set_cookie: &str) -> String {
 }
 
 /// The first `name="csrf" value="…"` of a page.
-fn csrf_of(html: &str) -> String {
+pub(crate) fn csrf_of(html: &str) -> String {
     let at = html.find("name=\"csrf\" value=\"").expect("champ csrf") + 19;
     html[at..at + html[at..].find('"').unwrap()].to_string()
 }
 
 /// Posts an urlencoded form `body` to `path` with the session cookie `cookie`.
-async fn post_form(base: &str, path: &str, cookie: &str, body: String) -> reqwest::Response {
+pub(crate) async fn post_form(
+    base: &str,
+    path: &str,
+    cookie: &str,
+    body: String,
+) -> reqwest::Response {
     raw()
         .post(format!("{base}{path}"))
         .header(COOKIE, cookie)
@@ -76,12 +81,12 @@ async fn post_form(base: &str, path: &str, cookie: &str, body: String) -> reqwes
 }
 
 /// A browser-like session: its cookie header and its CSRF token.
-struct Session {
-    cookie: String,
-    csrf: String,
+pub(crate) struct Session {
+    pub(crate) cookie: String,
+    pub(crate) csrf: String,
 }
 
-async fn post_login(base: &str, login: &str, password: &str) -> reqwest::Response {
+pub(crate) async fn post_login(base: &str, login: &str, password: &str) -> reqwest::Response {
     let page = raw().get(format!("{base}/connexion")).send().await.unwrap();
     let csrf_cookie = cookie_value(&set_cookie(&page, "copil_csrf").unwrap());
     let html = page.text().await.unwrap();
@@ -100,7 +105,7 @@ async fn post_login(base: &str, login: &str, password: &str) -> reqwest::Respons
         .unwrap()
 }
 
-async fn log_in(base: &str, login: &str) -> Session {
+pub(crate) async fn log_in(base: &str, login: &str) -> Session {
     let r = post_login(base, login, PASSWORD).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER, "connexion de {login}");
     let cookie = format!(
@@ -348,7 +353,7 @@ async fn login_sets_a_strict_session_cookie_and_logout_ends_it() {
     for attr in ["HttpOnly", "SameSite=Strict", "Path=/"] {
         assert!(set.contains(attr), "{set}");
     }
-    assert!(!set.contains("Secure"), "plain HTTP by default: {set}");
+    assert!(!set.contains("Secure"), "plain HTTP when turned off: {set}");
     let session = log_in(&s.base, "pilotage").await;
     let page = raw()
         .get(format!("{}/", s.base))
@@ -642,6 +647,37 @@ async fn uploads_are_checked_stored_and_reported() {
             .contains("colonne"),
         "{v}"
     );
+    // Issue 13: a refusal naming the file shows its name, never where the server keeps it.
+    let r = put(
+        &s.base,
+        Role::Territoire,
+        ta,
+        "pas-un-classeur_2025-06-30.xlsx",
+        b"ceci n'est pas un classeur".to_vec(),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["rapport"]["statut"], "refuse", "{v}");
+    let message = v["rapport"]["message"].as_str().unwrap().to_string();
+    assert!(
+        message.contains("pas-un-classeur_2025-06-30.xlsx"),
+        "{message}"
+    );
+    let server_dir = s.state.settings().inbox.display().to_string();
+    assert!(!message.contains('/'), "{message}");
+    let page = fixture::client(Role::National)
+        .get(format!("{}/territoires/{ta}/depots", s.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("pas-un-classeur_2025-06-30.xlsx"));
+    assert!(!page.contains(&server_dir), "{server_dir} on the page");
     let list: Value = fixture::client(Role::Territoire)
         .get(format!("{}/api/v1/territoires/{ta}/depots", s.base))
         .send()
@@ -650,7 +686,20 @@ async fn uploads_are_checked_stored_and_reported() {
         .json()
         .await
         .unwrap();
-    assert_eq!(list["depots"][0]["fichier"], "sans-colonnes_2025-06-30.csv");
+    // Both processed at the same (fixed) instant: in either order.
+    let mut first_two = [
+        list["depots"][0]["fichier"].as_str().unwrap(),
+        list["depots"][1]["fichier"].as_str().unwrap(),
+    ];
+    first_two.sort_unstable();
+    assert_eq!(
+        first_two,
+        [
+            "pas-un-classeur_2025-06-30.xlsx",
+            "sans-colonnes_2025-06-30.csv"
+        ]
+    );
+    assert!(!list.to_string().contains(&server_dir));
     // A valid drop (freshly generated for this territory) through the page's form.
     let fresh = tempfile::tempdir().unwrap();
     let mut o = copil_sample::Options::par_defaut(fixture::today() - chrono::Days::new(1));
@@ -744,5 +793,5 @@ async fn uploads_are_checked_stored_and_reported() {
     assert!(d.lignes_integrees > 0);
     // The audit log names each upload.
     let log = std::fs::read_to_string(&s.state.settings().audit_log).unwrap();
-    assert_eq!(log.matches("\"action\":\"depot\"").count(), 2, "{log}");
+    assert_eq!(log.matches("\"action\":\"depot\"").count(), 3, "{log}");
 }

@@ -250,9 +250,13 @@ async fn every_page_kind_renders_in_chromium_without_error() {
     log_in(&driver, "administration").await;
     driver.goto(&format!("{}/admin/comptes", s.base)).await;
     let rows = driver
-        .script("return document.querySelectorAll('main table tbody tr').length")
+        .script("return Array.from(document.querySelectorAll('main table')).map(t => t.querySelectorAll('tbody tr').length)")
         .await;
-    assert_eq!(rows, json!(fixture::ACCOUNTS.len()));
+    // The accounts, then the evaluation projects (issue 13).
+    assert_eq!(
+        rows,
+        json!([fixture::ACCOUNTS.len(), fixture::PROJECTS.len()])
+    );
     driver.screenshot(&captures.join("comptes.png")).await;
     eprintln!("captures : {}", captures.display());
 }

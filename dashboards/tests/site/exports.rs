@@ -771,8 +771,9 @@ async fn the_xlsx_row_limit_answers_a_clear_4xx() {
 }
 
 /// Issue #6: the manifest's checksum is the downloaded file's, with the versions, filters,
-/// rows, size and columns; the dictionaries describe every column; each data download (not a
-/// manifest nor a dictionary) writes one audit entry.
+/// rows, size and columns; the dictionaries describe every column; each data download writes
+/// one `export` audit entry, each manifest (which builds the file, issue 13) one `manifeste`
+/// entry, a dictionary none.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn manifests_dictionaries_and_the_audit_log() {
     let s = serve().await;
@@ -914,6 +915,18 @@ async fn manifests_dictionaries_and_the_audit_log() {
         before + 3,
         "ni la page, ni un manifeste, ni un dictionnaire"
     );
+    // Issue 13: the two manifests asked are audited, with the file they describe.
+    let manifests: Vec<Value> = s
+        .state
+        .audit()
+        .entries()
+        .into_iter()
+        .filter(|e| e["action"] == "manifeste")
+        .collect();
+    assert_eq!(manifests.len(), 2, "{manifests:?}");
+    assert_eq!(manifests[0]["compte"], fixture::login_of(Role::Evaluateur));
+    assert_eq!(manifests[1]["compte"], fixture::login_of(Role::National));
+    assert_eq!(manifests[0]["details"]["sha256"], d.sha256());
 }
 
 /// Issue #6: only `national` and `evaluateur` accounts export; bad parameters answer a French

@@ -96,6 +96,27 @@ fn build() -> PathBuf {
             let token = accounts.add_token(login, "tests", clock.now()).unwrap();
             tokens.insert(login.to_string(), token);
         }
+        // The evaluation projects the export tests name (issue 13), open to the evaluator on
+        // every territory.
+        let mut projects =
+            copil_dashboards::Projects::open(&dir.join("secrets").join("projets.json")).unwrap();
+        for nom in PROJECTS {
+            projects
+                .add(
+                    copil_dashboards::NewProject {
+                        nom,
+                        objet: "Tests du tableau de bord",
+                        evaluateurs: vec!["evaluation".to_string()],
+                        territoires: register.iter().map(|t| t.id.clone()).collect(),
+                        debut: NaiveDate::from_ymd_opt(2020, 1, 1).unwrap(),
+                        fin: NaiveDate::from_ymd_opt(2030, 12, 31).unwrap(),
+                    },
+                    &accounts,
+                    &register,
+                    clock.now(),
+                )
+                .unwrap();
+        }
         std::fs::write(
             dir.join("jetons.json"),
             serde_json::to_string(&tokens).unwrap(),
@@ -116,6 +137,9 @@ fn build() -> PathBuf {
     });
     dir
 }
+
+/// The evaluation projects declared for the `evaluation` account.
+pub const PROJECTS: [&str; 6] = ["p", "p1", "reproductible", "alpha", "beta", "dico"];
 
 /// The password of every fixture account.
 pub const PASSWORD: &str = "mot de passe de test";
@@ -225,7 +249,10 @@ async fn serve_dir(
     let warehouse = Warehouse::open(&location).await.unwrap();
     let mut settings = Settings::under(&own, 11, ExportKey([7; 32]));
     settings.accounts_file = data.join("secrets").join("comptes.json");
+    settings.projects_file = data.join("secrets").join("projets.json");
     settings.inbox = data.join("inbox");
+    // Plain HTTP on 127.0.0.1: cookies without `Secure` (on by default, issue 13).
+    settings.secure_cookies = false;
     change(&mut settings);
     let clock = Arc::new(FixedClock::at_date(today()));
     let state = AppState::new(

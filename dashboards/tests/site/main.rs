@@ -6,4 +6,5 @@ mod access;
 mod browser;
 mod exports;
 mod fixture;
+mod hostile;
 mod http;

@@ -1,0 +1,142 @@
+//! Small JSON files shared by the server and the command line (accounts, evaluation
+//! projects): read whole, changed under an exclusive lock, written atomically with mode 0600.
+//!
+//! Every writer (the server and `copil users` / `copil projets` alike) takes the lock file
+//! beside the data file (`comptes.json.lock`), re-reads the file, applies its change and
+//! writes a temporary file renamed over the old one, so that no writer puts back a stale copy
+//! (issue 13: a `copil users disable` was undone by the server writing its in-memory copy).
+//! Readers need no lock: a rename is atomic.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+/// The lock file of `path`: the same name followed by `.lock`.
+pub fn lock_path(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".lock");
+    PathBuf::from(name)
+}
+
+/// An exclusive lock on a data file, held until dropped (closing the file releases it).
+#[derive(Debug)]
+pub struct FileLock {
+    _file: File,
+}
+
+impl FileLock {
+    /// Takes the exclusive lock of `path` (waits for another holder to release it). The lock
+    /// file is created with mode 0600 and never removed.
+    pub fn acquire(path: &Path) -> std::io::Result<FileLock> {
+        if let Some(dir) = path.parent()
+            && !dir.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(dir)?;
+        }
+        let mut options = std::fs::OpenOptions::new();
+        options.read(true).write(true).create(true).truncate(false);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let file = options.open(lock_path(path))?;
+        file.lock()?;
+        Ok(FileLock { _file: file })
+    }
+}
+
+/// Writes `text` to `path` atomically (a temporary file beside it, synced, then renamed),
+/// readable by its owner only.
+pub fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    if let Some(dir) = path.parent()
+        && !dir.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut f = options.open(&tmp)?;
+    f.write_all(text.as_bytes())?;
+    f.sync_all()?;
+    drop(f);
+    std::fs::rename(&tmp, path)
+}
+
+/// What identifies one version of a file: its modification time, size and (on Unix) inode.
+/// A rename over the file changes the inode, so two quick writes are told apart even when
+/// their times and sizes match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Signature {
+    modified: Option<SystemTime>,
+    len: u64,
+    inode: u64,
+}
+
+/// The signature of `path` now (`None`: absent or unreadable).
+pub fn signature(path: &Path) -> Option<Signature> {
+    let m = std::fs::metadata(path).ok()?;
+    #[cfg(unix)]
+    let inode = {
+        use std::os::unix::fs::MetadataExt;
+        m.ino()
+    };
+    #[cfg(not(unix))]
+    let inode = 0;
+    Some(Signature {
+        modified: m.modified().ok(),
+        len: m.len(),
+        inode,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_are_private_and_renames_change_the_signature() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sous").join("f.json");
+        assert_eq!(signature(&path), None);
+        let lock = FileLock::acquire(&path).unwrap();
+        write_private(&path, "{}").unwrap();
+        let first = signature(&path).unwrap();
+        write_private(&path, "{}").unwrap();
+        assert_ne!(signature(&path).unwrap(), first, "same size, new file");
+        drop(lock);
+        assert!(lock_path(&path).ends_with("f.json.lock"));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            for p in [path.clone(), lock_path(&path)] {
+                let mode = std::fs::metadata(&p).unwrap().permissions().mode();
+                assert_eq!(mode & 0o777, 0o600, "{}", p.display());
+            }
+        }
+    }
+
+    #[test]
+    fn the_lock_is_exclusive_between_holders() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.json");
+        let held = FileLock::acquire(&path).unwrap();
+        let other = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(lock_path(&path))
+            .unwrap();
+        assert!(other.try_lock().is_err(), "taken while held");
+        drop(held);
+        assert!(other.try_lock().is_ok(), "free once released");
+    }
+}
