@@ -328,7 +328,10 @@ pub fn timeline(r: &IndicatorReport<'_>) -> (Timeline, Table) {
         ));
     }
     if let Some((m, why)) = &ind.rupture {
-        desc.push_str(&format!(" Rupture de série en {} : {why}.", month_label(*m)));
+        desc.push_str(&format!(
+            " Rupture de série en {} : {why}.",
+            month_label(*m)
+        ));
     }
     (
         Timeline {

@@ -226,9 +226,9 @@ impl Indicator {
         let rupture = match take("rupture").ok() {
             None => None,
             Some(text) => {
-                let (m, why) = text.split_once(';').ok_or_else(|| {
-                    err("« rupture » : AAAA-MM puis « ; » puis la raison".into())
-                })?;
+                let (m, why) = text
+                    .split_once(';')
+                    .ok_or_else(|| err("« rupture » : AAAA-MM puis « ; » puis la raison".into()))?;
                 let m = chrono::NaiveDate::parse_from_str(&format!("{}-01", m.trim()), "%Y-%m-%d")
                     .map_err(|_| err(format!("« rupture » : mois « {} » invalide", m.trim())))?;
                 Some((m, why.trim().to_string()))

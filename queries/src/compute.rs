@@ -142,9 +142,21 @@ async fn extents(ctx: &SessionContext) -> Result<BTreeMap<String, Extent>> {
     let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
     let mut out = BTreeMap::new();
     for b in &batches {
-        let t = as_type(column(b, "territoire", "etendue")?, &DataType::Utf8, "etendue")?;
-        let x = as_type(column(b, "date_extraction", "etendue")?, &DataType::Date32, "etendue")?;
-        let p = as_type(column(b, "premier_mois", "etendue")?, &DataType::Date32, "etendue")?;
+        let t = as_type(
+            column(b, "territoire", "etendue")?,
+            &DataType::Utf8,
+            "etendue",
+        )?;
+        let x = as_type(
+            column(b, "date_extraction", "etendue")?,
+            &DataType::Date32,
+            "etendue",
+        )?;
+        let p = as_type(
+            column(b, "premier_mois", "etendue")?,
+            &DataType::Date32,
+            "etendue",
+        )?;
         let (t, x, p) = (
             t.as_string::<i32>(),
             x.as_primitive::<Date32Type>(),

@@ -28,7 +28,6 @@ pub mod stats;
 
 pub use catalogue::{Catalogue, Direction, Indicator, Relation, Sorte, Ventilation};
 pub use compute::{Cell, Extent, Niveau, RELATIF, compute, create_views};
-pub use secrecy::{Audit, Rules};
 pub use error::{Error, Result};
 pub use microdata::{
     ExportColumn, MicroTable, Microdata, export_pseudonym, key_fingerprint, project_key,
@@ -40,3 +39,4 @@ pub use results::{
     Depot, IndicatorReport, OverviewRow, PEERS, QualityRow, Ranked, Results, SIZE_INDICATOR,
     Snapshot, TerritoryReport, TerritoryRow,
 };
+pub use secrecy::{Audit, Rules};

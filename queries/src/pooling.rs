@@ -30,7 +30,10 @@ pub(crate) fn month_range(first: NaiveDate, last: NaiveDate) -> Vec<NaiveDate> {
 /// The months of a territory's data that are complete for `ind`: from its first month of
 /// events to its last mature month.
 pub(crate) fn complete_months(ind: &Indicator, extent: &Extent) -> (NaiveDate, NaiveDate) {
-    (extent.premier_mois, ind.last_mature_month(extent.extraction))
+    (
+        extent.premier_mois,
+        ind.last_mature_month(extent.extraction),
+    )
 }
 
 /// One territory's counts of one indicator: rows outside its complete months are dropped (a
@@ -290,7 +293,13 @@ pub(crate) fn assemble(
                     };
                     let mut c = cell(
                         ind,
-                        (pool.niveau, pool.code.clone(), pool.mois, ventilation, modalite),
+                        (
+                            pool.niveau,
+                            pool.code.clone(),
+                            pool.mois,
+                            ventilation,
+                            modalite,
+                        ),
                         &a,
                     );
                     c.territoires = Some(counted.len() as i64);
@@ -353,7 +362,15 @@ c,C,departement,31,ami1-2021,2021-04,officielle,,\n";
         ] {
             accs[k].insert(key(t, m, "", ""), acc(total_ft, den));
             for (md, n) in mods {
-                accs[k].insert(key(t, m, "orientation", md), Acc { num: n, den, people: n, ..Acc::default() });
+                accs[k].insert(
+                    key(t, m, "orientation", md),
+                    Acc {
+                        num: n,
+                        den,
+                        people: n,
+                        ..Acc::default()
+                    },
+                );
             }
         }
         let extents: BTreeMap<String, Extent> = ["a", "b", "c"]
@@ -385,7 +402,10 @@ c,C,departement,31,ami1-2021,2021-04,officielle,,\n";
         let pro = get(Niveau::National, "national", "pro");
         assert_eq!((pro.numerateur, pro.denominateur), (Some(64), Some(100)));
         let social = get(Niveau::National, "national", "social");
-        assert_eq!((social.numerateur, social.denominateur), (Some(20), Some(100)));
+        assert_eq!(
+            (social.numerateur, social.denominateur),
+            (Some(20), Some(100))
+        );
         let sum: f64 = ["pro", "social", "socio_pro"]
             .iter()
             .map(|md| get(Niveau::National, "national", md).valeur.unwrap())
@@ -400,7 +420,10 @@ c,C,departement,31,ami1-2021,2021-04,officielle,,\n";
         // The national total: 46 / 100, every territory counted, final.
         let n = get(Niveau::National, "national", "");
         assert_eq!((n.numerateur, n.denominateur), (Some(46), Some(100)));
-        assert_eq!((n.territoires, n.territoires_attendus, n.provisoire), (Some(3), Some(3), false));
+        assert_eq!(
+            (n.territoires, n.territoires_attendus, n.provisoire),
+            (Some(3), Some(3), false)
+        );
     }
 
     /// Issue 12: a pooled month counts only the territories whose month is complete, says what
@@ -409,7 +432,10 @@ c,C,departement,31,ami1-2021,2021-04,officielle,,\n";
     fn issue_12_pooled_cells_say_their_coverage() {
         let register = Register::parse(REGISTER, "t.csv", &Departments::builtin()).unwrap();
         let catalogue = Catalogue::builtin();
-        let k = catalogue.iter().position(|i| i.id == "beneficiaires_dd").unwrap();
+        let k = catalogue
+            .iter()
+            .position(|i| i.id == "beneficiaires_dd")
+            .unwrap();
         let mut accs: Vec<HashMap<Key, Acc>> = catalogue.iter().map(|_| HashMap::new()).collect();
         // a and b extracted end of March, c only end of February; c is small.
         for (t, n) in [("a", 1000), ("b", 900), ("c", 100)] {
@@ -438,13 +464,22 @@ c,C,departement,31,ami1-2021,2021-04,officielle,,\n";
                 })
         };
         let feb = national(0.9, "2024-02-01").unwrap();
-        assert_eq!((feb.numerateur, feb.provisoire, feb.couverture), (Some(2000), false, Some(1.0)));
+        assert_eq!(
+            (feb.numerateur, feb.provisoire, feb.couverture),
+            (Some(2000), false, Some(1.0))
+        );
         // March: c's data stop in February; a and b hold 1,900 of 2,000 people (95 %).
         let mar = national(0.9, "2024-03-01").unwrap();
         assert_eq!(mar.numerateur, Some(1900));
-        assert_eq!((mar.territoires, mar.territoires_attendus), (Some(2), Some(3)));
+        assert_eq!(
+            (mar.territoires, mar.territoires_attendus),
+            (Some(2), Some(3))
+        );
         assert_eq!((mar.provisoire, mar.couverture), (true, Some(0.95)));
         // c's rows past its extraction are not counted, nor written.
-        assert!(national(0.96, "2024-03-01").is_none(), "under the coverage threshold");
+        assert!(
+            national(0.96, "2024-03-01").is_none(),
+            "under the coverage threshold"
+        );
     }
 }

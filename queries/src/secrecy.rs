@@ -185,7 +185,10 @@ fn groups(ind: &Indicator, cells: &[Cell], indices: &[usize], register: &Registe
         for (l, &i) in g.cells.iter().enumerate() {
             let c = &cells[i];
             if c.niveau != Niveau::Territoire && c.mois == m && c.ventilation != RELATIF {
-                pooled.entry((c.niveau, c.code.as_str())).or_default().push(l);
+                pooled
+                    .entry((c.niveau, c.code.as_str()))
+                    .or_default()
+                    .push(l);
             }
         }
         // Pooled cells add up their counted territories. Two rewrites keep each linear
@@ -368,10 +371,13 @@ fn groups(ind: &Indicator, cells: &[Cell], indices: &[usize], register: &Registe
             if c.niveau != Niveau::Territoire {
                 continue;
             }
-            let signature = register.get(&c.code).map_or_else(
-                || (String::new(), NaiveDate::MIN),
-                |t| (t.vague.code().to_string(), t.debut_spie),
-            );
+            let signature = register
+                .get(&c.code)
+                .filter(|t| t.en_vigueur(m))
+                .map_or_else(
+                    || (String::new(), NaiveDate::MIN),
+                    |t| (t.vague.code().to_string(), t.debut_spie),
+                );
             let k = *index.entry(c.code.as_str()).or_insert_with(|| {
                 g.territories.push((Vec::new(), signature));
                 g.territories.len() - 1
@@ -448,7 +454,12 @@ fn range(
         let ids: HashMap<(usize, Attr), microlp::Variable> = vars
             .iter()
             .enumerate()
-            .map(|(i, &v)| (v, p.add_var(if i == 0 { 1.0 } else { 0.0 }, (0.0, f64::INFINITY))))
+            .map(|(i, &v)| {
+                (
+                    v,
+                    p.add_var(if i == 0 { 1.0 } else { 0.0 }, (0.0, f64::INFINITY)),
+                )
+            })
             .collect();
         for (ci, c) in g.constraints.iter().enumerate() {
             if !used[ci] {
@@ -506,9 +517,25 @@ fn exchange_bound(g: &Group, cells: &[Cell], hidden: &[bool], l: usize, attr: At
     }
     let cell = &cells[g.cells[l]];
     let own = value(cell, attr).unwrap_or(0) as f64;
+    // Two territories of different waves can trade too when every wave cell (and before /
+    // after cell) of both waves is hidden or absent: the nation's sums stay the same.
+    let waves_hidden = |wave: &str| {
+        g.cells.iter().enumerate().all(|(x, &i)| {
+            let c = &cells[i];
+            c.niveau != Niveau::Vague || c.code != wave || hidden[x]
+        })
+    };
+    let own_signature = &g.territories[k].1;
+    if own_signature.0.is_empty() {
+        return 0.0;
+    }
+    let own_free = waves_hidden(&own_signature.0);
     let mut partners = 0.0;
     for (j, (members, signature)) in g.territories.iter().enumerate() {
-        if j == k || *signature != g.territories[k].1 || !all_hidden(j) {
+        if j == k || signature.0.is_empty() || !all_hidden(j) {
+            continue;
+        }
+        if signature != own_signature && !(own_free && waves_hidden(&signature.0)) {
             continue;
         }
         partners += members
@@ -519,6 +546,220 @@ fn exchange_bound(g: &Group, cells: &[Cell], hidden: &[bool], l: usize, attr: At
             .unwrap_or(0) as f64;
     }
     if partners > 0.0 { own + partners } else { 0.0 }
+}
+
+/// A lower bound of a hidden modality count's range, proven from the true figures: two
+/// territories adding into the same pooled cells, whose breakdowns are hidden, trade `s` people
+/// between two modalities in opposite directions (every sum, pooled or within a territory,
+/// stays the same); the count can rise by such trades and fall by the reverse ones, within
+/// what each cell holds and the caps of the relation (a modality at most its total, a
+/// numerator at most its denominator). 0 when no trade exists.
+fn rectangle_bound(
+    ind: &Indicator,
+    g: &Group,
+    cells: &[Cell],
+    hidden: &[bool],
+    l: usize,
+    attr: Attr,
+) -> f64 {
+    let Some(k) = g.territory_of[l] else {
+        return 0.0;
+    };
+    let cell = &cells[g.cells[l]];
+    let Some(detail) = ind.ventilation(&cell.ventilation) else {
+        return 0.0;
+    };
+    // The cells of territory `j` in this breakdown, all hidden, by modality; and its total.
+    let profile = |j: usize| -> Option<(BTreeMap<&str, &Cell>, Option<&Cell>)> {
+        let mut mods = BTreeMap::new();
+        let mut total = None;
+        for &x in &g.territories[j].0 {
+            let c = &cells[g.cells[x]];
+            if c.ventilation == detail.nom {
+                if !hidden[x] {
+                    return None;
+                }
+                mods.insert(c.modalite.as_str(), c);
+            } else if c.ventilation.is_empty() {
+                total = Some(c);
+            }
+        }
+        Some((mods, total))
+    };
+    let Some((own, own_total)) = profile(k) else {
+        return 0.0;
+    };
+    let v = |c: Option<&&Cell>| c.and_then(|c| value(c, attr)).unwrap_or(0) as f64;
+    // How far a modality of a territory may rise (its total's cap, for overlapping modalities
+    // and shared denominators); unbounded otherwise.
+    let cap = |total: Option<&Cell>, c: Option<&&Cell>| -> f64 {
+        let x = v(c);
+        match detail.relation {
+            Relation::Chevauchement => total
+                .and_then(|t| t.numerateur)
+                .map_or(f64::INFINITY, |n| n as f64 - x),
+            Relation::Numerateurs | Relation::Denominateur if ind.sorte == Sorte::Taux => total
+                .and_then(|t| t.denominateur)
+                .map_or(f64::INFINITY, |n| n as f64 - x),
+            _ => f64::INFINITY,
+        }
+    };
+    let me = cell.modalite.as_str();
+    let (mut up, mut down) = (0.0f64, 0.0f64);
+    for (j, (_, signature)) in g.territories.iter().enumerate() {
+        if j == k || *signature != g.territories[k].1 {
+            continue;
+        }
+        let Some((other, other_total)) = profile(j) else {
+            continue;
+        };
+        for (m2, c2) in &own {
+            if *m2 == me {
+                continue;
+            }
+            let (o1, o2) = (other.get(me), other.get(m2));
+            // Up: me +s, m2 −s here; me −s, m2 +s there.
+            let u = v(Some(c2))
+                .min(v(o1))
+                .min(cap(own_total, own.get(me)))
+                .min(cap(other_total, o2));
+            // Down: the reverse.
+            let d = v(own.get(me))
+                .min(v(o2))
+                .min(cap(own_total, Some(c2)))
+                .min(cap(other_total, o1));
+            up = up.max(u);
+            down = down.max(d);
+        }
+    }
+    up.max(0.0) + down.max(0.0)
+}
+
+/// A lower bound of a hidden wave or national modality count's range, proven from the true
+/// figures when the breakdown is hidden at every pooled level: people of a territory whose
+/// breakdown is hidden move from one modality to another in that territory, its wave and the
+/// nation at once (every total and every pooled sum stays the same). 0 otherwise.
+fn vertical_bound(
+    ind: &Indicator,
+    g: &Group,
+    cells: &[Cell],
+    hidden: &[bool],
+    l: usize,
+    attr: Attr,
+) -> f64 {
+    let cell = &cells[g.cells[l]];
+    if cell.niveau == Niveau::Territoire {
+        return 0.0;
+    }
+    let Some(detail) = ind.ventilation(&cell.ventilation) else {
+        return 0.0;
+    };
+    let at = |niveau: Niveau, code: &str, md: &str| -> Option<(usize, &Cell)> {
+        (0..g.cells.len())
+            .map(|x| (x, &cells[g.cells[x]]))
+            .find(|(_, c)| {
+                c.niveau == niveau
+                    && c.code == code
+                    && c.ventilation == detail.nom
+                    && c.modalite == md
+            })
+    };
+    let v = |c: Option<(usize, &Cell)>| c.and_then(|c| value(c.1, attr)).unwrap_or(0) as f64;
+    let total_of = |niveau: Niveau, code: &str| -> Option<&Cell> {
+        (0..g.cells.len())
+            .map(|x| &cells[g.cells[x]])
+            .find(|c| c.niveau == niveau && c.code == code && c.ventilation.is_empty())
+    };
+    // Room for a modality to rise: the cap of its relation.
+    let slack = |niveau: Niveau, code: &str, c: Option<(usize, &Cell)>| -> f64 {
+        let x = v(c);
+        let total = total_of(niveau, code);
+        match detail.relation {
+            Relation::Chevauchement => total
+                .and_then(|t| t.numerateur)
+                .map_or(f64::INFINITY, |n| n as f64 - x),
+            Relation::Numerateurs | Relation::Denominateur if ind.sorte == Sorte::Taux => total
+                .and_then(|t| t.denominateur)
+                .map_or(f64::INFINITY, |n| n as f64 - x),
+            _ => f64::INFINITY,
+        }
+    };
+    // Every pooled modality of the breakdown must be hidden.
+    let pooled_hidden = (0..g.cells.len()).all(|x| {
+        let c = &cells[g.cells[x]];
+        c.niveau == Niveau::Territoire || c.ventilation != detail.nom || hidden[x]
+    });
+    if !pooled_hidden {
+        return 0.0;
+    }
+    let me = cell.modalite.as_str();
+    let (mut up, mut down) = (0.0f64, 0.0f64);
+    for (members, (wave, _)) in &g.territories {
+        if wave.is_empty() || (cell.niveau == Niveau::Vague && *wave != cell.code) {
+            continue;
+        }
+        let profile: Vec<&Cell> = members
+            .iter()
+            .filter(|&&x| cells[g.cells[x]].ventilation == detail.nom)
+            .map(|&x| &cells[g.cells[x]])
+            .collect();
+        if profile.is_empty()
+            || members
+                .iter()
+                .any(|&x| cells[g.cells[x]].ventilation == detail.nom && !hidden[x])
+        {
+            continue;
+        }
+        let territory = profile[0].code.as_str();
+        let path = |md: &str| {
+            [
+                (Niveau::Territoire, territory),
+                (Niveau::Vague, wave.as_str()),
+                (Niveau::National, "national"),
+            ]
+            .map(|(n, c)| {
+                let cell = if n == Niveau::Territoire {
+                    profile
+                        .iter()
+                        .position(|p| p.modalite == md)
+                        .map(|i| (0usize, profile[i]))
+                } else {
+                    at(n, c, md)
+                };
+                (n, c, cell)
+            })
+        };
+        let mine = path(me);
+        let mut best_up = 0.0f64;
+        let mut best_down = 0.0f64;
+        for other in detail
+            .modalites
+            .iter()
+            .map(String::as_str)
+            .filter(|m| *m != me)
+        {
+            let theirs = path(other);
+            let u = theirs
+                .iter()
+                .map(|(_, _, c)| v(*c))
+                .chain(mine.iter().map(|(n, code, c)| slack(*n, code, *c)))
+                .fold(f64::INFINITY, f64::min);
+            let d = mine
+                .iter()
+                .map(|(_, _, c)| v(*c))
+                .chain(theirs.iter().map(|(n, code, c)| slack(*n, code, *c)))
+                .fold(f64::INFINITY, f64::min);
+            best_up = best_up.max(u);
+            best_down = best_down.max(d);
+        }
+        up += best_up;
+        down += best_down;
+    }
+    // What the cell holds bounds the fall; its own cap the rise.
+    let own = v(Some((l, cell)));
+    let down = down.min(own);
+    let up = up.min(slack(cell.niveau, &cell.code, Some((l, cell))));
+    up.max(0.0) + down.max(0.0)
 }
 
 fn small(x: Option<i64>, threshold: i64) -> bool {
@@ -565,7 +806,11 @@ fn cost(ind: &Indicator, cell: &Cell) -> (u8, bool, i64) {
 const CANDIDATES: usize = 12;
 
 /// Secondary suppression in one group: returns the local cells to hide.
-fn suppress(ind: &Indicator, cells: &[Cell], g: &Group, rules: &Rules) -> Result<Vec<bool>> {
+/// The hidden cells of a group, and the counts proven protected by a linear programme along
+/// the way (still protected once more cells are hidden: hiding only widens what is possible).
+type Suppressed = (Vec<bool>, HashSet<(usize, Attr)>);
+
+fn suppress(ind: &Indicator, cells: &[Cell], g: &Group, rules: &Rules) -> Result<Suppressed> {
     let t = rules.threshold;
     let n = g.cells.len();
     let mut hidden: Vec<bool> = g
@@ -574,13 +819,46 @@ fn suppress(ind: &Indicator, cells: &[Cell], g: &Group, rules: &Rules) -> Result
         .map(|&i| primary(ind, &cells[i], rules))
         .collect();
     if !hidden.iter().any(|h| *h) {
-        return Ok(hidden);
+        return Ok((hidden, HashSet::new()));
     }
     let known = |l: usize, a: Attr| value(&cells[g.cells[l]], a).unwrap_or(0) as f64;
     let cost_of = |l: usize| cost(ind, &cells[g.cells[l]]);
     // Closure: an equality with exactly one hidden cell gives it away; hide the cheapest other.
     let closure = |hidden: &mut Vec<bool>| loop {
         let mut changed = false;
+        // A territory with a hidden modality hides its whole breakdown (its total aside), so
+        // that two such territories can trade modalities ([`rectangle_bound`]).
+        for (members, _) in &g.territories {
+            for v in &ind.details {
+                let of_v: Vec<usize> = members
+                    .iter()
+                    .copied()
+                    .filter(|&x| cells[g.cells[x]].ventilation == v.nom)
+                    .collect();
+                if of_v.iter().any(|&x| hidden[x]) && of_v.iter().any(|&x| !hidden[x]) {
+                    for x in of_v {
+                        hidden[x] = true;
+                    }
+                    changed = true;
+                }
+            }
+        }
+        // A hidden modality of a wave or the nation hides that breakdown at every pooled level,
+        // so that people can move between modalities all the way up ([`vertical_bound`]).
+        for v in &ind.details {
+            let pooled: Vec<usize> = (0..g.cells.len())
+                .filter(|&x| {
+                    let c = &cells[g.cells[x]];
+                    c.niveau != Niveau::Territoire && c.ventilation == v.nom
+                })
+                .collect();
+            if pooled.iter().any(|&x| hidden[x]) && pooled.iter().any(|&x| !hidden[x]) {
+                for x in pooled {
+                    hidden[x] = true;
+                }
+                changed = true;
+            }
+        }
         for c in g.constraints.iter().filter(|c| c.equality) {
             let mut in_c: Vec<usize> = c.terms.iter().map(|t| t.0).collect();
             in_c.sort_unstable();
@@ -610,10 +888,14 @@ fn suppress(ind: &Indicator, cells: &[Cell], g: &Group, rules: &Rules) -> Result
         let mut narrow = None;
         'search: for l in (0..n).filter(|&l| hidden[l]) {
             for a in sensitive(ind, &cells[g.cells[l]], rules.numerators) {
-                if protected.contains(&(l, a)) {
+                // A true zero discloses nobody: only counts with someone in them are protected.
+                if protected.contains(&(l, a)) || known(l, a) < 0.5 {
                     continue;
                 }
-                if exchange_bound(g, cells, &hidden, l, a) >= t as f64 {
+                if exchange_bound(g, cells, &hidden, l, a) >= t as f64
+                    || rectangle_bound(ind, g, cells, &hidden, l, a) >= t as f64
+                    || vertical_bound(ind, g, cells, &hidden, l, a) >= t as f64
+                {
                     protected.insert((l, a));
                     continue;
                 }
@@ -626,7 +908,7 @@ fn suppress(ind: &Indicator, cells: &[Cell], g: &Group, rules: &Rules) -> Result
             }
         }
         let Some((l, a, r)) = narrow else {
-            return Ok(hidden);
+            return Ok((hidden, protected));
         };
         rounds += 1;
         if rounds > 4 * n + 16 {
@@ -637,6 +919,42 @@ fn suppress(ind: &Indicator, cells: &[Cell], g: &Group, rules: &Rules) -> Result
                     cells[g.cells[l]].mois.format("%Y-%m")
                 ),
             });
+        }
+        // Fast repairs for a territory's cell, proven afterwards by the exchange of whole
+        // territories: hide the rest of its territory; then, if no other territory adding into
+        // the same pooled cells is wholly hidden, the smallest such territory with someone in it.
+        if let Some(k) = g.territory_of[l] {
+            let (members, signature) = &g.territories[k];
+            if members.iter().any(|&x| !hidden[x]) {
+                for &x in members {
+                    hidden[x] = true;
+                }
+                closure(&mut hidden);
+                continue;
+            }
+            let whole = |j: usize| g.territories[j].0.iter().all(|&x| hidden[x]);
+            let partnered = (0..g.territories.len())
+                .any(|j| j != k && g.territories[j].1 == *signature && whole(j));
+            if !partnered {
+                let size = |j: usize| {
+                    g.territories[j]
+                        .0
+                        .iter()
+                        .map(|&x| &cells[g.cells[x]])
+                        .find(|c| c.ventilation.is_empty())
+                        .map_or(0, |c| cost(ind, c).2)
+                };
+                let partner = (0..g.territories.len())
+                    .filter(|&j| j != k && g.territories[j].1 == *signature && size(j) > 0)
+                    .min_by_key(|&j| (size(j), j));
+                if let Some(j) = partner {
+                    for &x in &g.territories[j].0 {
+                        hidden[x] = true;
+                    }
+                    closure(&mut hidden);
+                    continue;
+                }
+            }
         }
         // Candidates: published cells of the constraints linked to the pinned count.
         let mut linked: HashSet<usize> = HashSet::new();
@@ -709,12 +1027,14 @@ pub fn apply(
 ) -> Result<()> {
     let truth = cells.to_vec();
     let mut to_hide = Vec::new();
+    let mut proofs: HashSet<(usize, Attr)> = HashSet::new();
     for ind in catalogue.iter() {
         let indices: Vec<usize> = (0..cells.len())
             .filter(|&i| cells[i].indicateur == ind.id)
             .collect();
         for g in groups(ind, cells, &indices, register) {
-            let hidden = suppress(ind, cells, &g, rules)?;
+            let (hidden, protected) = suppress(ind, cells, &g, rules)?;
+            proofs.extend(protected.into_iter().map(|(l, a)| (g.cells[l], a)));
             to_hide.extend(
                 g.cells
                     .iter()
@@ -727,7 +1047,7 @@ pub fn apply(
     for i in to_hide {
         hide(&mut cells[i]);
     }
-    let report = attack(cells, Some(&truth), catalogue, register, rules);
+    let report = attack(cells, Some((&truth, &proofs)), catalogue, register, rules);
     if let Some(f) = report.failures.first() {
         return Err(Error::Secrecy {
             indicator: f.indicateur.clone(),
@@ -788,12 +1108,17 @@ pub fn audit(cells: &[Cell], catalogue: &Catalogue, register: &Register, rules: 
     attack(cells, None, catalogue, register, rules)
 }
 
+/// What an insider adds to an attack: the true figures, and the counts the suppression
+/// proved protected (by a certificate or a linear programme) for a subset of the final
+/// hidden cells.
+type Insider<'a> = (&'a [Cell], &'a HashSet<(usize, Attr)>);
+
 /// [`audit`]; with the true figures (`truth`, the same cells before hiding), a range proven
 /// wide enough by exchanging two hidden territories ([`exchange_bound`]) needs no linear
 /// programme.
 fn attack(
     cells: &[Cell],
-    truth: Option<&[Cell]>,
+    insider: Option<Insider<'_>>,
     catalogue: &Catalogue,
     register: &Register,
     rules: &Rules,
@@ -817,8 +1142,15 @@ fn attack(
                     continue;
                 }
                 for a in sensitive(ind, &cells[g.cells[l]], rules.numerators) {
-                    if let Some(truth) = truth {
-                        let bound = exchange_bound(&g, truth, &hidden, l, a);
+                    if let Some((truth, proofs)) = insider {
+                        if value(&truth[g.cells[l]], a).unwrap_or(0) == 0
+                            || proofs.contains(&(g.cells[l], a))
+                        {
+                            continue;
+                        }
+                        let bound = exchange_bound(&g, truth, &hidden, l, a)
+                            .max(rectangle_bound(ind, &g, truth, &hidden, l, a))
+                            .max(vertical_bound(ind, &g, truth, &hidden, l, a));
                         if bound >= threshold as f64 {
                             stats.plus_etroite =
                                 Some(stats.plus_etroite.map_or(bound, |p| p.min(bound)));

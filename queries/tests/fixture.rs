@@ -172,7 +172,10 @@ async fn orientation_within_30_and_45_days_respects_maturity() {
     // Entrants of January (no window): complete for both, the nation adds them up, final.
     let jan = find(&c, "entrants", National, "national", "2024-01-01", "").unwrap();
     assert_eq!(jan.numerateur, Some(5));
-    assert_eq!((jan.territoires, jan.territoires_attendus, jan.provisoire), (Some(2), Some(2), false));
+    assert_eq!(
+        (jan.territoires, jan.territoires_attendus, jan.provisoire),
+        (Some(2), Some(2), false)
+    );
     // 45 days: January 01-31 + 45 = 03-16 ≤ 03-31, still 1/3 (a2 took 46 days); February is
     // not mature (02-29 + 45 = 04-14).
     assert_eq!(

@@ -67,10 +67,32 @@ async fn every_indicator_runs_on_the_warehouse_and_lands_near_the_brief() {
     let register = Register::builtin(&departments);
     let catalogue = Catalogue::builtin();
     let clock = FixedClock::at_date(NaiveDate::from_ymd_opt(2025, 7, 1).unwrap());
-    let refreshed = refresh(&warehouse, &catalogue, &register, &copil_queries::Rules::default(), &clock)
-        .await
-        .unwrap();
+    let refreshed = refresh(
+        &warehouse,
+        &catalogue,
+        &register,
+        &copil_queries::Rules::default(),
+        &clock,
+    )
+    .await
+    .unwrap();
     assert!(refreshed.cells > 1000 && refreshed.secret > 0);
+    // Issue 12: attacked from the published table alone (a linear programme for every secret
+    // count), no secret count comes back to within the threshold.
+    let report = copil_queries::audit_published(
+        &warehouse,
+        &catalogue,
+        &register,
+        &copil_queries::Rules::default(),
+    )
+    .await
+    .unwrap();
+    assert!(
+        report.failures.is_empty(),
+        "{:?}",
+        &report.failures[..report.failures.len().min(5)]
+    );
+    assert!(report.indicateurs.iter().any(|(_, s)| s.secretes > 0));
     // What pages will read: the materialised table, read back through DataFusion.
     let mut cells: Vec<Cell> = Vec::new();
     for ind in catalogue.iter() {

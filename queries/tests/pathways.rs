@@ -223,7 +223,10 @@ async fn what_follows_an_orientation_in_the_month() {
     );
     // Nobody was first oriented in January: a zero denominator, no share (issue 12: the
     // month is complete, so it is written).
-    assert_eq!(ratio(&c, "contrat_28j", T, "2024-01-01", "", ""), Some((0, 0)));
+    assert_eq!(
+        ratio(&c, "contrat_28j", T, "2024-01-01", "", ""),
+        Some((0, 0))
+    );
     let jan = find(&c, "contrat_28j", T, "2024-01-01", "", "").unwrap();
     assert!(jan.valeur.is_none() && !jan.secret);
 }

@@ -33,7 +33,11 @@ fn cell(ind: &str, niveau: Niveau, code: &str, v: &str, md: &str, num: i64, den:
         numerateur: Some(num),
         denominateur: Some(den),
         personnes: Some(if md.is_empty() { den } else { num }),
-        valeur: Some(if den > 0 { num as f64 / den as f64 } else { 0.0 }),
+        valeur: Some(if den > 0 {
+            num as f64 / den as f64
+        } else {
+            0.0
+        }),
         ..Cell::default()
     }
 }
@@ -80,7 +84,10 @@ fn issue_12_a_wave_minus_its_published_territories() {
     old[1] = hidden(old[1].clone());
     let report = audit(&old, &catalogue, &register, &rules());
     let f = &report.failures[0];
-    assert_eq!((f.code.as_str(), f.range.min, f.range.max), ("dep-49", 8.0, Some(8.0)));
+    assert_eq!(
+        (f.code.as_str(), f.range.min, f.range.max),
+        ("dep-49", 8.0, Some(8.0))
+    );
 
     let mut cells = wave_fixture();
     apply(&mut cells, &catalogue, &register, &rules()).unwrap();
@@ -94,7 +101,10 @@ fn issue_12_a_wave_minus_its_published_territories() {
         .filter(|c| c.secret)
         .map(|c| (c.niveau, c.code.as_str()))
         .collect();
-    assert!(hidden.contains(&(Niveau::Territoire, "dep-31")), "{hidden:?}");
+    assert!(
+        hidden.contains(&(Niveau::Territoire, "dep-31")),
+        "{hidden:?}"
+    );
     let entrants = report
         .indicateurs
         .iter()
@@ -115,12 +125,36 @@ fn breakdown_fixture(cer: i64, ppae: i64, zero_rows: bool) -> Vec<Cell> {
     ] {
         out.push(cell("contrat_28j", niveau, code, "", "", cer + ppae, 120));
         if cer > 0 || zero_rows {
-            out.push(cell("contrat_28j", niveau, code, "type_contrat", "cer", cer, 120));
+            out.push(cell(
+                "contrat_28j",
+                niveau,
+                code,
+                "type_contrat",
+                "cer",
+                cer,
+                120,
+            ));
         }
-        out.push(cell("contrat_28j", niveau, code, "type_contrat", "ppae", ppae, 120));
+        out.push(cell(
+            "contrat_28j",
+            niveau,
+            code,
+            "type_contrat",
+            "ppae",
+            ppae,
+            120,
+        ));
         if zero_rows {
             for md in ["contrat_engagement", "cej", "pacea"] {
-                out.push(cell("contrat_28j", niveau, code, "type_contrat", md, 0, 120));
+                out.push(cell(
+                    "contrat_28j",
+                    niveau,
+                    code,
+                    "type_contrat",
+                    md,
+                    0,
+                    120,
+                ));
             }
         }
     }
@@ -175,13 +209,32 @@ fn issue_12_numerators_under_the_threshold_are_secret_unless_zero() {
     let mut cells = vec![
         cell("orientes_30j", Niveau::Territoire, "dep-44", "", "", 4, 200),
         cell("orientes_30j", Niveau::Territoire, "dep-31", "", "", 0, 150),
-        cell("orientes_30j", Niveau::Territoire, "dep-49", "", "", 60, 180),
+        cell(
+            "orientes_30j",
+            Niveau::Territoire,
+            "dep-49",
+            "",
+            "",
+            60,
+            180,
+        ),
     ];
     apply(&mut cells, &catalogue, &register, &rules()).unwrap();
-    assert!(cells[0].secret, "4 people oriented within 30 days is secret");
+    assert!(
+        cells[0].secret,
+        "4 people oriented within 30 days is secret"
+    );
     assert!(!cells[1].secret, "zero is published as zero");
     // Without the numerator rule, 4 of 200 is published.
-    let mut cells = vec![cell("orientes_30j", Niveau::Territoire, "dep-44", "", "", 4, 200)];
+    let mut cells = vec![cell(
+        "orientes_30j",
+        Niveau::Territoire,
+        "dep-44",
+        "",
+        "",
+        4,
+        200,
+    )];
     let off = Rules {
         numerators: false,
         ..Rules::default()

@@ -290,9 +290,8 @@ impl Register {
             };
             let fin = optional(fin_col)
                 .map(|v| {
-                    NaiveDate::parse_from_str(&format!("{v}-01"), "%Y-%m-%d").map_err(|_| {
-                        err(line, format!("fin « {v} » invalide (attendu : AAAA-MM)"))
-                    })
+                    NaiveDate::parse_from_str(&format!("{v}-01"), "%Y-%m-%d")
+                        .map_err(|_| err(line, format!("fin « {v} » invalide (attendu : AAAA-MM)")))
                 })
                 .transpose()?;
             let successeur = optional(successeur_col).map(str::to_string);
@@ -444,7 +443,10 @@ mod tests {
         // No whole département is covered twice in any month.
         for month in ["2019-06", "2020-12", "2021-01", "2026-11"] {
             let mut seen = BTreeSet::new();
-            for t in r.iter().filter(|t| t.en_vigueur(m(month)) && t.couvre_en_entier()) {
+            for t in r
+                .iter()
+                .filter(|t| t.en_vigueur(m(month)) && t.couvre_en_entier())
+            {
                 for d in &t.departements {
                     assert!(seen.insert(d.clone()), "{d} twice in {month}");
                 }
@@ -462,7 +464,9 @@ mod tests {
         let unknown = format!(
             "{header}dep-67,Bas-Rhin,departement,67,experimentation-2020,2020-03,x,2020-12,alsace\n"
         );
-        assert!(message(Register::parse(&unknown, "t.csv", &deps())).contains("successeur « alsace »"));
+        assert!(
+            message(Register::parse(&unknown, "t.csv", &deps())).contains("successeur « alsace »")
+        );
         // Parts of one département (agglomérations, métropoles) sit side by side.
         let parts = format!(
             "{header}bastia,Bastia,agglomeration,2B,ami2-2021,2022-01,x,,\n\

@@ -162,7 +162,11 @@ pub fn ranking(r: &Ranking) -> String {
             }
         }
         if any_interval {
-            interval_note(area, (x0, bottom + if has_data { 24 } else { 4 }), r.interval)?;
+            interval_note(
+                area,
+                (x0, bottom + if has_data { 24 } else { 4 }),
+                r.interval,
+            )?;
         }
         Ok(())
     })
