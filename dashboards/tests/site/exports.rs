@@ -24,7 +24,7 @@ use sha2::{Digest, Sha256};
 use crate::fixture::{self, Server, serve, serve_with};
 
 /// The columns of the indicator table, in order.
-const COLUMNS: [&str; 19] = [
+const COLUMNS: [&str; 23] = [
     "indicateur",
     "titre",
     "niveau",
@@ -44,6 +44,10 @@ const COLUMNS: [&str; 19] = [
     "q3",
     "moyenne",
     "secret",
+    "provisoire",
+    "territoires",
+    "territoires_attendus",
+    "couverture",
 ];
 
 /// The figures: empty in a secret row.

@@ -59,7 +59,15 @@ fn build() -> PathBuf {
             inbox: dir.join("inbox"),
             manifestes: dir.join("manifests"),
         };
-        copil_sample::generer(&register, &departments, &o, &dest, &|_| {}).unwrap();
+        // Generated against the whole register, so each territory has its national size.
+        copil_sample::generer(
+            &Register::builtin(&departments),
+            &departments,
+            &o,
+            &dest,
+            &|_| {},
+        )
+        .unwrap();
         SecretKey::create_file(&dir.join("cle")).unwrap();
         let config = IngestConfig {
             inbox: dest.inbox,
