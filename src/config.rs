@@ -916,6 +916,17 @@ pub fn template() -> String {
     out
 }
 
+impl Config {
+    /// The secrecy and publication rules of the indicator refresh.
+    pub fn rules(&self) -> copil_queries::Rules {
+        copil_queries::Rules {
+            threshold: i64::from(self.secrecy.threshold),
+            numerators: self.secrecy.numerators,
+            coverage: f64::from(self.publication.coverage) / 100.0,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1142,16 +1153,5 @@ mod tests {
         // What `copil config` prints is itself a valid configuration file.
         assert!(text.parse::<toml::Table>().is_ok());
         assert!(is_secret("session_secret") && !is_secret("key_file"));
-    }
-}
-
-impl Config {
-    /// The secrecy and publication rules of the indicator refresh.
-    pub fn rules(&self) -> copil_queries::Rules {
-        copil_queries::Rules {
-            threshold: i64::from(self.secrecy.threshold),
-            numerators: self.secrecy.numerators,
-            coverage: f64::from(self.publication.coverage) / 100.0,
-        }
     }
 }

@@ -690,7 +690,11 @@ async fn show(
             c.code,
             c.mois.format("%m/%Y"),
             case,
-            copil_queries::format_value(indicator.sorte, c),
+            if c.provisoire {
+                format!("{} (p)", copil_queries::format_value(indicator.sorte, c))
+            } else {
+                copil_queries::format_value(indicator.sorte, c)
+            },
             copil_queries::format_spread(indicator.sorte, c),
             c.personnes
                 .map_or("secret".to_string(), |p| milliers(p as u64)),
@@ -698,8 +702,8 @@ async fn show(
     }
     println!(
         "
-Secret statistique : aucune case publiée ne concerne moins de {} personnes.",
-        config.secrecy.threshold
+Secret statistique : aucune case publiée ne compte entre 1 et {} personnes ; (p) : case provisoire (un territoire du niveau manque encore pour ce mois).",
+        config.secrecy.threshold - 1
     );
     Ok(())
 }

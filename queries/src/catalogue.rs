@@ -316,6 +316,18 @@ impl Catalogue {
         Self { indicators }
     }
 
+    /// The same catalogue with only the indicators of `ids` (an audit or a test of a few).
+    pub fn only(&self, ids: &[&str]) -> Catalogue {
+        Catalogue {
+            indicators: self
+                .indicators
+                .iter()
+                .filter(|i| ids.contains(&i.id.as_str()))
+                .cloned()
+                .collect(),
+        }
+    }
+
     /// The indicator of that id.
     pub fn get(&self, id: &str) -> Option<&Indicator> {
         self.indicators.iter().find(|i| i.id == id)

@@ -16,6 +16,12 @@ use crate::stats::{summarise, wilson};
 /// pooled cells.
 const SIZE_INDICATOR: &str = "beneficiaires_dd";
 
+/// One territory's counts of one indicator, by (territory, month, breakdown, modality).
+type TerritoryCounts = BTreeMap<(String, NaiveDate, String, String), Acc>;
+
+/// For each month, each territory's (breakdown, modality, counts).
+type ByMonth<'a> = BTreeMap<NaiveDate, BTreeMap<&'a str, Vec<(&'a str, &'a str, &'a Acc)>>>;
+
 /// Months from `first` to `last`, both included.
 pub(crate) fn month_range(first: NaiveDate, last: NaiveDate) -> Vec<NaiveDate> {
     let mut out = Vec::new();
@@ -44,8 +50,8 @@ fn complete(
     ind: &Indicator,
     acc: HashMap<Key, Acc>,
     extents: &BTreeMap<String, Extent>,
-) -> BTreeMap<(String, NaiveDate, String, String), Acc> {
-    let mut out: BTreeMap<(String, NaiveDate, String, String), Acc> = BTreeMap::new();
+) -> TerritoryCounts {
+    let mut out = TerritoryCounts::new();
     for ((_, t, m, v, md), a) in acc {
         let Some(extent) = extents.get(&t) else {
             continue;
@@ -86,7 +92,7 @@ fn complete(
 fn sizes(
     catalogue: &Catalogue,
     register: &Register,
-    territory: &[BTreeMap<(String, NaiveDate, String, String), Acc>],
+    territory: &[TerritoryCounts],
 ) -> BTreeMap<String, f64> {
     let mut known: BTreeMap<String, f64> = BTreeMap::new();
     if let Some(k) = catalogue.iter().position(|i| i.id == SIZE_INDICATOR) {
@@ -237,8 +243,7 @@ pub(crate) fn assemble(
     let mut cells = Vec::new();
     for (ind, rows) in catalogue.iter().zip(&territory) {
         // Territory cells, and an index by month for pooling.
-        let mut by_month: BTreeMap<NaiveDate, BTreeMap<&str, Vec<(&str, &str, &Acc)>>> =
-            BTreeMap::new();
+        let mut by_month = ByMonth::new();
         for ((t, m, v, md), a) in rows {
             cells.push(cell(
                 ind,
@@ -271,7 +276,9 @@ pub(crate) fn assemble(
                 let mut sums: BTreeMap<(&str, &str), Acc> = BTreeMap::new();
                 for t in &counted {
                     for (v, md, a) in &present[t] {
-                        if !pool.ventilation.is_empty() && !(v.is_empty() && md.is_empty()) {
+                        // A before / after cell adds up totals only.
+                        let total = v.is_empty() && md.is_empty();
+                        if !(pool.ventilation.is_empty() || total) {
                             continue;
                         }
                         sums.entry((v, md)).or_default().add(a);
