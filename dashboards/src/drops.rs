@@ -295,10 +295,33 @@ where
             .await
             .map_err(|e| HttpError::internal(&e))?;
     }
+    // One upload of a name at a time (issue 13): the `.part` file is created exclusively, so a
+    // second upload of the same name while the first is written is refused, not interleaved.
+    // A `.part` left over by a crash (older than an hour) is replaced.
+    let mut options = tokio::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    let exclusive = || options.open(&part);
+    let mut file = match exclusive().await {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            let stale = tokio::fs::metadata(&part)
+                .await
+                .ok()
+                .and_then(|m| m.modified().ok())
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age > std::time::Duration::from_secs(3600));
+            if !stale {
+                return Err(HttpError::client(
+                    axum::http::StatusCode::CONFLICT,
+                    "Un envoi du même fichier est déjà en cours : réessayez quand il sera terminé.",
+                ));
+            }
+            let _ = tokio::fs::remove_file(&part).await;
+            exclusive().await.map_err(|e| HttpError::internal(&e))?
+        }
+        Err(e) => return Err(HttpError::internal(&e)),
+    };
     let result = async {
-        let mut file = tokio::fs::File::create(&part)
-            .await
-            .map_err(|e| HttpError::internal(&e))?;
         let mut size = 0u64;
         while let Some(chunk) = body.next().await {
             let chunk = chunk.map_err(|e| {

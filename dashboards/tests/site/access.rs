@@ -607,6 +607,26 @@ async fn uploads_are_checked_stored_and_reported() {
     assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
     assert!(r.text().await.unwrap().contains("limite"));
     assert_eq!(std::fs::read_dir(&inbox).map(|d| d.count()).unwrap_or(0), 0);
+    // Issue 13: one upload of a name at a time. While one is being written (its `.part` file
+    // exists), another of the same name is refused, and the first's bytes are left alone.
+    std::fs::create_dir_all(&inbox).unwrap();
+    let part = inbox.join("meme_2025-06-30.csv.part");
+    std::fs::write(&part, b"premier envoi en cours").unwrap();
+    let r = put(
+        &s.base,
+        Role::Territoire,
+        ta,
+        "meme_2025-06-30.csv",
+        b"a;b\n1;2\n".to_vec(),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert!(r.text().await.unwrap().contains("déjà en cours"));
+    assert_eq!(std::fs::read(&part).unwrap(), b"premier envoi en cours");
+    assert!(!inbox.join("meme_2025-06-30.csv").exists());
+    std::fs::remove_file(&part).unwrap();
     // Unknown territory, another territory, wrong roles, bad names.
     let small = b"a;b\n1;2\n".to_vec();
     for (role, t, name, want) in [
