@@ -264,6 +264,7 @@ pub async fn quality(
                 "dernier_depot": q.dernier.map(depot_json),
                 "age_jours": q.age_jours,
                 "refus_depuis": q.refuses,
+                "en_attente": q.en_attente.iter().map(|d| depot_json(d)).collect::<Vec<_>>(),
             })
         })
         .collect();

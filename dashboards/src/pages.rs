@@ -588,7 +588,7 @@ pub async fn quality(
     let mut rows = results.quality(state.register(), state.clock().today());
     rows.retain(|q| user.sees_details_of(&q.territoire.id));
     let body = html! {
-        p { "Pour chaque territoire : son dernier dépôt intégré, l'âge de son extraction au " (state.clock().today().format("%d/%m/%Y")) ", et la part de lignes rejetées." }
+        p { "Pour chaque territoire : son dernier dépôt intégré, l'âge de son extraction au " (state.clock().today().format("%d/%m/%Y")) ", et la part de lignes rejetées. Un dépôt « en attente d'examen » (sans ligne valide, trop de rejets, trop de personnes perdues, ou daté dans le futur) n'est pas intégré : les données précédentes restent en vigueur ; après examen, un administrateur l'intègre par « copil ingest --liberer FICHIER »." }
         table {
             caption { "Dernier dépôt intégré par territoire" }
             thead { tr {
@@ -596,6 +596,7 @@ pub async fn quality(
                 th scope="col" { "extraction" } th scope="col" class="nombre" { "âge (jours)" }
                 th scope="col" class="nombre" { "lignes lues" } th scope="col" class="nombre" { "taux de rejet" }
                 th scope="col" class="nombre" { "refus depuis" }
+                th scope="col" { "en attente d'examen" }
             } }
             tbody {
                 @for q in &rows {
@@ -612,6 +613,10 @@ pub async fn quality(
                             td colspan="5" class="secret" { "aucun dépôt intégré" }
                         }
                         td class="nombre" { (q.refuses) }
+                        td { @for (i, d) in q.en_attente.iter().enumerate() {
+                            @if i > 0 { ", " }
+                            (d.fichier) " : " (crate::error::without_paths(d.message.as_deref().unwrap_or_default()))
+                        } }
                     }
                 }
             }

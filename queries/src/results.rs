@@ -206,6 +206,8 @@ pub struct QualityRow<'a> {
     pub age_jours: Option<i64>,
     /// Drops refused since its last integrated one.
     pub refuses: usize,
+    /// Drops held for review since its last integrated one (issue 13), oldest first.
+    pub en_attente: Vec<&'a Depot>,
 }
 
 fn query_error(e: impl std::fmt::Display) -> Error {
@@ -698,8 +700,13 @@ impl Results {
                         .map(|e| (today - e).num_days()),
                     refuses: own[last.map_or(0, |i| i + 1)..]
                         .iter()
-                        .filter(|d| !d.integre())
+                        .filter(|d| d.statut == "refuse")
                         .count(),
+                    en_attente: own[last.map_or(0, |i| i + 1)..]
+                        .iter()
+                        .copied()
+                        .filter(|d| d.statut == "en_attente")
+                        .collect(),
                 }
             })
             .collect()
@@ -785,6 +792,45 @@ mod tests {
             },
         ];
         (Results::from_cells(cells, Vec::new()), register)
+    }
+
+    /// Issue 13: a held drop is listed as held, not counted with the refused.
+    #[test]
+    fn held_drops_are_listed_apart_from_refused_ones() {
+        let register = Register::builtin(&Departments::builtin());
+        let t = register.iter().next().unwrap().id.clone();
+        let depot = |fichier: &str, statut: &str| Depot {
+            depot: fichier.into(),
+            territoire: t.clone(),
+            fichier: fichier.into(),
+            date_extraction: NaiveDate::from_ymd_opt(2025, 6, 30),
+            traite_le: DateTime::from_timestamp(0, 0).unwrap(),
+            statut: statut.into(),
+            message: None,
+            lignes_lues: 10,
+            lignes_integrees: 10,
+            lignes_rejetees: 0,
+            rejets: Vec::new(),
+        };
+        let r = Results::from_cells(
+            Vec::new(),
+            vec![
+                depot("a.csv", "integre"),
+                depot("b.csv", "refuse"),
+                depot("c.csv", "en_attente"),
+            ],
+        );
+        let today = NaiveDate::from_ymd_opt(2025, 7, 1).unwrap();
+        let q = r.quality(&register, today);
+        let row = q.iter().find(|q| q.territoire.id == t).unwrap();
+        assert_eq!(row.refuses, 1);
+        assert_eq!(
+            row.en_attente
+                .iter()
+                .map(|d| d.fichier.as_str())
+                .collect::<Vec<_>>(),
+            ["c.csv"]
+        );
     }
 
     #[test]
