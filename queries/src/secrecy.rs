@@ -693,7 +693,8 @@ fn vertical_bound(
         return 0.0;
     }
     let me = cell.modalite.as_str();
-    let (mut up, mut down) = (0.0f64, 0.0f64);
+    // Per wave, what its territories' moves add up to (before the pooled caps).
+    let mut by_wave: BTreeMap<&str, (f64, f64)> = BTreeMap::new();
     for (members, (wave, _)) in &g.territories {
         if wave.is_empty() || (cell.niveau == Niveau::Vague && *wave != cell.code) {
             continue;
@@ -752,14 +753,35 @@ fn vertical_bound(
             best_up = best_up.max(u);
             best_down = best_down.max(d);
         }
-        up += best_up;
-        down += best_down;
+        let sums = by_wave.entry(wave.as_str()).or_default();
+        sums.0 += best_up;
+        sums.1 += best_down;
     }
-    // What the cell holds bounds the fall; its own cap the rise.
+    // Moves through one pooled cell share its cap: a rise of `me` at most its slack there, a
+    // rise of the other modalities at most the smallest of their slacks there.
+    let others_slack = |niveau: Niveau, code: &str| {
+        detail
+            .modalites
+            .iter()
+            .map(String::as_str)
+            .filter(|m| *m != me)
+            .map(|m| slack(niveau, code, at(niveau, code, m)))
+            .fold(f64::INFINITY, f64::min)
+    };
+    let (mut up, mut down) = (0.0f64, 0.0f64);
+    for (wave, (u, d)) in by_wave {
+        up += u.min(slack(Niveau::Vague, wave, at(Niveau::Vague, wave, me)));
+        down += d.min(others_slack(Niveau::Vague, wave));
+    }
+    let up = up.min(slack(
+        Niveau::National,
+        "national",
+        at(Niveau::National, "national", me),
+    ));
+    let down = down.min(others_slack(Niveau::National, "national"));
+    // What the cell holds bounds the fall.
     let own = v(Some((l, cell)));
-    let down = down.min(own);
-    let up = up.min(slack(cell.niveau, &cell.code, Some((l, cell))));
-    up.max(0.0) + down.max(0.0)
+    up.max(0.0) + down.min(own).max(0.0)
 }
 
 fn small(x: Option<i64>, threshold: i64) -> bool {
