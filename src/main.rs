@@ -82,6 +82,12 @@ enum Command {
     /// Recalcule tous les indicateurs depuis l'entrepôt (table indicateurs).
     #[command(help_template = HELP_TEMPLATE)]
     Refresh,
+    /// Vérifie ou répare les journaux Delta des tables de l'entrepôt.
+    #[command(help_template = HELP_TEMPLATE)]
+    Entrepot {
+        #[command(subcommand)]
+        action: EntrepotAction,
+    },
     /// Le catalogue des indicateurs ; « show ID » affiche les résultats d'un indicateur.
     #[command(help_template = HELP_TEMPLATE)]
     Indicators {
@@ -116,6 +122,19 @@ enum Command {
         #[arg(long)]
         sans_serveur: bool,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum EntrepotAction {
+    /// Vérifie chaque table : journal complet et lisible, aucune table revenue en arrière.
+    /// Code de sortie non nul si une table est endommagée.
+    #[command(help_template = HELP_TEMPLATE)]
+    Verifier,
+    /// Ramène chaque table endommagée à sa dernière version saine (les versions endommagées
+    /// sont mises de côté, jamais effacées), remet dans la boîte de dépôt les dépôts dont les
+    /// données sont perdues, puis les intègre et recalcule les indicateurs.
+    #[command(help_template = HELP_TEMPLATE)]
+    Reparer,
 }
 
 #[derive(Debug, Subcommand)]
@@ -353,6 +372,10 @@ fn run(cli: &Cli) -> Result<()> {
                 refresh(&loaded.config).await
             })
         }
+        Command::Entrepot { action } => {
+            let loaded = load_config(cli)?;
+            runtime()?.block_on(entrepot(&loaded.config, action))
+        }
         Command::Indicators { markdown, action } => {
             let catalogue = Catalogue::builtin();
             match action {
@@ -462,6 +485,77 @@ async fn ingestor(
     ingestor.set_held_dir(config.data_dir.join("en_attente"));
     ingestor.on_commit(move |_| committed.store(true, Ordering::Relaxed));
     Ok(Arc::new(ingestor))
+}
+
+/// `copil entrepot verifier|reparer` (issue 13): a damaged Delta log is reported with what
+/// to do, and repaired explicitly, never silently.
+async fn entrepot(config: &Config, action: &EntrepotAction) -> Result<()> {
+    let warehouse = Warehouse::open(&config.warehouse_location())
+        .await
+        .context("ouverture de l'entrepôt")?;
+    let damages = warehouse
+        .verify()
+        .context("vérification des journaux de l'entrepôt")?;
+    match action {
+        EntrepotAction::Verifier => {
+            if damages.is_empty() {
+                println!("Entrepôt sain : le journal de chaque table est complet et lisible.");
+                return Ok(());
+            }
+            for d in &damages {
+                println!(
+                    "Table {} endommagée à partir de la version {} : {}.",
+                    d.table, d.version, d.what
+                );
+            }
+            anyhow::bail!(
+                "{} table(s) endommagée(s) : restaurez-les d'une sauvegarde, ou lancez « copil entrepot reparer »",
+                damages.len()
+            )
+        }
+        EntrepotAction::Reparer => {
+            if damages.is_empty() {
+                println!("Entrepôt sain : rien à réparer.");
+                return Ok(());
+            }
+            let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
+            let repair = warehouse
+                .repair(&stamp)
+                .await
+                .context("réparation de l'entrepôt")?;
+            drop(warehouse);
+            for t in &repair.tables {
+                let version = |v: Option<u64>| v.map_or("aucune".to_string(), |v| v.to_string());
+                println!(
+                    "Table {} ramenée de la version {} à la version {} ({}){}.",
+                    t.table,
+                    version(t.avant),
+                    version(t.apres),
+                    t.raison,
+                    t.mis_de_cote
+                        .as_ref()
+                        .map(|p| format!(" ; versions mises de côté dans {}", p.display()))
+                        .unwrap_or_default()
+                );
+            }
+            let ingestor = ingestor(config, None, Arc::new(AtomicBool::new(false))).await?;
+            for (d, outcome) in ingestor.requeue(&repair.perdus) {
+                match outcome {
+                    Ok(path) => println!(
+                        "Dépôt {} ({}) remis dans la boîte de dépôt : {}",
+                        d.fichier,
+                        d.territoire,
+                        path.display()
+                    ),
+                    Err(why) => println!("Dépôt {} ({}) : {why}", d.fichier, d.territoire),
+                }
+            }
+            drop(ingestor);
+            println!("Intégration des dépôts remis en file et recalcul des indicateurs :");
+            ingest(config, None, true, None).await?;
+            Ok(())
+        }
+    }
 }
 
 /// Takes the warehouse's run lock: one ingestion or refresh at a time, whoever starts it (the

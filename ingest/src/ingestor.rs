@@ -9,7 +9,8 @@ use std::time::Instant;
 use chrono::NaiveDate;
 use copil_warehouse::vocabulary::RejectReason;
 use copil_warehouse::{
-    Clock, DEPOTS, Departments, EVENEMENTS, PERSONNES, REJETS, Register, StagedFile, Warehouse,
+    Clock, DEPOTS, Departments, EVENEMENTS, LostDrop, PERSONNES, REJETS, Register, StagedFile,
+    Warehouse, describe_io,
 };
 use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, BooleanBuilder, Date32Builder, Int32Builder, Int64Builder,
@@ -527,7 +528,7 @@ impl Ingestor {
                 Err(e) => {
                     run.ignores.push((
                         entry.clone(),
-                        format!("dossier illisible ({})", copil_warehouse::describe_io(&e)),
+                        format!("dossier illisible ({})", describe_io(&e)),
                     ));
                     continue;
                 }
@@ -645,6 +646,63 @@ impl Ingestor {
             ))
         });
         Ok(run)
+    }
+
+    /// Puts back in the inbox the drops a warehouse repair took out
+    /// ([`Warehouse::repair`](copil_warehouse::Warehouse::repair)), found in the archive (or,
+    /// for a held drop, in the held folder) by name and SHA-256, so that the next run
+    /// integrates them again in the order of their extractions. Returns, per drop, where it
+    /// went or why it could not be found (then it must be dropped again).
+    pub fn requeue(
+        &self,
+        lost: &[LostDrop],
+    ) -> Vec<(LostDrop, std::result::Result<PathBuf, String>)> {
+        lost.iter()
+            .map(|d| (d.clone(), self.requeue_one(d)))
+            .collect()
+    }
+
+    fn requeue_one(&self, d: &LostDrop) -> std::result::Result<PathBuf, String> {
+        if d.statut.as_deref() == Some("refuse") {
+            return Err("dépôt refusé : rien à réintégrer".into());
+        }
+        let safe = |s: &str| {
+            !s.is_empty()
+                && !s.contains(['/', '\\'])
+                && s != "."
+                && s != ".."
+                && !s.starts_with('.')
+        };
+        if !safe(&d.territoire) || !safe(&d.fichier) {
+            return Err("nom de territoire ou de fichier inattendu".into());
+        }
+        let dest_dir = self.config.inbox.join(&d.territoire);
+        let dest = dest_dir.join(&d.fichier);
+        if dest.exists() {
+            return match file_hash(&dest) {
+                Ok(h) if h == d.depot => Ok(dest),
+                _ => Err(format!(
+                    "un autre fichier {} attend déjà dans la boîte de dépôt",
+                    d.fichier
+                )),
+            };
+        }
+        let prefix = d.depot.get(..12).unwrap_or_default();
+        for dir in [&self.config.archive, &self.held] {
+            let dir = dir.join(&d.territoire);
+            for name in [d.fichier.clone(), format!("{prefix}_{}", d.fichier)] {
+                let candidate = dir.join(name);
+                if candidate.is_file() && file_hash(&candidate).is_ok_and(|h| h == d.depot) {
+                    std::fs::create_dir_all(&dest_dir).map_err(|e| describe_io(&e))?;
+                    std::fs::rename(&candidate, &dest).map_err(|e| describe_io(&e))?;
+                    let mut rapport = candidate.into_os_string();
+                    rapport.push(".rapport.txt");
+                    let _ = std::fs::remove_file(rapport);
+                    return Ok(dest);
+                }
+            }
+        }
+        Err("fichier introuvable dans l'archive : à déposer de nouveau".into())
     }
 
     /// Integrates a drop held for review (`copil ingest --liberer`): the safeguards of

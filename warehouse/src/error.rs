@@ -45,6 +45,26 @@ pub enum Error {
         /// The underlying error.
         message: String,
     },
+    /// A table's Delta log is damaged (issue 13): nothing is written until it is repaired.
+    #[error(
+        "table {table} : journal Delta endommagé à partir de la version {version} — {what}. Rien n'a été écrit. Pour réparer : restaurez le dossier {table}/_delta_log d'une sauvegarde, ou lancez « copil entrepot reparer » : les versions endommagées sont mises de côté (jamais effacées), la table revient à la dernière version saine, et les dépôts dont les données sont perdues sont remis dans la boîte de dépôt pour être intégrés de nouveau."
+    )]
+    DamagedLog {
+        /// The table.
+        table: String,
+        /// The first version that cannot be trusted.
+        version: u64,
+        /// What is wrong, in French.
+        what: String,
+    },
+    /// A damaged table cannot be repaired from its own files.
+    #[error("table {table} : {message}")]
+    Unrepairable {
+        /// The table.
+        table: String,
+        /// What is wrong and what to do, in French.
+        message: String,
+    },
     /// A Parquet data file could not be written.
     #[error("fichier de données {path} : {message}")]
     Parquet {

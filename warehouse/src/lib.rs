@@ -5,7 +5,9 @@
 //! - [`Warehouse`]: the Delta tables on disk ([`tables`]: `evenements`, `personnes`, `rejets`,
 //!   `depots`); data files are streamed by a [`PartWriter`], then replace a territory's rows in
 //!   ONE commit ([`Warehouse::commit`], under a [`CommitGuard`]); [`Warehouse::register`] puts
-//!   the latest versions in a DataFusion `SessionContext` through fresh versioned providers.
+//!   the latest versions in a DataFusion `SessionContext` through fresh versioned providers;
+//!   [`Warehouse::verify`] finds a damaged Delta log ([`LogDamage`]) and [`Warehouse::repair`]
+//!   brings the tables back to their last sound state ([`Repair`], [`LostDrop`]).
 //! - [`Departments`]: the 101 French départements (INSEE code, name, region, population,
 //!   centroid), built in.
 //! - [`Register`]: the SPIE territories ([`Territory`], [`Wave`]); the built-in register holds
@@ -28,6 +30,7 @@
 mod clock;
 mod department;
 mod error;
+mod journal;
 mod register;
 mod store;
 pub mod tables;
@@ -36,6 +39,7 @@ pub mod vocabulary;
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use department::{Department, Departments};
 pub use error::{Error, Result, describe_io};
+pub use journal::{LogDamage, LostDrop, Repair, TableRepair};
 pub use register::{Register, Territory, TerritoryKind, Wave};
 pub use store::{CommitGuard, PartWriter, RunGuard, StagedFile, Warehouse};
 pub use tables::{DEPOTS, EVENEMENTS, INDICATEURS, PERSONNES, REJETS, TableDef};
