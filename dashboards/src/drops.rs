@@ -642,40 +642,39 @@ async fn release(
         ));
     };
     let outcome = run(Some(path)).await;
-    state.reload().await?;
+    let reloaded = state.reload().await;
     let results = state.results();
-    // A release never holds: its report is the last one of the file that is not a hold.
+    // A release never holds: its report is the last one of the file that is not a hold. The
+    // same bytes already integrated, or an incident, leave no new report: the pipeline's
+    // summary says which.
     let report = results
         .depots
         .iter()
         .rev()
         .find(|d| d.territoire == territoire && d.fichier == name && d.statut != "en_attente")
-        .filter(|_| outcome.is_ok())
+        .filter(|_| outcome.is_ok() && reloaded.is_ok())
         .cloned();
+    let said = match (&outcome, &report) {
+        (Ok(_), Some(d)) => d.statut.clone(),
+        (Ok(summary), None) => crate::error::without_paths(summary),
+        (Err(_), _) => "echec".to_string(),
+    };
     state.audit().record(&Entry {
         horodatage: state.clock().now().to_rfc3339(),
         compte: user.login.clone(),
         role: user.role.code().to_string(),
         action: "liberation".to_string(),
-        details: json!({
-            "territoire": territoire,
-            "fichier": name,
-            "statut": report.as_ref().map_or("echec", |d| d.statut.as_str()),
-        }),
+        details: json!({ "territoire": territoire, "fichier": name, "statut": said }),
     })?;
+    reloaded?;
     match (outcome, report) {
         (Ok(_), Some(d)) => {
             tracing::info!(territoire, fichier = name, statut = %d.statut, compte = %user.login, "dépôt libéré");
             Ok(d)
         }
-        // No new report: the same bytes were already integrated, or an incident left the file
-        // where it was; the pipeline's summary says which.
-        (Ok(summary), None) => Err(HttpError::client(
+        (Ok(_), None) => Err(HttpError::client(
             StatusCode::CONFLICT,
-            format!(
-                "Dépôt « {name} » non intégré : {}",
-                crate::error::without_paths(&summary)
-            ),
+            format!("Dépôt « {name} » non intégré : {said}"),
         )),
         (Err(e), _) => Err(HttpError::internal(&format!(
             "libération de {territoire}/{name} : {e}"
