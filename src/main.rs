@@ -878,14 +878,15 @@ async fn serve(config: Config) -> Result<()> {
     .await
     .context("lecture des indicateurs publiés et des comptes")?;
     {
-        // An upload may ask for an immediate run: the same job as the schedule's.
+        // An upload may ask for an immediate run: the same job as the schedule's. A national
+        // or admin account may release a held drop: the same job as `ingest --liberer`.
         let config = Arc::new(config.clone());
-        state.set_ingest_now(Arc::new(move || {
+        state.set_ingest_now(Arc::new(move |release: Option<PathBuf>| {
             let config = Arc::clone(&config);
             Box::pin(async move {
-                ingest(&config, None, false, None)
+                ingest(&config, None, false, release.as_deref())
                     .await
-                    .map(|_| ())
+                    .map(|run| run.summary())
                     .map_err(|e| format!("{e:#}"))
             })
         }));
@@ -944,6 +945,8 @@ fn dashboard_settings(config: &Config) -> Result<copil_dashboards::Settings> {
     settings.accounts_file = config.accounts_path();
     settings.projects_file = config.projects_path();
     settings.inbox = config.inbox_dir();
+    // Where the ingestor keeps drops held for review (see `ingestor`).
+    settings.held_dir = config.data_dir.join("en_attente");
     settings.secure_cookies = config.server.secure_cookies;
     settings.max_password_checks = config.server.max_password_checks as usize;
     settings.upload_max_bytes = config.upload.max_bytes;

@@ -3,7 +3,7 @@
 //! (issue 13): declare, close; the same as `copil projets`.
 
 use axum::Form;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 use maud::{Markup, html};
@@ -71,6 +71,9 @@ fn render(state: &AppState, user: &User, message: Option<Markup>) -> Response {
             } }
             button type="submit" { "Créer (mot de passe tiré au hasard)" }
         }
+        h2 { "Dépôts en attente d'examen" }
+        p { "Un dépôt mis en attente (sans ligne valide, trop de rejets, trop de personnes perdues, ou daté dans le futur) n'est pas intégré. L'intégrer après examen lève ces garde-fous : il remplace les données de son territoire ; le contrat du fichier, les limites et l'ordre des extractions s'appliquent toujours, et l'opération est journalisée." }
+        (crate::drops::held_drops(state, user))
         h2 { "Projets d'évaluation" }
         p { "Un compte « evaluateur » n'exporte des microdonnées que pour un projet déclaré ici qui le nomme, sur ses territoires et pendant sa période. Le nom du projet est la clé de ses pseudonymes : il ne sert qu'une fois. Les pseudonymes empêchent de rapprocher deux projets par l'identifiant, pas par la suite des événements d'une personne : ne déclarez pour un même évaluateur que les projets nécessaires." }
         @if projects.is_empty() {
@@ -133,9 +136,14 @@ fn render(state: &AppState, user: &User, message: Option<Markup>) -> Response {
 }
 
 /// `GET /admin/comptes`.
-pub async fn page(State(state): State<AppState>, user: User) -> Result<Response, HttpError> {
+pub async fn page(
+    State(state): State<AppState>,
+    user: User,
+    Query(released): Query<crate::drops::Released>,
+) -> Result<Response, HttpError> {
     user.require_admin()?;
-    Ok(render(&state, &user, None))
+    let outcome = crate::drops::release_outcome(&state, &user, &released);
+    Ok(render(&state, &user, outcome))
 }
 
 /// The administration form's fields.

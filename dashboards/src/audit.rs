@@ -1,6 +1,6 @@
 //! The audit log: one JSON line per security-relevant action (login, logout, lockout, upload,
-//! export, account change), with who, what, when and the warehouse version. Appended, never
-//! rewritten; never holds a password, hash, token or cookie.
+//! release of a held drop, export, account change), with who, what, when and the warehouse
+//! version. Appended, never rewritten; never holds a password, hash, token or cookie.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -21,9 +21,10 @@ pub struct Entry {
     /// Its role code (empty when unknown).
     pub role: String,
     /// What happened: `connexion`, `echec_connexion`, `verrouillage`, `deconnexion`, `depot`,
-    /// `export`, `manifeste`, `compte`, `jeton`, `projet`.
+    /// `liberation`, `export`, `manifeste`, `compte`, `jeton`, `projet`.
     pub action: String,
-    /// Details: export kind, format, filters, versions, rows, checksum; file of an upload.
+    /// Details: export kind, format, filters, versions, rows, checksum; file of an upload;
+    /// territory, file and outcome of a release.
     pub details: Value,
 }
 

@@ -1,16 +1,18 @@
 //! A territory's drops: the ingestion report of each, the rejected rows of the drop in force,
 //! and the upload of a new extraction (streamed to the territory's inbox folder, then taken by
 //! the scheduled run or an immediate one). Only the territory's own team and the national team
-//! see these details; a territory account asking for another territory gets 404.
+//! see these details; a territory account asking for another territory gets 404. And the
+//! release of a drop held for review by a `national` or `admin` account (issue 13).
 
 use std::path::{Path as FsPath, PathBuf};
 
+use axum::Form;
 use axum::body::Body;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use futures::{Stream, StreamExt};
-use maud::html;
+use maud::{Markup, html};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::io::AsyncWriteExt;
@@ -252,17 +254,22 @@ fn private_json(v: &Value) -> Response {
         .into_response()
 }
 
-/// Checks an uploaded file name: a plain name, that the inbox scan will then judge (extension,
-/// date); a name already waiting is refused so nothing is overwritten.
-fn check_name(state: &AppState, territoire: &str, name: &str) -> Result<PathBuf, HttpError> {
-    let plain = !name.is_empty()
+/// A plain file name: letters, digits, « . », « - », « _ », not hidden (so never `..`), no
+/// path separator, not a `.part` file being written.
+fn plain_name(name: &str) -> bool {
+    !name.is_empty()
         && name.len() <= 200
         && !name.starts_with('.')
         && !name.ends_with(".part")
         && name
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
-    if !plain {
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+}
+
+/// Checks an uploaded file name: a plain name, that the inbox scan will then judge (extension,
+/// date); a name already waiting is refused so nothing is overwritten.
+fn check_name(state: &AppState, territoire: &str, name: &str) -> Result<PathBuf, HttpError> {
+    if !plain_name(name) {
         return Err(HttpError::bad_request(format!(
             "Nom de fichier refusé : « {name} ». Lettres, chiffres, « . », « - » et « _ » seulement, avec la date d'extraction, par exemple {territoire}_2025-06-30.csv."
         )));
@@ -392,7 +399,7 @@ async fn after_upload(
     let Some(run) = state.ingest_now().filter(|_| now_asked) else {
         return Ok(false);
     };
-    if let Err(e) = run().await {
+    if let Err(e) = run(None).await {
         tracing::error!("ingestion immédiate en échec : {e}");
         return Ok(false);
     }
@@ -498,6 +505,221 @@ pub async fn api_upload(
             )
                 .into_response(),
         )
+    };
+    inner.await.map_err(HttpError::json)
+}
+
+/// The name in the held folder of `d`, a drop held for review, while it is there: its own
+/// name, or the one prefixed with its hash when a file of that name was already held.
+pub(crate) fn held_name(state: &AppState, d: &copil_queries::Depot) -> Option<String> {
+    let dir = state.settings().held_dir.join(&d.territoire);
+    let prefixed = format!("{}_{}", d.depot.get(..12).unwrap_or("attente"), d.fichier);
+    [d.fichier.clone(), prefixed]
+        .into_iter()
+        .find(|n| plain_name(n) && dir.join(n).is_file())
+}
+
+/// The form releasing the held file `name` of `territoire`, for accounts that may.
+pub(crate) fn release_form(user: &User, territoire: &str, name: &str) -> Markup {
+    html! {
+        @if user.may_release() {
+            form class="liberation" method="post" action="/qualite/depots-en-attente/liberer" {
+                (layout::csrf_field(user))
+                input type="hidden" name="territoire" value=(territoire);
+                input type="hidden" name="fichier" value=(name);
+                button type="submit" { "Intégrer ce dépôt" }
+            }
+        }
+    }
+}
+
+/// What a release gave, shown after the redirection to accounts that may release: the last
+/// report of `fichier`.
+pub(crate) fn release_outcome(state: &AppState, user: &User, q: &Released) -> Option<Markup> {
+    let (Some(t), Some(f)) = (&q.territoire, &q.fichier) else {
+        return None;
+    };
+    if !user.may_release() {
+        return None;
+    }
+    let results = state.results();
+    let d = results
+        .depots
+        .iter()
+        .rev()
+        .find(|d| &d.territoire == t && &d.fichier == f && d.statut != "en_attente")?;
+    Some(html! {
+        div class=(if d.integre() { "succes" } else { "alerte" }) role="status" {
+            @if d.integre() {
+                p { "Dépôt « " (f) " » intégré après examen : " (d.lignes_lues) " lignes lues, "
+                    (d.lignes_integrees) " intégrées, " (d.lignes_rejetees) " rejetées. Les indicateurs ont été recalculés." }
+            } @else {
+                p { "Dépôt « " (f) " » non intégré (" (d.statut) ") : " (crate::error::without_paths(d.message.as_deref().unwrap_or_default())) }
+            }
+        }
+    })
+}
+
+/// The drops held for review, each with its release form (the admin page: `admin` accounts
+/// do not see the quality page).
+pub(crate) fn held_drops(state: &AppState, user: &User) -> Markup {
+    let results = state.results();
+    let rows = results.quality(state.register(), state.clock().today());
+    let held: Vec<&copil_queries::Depot> = rows
+        .iter()
+        .flat_map(|q| q.en_attente.iter().copied())
+        .collect();
+    html! {
+        @if held.is_empty() {
+            p { "Aucun dépôt en attente d'examen." }
+        } @else {
+            ul {
+                @for d in &held {
+                    li {
+                        (d.territoire) " : " (d.fichier) " — " (crate::error::without_paths(d.message.as_deref().unwrap_or_default()))
+                        @if let Some(n) = held_name(state, d) { (release_form(user, &d.territoire, &n)) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The territory and file of a release, in its form and after its redirection.
+#[derive(Debug, Default, Deserialize)]
+pub struct Released {
+    territoire: Option<String>,
+    fichier: Option<String>,
+}
+
+/// The release form's fields.
+#[derive(Debug, Deserialize)]
+pub struct ReleaseForm {
+    #[serde(default)]
+    csrf: String,
+    territoire: String,
+    fichier: String,
+}
+
+/// The held file `name` of `territoire`: a territory of the register, a plain name, in the
+/// held folder (404 otherwise).
+fn held_file(
+    state: &AppState,
+    territoire: &str,
+    name: &str,
+) -> Result<(String, PathBuf), HttpError> {
+    let id = territory_id(state, territoire)?;
+    if !plain_name(name) || name.ends_with(".rapport.txt") {
+        return Err(HttpError::bad_request(format!(
+            "Nom de fichier refusé : « {name} ». Donnez le nom d'un dépôt en attente d'examen, tel que la page Qualité des données l'affiche."
+        )));
+    }
+    let path = state.settings().held_dir.join(&id).join(name);
+    if !path.is_file() {
+        return Err(HttpError::not_found(format!(
+            "Aucun dépôt « {name} » en attente d'examen pour le territoire « {id} » : il a peut-être déjà été traité ; voir la page Qualité des données."
+        )));
+    }
+    Ok((id, path))
+}
+
+/// Releases the held drop `name` of `territoire` through the binary's pipeline (the
+/// safeguards are waived; the contract, the limits and the order of extractions still apply),
+/// records it in the audit log and reloads the results; returns the drop's new report.
+async fn release(
+    state: &AppState,
+    user: &User,
+    territoire: &str,
+    name: &str,
+) -> Result<copil_queries::Depot, HttpError> {
+    user.require_release()?;
+    let (territoire, path) = held_file(state, territoire, name)?;
+    let territoire = territoire.as_str();
+    let Some(run) = state.ingest_now() else {
+        return Err(HttpError::client(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "L'intégration depuis le tableau de bord n'est pas disponible sur ce serveur : utilisez « copil ingest --liberer FICHIER ».",
+        ));
+    };
+    let outcome = run(Some(path)).await;
+    let reloaded = state.reload().await;
+    let results = state.results();
+    // A release never holds: its report is the last one of the file that is not a hold. The
+    // same bytes already integrated, or an incident, leave no new report: the pipeline's
+    // summary says which.
+    let report = results
+        .depots
+        .iter()
+        .rev()
+        .find(|d| d.territoire == territoire && d.fichier == name && d.statut != "en_attente")
+        .filter(|_| outcome.is_ok() && reloaded.is_ok())
+        .cloned();
+    let said = match (&outcome, &report) {
+        (Ok(_), Some(d)) => d.statut.clone(),
+        (Ok(summary), None) => crate::error::without_paths(summary),
+        (Err(_), _) => "echec".to_string(),
+    };
+    state.audit().record(&Entry {
+        horodatage: state.clock().now().to_rfc3339(),
+        compte: user.login.clone(),
+        role: user.role.code().to_string(),
+        action: "liberation".to_string(),
+        details: json!({ "territoire": territoire, "fichier": name, "statut": said }),
+    })?;
+    reloaded?;
+    match (outcome, report) {
+        (Ok(_), Some(d)) => {
+            tracing::info!(territoire, fichier = name, statut = %d.statut, compte = %user.login, "dépôt libéré");
+            Ok(d)
+        }
+        (Ok(_), None) => Err(HttpError::client(
+            StatusCode::CONFLICT,
+            format!("Dépôt « {name} » non intégré : {said}"),
+        )),
+        (Err(e), _) => Err(HttpError::internal(&format!(
+            "libération de {territoire}/{name} : {e}"
+        ))),
+    }
+}
+
+/// `POST /qualite/depots-en-attente/liberer` (form: `csrf`, `territoire`, `fichier`):
+/// redirects to the quality page (the admin page for `admin`) with the outcome.
+pub async fn release_from_form(
+    State(state): State<AppState>,
+    user: User,
+    Form(f): Form<ReleaseForm>,
+) -> Result<Response, HttpError> {
+    user.check_csrf(Some(&f.csrf))?;
+    let d = release(&state, &user, &f.territoire, &f.fichier).await?;
+    let back = if user.role == Role::Admin {
+        "/admin/comptes"
+    } else {
+        "/qualite"
+    };
+    Ok(Redirect::to(&format!(
+        "{back}?territoire={}&fichier={}",
+        crate::session::encode_component(&d.territoire),
+        crate::session::encode_component(&d.fichier)
+    ))
+    .into_response())
+}
+
+/// `POST /api/v1/depots-en-attente/{territoire}/{fichier}/liberer`: the drop's new report.
+pub async fn api_release(
+    State(state): State<AppState>,
+    user: User,
+    Path((territoire, name)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, HttpError> {
+    let inner = async {
+        user.check_csrf(headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()))?;
+        let d = release(&state, &user, &territoire, &name).await?;
+        Ok::<_, HttpError>(private_json(&json!({
+            "territoire": d.territoire,
+            "fichier": d.fichier,
+            "integre": d.integre(),
+            "rapport": depot_json(&d),
+        })))
     };
     inner.await.map_err(HttpError::json)
 }

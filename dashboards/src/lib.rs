@@ -86,7 +86,7 @@ async fn api_page(user: User) -> impl IntoResponse {
         p { "L'API JSON publie les mêmes données que les pages, secret statistique appliqué, avec les mêmes droits que votre compte. Sa description OpenAPI est à " a href="/api/openapi.json" { "/api/openapi.json" } "." }
         p { "Un script s'authentifie avec un jeton d'API, envoyé dans l'en-tête " code { "Authorization: Bearer <jeton>" } " ; les jetons se créent sur la page " a href="/compte" { "Mon compte" } " ou avec " code { "copil users token" } "." }
         ul {
-            @for r in ["/api/v1/national", "/api/v1/indicateurs", "/api/v1/indicateurs/{id}", "/api/v1/territoires", "/api/v1/territoires/{id}", "/api/v1/territoires/{id}/depots", "/api/v1/territoires/{id}/rejets", "PUT /api/v1/territoires/{id}/depots/{fichier}", "/api/v1/qualite", "/api/v1/exports/{fichier}"] {
+            @for r in ["/api/v1/national", "/api/v1/indicateurs", "/api/v1/indicateurs/{id}", "/api/v1/territoires", "/api/v1/territoires/{id}", "/api/v1/territoires/{id}/depots", "/api/v1/territoires/{id}/rejets", "PUT /api/v1/territoires/{id}/depots/{fichier}", "/api/v1/qualite", "POST /api/v1/depots-en-attente/{territoire}/{fichier}/liberer", "/api/v1/exports/{fichier}"] {
                 li { code { (r) } }
             }
         }
@@ -160,6 +160,10 @@ pub fn app(state: AppState) -> Router {
             put(drops::api_upload).layer(DefaultBodyLimit::max(upload_limit)),
         )
         .route("/qualite", get(api::quality))
+        .route(
+            "/depots-en-attente/{territoire}/{fichier}/liberer",
+            post(drops::api_release),
+        )
         .route("/exports/{file}", get(exports::api_file))
         .fallback(api::not_found);
     let protected = Router::new()
@@ -177,6 +181,10 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/territoires/{id}/rejets.csv", get(drops::rejects_csv))
         .route("/qualite", get(pages::quality))
+        .route(
+            "/qualite/depots-en-attente/liberer",
+            post(drops::release_from_form),
+        )
         .route("/methodologie", get(pages::methodology))
         .route("/exports", get(exports::page))
         .route("/exports/{file}", get(exports::file))

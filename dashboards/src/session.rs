@@ -140,6 +140,22 @@ impl User {
         }
     }
 
+    /// Whether this user may release a drop held for review (`national`, `admin`; issue 13).
+    pub fn may_release(&self) -> bool {
+        matches!(self.role, Role::National | Role::Admin)
+    }
+
+    /// Refuses unless this user may release a drop held for review.
+    pub fn require_release(&self) -> Result<(), HttpError> {
+        if self.may_release() {
+            Ok(())
+        } else {
+            Err(HttpError::forbidden(
+                "L'intégration d'un dépôt mis en attente d'examen est réservée aux comptes « national » et « admin ».",
+            ))
+        }
+    }
+
     /// Refuses unless this user administers accounts.
     pub fn require_admin(&self) -> Result<(), HttpError> {
         if self.role == Role::Admin {

@@ -43,6 +43,8 @@ pub struct Settings {
     pub projects_file: PathBuf,
     /// The inbox (one folder per territory) where uploads are written.
     pub inbox: PathBuf,
+    /// The folder of drops held for review (one folder per territory), as ingestion uses it.
+    pub held_dir: PathBuf,
     /// Where exports are built and kept (per warehouse version and filters).
     pub exports_dir: PathBuf,
     /// The audit log (JSON lines).
@@ -68,7 +70,7 @@ pub const MAX_PASSWORD_CHECKS: usize = 4;
 
 impl Settings {
     /// Settings with every file under `data_dir` (`secrets/comptes.json`,
-    /// `secrets/projets.json`, `inbox`, `exports`,
+    /// `secrets/projets.json`, `inbox`, `en_attente`, `exports`,
     /// `journal/audit.jsonl`), `Secure` cookies, a 512 MiB upload limit and at most
     /// [`MAX_PASSWORD_CHECKS`] password checks at once (a login waits 2 s for one).
     pub fn under(data_dir: &Path, threshold: i64, export_key: ExportKey) -> Settings {
@@ -77,6 +79,7 @@ impl Settings {
             accounts_file: data_dir.join("secrets").join("comptes.json"),
             projects_file: data_dir.join("secrets").join("projets.json"),
             inbox: data_dir.join("inbox"),
+            held_dir: data_dir.join("en_attente"),
             exports_dir: data_dir.join("exports"),
             audit_log: data_dir.join("journal").join("audit.jsonl"),
             export_key,
@@ -90,9 +93,13 @@ impl Settings {
     }
 }
 
-/// Runs ingestion now (for an upload asking it); the binary provides it, as the dashboard does
-/// not depend on the ingestion crate. Returns a French error message on failure.
-pub type IngestNow = Arc<dyn Fn() -> BoxFuture<'static, Result<(), String>> + Send + Sync>;
+/// Runs ingestion now, then refreshes the indicators: with `None`, the inbox (for an upload
+/// asking it); with `Some(file)`, the release of that drop held for review (issue 13, as
+/// `copil ingest --liberer`). The binary provides it, as the dashboard does not depend on the
+/// ingestion crate. Returns a short French summary of the drops' outcomes (one line each), or
+/// a French error message on failure.
+pub type IngestNow =
+    Arc<dyn Fn(Option<PathBuf>) -> BoxFuture<'static, Result<String, String>> + Send + Sync>;
 
 struct Inner {
     warehouse: Warehouse,
@@ -190,7 +197,7 @@ impl AppState {
         Ok(body)
     }
 
-    /// Lets uploads ask for an immediate ingestion run.
+    /// Lets uploads ask for an immediate ingestion run, and releases of held drops run.
     pub fn set_ingest_now(&self, run: IngestNow) {
         let _ = self.0.ingest_now.set(run);
     }

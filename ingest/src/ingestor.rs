@@ -114,6 +114,19 @@ pub struct RunReport {
 }
 
 impl RunReport {
+    /// One line in French per drop (its territory, file and outcome, no path), for a caller
+    /// that shows the outcome in a sentence (the dashboard's release of a held drop).
+    pub fn summary(&self) -> String {
+        if self.drops.is_empty() {
+            return "aucun dépôt à traiter".to_string();
+        }
+        self.drops
+            .iter()
+            .map(|d| d.render().lines().next().unwrap_or_default().to_string())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
     /// Drops refused whole.
     pub fn refused(&self) -> usize {
         self.drops

@@ -259,6 +259,7 @@ async fn serve_dir(
     settings.accounts_file = data.join("secrets").join("comptes.json");
     settings.projects_file = data.join("secrets").join("projets.json");
     settings.inbox = data.join("inbox");
+    settings.held_dir = data.join("en_attente");
     // Plain HTTP on 127.0.0.1: cookies without `Secure` (on by default, issue 13).
     settings.secure_cookies = false;
     change(&mut settings);
@@ -274,7 +275,7 @@ async fn serve_dir(
     .unwrap();
     if with_ingestion {
         let data = data.to_path_buf();
-        state.set_ingest_now(Arc::new(move || {
+        state.set_ingest_now(Arc::new(move |release: Option<PathBuf>| {
             let (data, register, departments, clock, location) = (
                 data.clone(),
                 register.clone(),
@@ -294,6 +295,12 @@ async fn serve_dir(
                 let warehouse = Warehouse::open(&location)
                     .await
                     .map_err(|e| e.to_string())?;
+                // A release comes an hour after the hold, as a review would: the stopped
+                // clock would give both reports the same instant, and so no order.
+                let clock: Arc<dyn Clock> = match release {
+                    Some(_) => Arc::new(FixedClock(clock.now() + chrono::Duration::hours(1))),
+                    None => clock,
+                };
                 let ingestor = Arc::new(
                     Ingestor::new(
                         config,
@@ -305,11 +312,22 @@ async fn serve_dir(
                     .await
                     .map_err(|e| e.to_string())?,
                 );
-                let run = ingestor
-                    .run_once(Arc::new(Silent))
-                    .await
-                    .map_err(|e| e.to_string())?;
-                if run.drops.iter().any(|d| d.versions.is_some()) {
+                let drops = match release {
+                    Some(file) => vec![
+                        ingestor
+                            .release(&file, Arc::new(Silent))
+                            .await
+                            .map_err(|e| e.to_string())?,
+                    ],
+                    None => {
+                        ingestor
+                            .run_once(Arc::new(Silent))
+                            .await
+                            .map_err(|e| e.to_string())?
+                            .drops
+                    }
+                };
+                if drops.iter().any(|d| d.versions.is_some()) {
                     let warehouse = Warehouse::open(&location)
                         .await
                         .map_err(|e| e.to_string())?;
@@ -323,7 +341,11 @@ async fn serve_dir(
                     .await
                     .map_err(|e| e.to_string())?;
                 }
-                Ok(())
+                Ok(copil_ingest::RunReport {
+                    drops,
+                    ..Default::default()
+                }
+                .summary())
             })
         }));
     }

@@ -188,6 +188,7 @@ async fn api_routes_are_documented_and_cached_by_warehouse_version() {
         "/api/v1/territoires/{id}/depots",
         "/api/v1/territoires/{id}/rejets",
         "/api/v1/territoires/{id}/depots/{fichier}",
+        "/api/v1/depots-en-attente/{territoire}/{fichier}/liberer",
         "/api/v1/exports/{fichier}",
     ];
     for r in scoped {
