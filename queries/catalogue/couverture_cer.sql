@@ -7,6 +7,7 @@
 -- fenetre: 12 mois glissants
 -- fenetre_jours: 0
 -- maturite: le mois M est publié quand son dernier jour est au plus tard la date d'extraction du territoire
+-- lien: denominateur = part_france_travail.denominateur - part_france_travail.numerateur
 -- direction: hausse
 -- unite: taux
 -- ventilations: aucune

@@ -8,6 +8,7 @@
 -- fenetre: 45 jours
 -- fenetre_jours: 45
 -- maturite: le mois M est publié quand son dernier jour plus 45 jours est au plus tard la date d'extraction du territoire
+-- lien: denominateur = entrants.numerateur
 -- direction: hausse
 -- unite: taux
 -- ventilations: aucune

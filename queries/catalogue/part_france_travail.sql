@@ -8,6 +8,7 @@
 -- fenetre: aucune
 -- fenetre_jours: 0
 -- maturite: le mois M est publié quand son dernier jour est au plus tard la date d'extraction du territoire
+-- lien: denominateur = taux_orientation_stock.numerateur
 -- direction: neutre
 -- unite: taux
 -- ventilations: orientation

@@ -8,6 +8,7 @@
 -- fenetre: aucune
 -- fenetre_jours: 0
 -- maturite: le mois M est publié quand son dernier jour est au plus tard la date d'extraction du territoire
+-- lien: denominateur = beneficiaires_dd.numerateur ; mois -1
 -- direction: hausse
 -- unite: taux
 -- ventilations: type_sortie

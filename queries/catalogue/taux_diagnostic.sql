@@ -7,6 +7,7 @@
 -- fenetre: 90 jours
 -- fenetre_jours: 90
 -- maturite: le mois M est publié quand son dernier jour plus 90 jours est au plus tard la date d'extraction du territoire
+-- lien: denominateur = contrat_28j.denominateur
 -- direction: hausse
 -- unite: taux
 -- ventilations: aucune

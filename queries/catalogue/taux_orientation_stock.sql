@@ -7,6 +7,7 @@
 -- fenetre: aucune
 -- fenetre_jours: 0
 -- maturite: le mois M est publié quand son dernier jour est au plus tard la date d'extraction du territoire
+-- lien: denominateur = beneficiaires_dd.numerateur
 -- direction: hausse
 -- unite: taux
 -- ventilations: anciennete

@@ -8,6 +8,7 @@
 -- fenetre: 365 jours
 -- fenetre_jours: 365
 -- maturite: le mois M est publié quand son dernier jour plus 365 jours est au plus tard la date d'extraction du territoire
+-- lien: denominateur = contrat_28j.denominateur
 -- direction: neutre
 -- unite: taux
 -- ventilations: aucune

@@ -94,8 +94,94 @@ pub struct Indicator {
     /// A break in the series: from that month the indicator counts what a reform put in place
     /// of what it counted before (optional header `rupture: AAAA-MM ; why`).
     pub rupture: Option<(chrono::NaiveDate, String)>,
+    /// A count equal to counts of another indicator on the same territory, wave or nation
+    /// (optional header `lien:`), which secrecy must treat as one (issue 12).
+    pub lien: Option<Lien>,
     /// The query (header included).
     pub sql: &'static str,
+}
+
+/// A count of a cell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Compte {
+    /// The numerator (a volume's count).
+    Numerateur,
+    /// The denominator (a delay's people).
+    Denominateur,
+}
+
+impl Compte {
+    fn parse(text: &str) -> Option<Self> {
+        match text.trim() {
+            "numerateur" => Some(Compte::Numerateur),
+            "denominateur" => Some(Compte::Denominateur),
+            _ => None,
+        }
+    }
+}
+
+/// `compte` of an indicator's total cell equals `Σ coef × count` of another indicator's total
+/// cell on the same territory, wave or nation, `decalage` months apart (header
+/// `lien: denominateur = autre.numerateur [- autre.denominateur…] [; mois -1]`). Published
+/// twice, such a count would give a secret one away; secrecy hides both or neither.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Lien {
+    /// This indicator's count.
+    pub compte: Compte,
+    /// The other indicator.
+    pub autre: String,
+    /// Its counts, with their coefficient (+1 or −1).
+    pub termes: Vec<(f64, Compte)>,
+    /// The other indicator's month is this one's plus `decalage` months.
+    pub decalage: i32,
+}
+
+impl Lien {
+    fn parse(text: &str) -> std::result::Result<Self, String> {
+        let syntax = || {
+            format!(
+                "« lien » : « {text} » ; attendu « numerateur|denominateur = indicateur.compte [+|- indicateur.compte…] [; mois N] »"
+            )
+        };
+        let (formula, shift) = match text.split_once(';') {
+            Some((f, s)) => (f, Some(s.trim())),
+            None => (text, None),
+        };
+        let decalage = match shift {
+            None => 0,
+            Some(s) => s
+                .strip_prefix("mois")
+                .and_then(|n| n.trim().parse().ok())
+                .ok_or_else(syntax)?,
+        };
+        let (own, rest) = formula.split_once('=').ok_or_else(syntax)?;
+        let compte = Compte::parse(own).ok_or_else(syntax)?;
+        let mut autre: Option<String> = None;
+        let mut termes = Vec::new();
+        let spaced = rest.replace('-', " - ").replace('+', " + ");
+        let mut sign = 1.0;
+        for token in spaced.split_whitespace() {
+            match token {
+                "-" => sign = -1.0,
+                "+" => sign = 1.0,
+                term => {
+                    let (ind, count) = term.split_once('.').ok_or_else(syntax)?;
+                    if autre.as_deref().is_some_and(|a| a != ind) {
+                        return Err(format!("« lien » : un seul autre indicateur ({text})"));
+                    }
+                    autre = Some(ind.to_string());
+                    termes.push((sign, Compte::parse(count).ok_or_else(syntax)?));
+                    sign = 1.0;
+                }
+            }
+        }
+        Ok(Lien {
+            compte,
+            autre: autre.ok_or_else(syntax)?,
+            termes,
+            decalage,
+        })
+    }
 }
 
 /// The catalogue files, in the brief's order.
@@ -263,7 +349,12 @@ impl Indicator {
                     .collect(),
             });
         }
+        let lien = match take("lien").ok() {
+            None => None,
+            Some(text) => Some(Lien::parse(&text).map_err(err)?),
+        };
         Ok(Self {
+            lien,
             details,
             fenetre_jours,
             lecture,
@@ -307,12 +398,22 @@ impl Indicator {
 impl Catalogue {
     /// The built-in catalogue.
     pub fn builtin() -> Self {
-        let indicators = FILES
+        let indicators: Vec<Indicator> = FILES
             .iter()
             .map(|(file, sql)| {
                 Indicator::parse(file, sql).expect("the built-in catalogue is valid")
             })
             .collect();
+        for i in &indicators {
+            if let Some(l) = &i.lien {
+                assert!(
+                    indicators.iter().any(|o| o.id == l.autre),
+                    "{}: lien vers un indicateur inconnu {}",
+                    i.id,
+                    l.autre
+                );
+            }
+        }
         Self { indicators }
     }
 

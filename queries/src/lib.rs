@@ -26,7 +26,7 @@ mod results;
 pub mod secrecy;
 pub mod stats;
 
-pub use catalogue::{Catalogue, Direction, Indicator, Relation, Sorte, Ventilation};
+pub use catalogue::{Catalogue, Compte, Direction, Indicator, Lien, Relation, Sorte, Ventilation};
 pub use compute::{Cell, Extent, Niveau, RELATIF, compute, create_views};
 pub use error::{Error, Result};
 pub use microdata::{

@@ -15,15 +15,21 @@
 //!   counts ≥ 0 (a linear programme over the secret cells linked to it) are at least
 //!   `threshold` apart (or the count is known to be 0).
 //!
-//! [`audit`] attacks a published table the same way, from the published cells alone, and
-//! [`apply`] refuses to return a table its own audit breaks (fail closed).
+//! - **twins**: a count two indicators publish (the catalogue's `lien:` headers, [`Twins`]) is
+//!   hidden in both or published in both; published pooled twins that count different
+//!   territories need every territory of the difference published ([`align`]). Each
+//!   indicator's suppression runs again with what its twins force, until nothing changes.
+//!
+//! [`audit`] attacks a published table the same way, from the published cells alone (plus a
+//! twin's published value and the difference of pooled twins), and [`apply`] refuses to
+//! return a table its own audit breaks (fail closed).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::NaiveDate;
 use copil_warehouse::Register;
 
-use crate::catalogue::{Catalogue, Indicator, Relation, Sorte};
+use crate::catalogue::{Catalogue, Compte, Indicator, Relation, Sorte};
 use crate::compute::{Cell, Niveau, RELATIF};
 use crate::pooling::pools_at;
 use crate::{Error, Result};
@@ -832,13 +838,19 @@ const CANDIDATES: usize = 12;
 /// the way (still protected once more cells are hidden: hiding only widens what is possible).
 type Suppressed = (Vec<bool>, HashSet<(usize, Attr)>);
 
-fn suppress(ind: &Indicator, cells: &[Cell], g: &Group, rules: &Rules) -> Result<Suppressed> {
+fn suppress(
+    ind: &Indicator,
+    cells: &[Cell],
+    g: &Group,
+    rules: &Rules,
+    forced: &HashSet<usize>,
+) -> Result<Suppressed> {
     let t = rules.threshold;
     let n = g.cells.len();
     let mut hidden: Vec<bool> = g
         .cells
         .iter()
-        .map(|&i| primary(ind, &cells[i], rules))
+        .map(|&i| primary(ind, &cells[i], rules) || forced.contains(&i))
         .collect();
     if !hidden.iter().any(|h| *h) {
         return Ok((hidden, HashSet::new()));
@@ -1041,6 +1053,12 @@ fn suppress(ind: &Indicator, cells: &[Cell], g: &Group, rules: &Rules) -> Result
 
 /// Applies primary then linked secondary suppression to `cells` (one refresh's cells, every
 /// indicator), then audits the result: an error if any secret count can still be pinned down.
+///
+/// Counts shared by two indicators ([`Twins`], from the catalogue's `lien:` headers) are
+/// suppressed together: both hidden or both published, and two published pooled twins that
+/// count different territories only when every territory in the difference is published.
+/// Each indicator's suppression is run again with the cells its twins force hidden, until no
+/// twin is left to align.
 pub fn apply(
     cells: &mut [Cell],
     catalogue: &Catalogue,
@@ -1048,26 +1066,60 @@ pub fn apply(
     rules: &Rules,
 ) -> Result<()> {
     let truth = cells.to_vec();
-    let mut to_hide = Vec::new();
-    let mut proofs: HashSet<(usize, Attr)> = HashSet::new();
-    for ind in catalogue.iter() {
+    let inds: Vec<&Indicator> = catalogue.iter().collect();
+    let mut all: Vec<(usize, Group)> = Vec::new();
+    for (k, ind) in inds.iter().enumerate() {
         let indices: Vec<usize> = (0..cells.len())
             .filter(|&i| cells[i].indicateur == ind.id)
             .collect();
-        for g in groups(ind, cells, &indices, register) {
-            let (hidden, protected) = suppress(ind, cells, &g, rules)?;
-            proofs.extend(protected.into_iter().map(|(l, a)| (g.cells[l], a)));
-            to_hide.extend(
-                g.cells
-                    .iter()
-                    .zip(hidden)
-                    .filter(|(_, h)| *h)
-                    .map(|(&i, _)| i),
-            );
+        all.extend(
+            groups(ind, cells, &indices, register)
+                .into_iter()
+                .map(|g| (k, g)),
+        );
+    }
+    let mut group_of: HashMap<usize, usize> = HashMap::new();
+    for (gi, (_, g)) in all.iter().enumerate() {
+        for &i in &g.cells {
+            group_of.insert(i, gi);
         }
     }
-    for i in to_hide {
-        hide(&mut cells[i]);
+    let pairs = twins(cells, catalogue, register);
+    let mut forced: Vec<HashSet<usize>> = vec![HashSet::new(); all.len()];
+    let mut results: Vec<Option<Suppressed>> = vec![None; all.len()];
+    let mut dirty: Vec<usize> = (0..all.len()).collect();
+    let mut hidden_now = vec![false; cells.len()];
+    // Each round hides more (forced cells only grow), so the rounds end.
+    while !dirty.is_empty() {
+        for &gi in &dirty {
+            let (k, g) = &all[gi];
+            let r = suppress(inds[*k], cells, g, rules, &forced[gi])?;
+            for (&i, &h) in g.cells.iter().zip(&r.0) {
+                hidden_now[i] = h;
+            }
+            results[gi] = Some(r);
+        }
+        let mut next: Vec<usize> = Vec::new();
+        for i in align(&pairs, &hidden_now) {
+            if let Some(&gi) = group_of.get(&i)
+                && forced[gi].insert(i)
+            {
+                next.push(gi);
+            }
+        }
+        next.sort_unstable();
+        next.dedup();
+        dirty = next;
+    }
+    let mut proofs: HashSet<(usize, Attr)> = HashSet::new();
+    for ((_, g), r) in all.iter().zip(results) {
+        let (_, protected) = r.expect("every group suppressed");
+        proofs.extend(protected.into_iter().map(|(l, a)| (g.cells[l], a)));
+    }
+    for (i, h) in hidden_now.iter().enumerate() {
+        if *h {
+            hide(&mut cells[i]);
+        }
     }
     let report = attack(cells, Some((&truth, &proofs)), catalogue, register, rules);
     if let Some(f) = report.failures.first() {
@@ -1084,6 +1136,156 @@ pub fn apply(
         });
     }
     Ok(())
+}
+
+/// A total (or before / after) cell of an indicator with a `lien:` header and the cell of the
+/// other indicator holding the same count on the same level (issue 12).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Twins {
+    /// The linking indicator's cell (index into the cells).
+    pub cell: usize,
+    /// The other indicator's cell.
+    pub twin: usize,
+    /// Territory cells counted in `cell` and not in `twin` (of `cell`'s indicator).
+    pub only_cell: Vec<usize>,
+    /// Territory cells counted in `twin` and not in `cell` (of `twin`'s indicator).
+    pub only_twin: Vec<usize>,
+}
+
+fn shift_months(m: NaiveDate, by: i32) -> Option<NaiveDate> {
+    if by >= 0 {
+        m.checked_add_months(chrono::Months::new(by as u32))
+    } else {
+        m.checked_sub_months(chrono::Months::new(by.unsigned_abs()))
+    }
+}
+
+/// Every pair of twin cells of a table: the cells of each linked indicator standing for a
+/// count of another, with the territories one counts and the other does not (pooled cells).
+pub fn twins(cells: &[Cell], catalogue: &Catalogue, register: &Register) -> Vec<Twins> {
+    type Key<'a> = (&'a str, Niveau, &'a str, NaiveDate, &'a str, &'a str);
+    let mut index: HashMap<Key<'_>, usize> = HashMap::new();
+    let mut present: HashMap<(&str, NaiveDate), HashMap<&str, usize>> = HashMap::new();
+    for (i, c) in cells.iter().enumerate() {
+        if !(c.ventilation.is_empty() || c.ventilation == RELATIF) {
+            continue;
+        }
+        index.insert(
+            (
+                c.indicateur.as_str(),
+                c.niveau,
+                c.code.as_str(),
+                c.mois,
+                c.ventilation.as_str(),
+                c.modalite.as_str(),
+            ),
+            i,
+        );
+        if c.niveau == Niveau::Territoire && c.ventilation.is_empty() {
+            present
+                .entry((c.indicateur.as_str(), c.mois))
+                .or_default()
+                .insert(c.code.as_str(), i);
+        }
+    }
+    // The territories a pooled cell adds up: its pool's members that have a cell that month.
+    let counted = |ind: &str, c: &Cell, m: NaiveDate| -> BTreeMap<String, usize> {
+        let Some(here) = present.get(&(ind, m)) else {
+            return BTreeMap::new();
+        };
+        register
+            .iter()
+            .filter(|t| t.en_vigueur(m))
+            .filter(|t| c.niveau == Niveau::National || t.vague.code() == c.code)
+            .filter(|t| c.ventilation != RELATIF || t.debut_spie == c.mois)
+            .filter_map(|t| here.get(t.id.as_str()).map(|&i| (t.id.clone(), i)))
+            .collect()
+    };
+    let mut out = Vec::new();
+    for ind in catalogue.iter() {
+        let Some(lien) = &ind.lien else { continue };
+        let Some(other) = catalogue.get(&lien.autre) else {
+            continue;
+        };
+        for (i, c) in cells.iter().enumerate() {
+            if c.indicateur != ind.id || !(c.ventilation.is_empty() || c.ventilation == RELATIF) {
+                continue;
+            }
+            let key_month;
+            let key_modalite;
+            if c.ventilation == RELATIF {
+                let Ok(k) = c.modalite.parse::<i32>() else {
+                    continue;
+                };
+                key_month = c.mois;
+                key_modalite = format!("{:+03}", k + lien.decalage);
+            } else {
+                let Some(m) = shift_months(c.mois, lien.decalage) else {
+                    continue;
+                };
+                key_month = m;
+                key_modalite = String::new();
+            }
+            let Some(&j) = index.get(&(
+                other.id.as_str(),
+                c.niveau,
+                c.code.as_str(),
+                key_month,
+                c.ventilation.as_str(),
+                key_modalite.as_str(),
+            )) else {
+                continue;
+            };
+            let (mut only_cell, mut only_twin) = (Vec::new(), Vec::new());
+            if c.niveau != Niveau::Territoire
+                && let (Some(m), Some(n)) = (target_month(c), target_month(&cells[j]))
+            {
+                let mine = counted(&ind.id, c, m);
+                let theirs = counted(&other.id, &cells[j], n);
+                only_cell = mine
+                    .iter()
+                    .filter(|(t, _)| !theirs.contains_key(*t))
+                    .map(|(_, &x)| x)
+                    .collect();
+                only_twin = theirs
+                    .iter()
+                    .filter(|(t, _)| !mine.contains_key(*t))
+                    .map(|(_, &x)| x)
+                    .collect();
+            }
+            out.push(Twins {
+                cell: i,
+                twin: j,
+                only_cell,
+                only_twin,
+            });
+        }
+    }
+    out
+}
+
+/// The cells to hide so that twins never give each other away: twins are both hidden or both
+/// published, and two published pooled twins counting different territories only when every
+/// territory of the difference is published (else the linking cell is hidden, then its twin).
+///
+/// Publishing a hidden cell's count through its twin when that count is not small (and
+/// protecting the others knowing it) was tried: on the demo it hid slightly more cells, and
+/// took twice as long, than hiding twins together.
+fn align(pairs: &[Twins], hidden: &[bool]) -> Vec<usize> {
+    let mut out = Vec::new();
+    for p in pairs {
+        match (hidden[p.cell], hidden[p.twin]) {
+            (true, false) => out.push(p.twin),
+            (false, true) => out.push(p.cell),
+            (false, false) => {
+                if p.only_cell.iter().chain(&p.only_twin).any(|&x| hidden[x]) {
+                    out.push(p.cell);
+                }
+            }
+            (true, true) => {}
+        }
+    }
+    out
 }
 
 /// A secret count that the published figures pin down.
@@ -1147,6 +1349,7 @@ fn attack(
 ) -> Audit {
     let threshold = rules.threshold;
     let mut out = Audit::default();
+    let pairs = twins(cells, catalogue, register);
     for ind in catalogue.iter() {
         let indices: Vec<usize> = (0..cells.len())
             .filter(|&i| cells[i].indicateur == ind.id)
@@ -1210,6 +1413,129 @@ fn attack(
             }
         }
         out.indicateurs.push((ind.id.clone(), stats));
+    }
+    out.failures
+        .extend(twin_attack(cells, &pairs, catalogue, threshold));
+    out
+}
+
+fn attr_of(k: Compte) -> Attr {
+    match k {
+        Compte::Numerateur => Attr::Num,
+        Compte::Denominateur => Attr::Den,
+    }
+}
+
+/// What twins give away to an outsider (issue 12): a hidden cell whose twin is published
+/// counting the same territories; and two published pooled twins whose territories differ by
+/// exactly one hidden cell (the difference of the two is that cell's count).
+fn twin_attack(
+    cells: &[Cell],
+    pairs: &[Twins],
+    catalogue: &Catalogue,
+    threshold: i64,
+) -> Vec<Failure> {
+    let mut out = Vec::new();
+    for p in pairs {
+        let (c, t) = (&cells[p.cell], &cells[p.twin]);
+        let Some(lien) = catalogue.get(&c.indicateur).and_then(|i| i.lien.as_ref()) else {
+            continue;
+        };
+        let count = |cell: &Cell, k: Compte| match k {
+            Compte::Numerateur => cell.numerateur,
+            Compte::Denominateur => cell.denominateur,
+        };
+        let twin_value = |cell: &Cell| -> Option<f64> {
+            lien.termes
+                .iter()
+                .map(|(coef, k)| count(cell, *k).map(|v| coef * v as f64))
+                .sum()
+        };
+        let single = lien.termes.len() == 1;
+        let same = p.only_cell.is_empty() && p.only_twin.is_empty();
+        let exposed: Option<(usize, Attr, f64)> = match (c.secret, t.secret) {
+            (true, false) if same => twin_value(t).map(|v| (p.cell, attr_of(lien.compte), v)),
+            (false, true) if same && single => count(c, lien.compte).map(|v| {
+                (
+                    p.twin,
+                    attr_of(lien.termes[0].1),
+                    v as f64 * lien.termes[0].0,
+                )
+            }),
+            (false, false) if single => {
+                let hidden: Vec<usize> = p
+                    .only_cell
+                    .iter()
+                    .chain(&p.only_twin)
+                    .copied()
+                    .filter(|&x| cells[x].secret)
+                    .collect();
+                match (hidden.as_slice(), count(c, lien.compte), twin_value(t)) {
+                    ([x], Some(pc), Some(pt)) => {
+                        let sum = |xs: &[usize], k: Compte| -> f64 {
+                            xs.iter()
+                                .filter(|&&y| y != *x)
+                                .map(|&y| count(&cells[y], k).unwrap_or(0) as f64)
+                                .sum()
+                        };
+                        let (cell_side, twin_side) = (
+                            sum(&p.only_cell, lien.compte),
+                            sum(&p.only_twin, lien.termes[0].1) * lien.termes[0].0,
+                        );
+                        // pc − Σ only_cell = pt − Σ only_twin (the territories both count).
+                        if p.only_cell.contains(x) {
+                            Some((
+                                *x,
+                                attr_of(lien.compte),
+                                pc as f64 - cell_side - pt + twin_side,
+                            ))
+                        } else {
+                            Some((
+                                *x,
+                                attr_of(lien.termes[0].1),
+                                (pt - twin_side - pc as f64 + cell_side) * lien.termes[0].0,
+                            ))
+                        }
+                    }
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        let Some((x, attr, v)) = exposed else {
+            continue;
+        };
+        let range = Range {
+            min: v,
+            max: Some(v),
+        };
+        if !range.narrow(threshold) {
+            continue;
+        }
+        let h = &cells[x];
+        out.push(Failure {
+            indicateur: h.indicateur.clone(),
+            niveau: h.niveau,
+            code: h.code.clone(),
+            mois: h.mois,
+            case: format!(
+                "{}{}{} ({}, par son jumeau {} {})",
+                h.ventilation,
+                if h.ventilation.is_empty() { "" } else { "=" },
+                h.modalite,
+                match attr {
+                    Attr::Num => "numérateur",
+                    Attr::Den => "dénominateur",
+                },
+                if x == p.twin {
+                    &c.indicateur
+                } else {
+                    &t.indicateur
+                },
+                if x == p.twin { &c.code } else { &t.code },
+            ),
+            range,
+        });
     }
     out
 }

@@ -404,3 +404,66 @@ async fn an_independent_rust_computation_agrees_with_the_sql() {
         stock.len()
     );
 }
+
+/// Issue 12: the counts one indicator shares with another (its `lien:` header) are equal on
+/// generated data, at every territory and at every pooled level counting the same
+/// territories: secrecy treats them as one count, so the declaration must be true.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issue_12_declared_links_between_indicators_hold_on_generated_data() {
+    use copil_queries::{Compte, Rules};
+    let dir = tempfile::tempdir().unwrap();
+    let warehouse = landed(dir.path(), 0.01).await;
+    let ctx = datafusion::prelude::SessionContext::new();
+    warehouse.register(&ctx).await.unwrap();
+    let catalogue = Catalogue::builtin();
+    let register = Register::builtin(&Departments::builtin());
+    // Threshold 1: nothing is secret, every count is there to compare.
+    let rules = Rules {
+        threshold: 1,
+        ..Rules::default()
+    };
+    let cells = copil_queries::compute(&ctx, &catalogue, &register, &rules)
+        .await
+        .unwrap();
+    let count = |c: &Cell, k: Compte| match k {
+        Compte::Numerateur => c.numerateur.unwrap(),
+        Compte::Denominateur => c.denominateur.unwrap(),
+    };
+    let pairs = copil_queries::secrecy::twins(&cells, &catalogue, &register);
+    let mut checked = 0;
+    for ind in catalogue.iter() {
+        let Some(lien) = &ind.lien else { continue };
+        let mut compared = 0;
+        for p in pairs
+            .iter()
+            .filter(|p| cells[p.cell].indicateur == ind.id)
+            .filter(|p| p.only_cell.is_empty() && p.only_twin.is_empty())
+        {
+            let (c, twin) = (&cells[p.cell], &cells[p.twin]);
+            assert_eq!(twin.indicateur, lien.autre);
+            let expected: f64 = lien
+                .termes
+                .iter()
+                .map(|(coef, k)| coef * count(twin, *k) as f64)
+                .sum();
+            assert_eq!(
+                count(c, lien.compte) as f64,
+                expected,
+                "{} {:?} {} {} {} {}: {:?} against {} {}",
+                ind.id,
+                c.niveau,
+                c.code,
+                c.mois,
+                c.ventilation,
+                c.modalite,
+                lien.compte,
+                lien.autre,
+                twin.mois,
+            );
+            compared += 1;
+        }
+        assert!(compared > 100, "{}: only {compared} pairs compared", ind.id);
+        checked += compared;
+    }
+    assert!(checked > 1000);
+}

@@ -242,3 +242,126 @@ fn issue_12_numerators_under_the_threshold_are_secret_unless_zero() {
     apply(&mut cells, &catalogue, &register, &off).unwrap();
     assert!(!cells[0].secret);
 }
+
+/// Issue 12, across indicators: `orientes_30j`'s denominator is `entrants` (its `lien:`
+/// header). Each indicator alone is safe, but entrants hides Haute-Garonne (20) to protect
+/// Maine-et-Loire (5) while orientes_30j hides Loire-Atlantique and Côtes-d'Armor (5 and 6
+/// oriented people):
+/// Haute-Garonne's 20 entrants are then published as orientes_30j's denominator, and
+/// Maine-et-Loire's 5 entrants are the wave minus three published territories. Suppressed
+/// together, twins are hidden together and the audit holds.
+#[test]
+fn issue_12_a_count_shared_by_two_indicators_is_hidden_in_both() {
+    let register = Register::parse(
+        "id,nom,type,departements,vague,debut_spie,source\n\
+         dep-31,Haute-Garonne,departement,31,ami2-2021,2022-01,officielle\n\
+         dep-49,Maine-et-Loire,departement,49,ami2-2021,2022-01,officielle\n\
+         dep-44,Loire-Atlantique,departement,44,ami2-2021,2022-01,officielle\n\
+         dep-35,Ille-et-Vilaine,departement,35,ami2-2021,2022-01,officielle\n\
+         dep-22,Côtes-d'Armor,departement,22,ami2-2021,2022-01,officielle\n",
+        "test.csv",
+        &Departments::builtin(),
+    )
+    .unwrap();
+    let catalogue = Catalogue::builtin();
+    let table = || {
+        let mut cells = Vec::new();
+        for (code, entrants, oriented) in [
+            ("dep-49", 5, 1),
+            ("dep-31", 20, 12),
+            ("dep-44", 30, 5),
+            ("dep-35", 40, 30),
+            ("dep-22", 50, 6),
+        ] {
+            cells.push(cell(
+                "entrants",
+                Niveau::Territoire,
+                code,
+                "",
+                "",
+                entrants,
+                entrants,
+            ));
+            cells.push(cell(
+                "orientes_30j",
+                Niveau::Territoire,
+                code,
+                "",
+                "",
+                oriented,
+                entrants,
+            ));
+        }
+        for (niveau, code) in [(Niveau::Vague, "ami2-2021"), (Niveau::National, "national")] {
+            cells.push(cell("entrants", niveau, code, "", "", 145, 145));
+            cells.push(cell("orientes_30j", niveau, code, "", "", 54, 145));
+        }
+        cells
+    };
+    let of = |cells: &[Cell], ind: &str, code: &str| -> bool {
+        cells
+            .iter()
+            .find(|c| c.indicateur == ind && c.code == code)
+            .unwrap()
+            .secret
+    };
+
+    // Each indicator suppressed on its own, as before: each passes its own audit, but the
+    // pair gives Maine-et-Loire away.
+    let mut apart = table();
+    for ind in ["entrants", "orientes_30j"] {
+        let only = catalogue.only(&[ind]);
+        let mut part: Vec<Cell> = apart
+            .iter()
+            .filter(|c| c.indicateur == ind)
+            .cloned()
+            .collect();
+        apply(&mut part, &only, &register, &rules()).unwrap();
+        apart.retain(|c| c.indicateur != ind);
+        apart.extend(part);
+    }
+    assert!(of(&apart, "entrants", "dep-31") && !of(&apart, "orientes_30j", "dep-31"));
+    let leak = audit(&apart, &catalogue, &register, &rules());
+    assert!(
+        leak.failures
+            .iter()
+            .any(|f| f.indicateur == "entrants" && f.code == "dep-31"),
+        "{:?}",
+        leak.failures
+    );
+    let published: i64 = ["dep-44", "dep-35", "dep-22"]
+        .iter()
+        .map(|code| {
+            apart
+                .iter()
+                .find(|c| c.indicateur == "entrants" && c.code == *code)
+                .unwrap()
+                .numerateur
+                .unwrap()
+        })
+        .sum();
+    let twin = apart
+        .iter()
+        .find(|c| c.indicateur == "orientes_30j" && c.code == "dep-31")
+        .unwrap()
+        .denominateur
+        .unwrap();
+    assert_eq!(145 - published - twin, 5, "Maine-et-Loire by subtraction");
+
+    // Suppressed together: every territory hidden in one is hidden in the other.
+    let mut together = table();
+    apply(&mut together, &catalogue, &register, &rules()).unwrap();
+    for code in ["dep-49", "dep-31", "dep-44", "dep-35", "dep-22"] {
+        assert_eq!(
+            of(&together, "entrants", code),
+            of(&together, "orientes_30j", code),
+            "{code}"
+        );
+    }
+    assert!(of(&together, "entrants", "dep-49"));
+    assert!(
+        audit(&together, &catalogue, &register, &rules())
+            .failures
+            .is_empty()
+    );
+}
