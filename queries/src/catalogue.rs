@@ -470,7 +470,9 @@ impl Catalogue {
              vide. Les chiffres publiés forment des tableaux liés (territoires → vagues → France, \
              modalités → total, avant / après) : d'autres cases sont masquées jusqu'à ce qu'aucune case \
              secrète ne puisse être retrouvée à moins du seuil près à partir de tout ce qui est publié, \
-             ce que vérifie un audit à chaque calcul (`copil indicators audit`). Une case masquée \
+             ce que vérifie un audit à chaque calcul (`copil indicators audit`) ; un effectif que deux \
+             indicateurs publient (« effectif jumeau ») est masqué dans les deux ou publié dans les \
+             deux. Une case masquée \
              s'affiche « secret », jamais 0 ni vide. Les parts ont un \
              intervalle de confiance à 95 % (Wilson) ; les délais, leur médiane, leur moyenne et leurs \
              quartiles.\n\n\
@@ -529,6 +531,37 @@ impl Catalogue {
             );
             if let Some(l) = &i.lecture {
                 let _ = writeln!(out, "| lecture retenue | {l} |");
+            }
+            if let Some(lien) = &i.lien {
+                let compte = |c: Compte| match c {
+                    Compte::Numerateur => "numérateur",
+                    Compte::Denominateur => "dénominateur",
+                };
+                let termes = lien
+                    .termes
+                    .iter()
+                    .enumerate()
+                    .map(|(k, (coef, c))| {
+                        let sign = match (k, *coef < 0.0) {
+                            (_, true) => "moins le ",
+                            (0, false) => "le ",
+                            (_, false) => "plus le ",
+                        };
+                        format!("{sign}{}", compte(*c))
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                let mois = match lien.decalage {
+                    0 => String::new(),
+                    -1 => " du mois précédent".into(),
+                    d => format!(" à {d} mois"),
+                };
+                let _ = writeln!(
+                    out,
+                    "| effectif jumeau | son {} est {termes} de `{}`{mois} : masqué ou publié avec lui (secret statistique) |",
+                    compte(lien.compte),
+                    lien.autre
+                );
             }
             if let Some((m, why)) = &i.rupture {
                 let _ = writeln!(
