@@ -11,140 +11,194 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
-/// Every key, with its type and documentation (the single list that drives env, flags,
-/// `copil config` and the template of `copil init`).
-pub const KEYS: &[Key] = &[
-    Key {
-        name: "data_dir",
-        kind: Kind::Path,
-        doc: "Dossier des données ; tout le reste s'y trouve sauf indication contraire.",
-    },
-    Key {
-        name: "inbox",
-        kind: Kind::Path,
-        doc: "Boîte de dépôt : un sous-dossier par identifiant de territoire (défaut : <data_dir>/inbox).",
-    },
-    Key {
-        name: "warehouse",
-        kind: Kind::Text,
-        doc: "Entrepôt Delta Lake : un chemin ou une URL (défaut : <data_dir>/warehouse).",
-    },
-    Key {
-        name: "key_file",
-        kind: Kind::Path,
-        doc: "Fichier de la clé secrète de pseudonymisation, hors de l'entrepôt (défaut : <data_dir>/secrets/pseudonymisation.key).",
-    },
-    Key {
-        name: "accounts",
-        kind: Kind::Path,
-        doc: "Fichier des comptes du tableau de bord, mots de passe hachés en argon2id (défaut : <data_dir>/secrets/comptes.json).",
-    },
-    Key {
-        name: "projects",
-        kind: Kind::Path,
-        doc: "Fichier des projets d'évaluation (objet, évaluateurs, territoires, période), déclarés par « copil projets » ou la page Comptes (défaut : <data_dir>/secrets/projets.json).",
-    },
-    Key {
-        name: "export_key_file",
-        kind: Kind::Path,
-        doc: "Clé secrète des pseudonymes d'export (une clé par projet en est dérivée), hors de l'entrepôt (défaut : <data_dir>/secrets/exports.key).",
-    },
-    Key {
-        name: "register",
-        kind: Kind::Path,
-        doc: "Registre des territoires (CSV) propre au déploiement ; vide : le registre intégré (68 territoires).",
-    },
-    Key {
-        name: "publication.coverage",
-        kind: Kind::Integer,
-        doc: "Couverture minimale, en pour cent des personnes du niveau, pour publier une case de vague ou de la France (en dessous de 100 : provisoire).",
-    },
-    Key {
-        name: "schedule.ingest",
-        kind: Kind::Text,
-        doc: "Planification de l'ingestion (cron à 6 champs, secondes en tête).",
-    },
-    Key {
-        name: "secrecy.threshold",
-        kind: Kind::Integer,
-        doc: "Seuil du secret statistique : aucune case ne concerne moins de personnes.",
-    },
-    Key {
-        name: "secrecy.numerators",
-        kind: Kind::Boolean,
-        doc: "Secret aussi pour un numérateur entre 1 et le seuil (personnes partageant une caractéristique).",
-    },
-    Key {
-        name: "server.bind",
-        kind: Kind::Text,
-        doc: "Adresse d'écoute du tableau de bord.",
-    },
-    Key {
-        name: "server.secure_cookies",
-        kind: Kind::Boolean,
-        doc: "Cookies de session marqués Secure (vrai par défaut : servir derrière HTTPS) ; « copil demo » le désactive, en HTTP local, sauf réglage explicite.",
-    },
-    Key {
-        name: "server.max_password_checks",
-        kind: Kind::Integer,
-        doc: "Vérifications de mot de passe simultanées au plus (argon2id, 19 Mio de mémoire chacune) ; au-delà, une connexion attend 2 s puis reçoit une réponse 503.",
-    },
-    Key {
-        name: "upload.max_bytes",
-        kind: Kind::Integer,
-        doc: "Taille maximale d'un dépôt envoyé par le tableau de bord ou l'API, en octets.",
-    },
-    Key {
-        name: "ingest.max_decompressed_bytes",
-        kind: Kind::Integer,
-        doc: "Taille maximale d'un dépôt une fois décompressé (.csv.gz, parties d'un .xlsx), en octets ; au-delà il est refusé.",
-    },
-    Key {
-        name: "ingest.max_compression_ratio",
-        kind: Kind::Integer,
-        doc: "Taux de compression maximal d'un dépôt compressé (taille décompressée sur taille du fichier, vérifié au-delà de 64 Mio) ; au-delà il est refusé.",
-    },
-    Key {
-        name: "ingest.max_line_bytes",
-        kind: Kind::Integer,
-        doc: "Taille maximale d'une ligne (avec les retours à la ligne de ses champs entre guillemets), en octets.",
-    },
-    Key {
-        name: "ingest.max_field_bytes",
-        kind: Kind::Integer,
-        doc: "Taille maximale d'un champ CSV ou d'une cellule de classeur, en octets.",
-    },
-    Key {
-        name: "ingest.max_rows",
-        kind: Kind::Integer,
-        doc: "Nombre maximal de lignes de données d'un dépôt.",
-    },
-    Key {
-        name: "ingest.max_columns",
-        kind: Kind::Integer,
-        doc: "Nombre maximal de colonnes d'un dépôt.",
-    },
-    Key {
-        name: "ingest.max_xlsx_shared_strings_bytes",
-        kind: Kind::Integer,
-        doc: "Taille maximale des textes partagés d'un classeur (chargés en mémoire), en octets.",
-    },
-    Key {
-        name: "ingest.max_parse_seconds",
-        kind: Kind::Integer,
-        doc: "Durée maximale de lecture d'un dépôt, en secondes.",
-    },
-    Key {
-        name: "ingest.max_rejets",
-        kind: Kind::Decimal,
-        doc: "Part maximale de lignes écartées (entre 0 et 1) : au-delà, le dépôt est mis en attente d'examen au lieu de remplacer les données du territoire.",
-    },
-    Key {
-        name: "ingest.max_perte_personnes",
-        kind: Kind::Decimal,
-        doc: "Part maximale des personnes en place qu'un dépôt peut perdre (entre 0 et 1) : au-delà, il est mis en attente d'examen.",
-    },
-];
+/// Declares a `[section]` of the configuration once: each key's field, type, default, kind
+/// and French documentation. From it come the struct (with serde and its `Default`), the keys
+/// (environment variables, `--set`, `copil config`, the template of `copil init`) and the
+/// values as text.
+macro_rules! section {
+    (
+        $(#[$meta:meta])*
+        $name:ident = $prefix:literal {
+            $( $field:ident : $ty:ty = $default:expr, $kind:ident, $doc:literal; )*
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        #[serde(deny_unknown_fields, default)]
+        pub struct $name {
+            $( #[doc = $doc] pub $field: $ty, )*
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self { $( $field: $default, )* }
+            }
+        }
+
+        impl $name {
+            /// The keys of the section, in declaration order.
+            const KEYS: &'static [Key] = &[
+                $( Key {
+                    name: concat!($prefix, ".", stringify!($field)),
+                    kind: Kind::$kind,
+                    doc: $doc,
+                }, )*
+            ];
+
+            /// Every value as text, by key.
+            fn values(&self) -> Vec<(&'static str, String)> {
+                vec![ $( (concat!($prefix, ".", stringify!($field)), Text::text(&self.$field)), )* ]
+            }
+        }
+    };
+}
+
+/// A value as `copil config` and the template write it.
+trait Text {
+    fn text(&self) -> String;
+}
+
+impl Text for String {
+    fn text(&self) -> String {
+        self.clone()
+    }
+}
+
+impl Text for f64 {
+    fn text(&self) -> String {
+        format!("{self:?}")
+    }
+}
+
+macro_rules! text_by_display {
+    ($($t:ty),*) => { $( impl Text for $t { fn text(&self) -> String { self.to_string() } } )* };
+}
+text_by_display!(u32, u64, bool);
+
+section! {
+    /// `[publication]`: pooled cells.
+    Publication = "publication" {
+        coverage: u32 = 90, Integer,
+            "Couverture minimale, en pour cent des personnes du niveau, pour publier une case de vague ou de la France (en dessous de 100 : provisoire).";
+    }
+}
+
+section! {
+    /// `[schedule]`: scheduled jobs.
+    Schedule = "schedule" {
+        ingest: String = "0 */15 * * * *".into(), Text,
+            "Planification de l'ingestion (cron à 6 champs, secondes en tête).";
+    }
+}
+
+section! {
+    /// `[secrecy]`: statistical secrecy.
+    Secrecy = "secrecy" {
+        threshold: u32 = 11, Integer,
+            "Seuil du secret statistique : aucune case ne concerne moins de personnes.";
+        numerators: bool = true, Boolean,
+            "Secret aussi pour un numérateur entre 1 et le seuil (personnes partageant une caractéristique).";
+    }
+}
+
+section! {
+    /// `[server]`: the web server.
+    Server = "server" {
+        bind: String = "127.0.0.1:8080".into(), Text,
+            "Adresse d'écoute du tableau de bord.";
+        secure_cookies: bool = true, Boolean,
+            "Cookies de session marqués Secure (vrai par défaut : servir derrière HTTPS) ; « copil demo » le désactive, en HTTP local, sauf réglage explicite.";
+        max_password_checks: u32 = 4, Integer,
+            "Vérifications de mot de passe simultanées au plus (argon2id, 19 Mio de mémoire chacune) ; au-delà, une connexion attend 2 s puis reçoit une réponse 503.";
+    }
+}
+
+section! {
+    /// `[upload]`: drops sent over HTTP.
+    Upload = "upload" {
+        max_bytes: u64 = 512 * 1024 * 1024, Integer,
+            "Taille maximale d'un dépôt envoyé par le tableau de bord ou l'API, en octets.";
+    }
+}
+
+section! {
+    /// `[ingest]` (issue 13): the bounds of [`copil_ingest::Limits`] and the safeguards of
+    /// [`copil_ingest::Safeguards`]; their defaults are those of the ingestion crate.
+    Ingest = "ingest" {
+        max_decompressed_bytes: u64 = copil_ingest::Limits::default().max_decompressed_bytes, Integer,
+            "Taille maximale d'un dépôt une fois décompressé (.csv.gz, parties d'un .xlsx), en octets ; au-delà il est refusé.";
+        max_compression_ratio: u64 = copil_ingest::Limits::default().max_compression_ratio, Integer,
+            "Taux de compression maximal d'un dépôt compressé (taille décompressée sur taille du fichier, vérifié au-delà de 64 Mio) ; au-delà il est refusé.";
+        max_line_bytes: u64 = copil_ingest::Limits::default().max_line_bytes, Integer,
+            "Taille maximale d'une ligne (avec les retours à la ligne de ses champs entre guillemets), en octets.";
+        max_field_bytes: u64 = copil_ingest::Limits::default().max_field_bytes, Integer,
+            "Taille maximale d'un champ CSV ou d'une cellule de classeur, en octets.";
+        max_rows: u64 = copil_ingest::Limits::default().max_rows, Integer,
+            "Nombre maximal de lignes de données d'un dépôt.";
+        max_columns: u64 = copil_ingest::Limits::default().max_columns, Integer,
+            "Nombre maximal de colonnes d'un dépôt.";
+        max_xlsx_shared_strings_bytes: u64 = copil_ingest::Limits::default().max_xlsx_shared_strings_bytes, Integer,
+            "Taille maximale des textes partagés d'un classeur (chargés en mémoire), en octets.";
+        max_parse_seconds: u64 = copil_ingest::Limits::default().max_parse_seconds, Integer,
+            "Durée maximale de lecture d'un dépôt, en secondes.";
+        max_rejets: f64 = copil_ingest::Safeguards::default().max_rejets, Decimal,
+            "Part maximale de lignes écartées (entre 0 et 1) : au-delà, le dépôt est mis en attente d'examen au lieu de remplacer les données du territoire.";
+        max_perte_personnes: f64 = copil_ingest::Safeguards::default().max_perte_personnes, Decimal,
+            "Part maximale des personnes en place qu'un dépôt peut perdre (entre 0 et 1) : au-delà, il est mis en attente d'examen.";
+    }
+}
+
+/// Declares the top-level keys once: each an optional path or text whose default is derived
+/// from `data_dir` (or absent), with its French documentation; the struct [`Config`] holds
+/// them beside the sections.
+macro_rules! root_keys {
+    ( $( $field:ident : $ty:ty, $kind:ident, $default:literal, $doc:literal; )* ) => {
+        /// The top-level keys, in declaration order.
+        const ROOT_KEYS: &[Key] = &[
+            $( Key { name: stringify!($field), kind: Kind::$kind, doc: $doc }, )*
+        ];
+
+        /// The template line of a top-level key: its default, commented out when derived.
+        fn root_default(name: &str) -> Option<&'static str> {
+            match name {
+                $( stringify!($field) => Some($default), )*
+                _ => None,
+            }
+        }
+    };
+}
+
+root_keys! {
+    data_dir: PathBuf, Path, "data_dir = \"copil-data\"",
+        "Dossier des données ; tout le reste s'y trouve sauf indication contraire.";
+    inbox: PathBuf, Path, "# inbox = \"copil-data/inbox\"",
+        "Boîte de dépôt : un sous-dossier par identifiant de territoire (défaut : <data_dir>/inbox).";
+    warehouse: String, Text, "# warehouse = \"copil-data/warehouse\"",
+        "Entrepôt Delta Lake : un chemin ou une URL (défaut : <data_dir>/warehouse).";
+    key_file: PathBuf, Path, "# key_file = \"copil-data/secrets/pseudonymisation.key\"",
+        "Fichier de la clé secrète de pseudonymisation, hors de l'entrepôt (défaut : <data_dir>/secrets/pseudonymisation.key).";
+    accounts: PathBuf, Path, "# accounts = \"copil-data/secrets/comptes.json\"",
+        "Fichier des comptes du tableau de bord, mots de passe hachés en argon2id (défaut : <data_dir>/secrets/comptes.json).";
+    projects: PathBuf, Path, "# projects = \"copil-data/secrets/projets.json\"",
+        "Fichier des projets d'évaluation (objet, évaluateurs, territoires, période), déclarés par « copil projets » ou la page Comptes (défaut : <data_dir>/secrets/projets.json).";
+    export_key_file: PathBuf, Path, "# export_key_file = \"copil-data/secrets/exports.key\"",
+        "Clé secrète des pseudonymes d'export (une clé par projet en est dérivée), hors de l'entrepôt (défaut : <data_dir>/secrets/exports.key).";
+    register: PathBuf, Path, "# register = \"territoires.csv\"",
+        "Registre des territoires (CSV) propre au déploiement ; vide : le registre intégré (68 territoires).";
+}
+
+/// Every key: the top-level ones, then each section's (the single list that drives env,
+/// flags, `copil config` and the template of `copil init`).
+pub fn keys() -> impl Iterator<Item = &'static Key> {
+    ROOT_KEYS
+        .iter()
+        .chain(Publication::KEYS)
+        .chain(Schedule::KEYS)
+        .chain(Secrecy::KEYS)
+        .chain(Server::KEYS)
+        .chain(Upload::KEYS)
+        .chain(Ingest::KEYS)
+}
 
 /// A configuration key.
 #[derive(Debug)]
@@ -220,52 +274,6 @@ pub struct Config {
     pub ingest: Ingest,
 }
 
-/// `[ingest]` (issue 13): the bounds of [`copil_ingest::Limits`] and the safeguards of
-/// [`copil_ingest::Safeguards`]; their defaults are those of the ingestion crate.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Ingest {
-    /// See [`copil_ingest::Limits::max_decompressed_bytes`].
-    pub max_decompressed_bytes: u64,
-    /// See [`copil_ingest::Limits::max_compression_ratio`].
-    pub max_compression_ratio: u64,
-    /// See [`copil_ingest::Limits::max_line_bytes`].
-    pub max_line_bytes: u64,
-    /// See [`copil_ingest::Limits::max_field_bytes`].
-    pub max_field_bytes: u64,
-    /// See [`copil_ingest::Limits::max_rows`].
-    pub max_rows: u64,
-    /// See [`copil_ingest::Limits::max_columns`].
-    pub max_columns: u64,
-    /// See [`copil_ingest::Limits::max_xlsx_shared_strings_bytes`].
-    pub max_xlsx_shared_strings_bytes: u64,
-    /// See [`copil_ingest::Limits::max_parse_seconds`].
-    pub max_parse_seconds: u64,
-    /// See [`copil_ingest::Safeguards::max_rejets`].
-    pub max_rejets: f64,
-    /// See [`copil_ingest::Safeguards::max_perte_personnes`].
-    pub max_perte_personnes: f64,
-}
-
-impl Default for Ingest {
-    fn default() -> Self {
-        let l = copil_ingest::Limits::default();
-        let s = copil_ingest::Safeguards::default();
-        Self {
-            max_decompressed_bytes: l.max_decompressed_bytes,
-            max_compression_ratio: l.max_compression_ratio,
-            max_line_bytes: l.max_line_bytes,
-            max_field_bytes: l.max_field_bytes,
-            max_rows: l.max_rows,
-            max_columns: l.max_columns,
-            max_xlsx_shared_strings_bytes: l.max_xlsx_shared_strings_bytes,
-            max_parse_seconds: l.max_parse_seconds,
-            max_rejets: s.max_rejets,
-            max_perte_personnes: s.max_perte_personnes,
-        }
-    }
-}
-
 impl Ingest {
     /// The limits for the ingestion crate.
     pub fn limits(&self) -> copil_ingest::Limits {
@@ -288,161 +296,10 @@ impl Ingest {
             max_perte_personnes: self.max_perte_personnes,
         }
     }
-
-    /// Every value as a string, by key (for `copil config` and the template).
-    fn values(&self) -> [(&'static str, String); 10] {
-        [
-            (
-                "ingest.max_decompressed_bytes",
-                self.max_decompressed_bytes.to_string(),
-            ),
-            (
-                "ingest.max_compression_ratio",
-                self.max_compression_ratio.to_string(),
-            ),
-            ("ingest.max_line_bytes", self.max_line_bytes.to_string()),
-            ("ingest.max_field_bytes", self.max_field_bytes.to_string()),
-            ("ingest.max_rows", self.max_rows.to_string()),
-            ("ingest.max_columns", self.max_columns.to_string()),
-            (
-                "ingest.max_xlsx_shared_strings_bytes",
-                self.max_xlsx_shared_strings_bytes.to_string(),
-            ),
-            (
-                "ingest.max_parse_seconds",
-                self.max_parse_seconds.to_string(),
-            ),
-            ("ingest.max_rejets", format!("{:?}", self.max_rejets)),
-            (
-                "ingest.max_perte_personnes",
-                format!("{:?}", self.max_perte_personnes),
-            ),
-        ]
-    }
-}
-
-/// `[upload]`
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Upload {
-    /// Largest drop accepted over HTTP, in bytes (512 MiB by default).
-    #[serde(default = "default_upload_max")]
-    pub max_bytes: u64,
-}
-
-fn default_upload_max() -> u64 {
-    512 * 1024 * 1024
-}
-
-impl Default for Upload {
-    fn default() -> Self {
-        Self {
-            max_bytes: default_upload_max(),
-        }
-    }
-}
-
-/// `[schedule]`
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Schedule {
-    /// Cron expression of the ingestion job (seconds first): every 15 minutes by default.
-    #[serde(default = "default_ingest_schedule")]
-    pub ingest: String,
-}
-
-/// `[secrecy]`
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Secrecy {
-    /// No published cell covers fewer people (11 by default).
-    #[serde(default = "default_threshold")]
-    pub threshold: u32,
-    /// A numerator between 1 and the threshold is secret too (on by default).
-    #[serde(default = "default_true")]
-    pub numerators: bool,
-}
-
-/// `[publication]`
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Publication {
-    /// A wave or national cell is published when its territories cover at least this share
-    /// of the level's people, in per cent (90 by default).
-    #[serde(default = "default_coverage")]
-    pub coverage: u32,
-}
-
-impl Default for Publication {
-    fn default() -> Self {
-        Self {
-            coverage: default_coverage(),
-        }
-    }
-}
-
-fn default_coverage() -> u32 {
-    90
-}
-
-/// `[server]`
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Server {
-    /// Listening address.
-    #[serde(default = "default_bind")]
-    pub bind: String,
-    /// `Secure` cookies (behind HTTPS): true unless turned off (`copil demo` does, locally).
-    #[serde(default = "default_true")]
-    pub secure_cookies: bool,
-    /// Most password checks at once (issue 13).
-    #[serde(default = "default_password_checks")]
-    pub max_password_checks: u32,
-}
-
-fn default_true() -> bool {
-    true
-}
-fn default_password_checks() -> u32 {
-    4
 }
 
 fn default_data_dir() -> PathBuf {
     PathBuf::from("copil-data")
-}
-fn default_ingest_schedule() -> String {
-    "0 */15 * * * *".into()
-}
-fn default_threshold() -> u32 {
-    11
-}
-fn default_bind() -> String {
-    "127.0.0.1:8080".into()
-}
-
-impl Default for Schedule {
-    fn default() -> Self {
-        Self {
-            ingest: default_ingest_schedule(),
-        }
-    }
-}
-impl Default for Secrecy {
-    fn default() -> Self {
-        Self {
-            threshold: default_threshold(),
-            numerators: true,
-        }
-    }
-}
-impl Default for Server {
-    fn default() -> Self {
-        Self {
-            bind: default_bind(),
-            secure_cookies: true,
-            max_password_checks: default_password_checks(),
-        }
-    }
 }
 
 /// Where a value came from.
@@ -493,8 +350,8 @@ pub struct Overrides {
 }
 
 fn key(name: &str) -> Result<&'static Key> {
-    KEYS.iter().find(|k| k.name == name).with_context(|| {
-        let known: Vec<&str> = KEYS.iter().map(|k| k.name).collect();
+    keys().find(|k| k.name == name).with_context(|| {
+        let known: Vec<&str> = keys().map(|k| k.name).collect();
         format!(
             "clé de configuration « {name} » inconnue (clés : {})",
             known.join(", ")
@@ -592,13 +449,13 @@ impl Config {
             table = text
                 .parse::<toml::Table>()
                 .with_context(|| format!("fichier de configuration {} invalide", file.display()))?;
-            for k in KEYS {
+            for k in keys() {
                 if has_key(&table, k.name) {
                     sources.insert(k.name, Source::File(file.clone()));
                 }
             }
             let base = file.parent().map(Path::to_path_buf).unwrap_or_default();
-            for k in KEYS.iter().filter(|k| k.kind == Kind::Path) {
+            for k in keys().filter(|k| k.kind == Kind::Path) {
                 if let Some(toml::Value::String(s)) = table.get_mut(k.name)
                     && Path::new(s.as_str()).is_relative()
                     && !base.as_os_str().is_empty()
@@ -612,8 +469,8 @@ impl Config {
             if !var.starts_with("COPIL_") {
                 continue;
             }
-            let Some(k) = KEYS.iter().find(|k| k.env_var() == *var) else {
-                let known: Vec<String> = KEYS.iter().map(Key::env_var).collect();
+            let Some(k) = keys().find(|k| k.env_var() == *var) else {
+                let known: Vec<String> = keys().map(Key::env_var).collect();
                 bail!(
                     "variable d'environnement {var} inconnue (variables : {})",
                     known.join(", ")
@@ -761,32 +618,21 @@ impl Config {
                 "register",
                 self.register.as_ref().map(|p| p.display().to_string()),
             ),
-            (
-                "publication.coverage",
-                Some(self.publication.coverage.to_string()),
-            ),
-            ("schedule.ingest", Some(self.schedule.ingest.clone())),
-            (
-                "secrecy.threshold",
-                Some(self.secrecy.threshold.to_string()),
-            ),
-            (
-                "secrecy.numerators",
-                Some(self.secrecy.numerators.to_string()),
-            ),
-            ("server.bind", Some(self.server.bind.clone())),
-            (
-                "server.secure_cookies",
-                Some(self.server.secure_cookies.to_string()),
-            ),
-            (
-                "server.max_password_checks",
-                Some(self.server.max_password_checks.to_string()),
-            ),
-            ("upload.max_bytes", Some(self.upload.max_bytes.to_string())),
         ]
         .into_iter()
-        .chain(self.ingest.values().map(|(k, v)| (k, Some(v))))
+        .chain(
+            [
+                self.publication.values(),
+                self.schedule.values(),
+                self.secrecy.values(),
+                self.server.values(),
+                self.upload.values(),
+                self.ingest.values(),
+            ]
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| (k, Some(v))),
+        )
         .collect()
     }
 }
@@ -832,23 +678,13 @@ impl Loaded {
                 | "export_key_file" => Source::Derived,
                 _ => Source::Default,
             });
-            let doc = KEYS.iter().find(|k| k.name == name).map_or("", |k| k.doc);
-            let _ = writeln!(out, "# {doc}");
+            let key = keys().find(|k| k.name == name);
+            let _ = writeln!(out, "# {}", key.map_or("", |k| k.doc));
             match value {
                 Some(_) if is_secret(name) => {
                     let _ = writeln!(out, "{leaf} = \"<masqué>\"  # {}", source.label());
                 }
-                Some(v)
-                    if matches!(
-                        name,
-                        "secrecy.threshold"
-                            | "secrecy.numerators"
-                            | "publication.coverage"
-                            | "server.secure_cookies"
-                            | "server.max_password_checks"
-                            | "upload.max_bytes"
-                    ) || name.starts_with("ingest.") =>
-                {
+                Some(v) if key.is_some_and(|k| !matches!(k.kind, Kind::Path | Kind::Text)) => {
                     let _ = writeln!(out, "{leaf} = {v}  # {}", source.label());
                 }
                 Some(v) => {
@@ -880,36 +716,45 @@ pub fn template() -> String {
          # (--data-dir, --set clé=valeur). Les chemins relatifs de ce fichier partent de son dossier.\n",
     );
     let mut section = "";
-    for k in KEYS {
+    let defaults = Config {
+        data_dir: default_data_dir(),
+        inbox: None,
+        warehouse: None,
+        key_file: None,
+        accounts: None,
+        projects: None,
+        export_key_file: None,
+        register: None,
+        publication: Publication::default(),
+        schedule: Schedule::default(),
+        secrecy: Secrecy::default(),
+        server: Server::default(),
+        upload: Upload::default(),
+        ingest: Ingest::default(),
+    }
+    .values();
+    for k in keys() {
         let (table, leaf) = k.name.split_once('.').unwrap_or(("", k.name));
         if table != section {
             let _ = writeln!(out, "\n[{table}]");
             section = table;
         }
         let _ = writeln!(out, "\n# {}\n# Variable : {}", k.doc, k.env_var());
-        let line = match k.name {
-            "data_dir" => "data_dir = \"copil-data\"".to_string(),
-            "inbox" => "# inbox = \"copil-data/inbox\"".into(),
-            "warehouse" => "# warehouse = \"copil-data/warehouse\"".into(),
-            "key_file" => "# key_file = \"copil-data/secrets/pseudonymisation.key\"".into(),
-            "accounts" => "# accounts = \"copil-data/secrets/comptes.json\"".into(),
-            "projects" => "# projects = \"copil-data/secrets/projets.json\"".into(),
-            "export_key_file" => "# export_key_file = \"copil-data/secrets/exports.key\"".into(),
-            "server.secure_cookies" => format!("{leaf} = true"),
-            "server.max_password_checks" => format!("{leaf} = {}", default_password_checks()),
-            "upload.max_bytes" => format!("{leaf} = {}", default_upload_max()),
-            "register" => "# register = \"territoires.csv\"".into(),
-            "schedule.ingest" => format!("{leaf} = \"{}\"", default_ingest_schedule()),
-            "secrecy.threshold" => format!("{leaf} = {}", default_threshold()),
-            "secrecy.numerators" => format!("{leaf} = true"),
-            "publication.coverage" => format!("{leaf} = {}", default_coverage()),
-            "server.bind" => format!("{leaf} = \"{}\"", default_bind()),
-            name if name.starts_with("ingest.") => Ingest::default()
-                .values()
-                .into_iter()
-                .find(|(k, _)| *k == name)
-                .map_or(format!("# {leaf} ="), |(_, v)| format!("{leaf} = {v}")),
-            _ => format!("# {leaf} ="),
+        let line = match root_default(k.name) {
+            Some(line) => line.to_string(),
+            None => {
+                let value = defaults
+                    .iter()
+                    .find(|(name, _)| *name == k.name)
+                    .and_then(|(_, v)| v.clone())
+                    .unwrap_or_default();
+                match k.kind {
+                    Kind::Path | Kind::Text => {
+                        format!("{leaf} = {}", toml::Value::String(value))
+                    }
+                    _ => format!("{leaf} = {value}"),
+                }
+            }
         };
         let _ = writeln!(out, "{line}");
     }
@@ -1089,9 +934,12 @@ mod tests {
         assert_eq!(from_template.server, defaults.server);
         assert_eq!(from_template.ingest, defaults.ingest);
         assert!(from_template.data_dir.ends_with("copil-data"));
-        for k in KEYS {
+        for k in keys() {
             assert!(template().contains(&k.env_var()), "{} documented", k.name);
         }
+        let mut same = from_template.clone();
+        same.data_dir = defaults.data_dir.clone();
+        assert_eq!(same, defaults, "every key of the template is its default");
     }
 
     /// Issue 13: the limits on inputs and the landing safeguards are configuration keys.
