@@ -937,7 +937,7 @@ mod tests {
         for k in keys() {
             assert!(template().contains(&k.env_var()), "{} documented", k.name);
         }
-        let mut same = from_template.clone();
+        let mut same = from_template;
         same.data_dir = defaults.data_dir.clone();
         assert_eq!(same, defaults, "every key of the template is its default");
     }
