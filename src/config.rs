@@ -481,7 +481,7 @@ impl Config {
         }
         for (name, value) in &overrides.sets {
             let k = key(name)?;
-            set_value(&mut table, k, value, &format!("option --set {name}"))?;
+            set_value(&mut table, k, value, &format!("option --definir {name}"))?;
             sources.insert(k.name, Source::Flag);
         }
         let origin = file_read
@@ -713,7 +713,7 @@ pub fn template() -> String {
         "# Configuration de Copil.\n\
          # Ordre de lecture : ce fichier, puis les variables d'environnement COPIL_* (par exemple\n\
          # COPIL_DATA_DIR, COPIL_SECRECY_THRESHOLD), puis les options de la ligne de commande\n\
-         # (--data-dir, --set clé=valeur). Les chemins relatifs de ce fichier partent de son dossier.\n",
+         # (--dossier-donnees, --definir clé=valeur). Les chemins relatifs de ce fichier partent de son dossier.\n",
     );
     let mut section = "";
     let defaults = Config {

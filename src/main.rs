@@ -42,10 +42,20 @@ struct Cli {
     #[arg(long, global = true, value_name = "FICHIER")]
     config: Option<PathBuf>,
     /// Dossier des données (clé data_dir).
-    #[arg(long, global = true, value_name = "DOSSIER")]
+    #[arg(
+        long = "dossier-donnees",
+        alias = "data-dir",
+        global = true,
+        value_name = "DOSSIER"
+    )]
     data_dir: Option<PathBuf>,
-    /// Remplace une clé de configuration, par exemple --set secrecy.threshold=5.
-    #[arg(long = "set", global = true, value_name = "CLÉ=VALEUR")]
+    /// Remplace une clé de configuration, par exemple --definir secrecy.threshold=5.
+    #[arg(
+        long = "definir",
+        alias = "set",
+        global = true,
+        value_name = "CLÉ=VALEUR"
+    )]
     set: Vec<String>,
     #[command(subcommand)]
     command: Command,
@@ -139,7 +149,7 @@ enum EntrepotAction {
 
 #[derive(Debug, Subcommand)]
 enum UsersAction {
-    /// Crée un compte. Le mot de passe est lu sur l'entrée standard avec --password-stdin ;
+    /// Crée un compte. Le mot de passe est lu sur l'entrée standard avec --mot-de-passe-stdin ;
     /// sinon il est tiré au hasard et affiché une seule fois.
     #[command(help_template = HELP_TEMPLATE)]
     Add {
@@ -149,10 +159,10 @@ enum UsersAction {
         #[arg(long)]
         role: String,
         /// Territoire d'un compte « territoire » (identifiant du registre).
-        #[arg(long)]
+        #[arg(long = "territoire", alias = "territory")]
         territory: Option<String>,
         /// Lit le mot de passe sur la première ligne de l'entrée standard.
-        #[arg(long)]
+        #[arg(long = "mot-de-passe-stdin", alias = "password-stdin")]
         password_stdin: bool,
     },
     /// Liste les comptes (jamais les mots de passe ni leurs empreintes).
@@ -171,7 +181,7 @@ enum UsersAction {
         /// Identifiant du compte.
         login: String,
         /// Nom du jeton (par exemple script-mensuel).
-        #[arg(long)]
+        #[arg(long = "nom", alias = "name")]
         name: String,
     },
 }
@@ -219,10 +229,10 @@ enum IndicatorsAction {
         /// Identifiant de l'indicateur (voir « copil indicators »).
         id: String,
         /// Ne garder, parmi les territoires, que celui-ci (les vagues et la France restent).
-        #[arg(long, value_name = "ID")]
+        #[arg(long = "territoire", alias = "territory", value_name = "ID")]
         territory: Option<String>,
         /// Ne garder que ce mois.
-        #[arg(long, value_name = "AAAA-MM")]
+        #[arg(long = "mois", alias = "month", value_name = "AAAA-MM")]
         month: Option<String>,
     },
     /// Attaque la table publiée comme un extérieur : pour chaque case secrète, les valeurs
@@ -236,27 +246,37 @@ enum IndicatorsAction {
 #[command(next_help_heading = "Options de génération")]
 struct GenerateArgs {
     /// Boîte de dépôt à remplir, un sous-dossier par territoire (défaut : clé inbox).
-    #[arg(long, value_name = "DOSSIER")]
+    #[arg(long = "sortie", alias = "out", value_name = "DOSSIER")]
     out: Option<PathBuf>,
-    /// Dossier des manifestes (défaut : « manifests » à côté de --out).
-    #[arg(long, value_name = "DOSSIER")]
+    /// Dossier des manifestes (défaut : « manifests » à côté de --sortie).
+    #[arg(long = "manifestes", alias = "manifests", value_name = "DOSSIER")]
     manifests: Option<PathBuf>,
     /// Graine : mêmes graine et options, mêmes octets.
-    #[arg(long, default_value_t = 1, value_name = "N")]
+    #[arg(long = "graine", alias = "seed", default_value_t = 1, value_name = "N")]
     seed: u64,
     /// Échelle : à 1, le registre compte environ 1,84 million de personnes.
     #[arg(long, default_value_t = 0.005, value_name = "X")]
     echelle: f64,
     /// Premier mois d'entrée au RSA.
-    #[arg(long, default_value = "2019-01", value_name = "AAAA-MM")]
+    #[arg(
+        long = "depuis",
+        alias = "from",
+        default_value = "2019-01",
+        value_name = "AAAA-MM"
+    )]
     from: String,
     /// Dernier mois d'entrée (défaut : le mois courant).
-    #[arg(long, value_name = "AAAA-MM")]
+    #[arg(long = "jusqua", alias = "to", value_name = "AAAA-MM")]
     to: Option<String>,
     /// Territoires à générer (identifiants séparés par des virgules ; défaut : tout le registre).
-    #[arg(long, value_delimiter = ',', value_name = "ID,…")]
+    #[arg(
+        long = "territoires",
+        alias = "territories",
+        value_delimiter = ',',
+        value_name = "ID,…"
+    )]
     territories: Option<Vec<String>>,
-    /// Date d'extraction de référence (défaut : fin du mois --to, au plus aujourd'hui) ;
+    /// Date d'extraction de référence (défaut : fin du mois --jusqua, au plus aujourd'hui) ;
     /// chaque territoire extrait quelques jours, parfois quelques semaines, avant.
     #[arg(long, value_name = "AAAA-MM-JJ")]
     date_extraction: Option<String>,
@@ -298,7 +318,7 @@ fn load_config(cli: &Cli) -> Result<Loaded> {
     for s in &cli.set {
         let (k, v) = s
             .split_once('=')
-            .with_context(|| format!("--set « {s} » : la forme attendue est clé=valeur"))?;
+            .with_context(|| format!("--definir « {s} » : la forme attendue est clé=valeur"))?;
         sets.push((k.trim().to_string(), v.trim().to_string()));
     }
     let env: Vec<(String, String)> = std::env::vars()
@@ -753,7 +773,7 @@ async fn show(
     {
         anyhow::bail!("territoire « {t} » inconnu du registre");
     }
-    let month = month.map(|m| parse_month(m, "--month")).transpose()?;
+    let month = month.map(|m| parse_month(m, "--mois")).transpose()?;
     let warehouse = Warehouse::open(&config.warehouse_location())
         .await
         .context("ouverture de l'entrepôt")?;
@@ -995,9 +1015,9 @@ fn generation_options(args: &GenerateArgs, today: NaiveDate) -> Result<Options> 
     let mut o = Options::par_defaut(today);
     o.graine = args.seed;
     o.echelle = args.echelle;
-    o.debut = parse_month(&args.from, "--from")?;
+    o.debut = parse_month(&args.from, "--depuis")?;
     if let Some(to) = &args.to {
-        o.fin = parse_month(to, "--to")?;
+        o.fin = parse_month(to, "--jusqua")?;
     }
     o.date_extraction = match &args.date_extraction {
         Some(d) => NaiveDate::parse_from_str(d, "%Y-%m-%d").with_context(|| {
@@ -1007,9 +1027,9 @@ fn generation_options(args: &GenerateArgs, today: NaiveDate) -> Result<Options> 
             let end_of_to = o
                 .fin
                 .checked_add_months(chrono::Months::new(1))
-                .context("--to")?
+                .context("--jusqua")?
                 .pred_opt()
-                .context("--to")?;
+                .context("--jusqua")?;
             end_of_to.min(today)
         }
     };

@@ -75,7 +75,7 @@ fn config_shows_effective_values_and_their_sources() {
     .unwrap();
     let o = copil(
         dir.path(),
-        &["config", "--set", "schedule.ingest=0 0 3 * * *"],
+        &["config", "--definir", "schedule.ingest=0 0 3 * * *"],
         &[("COPIL_SECRECY_THRESHOLD", "15")],
     );
     let out = stdout(&o);
@@ -112,17 +112,17 @@ fn generate_writes_drops_and_manifests_and_refuses_unknown_territories() {
     let dir = tempfile::tempdir().unwrap();
     let args = [
         "generate",
-        "--out",
+        "--sortie",
         "boite",
-        "--seed",
+        "--graine",
         "4",
         "--echelle",
         "0.01",
-        "--to",
+        "--jusqua",
         "2024-12",
         "--date-extraction",
         "2024-12-31",
-        "--territories",
+        "--territoires",
         "dep-44,met-lyon",
     ];
     let o = copil(dir.path(), &args, &[]);
@@ -146,7 +146,13 @@ fn generate_writes_drops_and_manifests_and_refuses_unknown_territories() {
 
     let bad = copil(
         dir.path(),
-        &["generate", "--out", "x", "--territories", "dep-44,dep-20"],
+        &[
+            "generate",
+            "--sortie",
+            "x",
+            "--territoires",
+            "dep-44,dep-20",
+        ],
         &[],
     );
     assert_eq!(bad.status.code(), Some(1));
@@ -157,17 +163,28 @@ fn generate_writes_drops_and_manifests_and_refuses_unknown_territories() {
     );
     let bad = copil(
         dir.path(),
+        &["generate", "--sortie", "x", "--jusqua", "2024-13"],
+        &[],
+    );
+    assert!(
+        stderr(&bad).contains("--jusqua « 2024-13 » : mois attendu sous la forme AAAA-MM"),
+        "{}",
+        stderr(&bad)
+    );
+    // Issue 14: flags are French; the old English spellings stay as aliases.
+    let old = copil(
+        dir.path(),
         &["generate", "--out", "x", "--to", "2024-13"],
         &[],
     );
     assert!(
-        stderr(&bad).contains("--to « 2024-13 » : mois attendu sous la forme AAAA-MM"),
+        stderr(&old).contains("--jusqua « 2024-13 »"),
         "{}",
-        stderr(&bad)
+        stderr(&old)
     );
     let bad = copil(
         dir.path(),
-        &["generate", "--out", "x", "--format", "ods"],
+        &["generate", "--sortie", "x", "--format", "ods"],
         &[],
     );
     assert!(
@@ -198,9 +215,9 @@ fn a_deployment_register_replaces_the_builtin_one() {
         dir.path(),
         &[
             "generate",
-            "--out",
+            "--sortie",
             "boite",
-            "--to",
+            "--jusqua",
             "2023-12",
             "--date-extraction",
             "2023-12-31",
@@ -291,7 +308,7 @@ fn users_are_added_listed_given_tokens_and_disabled() {
         "t44",
         "--role",
         "territoire",
-        "--territory",
+        "--territoire",
         "dep-44",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -300,14 +317,14 @@ fn users_are_added_listed_given_tokens_and_disabled() {
         "t00",
         "--role",
         "territoire",
-        "--territory",
+        "--territoire",
         "dep-00",
     ]);
     assert!(!o.status.success());
     assert!(stderr(&o).contains("dep-00"), "{}", stderr(&o));
     let o = add(&["add", "x", "--role", "chef"]);
     assert!(stderr(&o).contains("rôle inconnu"), "{}", stderr(&o));
-    let o = add(&["token", "pilotage", "--name", "script"]);
+    let o = add(&["token", "pilotage", "--nom", "script"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let token = stdout(&o).lines().last().unwrap().to_string();
     assert!(token.starts_with("copil_"), "{token}");
@@ -399,11 +416,11 @@ fn ingest_prints_a_french_report_per_drop_and_fails_when_one_is_refused() {
         "generate",
         "--echelle",
         "0.005",
-        "--to",
+        "--jusqua",
         "2024-12",
         "--date-extraction",
         "2024-12-31",
-        "--territories",
+        "--territoires",
         "dep-44",
     ];
     assert!(copil(dir.path(), &args, &[]).status.success());
@@ -484,7 +501,7 @@ fn indicators_are_listed_and_bad_requests_are_named() {
     );
     let o = copil(
         dir.path(),
-        &["indicators", "show", "entrants", "--territory", "dep-20"],
+        &["indicators", "show", "entrants", "--territoire", "dep-20"],
         &[],
     );
     assert!(
@@ -494,10 +511,10 @@ fn indicators_are_listed_and_bad_requests_are_named() {
     );
     let o = copil(
         dir.path(),
-        &["indicators", "show", "entrants", "--month", "2024-13"],
+        &["indicators", "show", "entrants", "--mois", "2024-13"],
         &[],
     );
-    assert!(stderr(&o).contains("--month « 2024-13 »"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--mois « 2024-13 »"), "{}", stderr(&o));
 }
 
 /// Issue 13: a header-only CSV replaced a territory with 0 rows (exit 0). Now it is held for
@@ -510,11 +527,11 @@ fn issue_13_a_held_drop_fails_the_run_and_is_released_on_request() {
         "generate",
         "--echelle",
         "0.005",
-        "--to",
+        "--jusqua",
         "2024-12",
         "--date-extraction",
         "2024-12-31",
-        "--territories",
+        "--territoires",
         "dep-44",
     ];
     assert!(copil(dir.path(), &args, &[]).status.success());
