@@ -1055,15 +1055,7 @@ fn generation_options(args: &GenerateArgs, today: NaiveDate) -> Result<Options> 
 
 /// French thousands separators: 1234567 → « 1 234 567 » (narrow no-break spaces).
 fn milliers(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push('\u{202f}');
-        }
-        out.push(c);
-    }
-    out
+    copil_core::nombres::entier(n)
 }
 
 fn run_generator(config: &Config, options: &Options, dest: &Destination) -> Result<()> {

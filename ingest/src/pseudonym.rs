@@ -1,15 +1,14 @@
 //! Person pseudonyms: HMAC-SHA-256 under the secret key, of the normalised NIR when a valid one
 //! is present, else of `territoire:id_personne`; the first 128 bits, in hexadecimal.
 
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
+use copil_core::empreinte::Empreinte;
 
 use crate::SecretKey;
 
 /// Computes pseudonyms with one secret key.
 #[derive(Clone)]
 pub struct Pseudonymiser {
-    mac: Hmac<Sha256>,
+    mac: Empreinte,
 }
 
 impl std::fmt::Debug for Pseudonymiser {
@@ -22,21 +21,13 @@ impl Pseudonymiser {
     /// A pseudonymiser for a key.
     pub fn new(key: &SecretKey) -> Self {
         Self {
-            mac: Hmac::<Sha256>::new_from_slice(key.as_bytes()).expect("HMAC takes any key length"),
+            mac: Empreinte::new(key.as_bytes()),
         }
     }
 
     /// The pseudonym of an input string (32 hex digits).
     pub fn hash(&self, input: &str) -> String {
-        let mut mac = self.mac.clone();
-        mac.update(input.as_bytes());
-        let out = mac.finalize().into_bytes();
-        let mut hex = String::with_capacity(32);
-        for b in &out[..16] {
-            hex.push(char::from(b"0123456789abcdef"[usize::from(b >> 4)]));
-            hex.push(char::from(b"0123456789abcdef"[usize::from(b & 15)]));
-        }
-        hex
+        self.mac.hex128(&[input.as_bytes()])
     }
 
     /// A person's pseudonym, and whether it comes from a valid NIR.
@@ -78,8 +69,9 @@ mod tests {
     #[test]
     fn known_answer_of_rfc_4231_test_case_2() {
         // HMAC-SHA-256 with key "Jefe" and data "what do ya want for nothing?".
-        let mac = Hmac::<Sha256>::new_from_slice(b"Jefe").unwrap();
-        let p = Pseudonymiser { mac };
+        let p = Pseudonymiser {
+            mac: Empreinte::new(b"Jefe"),
+        };
         assert_eq!(
             p.hash("what do ya want for nothing?"),
             "5bdcc146bf60754e6a042426089575c7"

@@ -20,6 +20,7 @@
 
 use std::sync::Arc;
 
+use copil_core::empreinte::Empreinte;
 use copil_warehouse::tables::{ColumnDef, ColumnType};
 use copil_warehouse::{EVENEMENTS, PERSONNES, TableDef, Warehouse};
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StringBuilder};
@@ -31,8 +32,6 @@ use datafusion::logical_expr::{
 };
 use datafusion::prelude::{SessionConfig, SessionContext};
 use datafusion::scalar::ScalarValue;
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
 
 use crate::error::{Error, Result};
 
@@ -137,49 +136,24 @@ impl MicroTable {
     }
 }
 
-type HmacSha256 = Hmac<Sha256>;
-
-fn mac(key: &[u8]) -> HmacSha256 {
-    HmacSha256::new_from_slice(key).expect("HMAC accepte toute longueur de clé")
-}
-
 /// The key of a project's pseudonyms: HMAC-SHA-256 of `copil-export:` + the project name under
 /// the export key.
 pub fn project_key(export_key: &[u8; 32], projet: &str) -> [u8; 32] {
-    let mut m = mac(export_key);
-    m.update(b"copil-export:");
-    m.update(projet.as_bytes());
-    m.finalize().into_bytes().into()
-}
-
-fn truncated_hex(m: HmacSha256) -> String {
-    hex(&m.finalize().into_bytes()[..16])
-}
-
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(char::from(DIGITS[usize::from(b >> 4)]));
-        s.push(char::from(DIGITS[usize::from(b & 15)]));
-    }
-    s
+    Empreinte::new(export_key).digest(&[b"copil-export:", projet.as_bytes()])
 }
 
 /// A person's pseudonym in a project's exports: HMAC-SHA-256 of the warehouse pseudonym under
 /// the project key, first 128 bits in hexadecimal.
 pub fn export_pseudonym(project_key: &[u8; 32], personne: &str) -> String {
-    let mut m = mac(project_key);
-    m.update(personne.as_bytes());
-    truncated_hex(m)
+    Empreinte::new(project_key).hex128(&[personne.as_bytes()])
 }
 
 /// A short fingerprint of a project key (never the key): tells apart exports built under
 /// different keys, e.g. in a cache.
 pub fn key_fingerprint(project_key: &[u8; 32]) -> String {
-    let mut m = mac(project_key);
-    m.update(b"copil-export:empreinte");
-    hex(&m.finalize().into_bytes()[..8])
+    copil_core::empreinte::hex(
+        &Empreinte::new(project_key).digest(&[b"copil-export:empreinte"])[..8],
+    )
 }
 
 /// The project-pseudonym function, registered in each export's own session.
@@ -219,15 +193,11 @@ impl ScalarUDFImpl for ExportPseudonym {
         };
         let input = cast(&arg.to_array(args.number_rows)?, &DataType::Utf8)?;
         let input = input.as_string::<i32>();
-        let keyed = mac(&self.key);
+        let keyed = Empreinte::new(&self.key);
         let mut out = StringBuilder::with_capacity(input.len(), input.len() * 32);
         for v in input.iter() {
             match v {
-                Some(p) => {
-                    let mut m = keyed.clone();
-                    m.update(p.as_bytes());
-                    out.append_value(truncated_hex(m));
-                }
+                Some(p) => out.append_value(keyed.hex128(&[p.as_bytes()])),
                 None => out.append_null(),
             }
         }

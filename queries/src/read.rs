@@ -173,21 +173,7 @@ pub fn month_label(m: NaiveDate) -> String {
 
 /// Thousands separated by narrow no-break spaces, decimal comma.
 fn french(x: f64, decimals: usize) -> String {
-    let s = format!("{x:.decimals$}");
-    let (int, frac) = s.split_once('.').map_or((s.as_str(), ""), |(a, b)| (a, b));
-    let (sign, digits) = int.strip_prefix('-').map_or(("", int), |d| ("-", d));
-    let mut grouped = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            grouped.push('\u{202f}');
-        }
-        grouped.push(c);
-    }
-    if frac.is_empty() {
-        format!("{sign}{grouped}")
-    } else {
-        format!("{sign}{grouped},{frac}")
-    }
+    copil_core::nombres::decimal(x, decimals).unwrap_or_else(|| "n.d.".into())
 }
 
 /// Days, with a decimal only when there is one (a median of an even count).
@@ -231,7 +217,7 @@ mod tests {
     fn french_numbers() {
         assert_eq!(french(1234567.0, 0), "1\u{202f}234\u{202f}567");
         assert_eq!(french(45.25, 1), "45,2");
-        assert_eq!(french(-3.5, 1), "-3,5");
+        assert_eq!(french(-3.5, 1), "\u{2212}3,5");
         assert_eq!(french(999.0, 0), "999");
     }
 }

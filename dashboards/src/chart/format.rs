@@ -2,12 +2,7 @@
 
 use super::Unit;
 
-/// The narrow no-break space (U+202F): thousands separator and space before « % » or « j »,
-/// as French typography (and `Intl.NumberFormat("fr-FR")`) writes them.
-pub(super) const NNBSP: char = '\u{202F}';
-
-/// The minus sign (U+2212), typographically correct for negative numbers.
-const MINUS: char = '\u{2212}';
+pub(super) use copil_core::nombres::NNBSP;
 
 /// Text shown for a value that cannot be written (not finite).
 const NOT_AVAILABLE: &str = "n.d.";
@@ -71,33 +66,10 @@ fn with_suffix(number: Option<String>, suffix: char) -> String {
     }
 }
 
-/// `v` with `decimals` decimals, a decimal comma and grouped thousands; `None` if not finite.
+/// `v` with `decimals` decimals, a decimal comma and grouped thousands; `None` if not finite
+/// (the one French formatter, [`copil_core::nombres::decimal`]).
 pub(super) fn decimal(v: f64, decimals: usize) -> Option<String> {
-    if !v.is_finite() {
-        return None;
-    }
-    let digits = format!("{:.*}", decimals, v.abs());
-    let (int, frac) = match digits.split_once('.') {
-        Some((int, frac)) => (int, Some(frac)),
-        None => (digits.as_str(), None),
-    };
-    let mut out = String::with_capacity(digits.len() + 8);
-    // No « −0 »: the sign is written only when a non-zero digit is.
-    if v < 0.0 && digits.bytes().any(|b| matches!(b, b'1'..=b'9')) {
-        out.push(MINUS);
-    }
-    let len = int.len();
-    for (i, c) in int.chars().enumerate() {
-        if i > 0 && (len - i) % 3 == 0 {
-            out.push(NNBSP);
-        }
-        out.push(c);
-    }
-    if let Some(frac) = frac {
-        out.push(',');
-        out.push_str(frac);
-    }
-    Some(out)
+    copil_core::nombres::decimal(v, decimals)
 }
 
 #[cfg(test)]

@@ -1,0 +1,17 @@
+//! Copil's base layer: what every other crate shares and that needs neither DataFusion nor
+//! axum (issue 14).
+//!
+//! Main items:
+//! - [`nombres`]: French number formatting, written once: [`nombres::decimal`] (decimal comma,
+//!   thousands grouped by a narrow no-break space, minus sign U+2212) and [`nombres::entier`].
+//! - [`empreinte`]: keyed hashing (HMAC-SHA-256), written once: [`empreinte::Empreinte`] for
+//!   person pseudonyms, export pseudonyms, derived keys and signed cookies.
+//!
+//! ```
+//! use copil_core::nombres;
+//! assert_eq!(nombres::decimal(-1234.5, 1).unwrap(), "\u{2212}1\u{202F}234,5");
+//! assert_eq!(nombres::entier(16_367), "16\u{202F}367");
+//! ```
+
+pub mod empreinte;
+pub mod nombres;
