@@ -2,6 +2,9 @@
 //! axum (issue 14).
 //!
 //! Main items:
+//! - [`Register`]: the SPIE territories ([`Territory`], [`Wave`]); [`Departments`]: the 101
+//!   départements; [`vocabulary`]: the input contract's columns and code lists; [`Clock`]:
+//!   where "today" comes from.
 //! - [`nombres`]: French number formatting, written once: [`nombres::decimal`] (decimal comma,
 //!   thousands grouped by a narrow no-break space, minus sign U+2212) and [`nombres::entier`].
 //! - [`empreinte`]: keyed hashing (HMAC-SHA-256), written once: [`empreinte::Empreinte`] for
@@ -13,5 +16,15 @@
 //! assert_eq!(nombres::entier(16_367), "16\u{202F}367");
 //! ```
 
+mod clock;
+mod department;
 pub mod empreinte;
+mod error;
 pub mod nombres;
+mod register;
+pub mod vocabulary;
+
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use department::{Department, Departments};
+pub use error::{Error, Result, describe_io};
+pub use register::{Register, Territory, TerritoryKind, Wave};

@@ -19,16 +19,9 @@ pub enum Error {
         /// The underlying error.
         source: std::io::Error,
     },
-    /// A line of a register file breaks its format.
-    #[error("{file}, ligne {line} : {message}")]
-    Register {
-        /// The file (or `registre intégré`).
-        file: String,
-        /// The 1-based line number in the file (the header is line 1).
-        line: u64,
-        /// What is wrong, in French.
-        message: String,
-    },
+    /// Reference data (the register of territories) could not be read.
+    #[error(transparent)]
+    Core(#[from] copil_core::Error),
     /// The warehouse location cannot be used.
     #[error("entrepôt {location} : {message}")]
     Location {
@@ -75,32 +68,7 @@ pub enum Error {
     },
 }
 
-/// An I/O error in French, for the people who read reports and logs (the system's own text,
-/// often English, stays in the error's source).
-pub fn describe_io(e: &std::io::Error) -> String {
-    use std::io::ErrorKind::*;
-    let what = match e.kind() {
-        NotFound => "fichier ou dossier introuvable",
-        PermissionDenied => "accès refusé",
-        AlreadyExists => "existe déjà",
-        StorageFull => "disque plein",
-        QuotaExceeded => "quota disque dépassé",
-        ReadOnlyFilesystem => "système de fichiers en lecture seule",
-        UnexpectedEof => "fin de fichier inattendue (fichier tronqué)",
-        InvalidData | InvalidInput => "données illisibles (fichier corrompu)",
-        TimedOut => "délai dépassé",
-        Interrupted => "opération interrompue",
-        OutOfMemory => "mémoire insuffisante",
-        IsADirectory => "c'est un dossier",
-        NotADirectory => "ce n'est pas un dossier",
-        WouldBlock => "ressource occupée",
-        _ => "erreur d'entrée-sortie",
-    };
-    match e.raw_os_error() {
-        Some(code) => format!("{what} (erreur système {code})"),
-        None => what.to_string(),
-    }
-}
+pub use copil_core::describe_io;
 
 /// Result alias of the warehouse crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -2,7 +2,7 @@
 //! the codes each coded column accepts (brief, section 2).
 //!
 //! ```
-//! use copil_warehouse::vocabulary::{self, ColumnRole};
+//! use copil_core::vocabulary::{self, ColumnRole};
 //!
 //! let col = vocabulary::resolve_header("Date de naissance").unwrap();
 //! assert_eq!(col.name, "date_naissance");
