@@ -166,6 +166,12 @@ fn hasher() -> Argon2<'static> {
     Argon2::default()
 }
 
+/// SHA-256 of an API token, as stored.
+pub fn token_digest(token: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
 /// Hashes a password with argon2id and a random salt.
 pub fn hash_password(password: &str) -> Result<String> {
     let mut salt = [0u8; 16];
@@ -362,7 +368,7 @@ impl Accounts {
             }
             a.jetons.push(Token {
                 nom: nom.to_string(),
-                empreinte: crate::session::token_digest(&token),
+                empreinte: token_digest(&token),
                 cree_le: now,
             });
             Ok(())
