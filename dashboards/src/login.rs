@@ -134,8 +134,11 @@ fn audit(state: &AppState, login: &str, role: &str, action: &str) {
         action: action.to_string(),
         details: json!({}),
     };
-    // A login is not refused because the log is unwritable; the failure is logged.
-    let _ = state.audit().record(&entry);
+    // A login is not refused because the log is unwritable; the failure is logged (as every
+    // internal error, by `HttpError::internal`).
+    if let Err(e) = state.audit().record(&entry) {
+        let _ = HttpError::internal(&e);
+    }
 }
 
 /// `GET /connexion`.
