@@ -1105,7 +1105,7 @@ fn generate(config: &Config, args: &GenerateArgs, clock: &dyn Clock) -> Result<(
 }
 
 fn users(config: &Config, action: &UsersAction, clock: &dyn Clock) -> Result<()> {
-    use copil_dashboards::{Accounts, Role};
+    use copil_accounts::{Accounts, Role};
     let path = config.accounts_path();
     let mut accounts = Accounts::open(&path)?;
     match action {
@@ -1125,7 +1125,7 @@ fn users(config: &Config, action: &UsersAction, clock: &dyn Clock) -> Result<()>
                     .context("lecture du mot de passe sur l'entrée standard")?;
                 (line.trim_end_matches(['\r', '\n']).to_string(), false)
             } else {
-                (copil_dashboards::accounts::random_password()?, true)
+                (copil_accounts::random_password()?, true)
             };
             let a = accounts.add(
                 login,
@@ -1177,7 +1177,7 @@ fn users(config: &Config, action: &UsersAction, clock: &dyn Clock) -> Result<()>
 }
 
 fn projets(config: &Config, action: &ProjetsAction, clock: &dyn Clock) -> Result<()> {
-    use copil_dashboards::{Accounts, NewProject, Projects};
+    use copil_accounts::{Accounts, NewProject, Projects};
     let path = config.projects_path();
     let mut projects = Projects::open(&path)?;
     match action {
@@ -1300,7 +1300,7 @@ fn demo_server_config(loaded: &Loaded) -> Config {
 
 /// One demo account per role, with fresh random passwords printed once.
 fn demo_accounts(config: &Config, clock: &dyn Clock) -> Result<()> {
-    use copil_dashboards::{Accounts, Role};
+    use copil_accounts::{Accounts, Role};
     let departments = Departments::builtin();
     let reg = register(config, &departments)?;
     let territory = reg
@@ -1317,7 +1317,7 @@ fn demo_accounts(config: &Config, clock: &dyn Clock) -> Result<()> {
         ("evaluation", Role::Evaluateur, None),
         ("admin", Role::Admin, None),
     ] {
-        let password = copil_dashboards::accounts::random_password()?;
+        let password = copil_accounts::random_password()?;
         if accounts.get(login).is_some() {
             accounts.set_password(login, &password)?;
         } else {

@@ -6,12 +6,11 @@ use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
+use copil_accounts::{Entry, Role, random_password};
 use maud::{Markup, html};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::accounts::{Role, random_password};
-use crate::audit::Entry;
 use crate::error::HttpError;
 use crate::layout;
 use crate::session::User;
@@ -115,7 +114,7 @@ fn render(state: &AppState, user: &User, message: Option<Markup>) -> Response {
             (layout::csrf_field(user))
             input type="hidden" name="action" value="ajouter";
             label { "Nom (a-z, 0-9, « - », « _ »)" input name="nom" required pattern="[a-z0-9_\\-]{1,64}" maxlength="64"; }
-            label { "Objet" input name="objet" required maxlength=(crate::projects::MAX_PURPOSE); }
+            label { "Objet" input name="objet" required maxlength=(copil_accounts::projects::MAX_PURPOSE); }
             label { "Évaluateurs (identifiants séparés par des virgules ; comptes « evaluateur » : " (evaluators.join(", ")) ")" input name="evaluateurs" required; }
             label { "Territoires (identifiants du registre séparés par des virgules, par exemple dep-44)" input name="territoires" required; }
             label { "Début" input name="debut" type="date" required; }
@@ -168,7 +167,7 @@ pub async fn change(
     user.require_admin()?;
     user.check_csrf(Some(&f.csrf))?;
     let now = state.clock().now();
-    let bad = <HttpError as From<crate::Error>>::from;
+    let bad = <HttpError as From<copil_accounts::Error>>::from;
     let message = match f.action.as_str() {
         "ajouter" => {
             let role = Role::from_code(f.role.as_deref().unwrap_or("")).map_err(bad)?;
@@ -253,7 +252,7 @@ fn date(s: &str, what: &str) -> Result<chrono::NaiveDate, HttpError> {
     chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| {
         HttpError::bad_request(format!(
             "Date de {what} invalide : « {} ». Attendu : AAAA-MM-JJ.",
-            crate::accounts::shown_login(s)
+            copil_accounts::shown_login(s)
         ))
     })
 }
@@ -267,10 +266,10 @@ pub async fn projects(
     user.require_admin()?;
     user.check_csrf(Some(&f.csrf))?;
     let now = state.clock().now();
-    let bad = <HttpError as From<crate::Error>>::from;
+    let bad = <HttpError as From<copil_accounts::Error>>::from;
     let message = match f.action.as_str() {
         "ajouter" => {
-            let new = crate::projects::NewProject {
+            let new = copil_accounts::NewProject {
                 nom: f.nom.trim(),
                 objet: &f.objet,
                 evaluateurs: list(&f.evaluateurs),
@@ -292,7 +291,7 @@ pub async fn projects(
         other => {
             return Err(HttpError::bad_request(format!(
                 "Action inconnue : « {} » (ajouter ou clore).",
-                crate::accounts::shown_login(other)
+                copil_accounts::shown_login(other)
             )));
         }
     };

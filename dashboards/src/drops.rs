@@ -11,15 +11,14 @@ use axum::body::Body;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
+use copil_accounts::{Entry, Role};
 use futures::{Stream, StreamExt};
 use maud::{Markup, html};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::io::AsyncWriteExt;
 
-use crate::accounts::Role;
 use crate::api::depot_json;
-use crate::audit::Entry;
 use crate::error::HttpError;
 use crate::figures::Table;
 use crate::layout;

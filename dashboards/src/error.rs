@@ -168,66 +168,36 @@ pub(crate) fn without_paths(message: &str) -> String {
     out
 }
 
-/// The crate's errors outside HTTP answers (accounts).
+/// The crate's errors outside HTTP answers: the accounts' (`copil_accounts`), and reading the
+/// results at start-up.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The accounts file cannot be read or written.
-    #[error("fichier des comptes {file} : {message}")]
-    AccountsFile {
-        /// Its path.
-        file: String,
-        /// What went wrong.
-        message: String,
-    },
-    /// No account has this login.
-    #[error("compte inconnu : « {0} »")]
-    UnknownAccount(String),
-    /// An account already has this login.
-    #[error("le compte « {0} » existe déjà")]
-    DuplicateAccount(String),
-    /// A login that cannot be used.
-    #[error(
-        "identifiant invalide : « {0} » (lettres, chiffres, « . », « - », « _ », 3 à 64 caractères)"
-    )]
-    InvalidLogin(String),
-    /// An unknown role, or a role without (or with a needless) territory.
-    #[error("{0}")]
-    InvalidRole(String),
-    /// A password too short.
-    #[error("mot de passe trop court : {0} caractères au moins")]
-    WeakPassword(usize),
-    /// A token name that cannot be used, or an unknown token.
-    #[error("jeton d'API : {0}")]
-    InvalidToken(String),
-    /// The projects file cannot be read or written.
-    #[error("fichier des projets {file} : {message}")]
-    ProjectsFile {
-        /// Its path.
-        file: String,
-        /// What went wrong.
-        message: String,
-    },
-    /// A project that cannot be declared, or an unknown project.
-    #[error("projet d'évaluation : {0}")]
-    InvalidProject(String),
+    /// The accounts, projects or audit log.
+    #[error(transparent)]
+    Accounts(#[from] copil_accounts::Error),
     /// The results could not be read from the warehouse.
     #[error("lecture des résultats : {0}")]
     Results(String),
-    /// Hashing failed.
-    #[error("hachage du mot de passe : {0}")]
-    Hash(String),
+}
+
+impl From<copil_accounts::Error> for HttpError {
+    /// A mistake of the request (unknown account, invalid login…) is a 400 saying it; a file,
+    /// audit log or hashing failure is a 500, logged with its path and never shown (issue 13).
+    fn from(e: copil_accounts::Error) -> Self {
+        if e.is_internal() {
+            HttpError::internal(&e)
+        } else {
+            HttpError::bad_request(e.to_string())
+        }
+    }
 }
 
 impl From<Error> for HttpError {
-    /// A mistake of the request (unknown account, invalid login…) is a 400 saying it; a file
-    /// or hashing failure is a 500, logged with its path and never shown (issue 13).
+    /// As [`copil_accounts::Error`]; the results unreadable is a 500.
     fn from(e: Error) -> Self {
         match e {
-            Error::AccountsFile { .. }
-            | Error::ProjectsFile { .. }
-            | Error::Results(_)
-            | Error::Hash(_) => HttpError::internal(&e),
-            other => HttpError::bad_request(other.to_string()),
+            Error::Accounts(e) => e.into(),
+            Error::Results(_) => HttpError::internal(&e),
         }
     }
 }

@@ -1,9 +1,9 @@
 //! The page frame: header, navigation, the « données au … » banner, footer. No external
 //! resource: the stylesheet and icon are served by the app.
 
+use copil_accounts::Role;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
-use crate::accounts::Role;
 use crate::session::User;
 
 /// The navigation entries of a user: (path, label). Links are a convenience only: every

@@ -5,7 +5,8 @@
 //! Main types: [`AppState`] (reference data, [`Settings`], the results of the current warehouse
 //! version, the accounts, sessions and audit log), [`app`] (the [`axum::Router`], apart from
 //! serving so tests can drive it), [`serve`] (binds and serves until shutdown), [`HttpError`]
-//! (the one error type), [`Accounts`] and [`Role`] (argon2id-hashed accounts and API tokens),
+//! (the one HTTP error type), [`Accounts`] and [`Role`] (argon2id-hashed accounts and API
+//! tokens, re-exported from `copil_accounts`),
 //! [`User`] (who is asking, and what it may see), and the [`chart`] module (deterministic SVG).
 //!
 //! ```no_run
@@ -26,10 +27,8 @@
 //! # Ok(()) }
 //! ```
 
-pub mod accounts;
 mod admin;
 mod api;
-pub mod audit;
 mod cache;
 pub mod chart;
 mod drops;
@@ -40,10 +39,8 @@ mod filters;
 mod layout;
 mod login;
 mod pages;
-pub mod projects;
 pub mod session;
 mod state;
-mod store;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -51,10 +48,12 @@ use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post, put};
 
-pub use accounts::{Account, Accounts, Role};
+// Accounts, projects and the audit log live in `copil-accounts`; re-exported so that paths
+// such as `copil_dashboards::Accounts` keep working.
+pub use copil_accounts::{Account, Accounts, NewProject, Project, Projects, Role};
+pub use copil_accounts::{accounts, audit, projects};
 pub use error::{Error, HttpError, Result};
 pub use figures::Table;
-pub use projects::{NewProject, Project, Projects};
 pub use session::User;
 pub use state::{AppState, ExportKey, IngestNow, MAX_PASSWORD_CHECKS, Settings, XLSX_MAX_ROWS};
 

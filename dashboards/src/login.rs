@@ -5,12 +5,11 @@ use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
+use copil_accounts::{Entry, shown_login};
 use maud::{Markup, html};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::accounts::shown_login;
-use crate::audit::Entry;
 use crate::error::HttpError;
 use crate::layout;
 use crate::session::{
@@ -135,8 +134,11 @@ fn audit(state: &AppState, login: &str, role: &str, action: &str) {
         action: action.to_string(),
         details: json!({}),
     };
-    // A login is not refused because the log is unwritable; the failure is logged.
-    let _ = state.audit().record(&entry);
+    // A login is not refused because the log is unwritable; the failure is logged (as every
+    // internal error, by `HttpError::internal`).
+    if let Err(e) = state.audit().record(&entry) {
+        let _ = HttpError::internal(&e);
+    }
 }
 
 /// `GET /connexion`.
@@ -194,7 +196,12 @@ pub async fn submit(
         let (state, login, password) = (state.clone(), login.to_string(), f.mot_de_passe);
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            state.sessions().login(&state, &login, &password, now)
+            state.sessions().login(
+                |l, p| state.accounts_authenticate(l, p),
+                &login,
+                &password,
+                now,
+            )
         })
         .await
     };
@@ -366,7 +373,7 @@ pub async fn tokens(
         "creer" => {
             let token = state
                 .update_accounts(|a| a.add_token(&user.login, &f.nom, now))
-                .map_err(<HttpError as From<crate::Error>>::from)?;
+                .map_err(<HttpError as From<copil_accounts::Error>>::from)?;
             html! {
                 div class="succes" role="status" {
                     p { "Jeton « " (f.nom.trim()) " » créé. Copiez-le maintenant : il ne sera plus affiché." }
@@ -377,7 +384,7 @@ pub async fn tokens(
         "revoquer" => {
             state
                 .update_accounts(|a| a.revoke_token(&user.login, &f.nom))
-                .map_err(<HttpError as From<crate::Error>>::from)?;
+                .map_err(<HttpError as From<copil_accounts::Error>>::from)?;
             html! { p class="succes" role="status" { "Jeton « " (f.nom) " » révoqué." } }
         }
         other => {

@@ -9,13 +9,9 @@ use std::time::Duration;
 
 use futures::future::BoxFuture;
 
+use copil_accounts::{Account, Accounts, Audit, Project, Projects, Sessions};
 use copil_queries::{Catalogue, Results};
 use copil_warehouse::{Clock, DEPOTS, Departments, INDICATEURS, Register, Warehouse};
-
-use crate::accounts::{Account, Accounts};
-use crate::audit::Audit;
-use crate::projects::{Project, Projects};
-use crate::session::Sessions;
 
 /// The key of export pseudonyms: each export project's key is derived from it, so two
 /// projects' exports share no identifier (event sequences can still link them: issue 13).
@@ -208,7 +204,7 @@ impl AppState {
     }
 
     /// Re-reads the accounts file if it changed (by `copil users` or another process).
-    pub fn reload_accounts(&self) -> crate::Result<()> {
+    pub fn reload_accounts(&self) -> copil_accounts::Result<()> {
         let current = self
             .0
             .accounts
@@ -261,7 +257,7 @@ impl AppState {
         let account = self.account(login);
         let in_flight = self.0.checks_in_flight.fetch_add(1, Ordering::SeqCst) + 1;
         self.0.checks_peak.fetch_max(in_flight, Ordering::SeqCst);
-        let ok = crate::accounts::check_password(account.as_ref(), password);
+        let ok = copil_accounts::check_password(account.as_ref(), password);
         self.0.checks_in_flight.fetch_sub(1, Ordering::SeqCst);
         ok
     }
@@ -280,8 +276,8 @@ impl AppState {
     /// as it is on disk, under its lock, never to a stale copy.
     pub fn update_accounts<T>(
         &self,
-        change: impl FnOnce(&mut Accounts) -> crate::Result<T>,
-    ) -> crate::Result<T> {
+        change: impl FnOnce(&mut Accounts) -> copil_accounts::Result<T>,
+    ) -> copil_accounts::Result<T> {
         let mut accounts = self.0.accounts.write().unwrap_or_else(|p| p.into_inner());
         change(&mut accounts)
     }
@@ -314,8 +310,8 @@ impl AppState {
     /// Changes the projects (admin page) and saves the file, under its lock.
     pub fn update_projects<T>(
         &self,
-        change: impl FnOnce(&mut Projects, &Accounts) -> crate::Result<T>,
-    ) -> crate::Result<T> {
+        change: impl FnOnce(&mut Projects, &Accounts) -> copil_accounts::Result<T>,
+    ) -> copil_accounts::Result<T> {
         self.fresh_accounts();
         let accounts = self
             .0

@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, NaiveDate, Utc};
-use copil_warehouse::Register;
+use copil_core::Register;
 use serde::{Deserialize, Serialize};
 
 use crate::accounts::{Accounts, Role};
@@ -267,7 +267,7 @@ impl Projects {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use copil_warehouse::Departments;
+    use copil_core::Departments;
 
     fn setup() -> (tempfile::TempDir, Accounts, Register) {
         let dir = tempfile::tempdir().unwrap();

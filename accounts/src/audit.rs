@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::error::HttpError;
+use crate::error::{Error, Result};
 
 /// One entry.
 #[derive(Debug, Clone, Serialize)]
@@ -54,12 +54,13 @@ impl Audit {
 
     /// Appends `entry` and flushes it to disk. An export whose entry cannot be written is not
     /// served, so the error is returned.
-    pub fn record(&self, entry: &Entry) -> Result<(), HttpError> {
-        let mut line = serde_json::to_string(entry).map_err(|e| HttpError::internal(&e))?;
+    pub fn record(&self, entry: &Entry) -> Result<()> {
+        let failed = |e: &dyn std::fmt::Display| Error::AuditLog(e.to_string());
+        let mut line = serde_json::to_string(entry).map_err(|e| failed(&e))?;
         line.push('\n');
         let _guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(dir) = self.path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| HttpError::internal(&e))?;
+            std::fs::create_dir_all(dir).map_err(|e| failed(&e))?;
         }
         let mut options = std::fs::OpenOptions::new();
         options.create(true).append(true);
@@ -69,23 +70,19 @@ impl Audit {
             // Readable by its owner only (issue 13: it was 0644).
             options.mode(0o600);
         }
-        let mut f = options.open(&self.path).map_err(|e| {
-            HttpError::internal(&format!("journal d'audit {}: {e}", self.path.display()))
-        })?;
+        let mut f = options
+            .open(&self.path)
+            .map_err(|e| failed(&format!("journal d'audit {}: {e}", self.path.display())))?;
         #[cfg(unix)]
         if !self.private.swap(true, std::sync::atomic::Ordering::SeqCst) {
             // A log created before this version keeps its mode: tightened once per process.
             use std::os::unix::fs::PermissionsExt;
             f.set_permissions(std::fs::Permissions::from_mode(0o600))
-                .map_err(|e| {
-                    HttpError::internal(&format!("journal d'audit {}: {e}", self.path.display()))
-                })?;
+                .map_err(|e| failed(&format!("journal d'audit {}: {e}", self.path.display())))?;
         }
         f.write_all(line.as_bytes())
             .and_then(|()| f.sync_data())
-            .map_err(|e| {
-                HttpError::internal(&format!("journal d'audit {}: {e}", self.path.display()))
-            })
+            .map_err(|e| failed(&format!("journal d'audit {}: {e}", self.path.display())))
     }
 
     /// Every entry, oldest first (for tests and the admin page).

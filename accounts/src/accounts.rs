@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use chrono::{DateTime, Utc};
-use copil_warehouse::Register;
+use copil_core::Register;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -164,6 +164,12 @@ fn file_error(path: &Path, e: impl std::fmt::Display) -> Error {
 fn hasher() -> Argon2<'static> {
     // argon2id, version 0x13, the crate's default cost (19 MiB, 2 passes, 1 lane: OWASP).
     Argon2::default()
+}
+
+/// SHA-256 of an API token, as stored.
+pub fn token_digest(token: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(token.as_bytes()))
 }
 
 /// Hashes a password with argon2id and a random salt.
@@ -362,7 +368,7 @@ impl Accounts {
             }
             a.jetons.push(Token {
                 nom: nom.to_string(),
-                empreinte: crate::session::token_digest(&token),
+                empreinte: token_digest(&token),
                 cree_le: now,
             });
             Ok(())
@@ -422,7 +428,7 @@ fn find<'a>(accounts: &'a mut [Account], login: &str) -> Result<&'a mut Account>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use copil_warehouse::Departments;
+    use copil_core::Departments;
 
     fn setup() -> (tempfile::TempDir, Accounts, Register) {
         let dir = tempfile::tempdir().unwrap();
