@@ -15,8 +15,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use chrono::{DateTime, Duration, Utc};
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
+use copil_core::empreinte::Empreinte;
 
 use crate::accounts::MAX_LOGIN;
 
@@ -122,8 +121,6 @@ impl std::fmt::Debug for Sessions {
     }
 }
 
-type HmacSha256 = Hmac<Sha256>;
-
 /// Random bytes as lowercase hex.
 pub fn random_hex(bytes: usize) -> String {
     let mut b = vec![0u8; bytes];
@@ -160,9 +157,7 @@ impl Sessions {
     }
 
     fn sign(&self, id: &str) -> String {
-        let mut mac = HmacSha256::new_from_slice(&self.key).expect("HMAC accepts any key length");
-        mac.update(id.as_bytes());
-        hex::encode(mac.finalize().into_bytes())
+        copil_core::empreinte::hex(&Empreinte::new(&self.key).digest(&[id.as_bytes()]))
     }
 
     /// The session id of a cookie value whose signature is right.
