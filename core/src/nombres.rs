@@ -1,4 +1,4 @@
-//! French number formatting: decimal comma, thousands grouped by a narrow no-break space
+//! French number (and month) formatting: decimal comma, thousands grouped by a narrow no-break space
 //! (U+202F, as `Intl.NumberFormat("fr-FR")` writes them), and the minus sign U+2212 (never a
 //! hyphen, never « −0 »).
 
@@ -62,6 +62,26 @@ fn grouped(digits: &str) -> String {
     out
 }
 
+/// « juin 2024 ».
+pub fn month_label(m: chrono::NaiveDate) -> String {
+    use chrono::Datelike;
+    const NAMES: [&str; 12] = [
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ];
+    format!("{} {}", NAMES[m.month0() as usize], m.year())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -78,6 +98,12 @@ mod tests {
         assert_eq!(decimal(-0.04, 1).unwrap(), "0,0");
         assert_eq!(decimal(999.0, 0).unwrap(), "999");
         assert_eq!(decimal(f64::INFINITY, 0), None);
+    }
+
+    #[test]
+    fn months() {
+        let m = chrono::NaiveDate::from_ymd_opt(2025, 8, 1).unwrap();
+        assert_eq!(month_label(m), "août 2025");
     }
 
     #[test]

@@ -567,7 +567,7 @@ impl Catalogue {
                 let _ = writeln!(
                     out,
                     "| rupture de série | {} : {why} |",
-                    crate::read::month_label(*m)
+                    copil_core::nombres::month_label(*m)
                 );
             }
         }

@@ -9,7 +9,7 @@ use chrono::{Months, NaiveDate};
 use copil_warehouse::{Register, Wave};
 
 use crate::catalogue::Direction;
-use crate::compute::{Cell, Niveau};
+use crate::model::{Cell, Niveau};
 
 /// Median and quartiles of a set of territory values.
 #[derive(Debug, Clone, Copy, PartialEq)]

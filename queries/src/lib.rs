@@ -18,6 +18,7 @@ pub mod comparison;
 mod compute;
 mod error;
 mod microdata;
+mod model;
 mod pooling;
 mod read;
 mod refresh;

@@ -9,7 +9,7 @@ use chrono::{Months, NaiveDate};
 use copil_warehouse::{Register, Wave};
 
 use crate::catalogue::{Catalogue, Indicator, Sorte};
-use crate::compute::{Acc, Cell, Extent, Key, Niveau, RELATIF, months_between};
+use crate::model::{Acc, Cell, Extent, Key, Niveau, RELATIF, months_between};
 use crate::stats::{summarise, wilson};
 
 /// The indicator that sizes territories (people in droits et devoirs) for the coverage of

@@ -9,7 +9,7 @@ use datafusion::prelude::SessionContext;
 use datafusion::scalar::ScalarValue;
 
 use crate::catalogue::Sorte;
-use crate::compute::{Cell, Niveau};
+use crate::model::{Cell, Niveau};
 use crate::{Error, Result};
 
 /// The published cells of one indicator, optionally for one territory (waves and the nation
@@ -151,25 +151,7 @@ pub(crate) fn cells_of(
     Ok(out)
 }
 
-/// « juin 2024 ».
-pub fn month_label(m: NaiveDate) -> String {
-    use chrono::Datelike;
-    const NAMES: [&str; 12] = [
-        "janvier",
-        "février",
-        "mars",
-        "avril",
-        "mai",
-        "juin",
-        "juillet",
-        "août",
-        "septembre",
-        "octobre",
-        "novembre",
-        "décembre",
-    ];
-    format!("{} {}", NAMES[m.month0() as usize], m.year())
-}
+pub use copil_core::nombres::month_label;
 
 /// Thousands separated by narrow no-break spaces, decimal comma.
 fn french(x: f64, decimals: usize) -> String {

@@ -19,7 +19,7 @@ use datafusion::prelude::SessionContext;
 
 use crate::catalogue::{Catalogue, Direction, Indicator};
 use crate::comparison::{self, Spread};
-use crate::compute::{Cell, Niveau, RELATIF};
+use crate::model::{Cell, Niveau, RELATIF};
 use crate::read::cells_of;
 use crate::{Error, Result};
 

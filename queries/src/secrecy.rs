@@ -30,7 +30,7 @@ use chrono::NaiveDate;
 use copil_warehouse::Register;
 
 use crate::catalogue::{Catalogue, Compte, Indicator, Relation, Sorte};
-use crate::compute::{Cell, Niveau, RELATIF};
+use crate::model::{Cell, Niveau, RELATIF};
 use crate::pooling::pools_at;
 use crate::{Error, Result};
 
