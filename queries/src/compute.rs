@@ -17,9 +17,8 @@ use crate::catalogue::{Catalogue, Indicator, Sorte};
 use crate::secrecy::{self, Rules};
 use crate::{Error, Result};
 
-pub use crate::model::{Cell, Extent, Niveau, RELATIF};
 use crate::model::{Acc, Key};
-
+pub use crate::model::{Cell, Extent, Niveau, RELATIF};
 
 /// Each territory's extent, from `depots` and `evenements`.
 async fn extents(ctx: &SessionContext) -> Result<BTreeMap<String, Extent>> {
