@@ -1,0 +1,396 @@
+//! How far a hidden count can move: its range by a linear programme ([`range`]), and three
+//! proofs from the true figures that need none (exchanging territories, trading people
+//! between modalities, and the same all the way up).
+
+use super::*;
+
+/// The values an outsider can give a count: smallest and largest (`None`: unbounded).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Range {
+    /// Smallest value consistent with everything published.
+    pub min: f64,
+    /// Largest (`None`: no upper bound).
+    pub max: Option<f64>,
+}
+
+impl Range {
+    /// Whether the count is pinned down: known to less than `threshold` apart, and not known
+    /// to be zero.
+    pub fn narrow(&self, threshold: i64) -> bool {
+        match self.max {
+            None => false,
+            Some(max) => max > 0.5 && max - self.min < threshold as f64 - 1e-6,
+        }
+    }
+}
+
+/// The range of `(cell, attr)` given which cells are hidden and the known values of the others.
+pub(super) fn range(
+    g: &Group,
+    hidden: &[bool],
+    known: &dyn Fn(usize, Attr) -> f64,
+    cell: usize,
+    attr: Attr,
+) -> Range {
+    use microlp::{ComparisonOp, OptimizationDirection, Problem};
+    // The constraints linked to the count through hidden counts.
+    let mut vars: Vec<(usize, Attr)> = vec![(cell, attr)];
+    let mut seen: HashSet<(usize, Attr)> = vars.iter().copied().collect();
+    let mut used = vec![false; g.constraints.len()];
+    let mut k = 0;
+    while k < vars.len() {
+        let v = vars[k];
+        k += 1;
+        for &ci in &g.by_cell[v.0] {
+            let c = &g.constraints[ci];
+            if used[ci] || !c.terms.iter().any(|&(l, a, _)| (l, a) == v) {
+                continue;
+            }
+            used[ci] = true;
+            for &(l, a, _) in &c.terms {
+                if hidden[l] && seen.insert((l, a)) {
+                    vars.push((l, a));
+                }
+            }
+        }
+    }
+    let solve = |direction: OptimizationDirection| -> Option<Option<f64>> {
+        let mut p = Problem::new(direction);
+        let ids: HashMap<(usize, Attr), microlp::Variable> = vars
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| {
+                (
+                    v,
+                    p.add_var(if i == 0 { 1.0 } else { 0.0 }, (0.0, f64::INFINITY)),
+                )
+            })
+            .collect();
+        for (ci, c) in g.constraints.iter().enumerate() {
+            if !used[ci] {
+                continue;
+            }
+            let mut expr = Vec::new();
+            let mut rhs = 0.0;
+            for &(l, a, coef) in &c.terms {
+                match ids.get(&(l, a)) {
+                    Some(v) if hidden[l] => expr.push((*v, coef)),
+                    _ => rhs -= coef * known(l, a),
+                }
+            }
+            let op = if c.equality {
+                ComparisonOp::Eq
+            } else {
+                ComparisonOp::Le
+            };
+            if expr.is_empty() {
+                continue;
+            }
+            p.add_constraint(expr.as_slice(), op, rhs);
+        }
+        match p.solve() {
+            Ok(microlp::SolveOutcome::Solution(s)) => Some(Some(s.objective())),
+            Ok(_) => None,
+            Err(microlp::Error::Unbounded) => Some(None),
+            Err(_) => None,
+        }
+    };
+    let min = solve(OptimizationDirection::Minimize).flatten();
+    let max = solve(OptimizationDirection::Maximize);
+    match (min, max) {
+        (Some(min), Some(max)) => Range { min, max },
+        // Infeasible or failed: count it as pinned (fail closed).
+        _ => Range {
+            min: 0.0,
+            max: Some(1.0),
+        },
+    }
+}
+
+/// A lower bound of a hidden count's range, proven from the true figures: when every cell of
+/// its territory is hidden, the territory can trade its whole profile with another territory
+/// whose cells are all hidden and that adds into the same pooled cells (all relations inside a
+/// territory are homogeneous, so the sum of two consistent profiles, or zero, is consistent):
+/// the count can fall to 0 and rise by the partner's. 0 when no such partner exists.
+pub(super) fn exchange_bound(
+    g: &Group,
+    cells: &[Cell],
+    hidden: &[bool],
+    l: usize,
+    attr: Attr,
+) -> f64 {
+    let Some(k) = g.territory_of[l] else {
+        return 0.0;
+    };
+    let all_hidden = |k: usize| g.territories[k].0.iter().all(|&x| hidden[x]);
+    if !all_hidden(k) {
+        return 0.0;
+    }
+    let cell = &cells[g.cells[l]];
+    let own = value(cell, attr).unwrap_or(0) as f64;
+    // Two territories of different waves can trade too when every wave cell (and before /
+    // after cell) of both waves is hidden or absent: the nation's sums stay the same.
+    let waves_hidden = |wave: &str| {
+        g.cells.iter().enumerate().all(|(x, &i)| {
+            let c = &cells[i];
+            c.niveau != Niveau::Vague || c.code != wave || hidden[x]
+        })
+    };
+    let own_signature = &g.territories[k].1;
+    if own_signature.0.is_empty() {
+        return 0.0;
+    }
+    let own_free = waves_hidden(&own_signature.0);
+    let mut partners = 0.0;
+    for (j, (members, signature)) in g.territories.iter().enumerate() {
+        if j == k || signature.0.is_empty() || !all_hidden(j) {
+            continue;
+        }
+        if signature != own_signature && !(own_free && waves_hidden(&signature.0)) {
+            continue;
+        }
+        partners += members
+            .iter()
+            .map(|&x| &cells[g.cells[x]])
+            .find(|c| c.ventilation == cell.ventilation && c.modalite == cell.modalite)
+            .and_then(|c| value(c, attr))
+            .unwrap_or(0) as f64;
+    }
+    if partners > 0.0 { own + partners } else { 0.0 }
+}
+
+/// A lower bound of a hidden modality count's range, proven from the true figures: two
+/// territories adding into the same pooled cells, whose breakdowns are hidden, trade `s` people
+/// between two modalities in opposite directions (every sum, pooled or within a territory,
+/// stays the same); the count can rise by such trades and fall by the reverse ones, within
+/// what each cell holds and the caps of the relation (a modality at most its total, a
+/// numerator at most its denominator). 0 when no trade exists.
+pub(super) fn rectangle_bound(
+    ind: &Indicator,
+    g: &Group,
+    cells: &[Cell],
+    hidden: &[bool],
+    l: usize,
+    attr: Attr,
+) -> f64 {
+    let Some(k) = g.territory_of[l] else {
+        return 0.0;
+    };
+    let cell = &cells[g.cells[l]];
+    let Some(detail) = ind.ventilation(&cell.ventilation) else {
+        return 0.0;
+    };
+    // The cells of territory `j` in this breakdown, all hidden, by modality; and its total.
+    let profile = |j: usize| -> Option<(BTreeMap<&str, &Cell>, Option<&Cell>)> {
+        let mut mods = BTreeMap::new();
+        let mut total = None;
+        for &x in &g.territories[j].0 {
+            let c = &cells[g.cells[x]];
+            if c.ventilation == detail.nom {
+                if !hidden[x] {
+                    return None;
+                }
+                mods.insert(c.modalite.as_str(), c);
+            } else if c.ventilation.is_empty() {
+                total = Some(c);
+            }
+        }
+        Some((mods, total))
+    };
+    let Some((own, own_total)) = profile(k) else {
+        return 0.0;
+    };
+    let v = |c: Option<&&Cell>| c.and_then(|c| value(c, attr)).unwrap_or(0) as f64;
+    // How far a modality of a territory may rise (its total's cap, for overlapping modalities
+    // and shared denominators); unbounded otherwise.
+    let cap = |total: Option<&Cell>, c: Option<&&Cell>| -> f64 {
+        let x = v(c);
+        match detail.relation {
+            Relation::Chevauchement => total
+                .and_then(|t| t.numerateur)
+                .map_or(f64::INFINITY, |n| n as f64 - x),
+            Relation::Numerateurs | Relation::Denominateur if ind.sorte == Sorte::Taux => total
+                .and_then(|t| t.denominateur)
+                .map_or(f64::INFINITY, |n| n as f64 - x),
+            _ => f64::INFINITY,
+        }
+    };
+    let me = cell.modalite.as_str();
+    let (mut up, mut down) = (0.0f64, 0.0f64);
+    for (j, (_, signature)) in g.territories.iter().enumerate() {
+        if j == k || *signature != g.territories[k].1 {
+            continue;
+        }
+        let Some((other, other_total)) = profile(j) else {
+            continue;
+        };
+        for (m2, c2) in &own {
+            if *m2 == me {
+                continue;
+            }
+            let (o1, o2) = (other.get(me), other.get(m2));
+            // Up: me +s, m2 −s here; me −s, m2 +s there.
+            let u = v(Some(c2))
+                .min(v(o1))
+                .min(cap(own_total, own.get(me)))
+                .min(cap(other_total, o2));
+            // Down: the reverse.
+            let d = v(own.get(me))
+                .min(v(o2))
+                .min(cap(own_total, Some(c2)))
+                .min(cap(other_total, o1));
+            up = up.max(u);
+            down = down.max(d);
+        }
+    }
+    up.max(0.0) + down.max(0.0)
+}
+
+/// A lower bound of a hidden wave or national modality count's range, proven from the true
+/// figures when the breakdown is hidden at every pooled level: people of a territory whose
+/// breakdown is hidden move from one modality to another in that territory, its wave and the
+/// nation at once (every total and every pooled sum stays the same). 0 otherwise.
+pub(super) fn vertical_bound(
+    ind: &Indicator,
+    g: &Group,
+    cells: &[Cell],
+    hidden: &[bool],
+    l: usize,
+    attr: Attr,
+) -> f64 {
+    let cell = &cells[g.cells[l]];
+    if cell.niveau == Niveau::Territoire {
+        return 0.0;
+    }
+    let Some(detail) = ind.ventilation(&cell.ventilation) else {
+        return 0.0;
+    };
+    let at = |niveau: Niveau, code: &str, md: &str| -> Option<(usize, &Cell)> {
+        (0..g.cells.len())
+            .map(|x| (x, &cells[g.cells[x]]))
+            .find(|(_, c)| {
+                c.niveau == niveau
+                    && c.code == code
+                    && c.ventilation == detail.nom
+                    && c.modalite == md
+            })
+    };
+    let v = |c: Option<(usize, &Cell)>| c.and_then(|c| value(c.1, attr)).unwrap_or(0) as f64;
+    let total_of = |niveau: Niveau, code: &str| -> Option<&Cell> {
+        (0..g.cells.len())
+            .map(|x| &cells[g.cells[x]])
+            .find(|c| c.niveau == niveau && c.code == code && c.ventilation.is_empty())
+    };
+    // Room for a modality to rise: the cap of its relation.
+    let slack = |niveau: Niveau, code: &str, c: Option<(usize, &Cell)>| -> f64 {
+        let x = v(c);
+        let total = total_of(niveau, code);
+        match detail.relation {
+            Relation::Chevauchement => total
+                .and_then(|t| t.numerateur)
+                .map_or(f64::INFINITY, |n| n as f64 - x),
+            Relation::Numerateurs | Relation::Denominateur if ind.sorte == Sorte::Taux => total
+                .and_then(|t| t.denominateur)
+                .map_or(f64::INFINITY, |n| n as f64 - x),
+            _ => f64::INFINITY,
+        }
+    };
+    // Every pooled modality of the breakdown must be hidden.
+    let pooled_hidden = (0..g.cells.len()).all(|x| {
+        let c = &cells[g.cells[x]];
+        c.niveau == Niveau::Territoire || c.ventilation != detail.nom || hidden[x]
+    });
+    if !pooled_hidden {
+        return 0.0;
+    }
+    let me = cell.modalite.as_str();
+    // Per wave, what its territories' moves add up to (before the pooled caps).
+    let mut by_wave: BTreeMap<&str, (f64, f64)> = BTreeMap::new();
+    for (members, (wave, _)) in &g.territories {
+        if wave.is_empty() || (cell.niveau == Niveau::Vague && *wave != cell.code) {
+            continue;
+        }
+        let profile: Vec<&Cell> = members
+            .iter()
+            .filter(|&&x| cells[g.cells[x]].ventilation == detail.nom)
+            .map(|&x| &cells[g.cells[x]])
+            .collect();
+        if profile.is_empty()
+            || members
+                .iter()
+                .any(|&x| cells[g.cells[x]].ventilation == detail.nom && !hidden[x])
+        {
+            continue;
+        }
+        let territory = profile[0].code.as_str();
+        let path = |md: &str| {
+            [
+                (Niveau::Territoire, territory),
+                (Niveau::Vague, wave.as_str()),
+                (Niveau::National, "national"),
+            ]
+            .map(|(n, c)| {
+                let cell = if n == Niveau::Territoire {
+                    profile
+                        .iter()
+                        .position(|p| p.modalite == md)
+                        .map(|i| (0usize, profile[i]))
+                } else {
+                    at(n, c, md)
+                };
+                (n, c, cell)
+            })
+        };
+        let mine = path(me);
+        let mut best_up = 0.0f64;
+        let mut best_down = 0.0f64;
+        for other in detail
+            .modalites
+            .iter()
+            .map(String::as_str)
+            .filter(|m| *m != me)
+        {
+            let theirs = path(other);
+            let u = theirs
+                .iter()
+                .map(|(_, _, c)| v(*c))
+                .chain(mine.iter().map(|(n, code, c)| slack(*n, code, *c)))
+                .fold(f64::INFINITY, f64::min);
+            let d = mine
+                .iter()
+                .map(|(_, _, c)| v(*c))
+                .chain(theirs.iter().map(|(n, code, c)| slack(*n, code, *c)))
+                .fold(f64::INFINITY, f64::min);
+            best_up = best_up.max(u);
+            best_down = best_down.max(d);
+        }
+        let sums = by_wave.entry(wave.as_str()).or_default();
+        sums.0 += best_up;
+        sums.1 += best_down;
+    }
+    // Moves through one pooled cell share its cap: a rise of `me` at most its slack there, a
+    // rise of the other modalities at most the smallest of their slacks there.
+    let others_slack = |niveau: Niveau, code: &str| {
+        detail
+            .modalites
+            .iter()
+            .map(String::as_str)
+            .filter(|m| *m != me)
+            .map(|m| slack(niveau, code, at(niveau, code, m)))
+            .fold(f64::INFINITY, f64::min)
+    };
+    let (mut up, mut down) = (0.0f64, 0.0f64);
+    for (wave, (u, d)) in by_wave {
+        up += u.min(slack(Niveau::Vague, wave, at(Niveau::Vague, wave, me)));
+        down += d.min(others_slack(Niveau::Vague, wave));
+    }
+    let up = up.min(slack(
+        Niveau::National,
+        "national",
+        at(Niveau::National, "national", me),
+    ));
+    let down = down.min(others_slack(Niveau::National, "national"));
+    // What the cell holds bounds the fall.
+    let own = v(Some((l, cell)));
+    up.max(0.0) + down.min(own).max(0.0)
+}

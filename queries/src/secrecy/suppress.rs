@@ -1,0 +1,216 @@
+//! Secondary suppression in one group.
+
+use super::*;
+
+pub(super) fn suppress(
+    ind: &Indicator,
+    cells: &[Cell],
+    g: &Group,
+    rules: &Rules,
+    forced: &HashSet<usize>,
+) -> Result<Suppressed> {
+    let t = rules.threshold;
+    let n = g.cells.len();
+    let mut hidden: Vec<bool> = g
+        .cells
+        .iter()
+        .map(|&i| primary(ind, &cells[i], rules) || forced.contains(&i))
+        .collect();
+    if !hidden.iter().any(|h| *h) {
+        return Ok((hidden, HashSet::new()));
+    }
+    let known = |l: usize, a: Attr| value(&cells[g.cells[l]], a).unwrap_or(0) as f64;
+    let cost_of = |l: usize| cost(ind, &cells[g.cells[l]]);
+    // Closure: an equality with exactly one hidden cell gives it away; hide the cheapest other.
+    let closure = |hidden: &mut Vec<bool>| loop {
+        let mut changed = false;
+        // A territory with a hidden modality hides its whole breakdown (its total aside), so
+        // that two such territories can trade modalities ([`rectangle_bound`]).
+        for (members, _) in &g.territories {
+            for v in &ind.details {
+                let of_v: Vec<usize> = members
+                    .iter()
+                    .copied()
+                    .filter(|&x| cells[g.cells[x]].ventilation == v.nom)
+                    .collect();
+                if of_v.iter().any(|&x| hidden[x]) && of_v.iter().any(|&x| !hidden[x]) {
+                    for x in of_v {
+                        hidden[x] = true;
+                    }
+                    changed = true;
+                }
+            }
+        }
+        // A hidden modality of a wave or the nation hides that breakdown at every pooled level,
+        // so that people can move between modalities all the way up ([`vertical_bound`]).
+        for v in &ind.details {
+            let pooled: Vec<usize> = (0..g.cells.len())
+                .filter(|&x| {
+                    let c = &cells[g.cells[x]];
+                    c.niveau != Niveau::Territoire && c.ventilation == v.nom
+                })
+                .collect();
+            if pooled.iter().any(|&x| hidden[x]) && pooled.iter().any(|&x| !hidden[x]) {
+                for x in pooled {
+                    hidden[x] = true;
+                }
+                changed = true;
+            }
+        }
+        for c in g.constraints.iter().filter(|c| c.equality) {
+            let mut in_c: Vec<usize> = c.terms.iter().map(|t| t.0).collect();
+            in_c.sort_unstable();
+            in_c.dedup();
+            if in_c.iter().filter(|&&l| hidden[l]).count() != 1 {
+                continue;
+            }
+            if let Some(&l) = in_c
+                .iter()
+                .filter(|&&l| !hidden[l])
+                .min_by_key(|&&l| cost_of(l))
+            {
+                hidden[l] = true;
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    };
+    closure(&mut hidden);
+    let mut rounds = 0;
+    // Counts found protected stay protected: hiding more only widens what is possible.
+    let mut protected: HashSet<(usize, Attr)> = HashSet::new();
+    loop {
+        // The first count of a hidden cell that is pinned down.
+        let mut narrow = None;
+        'search: for l in (0..n).filter(|&l| hidden[l]) {
+            for a in sensitive(ind, &cells[g.cells[l]], rules.numerators) {
+                // A true zero discloses nobody: only counts with someone in them are protected.
+                if protected.contains(&(l, a)) || known(l, a) < 0.5 {
+                    continue;
+                }
+                if exchange_bound(g, cells, &hidden, l, a) >= t as f64
+                    || rectangle_bound(ind, g, cells, &hidden, l, a) >= t as f64
+                    || vertical_bound(ind, g, cells, &hidden, l, a) >= t as f64
+                {
+                    protected.insert((l, a));
+                    continue;
+                }
+                let r = range(g, &hidden, &known, l, a);
+                if r.narrow(t) {
+                    narrow = Some((l, a, r));
+                    break 'search;
+                }
+                protected.insert((l, a));
+            }
+        }
+        let Some((l, a, r)) = narrow else {
+            return Ok((hidden, protected));
+        };
+        rounds += 1;
+        if rounds > 4 * n + 16 {
+            return Err(Error::Secrecy {
+                indicator: ind.id.clone(),
+                message: format!(
+                    "la suppression secondaire ne converge pas pour le mois {}",
+                    cells[g.cells[l]].mois.format("%Y-%m")
+                ),
+            });
+        }
+        // Fast repairs for a territory's cell, proven afterwards by the exchange of whole
+        // territories: hide the rest of its territory; then, if no other territory adding into
+        // the same pooled cells is wholly hidden, the smallest such territory with someone in it.
+        if let Some(k) = g.territory_of[l] {
+            let (members, signature) = &g.territories[k];
+            if members.iter().any(|&x| !hidden[x]) {
+                for &x in members {
+                    hidden[x] = true;
+                }
+                closure(&mut hidden);
+                continue;
+            }
+            let whole = |j: usize| g.territories[j].0.iter().all(|&x| hidden[x]);
+            let partnered = (0..g.territories.len())
+                .any(|j| j != k && g.territories[j].1 == *signature && whole(j));
+            if !partnered {
+                let size = |j: usize| {
+                    g.territories[j]
+                        .0
+                        .iter()
+                        .map(|&x| &cells[g.cells[x]])
+                        .find(|c| c.ventilation.is_empty())
+                        .map_or(0, |c| cost(ind, c).2)
+                };
+                let partner = (0..g.territories.len())
+                    .filter(|&j| j != k && g.territories[j].1 == *signature && size(j) > 0)
+                    .min_by_key(|&j| (size(j), j));
+                if let Some(j) = partner {
+                    for &x in &g.territories[j].0 {
+                        hidden[x] = true;
+                    }
+                    closure(&mut hidden);
+                    continue;
+                }
+            }
+        }
+        // Candidates: published cells of the constraints linked to the pinned count.
+        let mut linked: HashSet<usize> = HashSet::new();
+        let mut frontier = vec![l];
+        let mut seen_cells: HashSet<usize> = [l].into();
+        while let Some(x) = frontier.pop() {
+            for &ci in &g.by_cell[x] {
+                let c = &g.constraints[ci];
+                for &(y, _, _) in &c.terms {
+                    if hidden[y] {
+                        if seen_cells.insert(y) {
+                            frontier.push(y);
+                        }
+                    } else {
+                        linked.insert(y);
+                    }
+                }
+            }
+        }
+        let mut candidates: Vec<usize> = linked.into_iter().collect();
+        candidates.sort_by_key(|&y| (cost_of(y), y));
+        if candidates.is_empty() {
+            return Err(Error::Secrecy {
+                indicator: ind.id.clone(),
+                message: format!(
+                    "aucune case ne peut protéger une case secrète du mois {}",
+                    cells[g.cells[l]].mois.format("%Y-%m")
+                ),
+            });
+        }
+        let width = |r: &Range| r.max.map_or(f64::INFINITY, |m| m - r.min);
+        let base = width(&r);
+        let mut best: Option<(usize, f64)> = None;
+        let mut chosen = None;
+        let mut territory_tries = 0;
+        for &y in &candidates {
+            if cost_of(y).0 == 0 {
+                territory_tries += 1;
+                if territory_tries > CANDIDATES {
+                    continue;
+                }
+            }
+            hidden[y] = true;
+            let w = width(&range(g, &hidden, &known, l, a));
+            hidden[y] = false;
+            if w >= t as f64 - 1e-6 {
+                chosen = Some(y);
+                break;
+            }
+            if w > base + 1e-6 && best.is_none_or(|(_, bw)| w > bw) {
+                best = Some((y, w));
+            }
+        }
+        let y = chosen
+            .or(best.map(|b| b.0))
+            .or_else(|| candidates.iter().copied().find(|&y| cost_of(y).0 > 0))
+            .unwrap_or(candidates[0]);
+        hidden[y] = true;
+        closure(&mut hidden);
+    }
+}
