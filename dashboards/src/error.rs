@@ -93,6 +93,26 @@ impl From<copil_queries::Error> for HttpError {
     }
 }
 
+impl From<copil_exports::Error> for HttpError {
+    /// A request an export cannot serve says what to fix (404 for a file name, 400 for a
+    /// parameter, 403 outside the evaluator's project, 422 for too long a workbook); a
+    /// failure to build or read an export is a 500, logged with its cause and never shown.
+    fn from(e: copil_exports::Error) -> Self {
+        use copil_exports::Error as E;
+        match e {
+            E::UnknownFile(_) | E::MicrodataNotParquet(_) => HttpError::not_found(e.to_string()),
+            E::Parameter(message) => HttpError::bad_request(message),
+            E::OutsideProject { .. } => HttpError::forbidden(e.to_string()),
+            E::TooManyRows { .. } => {
+                HttpError::client(StatusCode::UNPROCESSABLE_ENTITY, e.to_string())
+            }
+            E::Folder { .. } | E::Open { .. } | E::Write { .. } | E::Microdata(_) | E::Task(_) => {
+                HttpError::internal(&e)
+            }
+        }
+    }
+}
+
 impl IntoResponse for HttpError {
     fn into_response(self) -> Response {
         match self.format {
