@@ -42,58 +42,20 @@ impl Query {
         ind: Option<&Indicator>,
         register: &Register,
     ) -> Result<Filters, HttpError> {
-        let territoire = match self.territoire.as_deref().filter(|t| !t.is_empty()) {
-            None => None,
-            Some(t) if register.get(t).is_some() => Some(t.to_string()),
-            Some(t) => {
-                return Err(HttpError::bad_request(format!(
-                    "Territoire inconnu : « {t} ». La liste des territoires est sur /territoires."
-                )));
-            }
-        };
-        let mois = match self.mois.as_deref().filter(|m| !m.is_empty()) {
-            None => None,
-            Some(m) => Some(
-                NaiveDate::parse_from_str(&format!("{m}-01"), "%Y-%m-%d").map_err(|_| {
-                    HttpError::bad_request(format!(
-                        "Paramètre « mois » invalide : « {m} ». Attendu : AAAA-MM, par exemple 2024-06."
-                    ))
-                })?,
-            ),
-        };
-        let vague = match self.vague.as_deref().filter(|v| !v.is_empty()) {
-            None => None,
-            Some(v) => Some(Wave::from_code(v).ok_or_else(|| {
-                HttpError::bad_request(format!(
-                    "Vague inconnue : « {v} ». Vagues : {}.",
-                    Wave::ALL.map(|w| w.code()).join(", ")
-                ))
-            })?),
-        };
-        let ventilation = match self.ventilation.as_deref().filter(|v| !v.is_empty()) {
-            None => None,
-            Some(v) => {
-                let known = ind.map(|i| i.ventilations.clone()).unwrap_or_default();
-                if !known.iter().any(|k| k == v) {
-                    return Err(HttpError::bad_request(if known.is_empty() {
-                        format!(
-                            "Ventilation inconnue : « {v} ». Cet indicateur n'a pas de ventilation."
-                        )
-                    } else {
-                        format!(
-                            "Ventilation inconnue : « {v} ». Ventilations de cet indicateur : {}.",
-                            known.join(", ")
-                        )
-                    }));
-                }
-                Some(v.to_string())
-            }
-        };
+        let v = copil_queries::filters::check_view(
+            self.mois.as_deref(),
+            self.vague.as_deref(),
+            self.ventilation.as_deref(),
+            self.territoire.as_deref(),
+            ind,
+            register,
+        )
+        .map_err(|e| HttpError::bad_request(e.message))?;
         Ok(Filters {
-            mois,
-            vague,
-            ventilation,
-            territoire,
+            mois: v.mois,
+            vague: v.vague,
+            ventilation: v.ventilation,
+            territoire: v.territoire,
         })
     }
 }

@@ -6,6 +6,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use chrono::NaiveDate;
+use copil_queries::filters::ViewFilters;
 use copil_queries::{Catalogue, Indicator, MicroTable, RELATIF, Results};
 use copil_warehouse::{Register, Wave};
 use serde_json::{Value, json};
@@ -44,26 +45,12 @@ pub fn refuse_unknown(q: &HashMap<String, String>, allowed: &[&str], file: &str)
     }
 }
 
-/// Whether `p` can name a project: 1 to 64 characters among a-z, 0-9, `-` and `_` (the rule
-/// of declared evaluation projects).
-pub fn valid_project_name(p: &str) -> bool {
-    (1..=64).contains(&p.len())
-        && p.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
-}
+/// Whether `p` can name a project: the rule of declared evaluation projects
+/// ([`copil_accounts::projects::valid_name`]).
+pub use copil_accounts::projects::valid_name as valid_project_name;
 
-/// Filters as a view checks them: month, wave, breakdown (of `ind`), territory.
-#[derive(Debug, Default)]
-struct Checked {
-    mois: Option<NaiveDate>,
-    vague: Option<Wave>,
-    ventilation: Option<String>,
-    territoire: Option<String>,
-}
-
-/// Checks the values against the indicator (its breakdowns) and the register, in the order and
-/// with the messages of the dashboard's view filters; an unknown breakdown also names
-/// [`RELATIF`].
+/// Filters as a view checks them ([`copil_queries::filters::check_view`], the same checks and
+/// messages as the dashboard's); an unknown breakdown also names [`RELATIF`].
 fn check(
     mois: Option<&str>,
     vague: Option<&str>,
@@ -71,63 +58,19 @@ fn check(
     territoire: Option<&str>,
     ind: Option<&Indicator>,
     register: &Register,
-) -> Result<Checked> {
-    let territoire = match territoire {
-        None => None,
-        Some(t) if register.get(t).is_some() => Some(t.to_string()),
-        Some(t) => {
-            return Err(Error::Parameter(format!(
-                "Territoire inconnu : « {t} ». La liste des territoires est sur /territoires."
-            )));
-        }
-    };
-    let mois = match mois {
-        None => None,
-        Some(m) => Some(
-            NaiveDate::parse_from_str(&format!("{m}-01"), "%Y-%m-%d").map_err(|_| {
-                Error::Parameter(format!(
-                    "Paramètre « mois » invalide : « {m} ». Attendu : AAAA-MM, par exemple 2024-06."
-                ))
-            })?,
-        ),
-    };
-    let vague = match vague {
-        None => None,
-        Some(v) => Some(Wave::from_code(v).ok_or_else(|| {
-            Error::Parameter(format!(
-                "Vague inconnue : « {v} ». Vagues : {}.",
-                Wave::ALL.map(|w| w.code()).join(", ")
-            ))
-        })?),
-    };
-    let ventilation = match ventilation {
-        None => None,
-        Some(v) => {
-            let known = ind.map(|i| i.ventilations.clone()).unwrap_or_default();
-            if !known.iter().any(|k| k == v) {
-                let unknown = if known.is_empty() {
-                    format!(
-                        "Ventilation inconnue : « {v} ». Cet indicateur n'a pas de ventilation."
-                    )
-                } else {
-                    format!(
-                        "Ventilation inconnue : « {v} ». Ventilations de cet indicateur : {}.",
-                        known.join(", ")
-                    )
-                };
-                return Err(Error::Parameter(format!(
-                    "{unknown} La ventilation « {RELATIF} » (mois depuis le début du SPIE, par vague) se demande aussi explicitement."
-                )));
-            }
-            Some(v.to_string())
-        }
-    };
-    Ok(Checked {
-        mois,
-        vague,
-        ventilation,
-        territoire,
-    })
+) -> Result<ViewFilters> {
+    copil_queries::filters::check_view(mois, vague, ventilation, territoire, ind, register).map_err(
+        |e| {
+            Error::Parameter(if e.parametre == "ventilation" {
+                format!(
+                    "{} La ventilation « {RELATIF} » (mois depuis le début du SPIE, par vague) se demande aussi explicitement.",
+                    e.message
+                )
+            } else {
+                e.message
+            })
+        },
+    )
 }
 
 /// Checks the territory and wave filters together: a territory outside the wave is refused.

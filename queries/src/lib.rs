@@ -17,6 +17,7 @@ mod catalogue;
 pub mod comparison;
 mod compute;
 mod error;
+pub mod filters;
 mod microdata;
 mod model;
 mod pooling;
