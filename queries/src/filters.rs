@@ -81,7 +81,7 @@ pub fn check_view(
         None => None,
         Some(v) => {
             let known = ind.map(|i| i.ventilations.clone()).unwrap_or_default();
-            if !known.iter().any(|k| *k == v) {
+            if !known.contains(&v) {
                 return Err(err(
                     "ventilation",
                     if known.is_empty() {
