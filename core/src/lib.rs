@@ -7,6 +7,7 @@
 //!   where "today" comes from.
 //! - [`nombres`]: French number formatting, written once: [`nombres::decimal`] (decimal comma,
 //!   thousands grouped by a narrow no-break space, minus sign U+2212) and [`nombres::entier`].
+//! - [`inbox`]: the inbox rule (what is still being written).
 //! - [`empreinte`]: keyed hashing (HMAC-SHA-256), written once: [`empreinte::Empreinte`] for
 //!   person pseudonyms, export pseudonyms, derived keys and signed cookies.
 //!
@@ -20,6 +21,7 @@ mod clock;
 mod department;
 pub mod empreinte;
 mod error;
+pub mod inbox;
 pub mod nombres;
 mod register;
 pub mod vocabulary;

@@ -48,7 +48,7 @@ fn waiting(state: &AppState, territoire: &str) -> Vec<String> {
             d.filter_map(|e| e.ok())
                 .filter(|e| e.path().is_file())
                 .filter_map(|e| e.file_name().into_string().ok())
-                .filter(|n| !n.ends_with(".part") && !n.starts_with('.'))
+                .filter(|n| !copil_core::inbox::in_progress(n))
                 .collect()
         })
         .unwrap_or_default();
@@ -258,8 +258,7 @@ fn private_json(v: &Value) -> Response {
 fn plain_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 200
-        && !name.starts_with('.')
-        && !name.ends_with(".part")
+        && !copil_core::inbox::in_progress(name)
         && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
@@ -293,8 +292,9 @@ where
     E: std::fmt::Display,
 {
     let part = dest.with_file_name(format!(
-        "{}.part",
-        dest.file_name().and_then(|n| n.to_str()).unwrap_or("depot")
+        "{}{}",
+        dest.file_name().and_then(|n| n.to_str()).unwrap_or("depot"),
+        copil_core::inbox::PARTIAL_SUFFIX
     ));
     if let Some(dir) = dest.parent() {
         tokio::fs::create_dir_all(dir)

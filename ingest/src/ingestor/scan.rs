@@ -122,7 +122,7 @@ impl Ingestor {
             let kind = std::fs::metadata(&entry).map(|m| m.file_type());
             if !kind.as_ref().is_ok_and(|k| k.is_dir()) {
                 if kind.as_ref().is_ok_and(|k| k.is_file()) {
-                    if name.starts_with('.') || name.ends_with(".part") {
+                    if copil_core::inbox::in_progress(&name) {
                         run.en_cours.push(entry);
                     } else {
                         refusals.push(("(racine)".into(), entry, "fichier déposé à la racine de la boîte : placez-le dans le dossier de son territoire".into()));
@@ -163,7 +163,7 @@ impl Ingestor {
                     .file_name()
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_default();
-                if fname.starts_with('.') || fname.ends_with(".part") {
+                if copil_core::inbox::in_progress(&fname) {
                     run.en_cours.push(file);
                     continue;
                 }
