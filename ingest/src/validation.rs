@@ -16,8 +16,6 @@ pub struct Layout {
     pub identifiers: Vec<String>,
 }
 
-const REQUIRED: [&str; 4] = ["id_personne", "date_naissance", "date", "evenement"];
-
 fn pos(name: &str) -> usize {
     COLUMNS
         .iter()
@@ -50,10 +48,12 @@ impl Layout {
                 None => ignored.push(cell.trim().to_string()),
             }
         }
-        let missing: Vec<&str> = REQUIRED
+        // The required columns, from the one list of the contract.
+        let missing: Vec<&str> = COLUMNS
             .iter()
-            .copied()
-            .filter(|c| index[pos(c)].is_none())
+            .zip(&index)
+            .filter(|(c, found)| c.required && found.is_none())
+            .map(|(c, _)| c.name)
             .collect();
         if missing.is_empty() {
             Ok(Self {
