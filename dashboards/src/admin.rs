@@ -72,7 +72,7 @@ fn render(state: &AppState, user: &User, message: Option<Markup>) -> Response {
         }
         h2 { "Dépôts en attente d'examen" }
         p { "Un dépôt mis en attente (sans ligne valide, trop de rejets, trop de personnes perdues, ou daté dans le futur) n'est pas intégré. L'intégrer après examen lève ces garde-fous : il remplace les données de son territoire ; le contrat du fichier, les limites et l'ordre des extractions s'appliquent toujours, et l'opération est journalisée." }
-        (crate::drops::held_drops(state, user))
+        (crate::held::held_drops(state, user))
         h2 { "Projets d'évaluation" }
         p { "Un compte « evaluateur » n'exporte des microdonnées que pour un projet déclaré ici qui le nomme, sur ses territoires et pendant sa période. Le nom du projet est la clé de ses pseudonymes : il ne sert qu'une fois. Les pseudonymes empêchent de rapprocher deux projets par l'identifiant, pas par la suite des événements d'une personne : ne déclarez pour un même évaluateur que les projets nécessaires." }
         @if projects.is_empty() {
@@ -138,10 +138,10 @@ fn render(state: &AppState, user: &User, message: Option<Markup>) -> Response {
 pub async fn page(
     State(state): State<AppState>,
     user: User,
-    Query(released): Query<crate::drops::Released>,
+    Query(released): Query<crate::held::Released>,
 ) -> Result<Response, HttpError> {
     user.require_admin()?;
-    let outcome = crate::drops::release_outcome(&state, &user, &released);
+    let outcome = crate::held::release_outcome(&state, &user, &released);
     Ok(render(&state, &user, outcome))
 }
 

@@ -4,7 +4,7 @@
 use copil_accounts::Role;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
-use crate::session::User;
+use crate::user::User;
 
 /// The navigation entries of a user: (path, label). Links are a convenience only: every
 /// handler checks the role itself.

@@ -36,11 +36,13 @@ mod error;
 mod exports;
 mod figures;
 mod filters;
+mod held;
 mod layout;
 mod login;
 mod pages;
 pub mod session;
 mod state;
+mod user;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;

@@ -581,7 +581,7 @@ pub(crate) fn depots_table(depots: &[&copil_queries::Depot]) -> Markup {
 pub async fn quality(
     State(state): State<AppState>,
     user: User,
-    Query(released): Query<crate::drops::Released>,
+    Query(released): Query<crate::held::Released>,
     headers: HeaderMap,
 ) -> Result<Response, HttpError> {
     user.require_quality()?;
@@ -589,7 +589,7 @@ pub async fn quality(
     let mut rows = results.quality(state.register(), state.clock().today());
     rows.retain(|q| user.sees_details_of(&q.territoire.id));
     let body = html! {
-        @if let Some(m) = crate::drops::release_outcome(&state, &user, &released) { (m) }
+        @if let Some(m) = crate::held::release_outcome(&state, &user, &released) { (m) }
         p { "Pour chaque territoire : son dernier dépôt intégré, l'âge de son extraction au " (state.clock().today().format("%d/%m/%Y")) ", et la part de lignes rejetées. Un dépôt « en attente d'examen » (sans ligne valide, trop de rejets, trop de personnes perdues, ou daté dans le futur) n'est pas intégré : les données précédentes restent en vigueur. Après examen, un compte « national » ou « admin » l'intègre par le bouton « Intégrer ce dépôt » ci-dessous (ou l'API), ou un administrateur du serveur par « copil ingest --liberer FICHIER »." }
         @if user.may_release() {
             p { "Intégrer un dépôt en attente lève les garde-fous (part de lignes rejetées, personnes perdues, date d'extraction future) : il remplace les données de son territoire. Le contrat du fichier, les limites et l'ordre des extractions s'appliquent toujours ; l'opération est journalisée." }
@@ -621,7 +621,7 @@ pub async fn quality(
                         td { @for (i, d) in q.en_attente.iter().enumerate() {
                             @if i > 0 { ", " }
                             (d.fichier) " : " (crate::error::without_paths(d.message.as_deref().unwrap_or_default()))
-                            @if let Some(n) = crate::drops::held_name(&state, d) { (crate::drops::release_form(&user, &d.territoire, &n)) }
+                            @if let Some(n) = crate::held::held_name(&state, d) { (crate::held::release_form(&user, &d.territoire, &n)) }
                         } }
                     }
                 }

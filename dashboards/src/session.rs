@@ -10,11 +10,12 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
+use copil_accounts::Role;
 use copil_accounts::sessions::constant_eq;
-use copil_accounts::{Account, Role};
 
 use crate::error::HttpError;
 use crate::state::AppState;
+pub use crate::user::User;
 
 /// Name of the session cookie.
 pub const SESSION_COOKIE: &str = "copil_session";
@@ -28,41 +29,7 @@ pub use copil_accounts::sessions::{
 };
 pub use copil_accounts::token_digest;
 
-/// The person (or script) behind a request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct User {
-    /// Login.
-    pub login: String,
-    /// Role.
-    pub role: Role,
-    /// Territory of a `territoire` account.
-    pub territoire: Option<String>,
-    /// The session's CSRF token (empty for an API token, which needs none).
-    pub csrf: String,
-    /// Whether the request came with an API token rather than a session cookie.
-    pub by_token: bool,
-}
-
 impl User {
-    fn of(a: &Account, csrf: String, by_token: bool) -> User {
-        User {
-            login: a.login.clone(),
-            role: a.role,
-            territoire: a.territoire.clone(),
-            csrf,
-            by_token,
-        }
-    }
-
-    /// Whether this user may read the drops, rejects and data-quality details of `territoire`.
-    pub fn sees_details_of(&self, territoire: &str) -> bool {
-        match self.role {
-            Role::National => true,
-            Role::Territoire => self.territoire.as_deref() == Some(territoire),
-            Role::Evaluateur | Role::Admin => false,
-        }
-    }
-
     /// Refuses unless this user may read `territoire`'s details: a territory account asking
     /// for another territory gets 404 (as if it did not exist), other roles 403.
     pub fn require_details_of(&self, territoire: &str) -> Result<(), HttpError> {
@@ -77,12 +44,6 @@ impl User {
                 "Les dépôts et rejets d'un territoire sont réservés à son équipe et à l'équipe nationale.",
             ))
         }
-    }
-
-    /// Whether this user sees the data-quality overview (every territory's for `national`,
-    /// its own for `territoire`).
-    pub fn sees_quality(&self) -> bool {
-        matches!(self.role, Role::National | Role::Territoire)
     }
 
     /// Refuses unless this user sees the data-quality overview.
@@ -107,11 +68,6 @@ impl User {
         }
     }
 
-    /// Whether this user may export.
-    pub fn may_export(&self) -> bool {
-        self.require_exports().is_ok()
-    }
-
     /// Refuses unless this user may upload a drop for `territoire` (its own territory account).
     pub fn require_upload_for(&self, territoire: &str) -> Result<(), HttpError> {
         match self.role {
@@ -123,11 +79,6 @@ impl User {
                 "Seul un compte « territoire » dépose les extractions de son territoire.",
             )),
         }
-    }
-
-    /// Whether this user may release a drop held for review (`national`, `admin`; issue 13).
-    pub fn may_release(&self) -> bool {
-        matches!(self.role, Role::National | Role::Admin)
     }
 
     /// Refuses unless this user may release a drop held for review.

@@ -4,7 +4,7 @@
 use copil_warehouse::tables::ColumnType;
 
 use crate::plan::Kind;
-use crate::writers::csv::csv_field;
+use crate::quoting::csv_field;
 
 /// A column of the indicator table: name, type, description.
 pub(crate) struct Column {

@@ -3,10 +3,11 @@
 
 use std::path::PathBuf;
 
-use crate::plan::KNOWN_FILES;
-
 /// A boxed cause of a failed write (I/O, Arrow, Parquet, XLSX, JSON).
 pub type Cause = Box<dyn std::error::Error + Send + Sync>;
+
+/// The files served, as an unknown name's message lists them.
+pub(crate) const KNOWN_FILES: &str = "indicateurs.csv, indicateurs.xlsx, indicateurs.parquet, evenements.parquet, personnes.parquet (suivis de « .manifeste.json » pour leur manifeste), indicateurs.dictionnaire.csv, evenements.dictionnaire.csv, personnes.dictionnaire.csv";
 
 /// Everything that can go wrong while naming, checking, building or reading an export.
 #[derive(Debug, thiserror::Error)]

@@ -36,6 +36,7 @@ mod error;
 mod filters;
 mod manifest;
 mod plan;
+mod quoting;
 mod rows;
 mod writers;
 

@@ -18,9 +18,6 @@ pub const MANIFEST_SUFFIX: &str = ".manifeste.json";
 /// Suffix of a data dictionary's file name (after the kind's name).
 pub const DICTIONARY_SUFFIX: &str = ".dictionnaire.csv";
 
-/// The files served, as an unknown name's message lists them.
-pub(crate) const KNOWN_FILES: &str = "indicateurs.csv, indicateurs.xlsx, indicateurs.parquet, evenements.parquet, personnes.parquet (suivis de « .manifeste.json » pour leur manifeste), indicateurs.dictionnaire.csv, evenements.dictionnaire.csv, personnes.dictionnaire.csv";
-
 /// What is exported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -253,7 +250,10 @@ mod tests {
         ));
         assert_eq!(
             parse_name("indicateurs.json").unwrap_err().to_string(),
-            format!("Export inconnu : « indicateurs.json ». Fichiers disponibles : {KNOWN_FILES}.")
+            format!(
+                "Export inconnu : « indicateurs.json ». Fichiers disponibles : {}.",
+                crate::error::KNOWN_FILES
+            )
         );
     }
 }

@@ -6,18 +6,8 @@ use std::path::Path;
 
 use crate::dictionary::Column;
 use crate::error::{Result, indicators_write as io};
+use crate::quoting::csv_field;
 use crate::rows::{Row, figures, num, texts};
-
-/// Appends `s` to `out` as a `;`-separated CSV field, quoted only when needed.
-pub(crate) fn csv_field(out: &mut String, s: &str) {
-    if s.contains([';', '"', '\n', '\r']) {
-        out.push('"');
-        out.push_str(&s.replace('"', "\"\""));
-        out.push('"');
-    } else {
-        out.push_str(s);
-    }
-}
 
 /// Writes the indicator table as CSV: UTF-8 with BOM, `;`-separated, CRLF line ends, decimal
 /// point.
