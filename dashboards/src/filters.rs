@@ -2,9 +2,8 @@
 //! territory.
 //! Bad values answer 400 in French, saying what is expected.
 
-use chrono::NaiveDate;
 use copil_queries::Indicator;
-use copil_warehouse::{Register, Wave};
+use copil_warehouse::Register;
 use serde::Deserialize;
 
 use crate::error::HttpError;
@@ -22,18 +21,8 @@ pub struct Query {
     pub territoire: Option<String>,
 }
 
-/// The filters, checked.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Filters {
-    /// First day of the month asked for.
-    pub mois: Option<NaiveDate>,
-    /// The wave asked for.
-    pub vague: Option<Wave>,
-    /// The breakdown asked for.
-    pub ventilation: Option<String>,
-    /// The territory highlighted.
-    pub territoire: Option<String>,
-}
+/// The filters, checked (the view filters of the indicator layer).
+pub type Filters = copil_queries::filters::ViewFilters;
 
 impl Query {
     /// Checks the values against the indicator (its breakdowns) and the register.
@@ -42,7 +31,7 @@ impl Query {
         ind: Option<&Indicator>,
         register: &Register,
     ) -> Result<Filters, HttpError> {
-        let v = copil_queries::filters::check_view(
+        copil_queries::filters::check_view(
             self.mois.as_deref(),
             self.vague.as_deref(),
             self.ventilation.as_deref(),
@@ -50,36 +39,6 @@ impl Query {
             ind,
             register,
         )
-        .map_err(|e| HttpError::bad_request(e.message))?;
-        Ok(Filters {
-            mois: v.mois,
-            vague: v.vague,
-            ventilation: v.ventilation,
-            territoire: v.territoire,
-        })
-    }
-}
-
-impl Filters {
-    /// The query string for these filters (`?mois=…&vague=…`), empty when none is set.
-    pub fn query_string(&self) -> String {
-        let mut parts = Vec::new();
-        if let Some(m) = self.mois {
-            parts.push(format!("mois={}", m.format("%Y-%m")));
-        }
-        if let Some(w) = self.vague {
-            parts.push(format!("vague={}", w.code()));
-        }
-        if let Some(v) = &self.ventilation {
-            parts.push(format!("ventilation={v}"));
-        }
-        if let Some(t) = &self.territoire {
-            parts.push(format!("territoire={t}"));
-        }
-        if parts.is_empty() {
-            String::new()
-        } else {
-            format!("?{}", parts.join("&"))
-        }
+        .map_err(|e| HttpError::bad_request(e.message))
     }
 }

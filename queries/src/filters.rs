@@ -19,6 +19,30 @@ pub struct ViewFilters {
     pub territoire: Option<String>,
 }
 
+impl ViewFilters {
+    /// The query string for these filters (`?mois=…&vague=…`), empty when none is set.
+    pub fn query_string(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(m) = self.mois {
+            parts.push(format!("mois={}", m.format("%Y-%m")));
+        }
+        if let Some(w) = self.vague {
+            parts.push(format!("vague={}", w.code()));
+        }
+        if let Some(v) = &self.ventilation {
+            parts.push(format!("ventilation={v}"));
+        }
+        if let Some(t) = &self.territoire {
+            parts.push(format!("territoire={t}"));
+        }
+        if parts.is_empty() {
+            String::new()
+        } else {
+            format!("?{}", parts.join("&"))
+        }
+    }
+}
+
 /// A filter value that cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
