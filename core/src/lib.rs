@@ -22,6 +22,7 @@ mod department;
 pub mod empreinte;
 mod error;
 pub mod inbox;
+pub mod libelles;
 pub mod nombres;
 mod register;
 pub mod vocabulary;

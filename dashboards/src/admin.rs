@@ -26,7 +26,7 @@ fn render(state: &AppState, user: &User, message: Option<Markup>) -> Response {
         .collect();
     let body = html! {
         @if let Some(m) = message { (m) }
-        table {
+        div class="defilement" tabindex="0" { table {
             caption { "Comptes (" (accounts.len()) ")" }
             thead { tr {
                 th scope="col" { "identifiant" } th scope="col" { "rôle" } th scope="col" { "territoire" }
@@ -55,7 +55,7 @@ fn render(state: &AppState, user: &User, message: Option<Markup>) -> Response {
                     }
                 }
             }
-        }
+        } }
         h2 { "Créer un compte" }
         form class="formulaire" method="post" action="/admin/comptes" {
             (layout::csrf_field(user))
@@ -78,7 +78,7 @@ fn render(state: &AppState, user: &User, message: Option<Markup>) -> Response {
         @if projects.is_empty() {
             p { "Aucun projet déclaré." }
         } @else {
-            div class="defilement" { table {
+            div class="defilement" tabindex="0" { table {
                 caption { "Projets (" (projects.len()) ")" }
                 thead { tr {
                     th scope="col" { "nom" } th scope="col" { "objet" } th scope="col" { "évaluateurs" }
@@ -125,6 +125,7 @@ fn render(state: &AppState, user: &User, message: Option<Markup>) -> Response {
     (
         [(header::CACHE_CONTROL, "no-store")],
         Html(layout::simple(
+            state.brand(),
             "Comptes",
             "/admin/comptes",
             Some(user),

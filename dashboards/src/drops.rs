@@ -91,8 +91,8 @@ pub async fn page(
                 div class=(if d.integre() { "succes" } else { "alerte" }) role="status" {
                     h2 { "Rapport du dépôt « " (f) " »" }
                     @if d.integre() {
-                        p { "Intégré le " (d.traite_le.format("%d/%m/%Y à %H:%M")) " : " (d.lignes_lues) " lignes lues, "
-                            (d.lignes_integrees) " intégrées, " (d.lignes_rejetees) " rejetées." }
+                        p { "Intégré le " (d.traite_le.format("%d/%m/%Y à %H:%M")) " : " (copil_core::nombres::entier(d.lignes_lues)) " lignes lues, "
+                            (copil_core::nombres::entier(d.lignes_integrees)) " intégrées, " (copil_core::nombres::entier(d.lignes_rejetees)) " rejetées." }
                     } @else if d.statut == "en_attente" {
                         p { "Mis en attente d'examen le " (d.traite_le.format("%d/%m/%Y à %H:%M")) " : " (d.message.clone().unwrap_or_default())
                             ". Les données en place restent en vigueur ; l'équipe nationale peut l'intégrer après examen." }
@@ -110,7 +110,7 @@ pub async fn page(
                 (layout::csrf_field(&user))
                 label { "Fichier (CSV, CSV compressé .gz ou XLSX, " (max_mio) " Mio au plus ; nom avec la date d'extraction, par exemple " code { (id) "_2025-06-30.csv" } ")"
                     input type="file" name="fichier" required; }
-                label { input type="checkbox" name="traiter" value="maintenant" checked; " Traiter tout de suite (sinon : à la prochaine ingestion planifiée)" }
+                label class="case" { input type="checkbox" name="traiter" value="maintenant" checked; " Traiter tout de suite (sinon : à la prochaine ingestion planifiée)" }
                 button type="submit" { "Déposer" }
             }
         }
@@ -124,15 +124,15 @@ pub async fn page(
         @if rejects.is_empty() {
             p { "Aucune ligne rejetée." }
         } @else {
-            p { (rejects.len()) " lignes rejetées (fichier « " (rejects[0].fichier) " »). "
+            p { (copil_core::nombres::entier(rejects.len() as i128)) " lignes rejetées (fichier « " (rejects[0].fichier) " »). "
                 a class="telecharger" href=(format!("/territoires/{id}/rejets.csv")) { "Télécharger toutes les lignes rejetées (CSV)" } }
-            div class="defilement" { table {
+            div class="defilement" tabindex="0" { table {
                 caption { "Les " (rejects.len().min(REJECTS_SHOWN)) " premières lignes rejetées : ligne du fichier, colonne et motif (jamais la valeur)" }
                 thead { tr { th scope="col" class="nombre" { "ligne" } th scope="col" { "colonne" } th scope="col" { "motif" } } }
                 tbody {
                     @for r in rejects.iter().take(REJECTS_SHOWN) {
                         tr {
-                            td class="nombre" { (r.ligne) }
+                            td class="nombre" { (copil_core::nombres::entier(r.ligne as i128)) }
                             td { (r.colonne.as_deref().unwrap_or("—")) }
                             td { (r.motif_label()) }
                         }
@@ -147,8 +147,9 @@ pub async fn page(
             (header::VARY, "Cookie, Authorization"),
         ],
         Html(layout::simple(
+            state.brand(),
             &format!("Dépôts — {}", t.nom),
-            "/territoires",
+            &format!("/territoires/{}/depots", t.id),
             Some(&user),
             &body,
         )),

@@ -133,11 +133,28 @@ impl IntoResponse for HttpError {
                     StatusCode::CONFLICT => "Conflit",
                     _ => "Erreur",
                 };
-                let body = crate::layout::bare(title, &self.message);
-                (self.status, Html(body)).into_response()
+                let body =
+                    crate::layout::bare(crate::layout::Brand::Neutral, None, title, &self.message);
+                let mut response = (self.status, Html(body)).into_response();
+                // Drawn again with the user's menu by the login layer (issue 15).
+                response.extensions_mut().insert(ErrorPage {
+                    title,
+                    message: self.message,
+                });
+                response
             }
         }
     }
+}
+
+/// An HTML error page's content, kept on the response so that the login layer, which knows
+/// the user, draws it again inside the site's header and menu.
+#[derive(Debug, Clone)]
+pub struct ErrorPage {
+    /// The page title (« Page introuvable »).
+    pub title: &'static str,
+    /// The French message.
+    pub message: String,
 }
 
 /// Ends a path-like token.

@@ -369,6 +369,7 @@ pub async fn page(
     user.require_exports()?;
     let body = page_body(&state, &user);
     Ok(Html(crate::layout::simple(
+        state.brand(),
         "Exports",
         "/exports",
         Some(&user),

@@ -2,13 +2,14 @@
 //! shows (the same table is rendered beside the chart and downloaded as CSV).
 
 use chrono::NaiveDate;
-use copil_queries::{Cell, IndicatorReport, Sorte, format_value};
-use copil_warehouse::Departments;
+use copil_core::libelles;
+use copil_queries::{Cell, IndicatorReport, Sorte};
+use copil_warehouse::{Departments, Wave};
 use maud::{Markup, html};
 
 use crate::chart::{
     Bar, BeforeAfter, Caption, Ranking, Reference, RelativeSeries, Series, Tile, TileMap,
-    TileState, Timeline, Unit,
+    TileState, Timeline, Tone, Unit,
 };
 
 /// A table: caption, headers and rows of text.
@@ -51,7 +52,7 @@ impl Table {
     /// The table in HTML, numbers right-aligned.
     pub fn html(&self) -> Markup {
         html! {
-            table {
+            div class="defilement" tabindex="0" { table {
                 caption { (self.caption) }
                 thead { tr { @for h in &self.headers { th scope="col" { (h) } } } }
                 tbody {
@@ -60,14 +61,56 @@ impl Table {
                             @for (i, c) in r.iter().enumerate() {
                                 @if i == 0 { th scope="row" { (c) } }
                                 @else if c == "secret" { td class="nombre secret" { (c) } }
-                                @else { td class="nombre" { (c) } }
+                                @else { td class="nombre" { (french(c)) } }
                             }
                         }
                     }
                 }
-            }
+            } }
         }
     }
+}
+
+/// The colour of a wave on every chart.
+fn wave_tone(w: Wave) -> Tone {
+    Tone::Wave(Wave::ALL.iter().position(|x| *x == w).unwrap_or(0))
+}
+
+/// The colour of a series by its label: France, a wave, or another line.
+fn tone_of(label: &str) -> Tone {
+    if label == "France" {
+        return Tone::France;
+    }
+    Wave::ALL
+        .iter()
+        .find(|w| w.label() == label)
+        .map_or(Tone::Other, |w| wave_tone(*w))
+}
+
+/// A raw number of a CSV cell (« 16367 », « -3,5 ») written the French way for a page
+/// (« 16 367 », « −3,5 »); any other text as it is (issue 15).
+pub fn french(cell: &str) -> String {
+    let (negative, digits) = match cell.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, cell),
+    };
+    let (int, frac) = digits.split_once(',').unwrap_or((digits, ""));
+    let numeric = !int.is_empty()
+        && int.bytes().all(|b| b.is_ascii_digit())
+        && frac.bytes().all(|b| b.is_ascii_digit());
+    let Some(n) = numeric.then(|| int.parse::<i128>().ok()).flatten() else {
+        return cell.to_string();
+    };
+    let mut out = copil_core::nombres::entier(n);
+    if !frac.is_empty() {
+        out.push(',');
+        out.push_str(frac);
+    }
+    let zero = n == 0 && frac.bytes().all(|b| b == b'0');
+    if negative && !zero {
+        out.insert(0, copil_core::nombres::MINUS);
+    }
+    out
 }
 
 /// The chart unit of an indicator kind.
@@ -124,8 +167,9 @@ pub fn ranking(r: &IndicatorReport<'_>, highlight: Option<&str>) -> (Ranking, Ta
     let mut references = Vec::new();
     if let Some(v) = published(r.snapshot.national) {
         references.push(Reference {
-            label: "National".into(),
+            label: "France".into(),
             value: v,
+            tone: Tone::France,
         });
     }
     for (w, c) in &r.snapshot.vagues {
@@ -133,6 +177,7 @@ pub fn ranking(r: &IndicatorReport<'_>, highlight: Option<&str>) -> (Ranking, Ta
             references.push(Reference {
                 label: w.label().into(),
                 value: v,
+                tone: wave_tone(*w),
             });
         }
     }
@@ -274,6 +319,7 @@ pub fn timeline(r: &IndicatorReport<'_>) -> (Timeline, Table) {
         .map(|(label, points)| Series {
             label: label.clone(),
             points: points.clone(),
+            tone: tone_of(label),
         })
         .collect();
     let months: std::collections::BTreeSet<NaiveDate> = r
@@ -360,6 +406,7 @@ pub fn before_after(r: &IndicatorReport<'_>) -> (BeforeAfter, Table) {
         .map(|(w, points)| RelativeSeries {
             label: w.label().into(),
             points: points.clone(),
+            tone: wave_tone(*w),
         })
         .collect();
     let rows = (-12..=24)
@@ -394,24 +441,27 @@ pub fn before_after(r: &IndicatorReport<'_>) -> (BeforeAfter, Table) {
     )
 }
 
-/// The national cells of the chosen breakdown.
+/// The national cells of the chosen breakdown, modalities in their natural order and named in
+/// French (issue 15).
 pub fn breakdown(r: &IndicatorReport<'_>) -> Option<Table> {
     let (v, cells) = r.ventilation.as_ref()?;
     let ind = r.indicateur;
+    let mut cells: Vec<&Cell> = cells.clone();
+    cells.sort_by_key(|c| libelles::rang(v, &c.modalite));
     Some(Table {
         caption: format!(
-            "{} par {v}, France, {}",
+            "{} par {}, France, {}",
             ind.titre,
+            libelles::colonne(v),
             month_label(r.snapshot.mois)
         ),
-        headers: vec![v.clone(), value_header(ind.sorte), "affiché".into()],
+        headers: vec![libelles::colonne(v).to_string(), value_header(ind.sorte)],
         rows: cells
             .iter()
             .map(|c| {
                 vec![
-                    c.modalite.clone(),
+                    libelles::modalite(&c.modalite).to_string(),
                     shown(Some(c), ind.sorte),
-                    format_value(ind.sorte, c),
                 ]
             })
             .collect(),

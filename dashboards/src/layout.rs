@@ -62,12 +62,35 @@ fn head(title: &str) -> Markup {
     }
 }
 
-fn header(current: &str, user: Option<&User>) -> Markup {
+/// The menu entry of `current`: the longest matching path, so that « Nos dépôts »
+/// (`/territoires/X/depots`) wins over « Territoires » (issue 15).
+fn active<'a>(entries: &'a [(String, &'static str)], current: &str) -> Option<&'a str> {
+    entries
+        .iter()
+        .map(|(path, _)| path.as_str())
+        .filter(|path| {
+            if *path == "/" {
+                current == "/"
+            } else {
+                current == *path
+                    || current
+                        .strip_prefix(*path)
+                        .is_some_and(|rest| rest.starts_with(['/', '?']))
+            }
+        })
+        .max_by_key(|path| path.len())
+}
+
+fn header(brand: Brand, current: &str, user: Option<&User>) -> Markup {
+    let entries = nav(user);
+    let current = active(&entries, current);
     html! {
         a class="lien-evitement" href="#contenu" { "Aller au contenu" }
         header class="entete" {
             div class="haut" {
-                div class="marianne" { "République" br; "française" }
+                @if brand == Brand::State {
+                    div class="marianne" { "République" br; "française" }
+                }
                 a class="service" href="/" {
                     "Copil"
                     small { "Pilotage du Service public de l'insertion et de l'emploi" }
@@ -84,9 +107,8 @@ fn header(current: &str, user: Option<&User>) -> Markup {
                 }
             }
             nav class="principale" aria-label="Menu principal" {
-                @for (path, label) in nav(user) {
-                    @let active = if path == "/" { current == "/" } else { current.starts_with(path.as_str()) };
-                    @if active {
+                @for (path, label) in &entries {
+                    @if current == Some(path.as_str()) {
                         a href=(path) aria-current="page" { (label) }
                     } @else {
                         a href=(path) { (label) }
@@ -97,8 +119,31 @@ fn header(current: &str, user: Option<&User>) -> Markup {
     }
 }
 
+/// Whose header a page wears: the State's « République française » block only when the
+/// deployment says it is a State service (`server.service_de_l_etat`), a neutral Copil one
+/// otherwise (issue 15).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Brand {
+    /// A service of the French State.
+    State,
+    /// Any other deployment.
+    Neutral,
+}
+
+impl Brand {
+    /// The brand of a deployment.
+    pub fn of(state_service: bool) -> Brand {
+        if state_service {
+            Brand::State
+        } else {
+            Brand::Neutral
+        }
+    }
+}
+
 /// A full page.
 pub fn page(
+    brand: Brand,
     title: &str,
     current: &str,
     user: &User,
@@ -110,7 +155,7 @@ pub fn page(
         html lang="fr" {
             (head(title))
             body {
-                (header(current, Some(user)))
+                (header(brand, current, Some(user)))
                 main id="contenu" {
                     h1 { (title) }
                     p class="bandeau" {
@@ -132,14 +177,14 @@ pub fn page(
     .into_string()
 }
 
-/// A page without data (errors).
-pub fn bare(title: &str, message: &str) -> String {
+/// A page without data (errors); with the user's menu when the user is known (issue 15).
+pub fn bare(brand: Brand, user: Option<&User>, title: &str, message: &str) -> String {
     html! {
         (DOCTYPE)
         html lang="fr" {
             (head(title))
             body {
-                (header("", None))
+                (header(brand, "", user))
                 main id="contenu" {
                     h1 { (title) }
                     p { (message) }
@@ -152,13 +197,19 @@ pub fn bare(title: &str, message: &str) -> String {
 }
 
 /// A page without the data banner (login, account, admin, upload forms).
-pub fn simple(title: &str, current: &str, user: Option<&User>, body: &Markup) -> String {
+pub fn simple(
+    brand: Brand,
+    title: &str,
+    current: &str,
+    user: Option<&User>,
+    body: &Markup,
+) -> String {
     html! {
         (DOCTYPE)
         html lang="fr" {
             (head(title))
             body {
-                (header(current, user))
+                (header(brand, current, user))
                 main id="contenu" {
                     h1 { (title) }
                     (body)

@@ -45,7 +45,7 @@ mod state;
 mod user;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post, put};
@@ -82,7 +82,7 @@ async fn favicon() -> impl IntoResponse {
     )
 }
 
-async fn api_page(user: User) -> impl IntoResponse {
+async fn api_page(State(state): State<AppState>, user: User) -> impl IntoResponse {
     let body = maud::html! {
         p { "L'API JSON publie les mêmes données que les pages, secret statistique appliqué, avec les mêmes droits que votre compte. Sa description OpenAPI est à " a href="/api/openapi.json" { "/api/openapi.json" } "." }
         p { "Un script s'authentifie avec un jeton d'API, envoyé dans l'en-tête " code { "Authorization: Bearer <jeton>" } " ; les jetons se créent sur la page " a href="/compte" { "Mon compte" } " ou avec " code { "copil users token" } "." }
@@ -92,7 +92,13 @@ async fn api_page(user: User) -> impl IntoResponse {
             }
         }
     };
-    axum::response::Html(layout::simple("API", "/api", Some(&user), &body))
+    axum::response::Html(layout::simple(
+        state.brand(),
+        "API",
+        "/api",
+        Some(&user),
+        &body,
+    ))
 }
 
 /// The page's content security policy: everything from this site only, no inline script nor

@@ -107,7 +107,13 @@ fn login_response(
     message: Option<&str>,
 ) -> Response {
     let csrf = random_hex(24);
-    let body = layout::simple("Connexion", "", None, &login_page(&csrf, next, message));
+    let body = layout::simple(
+        state.brand(),
+        "Connexion",
+        "",
+        None,
+        &login_page(&csrf, next, message),
+    );
     (
         status,
         [
@@ -312,7 +318,7 @@ fn account_page(
         @if account.jetons.is_empty() {
             p { "Aucun jeton." }
         } @else {
-            table {
+            div class="defilement" tabindex="0" { table {
                 caption { "Vos jetons" }
                 thead { tr { th scope="col" { "nom" } th scope="col" { "créé le" } th scope="col" { "action" } } }
                 tbody {
@@ -331,7 +337,7 @@ fn account_page(
                         }
                     }
                 }
-            }
+            } }
         }
         form class="formulaire" method="post" action="/compte/jetons" {
             (layout::csrf_field(user))
@@ -342,7 +348,13 @@ fn account_page(
     };
     Ok((
         [(header::CACHE_CONTROL, "no-store")],
-        Html(layout::simple("Mon compte", "/compte", Some(user), &body)),
+        Html(layout::simple(
+            state.brand(),
+            "Mon compte",
+            "/compte",
+            Some(user),
+            &body,
+        )),
     )
         .into_response())
 }

@@ -8,6 +8,8 @@ use copil_queries::{Cell, Direction, Indicator, Results, Sorte, format_spread, f
 use copil_warehouse::{Territory, Wave};
 use maud::{Markup, html};
 
+use copil_core::nombres;
+
 use crate::cache::{self, Kind};
 use crate::chart;
 use crate::error::HttpError;
@@ -55,7 +57,7 @@ fn html_page(
         user,
         headers,
         &Kind::Html,
-        layout::page(title, current, user, &p, body),
+        layout::page(state.brand(), title, current, user, &p, body),
     )
 }
 
@@ -80,15 +82,22 @@ fn value(ind: &Indicator, c: Option<&Cell>) -> Markup {
     }
 }
 
+/// A change over 12 months, French style (« +1,5 pt », « −3 j », « +1 204 »), green or red
+/// by the indicator's direction, neutral when it rounds to zero (issue 15).
 fn change(ind: &Indicator, delta: Option<f64>) -> Markup {
-    let Some(d) = delta else {
+    let Some(d) = delta.filter(|d| d.is_finite()) else {
         return html! { span class="secret" { "—" } };
     };
-    let text = match ind.sorte {
-        Sorte::Taux => format!("{:+.1} pt", d * 100.0).replace('.', ","),
-        Sorte::Delai => format!("{d:+.0} j"),
-        Sorte::Volume => format!("{d:+.0}"),
+    let (shown, decimals, unit) = match ind.sorte {
+        Sorte::Taux => (d * 100.0, 1, "\u{202f}pt"),
+        Sorte::Delai => (d, 0, "\u{202f}j"),
+        Sorte::Volume => (d, 0, ""),
     };
+    let digits = nombres::decimal(shown, decimals).unwrap_or_default();
+    let zero = !digits.bytes().any(|b| matches!(b, b'1'..=b'9'));
+    let d = if zero { 0.0 } else { d };
+    let sign = if d > 0.0 { "+" } else { "" };
+    let text = format!("{sign}{digits}{unit}");
     let good = match ind.direction {
         Direction::Hausse => Some(d > 0.0),
         Direction::Baisse => Some(d < 0.0),
@@ -97,7 +106,7 @@ fn change(ind: &Indicator, delta: Option<f64>) -> Markup {
     let class = match good {
         Some(true) if d != 0.0 => "hausse",
         Some(false) if d != 0.0 => "baisse",
-        _ => "",
+        _ => "neutre",
     };
     html! { span class=(class) { (text) " sur 12 mois" } }
 }
@@ -116,10 +125,12 @@ fn spread_text(ind: &Indicator, s: Option<copil_queries::comparison::Spread>) ->
     )
 }
 
-fn figure(svg: &str, table: &Table, csv: &str) -> Markup {
+/// A chart drawn at both widths (the stylesheet shows one), its CSV and its data table.
+fn figure(draw: impl Fn(i32) -> String, table: &Table, csv: &str) -> Markup {
     html! {
         figure {
-            (layout::svg(svg))
+            div class="graphique-large" { (layout::svg(&draw(chart::WIDE))) }
+            div class="graphique-etroit" { (layout::svg(&draw(chart::NARROW))) }
             figcaption {
                 a class="telecharger" href=(csv) download { "Télécharger les données (CSV)" }
             }
@@ -168,7 +179,7 @@ fn national_body(state: &AppState, results: &Results) -> String {
             }
         }
         h2 { "Comparaison des trois vagues" }
-        table {
+        div class="defilement" tabindex="0" { table {
             caption { "Valeur de chaque vague au dernier mois observable" }
             thead { tr {
                 th scope="col" { "indicateur" }
@@ -186,7 +197,7 @@ fn national_body(state: &AppState, results: &Results) -> String {
                     }
                 }
             }
-        }
+        } }
         h2 { "Fraîcheur des données" }
         @let quality = results.quality(state.register(), state.clock().today());
         @let with_data = quality.iter().filter(|q| q.dernier.is_some()).count();
@@ -208,7 +219,7 @@ pub async fn indicators(
 ) -> Result<Response, HttpError> {
     let results = state.results();
     let body = html! {
-        table {
+        div class="defilement" tabindex="0" { table {
             caption { "Les indicateurs du SPIE" }
             thead { tr { th scope="col" { "indicateur" } th scope="col" { "définition" } th scope="col" { "sens" } } }
             tbody {
@@ -220,7 +231,7 @@ pub async fn indicators(
                     }
                 }
             }
-        }
+        } }
     };
     html_page(
         &state,
@@ -315,7 +326,7 @@ fn filter_form(ind: &Indicator, r: &copil_queries::IndicatorReport<'_>, f: &Filt
                     select name="ventilation" {
                         option value="" selected[f.ventilation.is_none()] { "Aucune" }
                         @for v in &ind.ventilations {
-                            option value=(v) selected[f.ventilation.as_deref() == Some(v.as_str())] { (v) }
+                            option value=(v) selected[f.ventilation.as_deref() == Some(v.as_str())] { (copil_core::libelles::colonne(v)) }
                         }
                     }
                 }
@@ -323,12 +334,41 @@ fn filter_form(ind: &Indicator, r: &copil_queries::IndicatorReport<'_>, f: &Filt
             label { "Territoire mis en avant"
                 select name="territoire" {
                     option value="" selected[f.territoire.is_none()] { "Aucun" }
-                    @for t in &r.classement {
+                    @for t in by_name(&r.classement) {
                         option value=(t.territoire.id) selected[f.territoire.as_deref() == Some(t.territoire.id.as_str())] { (t.territoire.nom) }
                     }
                 }
             }
             button type="submit" { "Afficher" }
+        }
+    }
+}
+
+/// The territories in alphabetical order (French collation is close enough with lower case).
+fn by_name<'a>(ranked: &'a [copil_queries::Ranked<'a>]) -> Vec<&'a copil_queries::Ranked<'a>> {
+    let mut v: Vec<_> = ranked.iter().collect();
+    v.sort_by_key(|t| t.territoire.nom.to_lowercase());
+    v
+}
+
+/// The highlighted territory's tile: its value, rank and wave (issue 15).
+fn territory_tile(
+    ind: &Indicator,
+    r: &copil_queries::IndicatorReport<'_>,
+    id: Option<&str>,
+) -> Markup {
+    let Some(t) = id.and_then(|id| r.classement.iter().find(|t| t.territoire.id == id)) else {
+        return html! {};
+    };
+    html! {
+        div class="tuile tuile-territoire" {
+            h3 { a href=(format!("/territoires/{}", t.territoire.id)) { (t.territoire.nom) } }
+            div class="valeur" { (value(ind, t.cell)) }
+            div class="detail" {
+                @if let Some(rang) = t.rang { "Rang " (rang) " sur " (r.classes) " territoires classés" }
+                @else { "Non classé ce mois-ci" }
+            }
+            div class="detail" { (t.territoire.vague.label()) }
         }
     }
 }
@@ -342,9 +382,13 @@ pub async fn indicator(
     headers: HeaderMap,
 ) -> Result<Response, HttpError> {
     let ind = indicator_of(&state, &id)?;
-    let f = q.check(Some(ind), state.register())?;
+    let mut f = q.check(Some(ind), state.register())?;
+    // A territory team sees its own territory highlighted without choosing it (issue 15).
+    if f.territoire.is_none() && user.role == copil_accounts::Role::Territoire {
+        f.territoire.clone_from(&user.territoire);
+    }
     let results = state.results();
-    // The body is the same for every user: drawn once per version and filters.
+    // The body is the same for every user with the same filters: drawn once per version.
     let key = format!("indicateur:{}{}", ind.id, f.query_string());
     let body = state.cached_body(&results, &key, || indicator_body(&state, &results, ind, &f))?;
     html_page(
@@ -382,6 +426,7 @@ fn indicator_body(
             p class="note" { "Rupture de série en " (month_label(*m)) " : " (why) "." }
         }
         div class="tuiles" {
+            (territory_tile(ind, &r, f.territoire.as_deref()))
             div class="tuile" {
                 h3 { "France" }
                 div class="valeur" { (value(ind, r.snapshot.national)) }
@@ -401,13 +446,13 @@ fn indicator_body(
             (t.html())
         }
         h2 { "Classement des territoires" }
-        (figure(&chart::ranking(&rank_chart), &rank_table, &format!("{base}/classement.csv{qs}")))
+        (figure(|w| chart::ranking(&rank_chart, w), &rank_table, &format!("{base}/classement.csv{qs}")))
         h2 { "Carte" }
-        (figure(&chart::tile_map(&map_chart), &map_table, &format!("{base}/carte.csv{qs}")))
+        (figure(|w| chart::tile_map(&map_chart, w), &map_table, &format!("{base}/carte.csv{qs}")))
         h2 { "Évolution" }
-        (figure(&chart::timeline(&series_chart), &series_table, &format!("{base}/evolution.csv{qs}")))
+        (figure(|w| chart::timeline(&series_chart, w), &series_table, &format!("{base}/evolution.csv{qs}")))
         h2 { "Avant / après l'entrée dans le SPIE" }
-        (figure(&chart::before_after(&ba_chart), &ba_table, &format!("{base}/avant-apres.csv{qs}")))
+        (figure(|w| chart::before_after(&ba_chart, w), &ba_table, &format!("{base}/avant-apres.csv{qs}")))
         h2 { "Définition" }
         dl class="definition" {
             dt { "Numérateur" } dd { (ind.numerateur) }
@@ -496,7 +541,7 @@ pub async fn territory(
             " · départements : " (t.departements.join(", "))
         }
         h2 { "Indicateurs" }
-        table {
+        div class="defilement" tabindex="0" { table {
             caption { "Chaque indicateur au dernier mois observable, comparé à la France, à la vague et aux pairs" }
             thead { tr {
                 th scope="col" { "indicateur" } th scope="col" { "mois" }
@@ -518,7 +563,7 @@ pub async fn territory(
                     }
                 }
             }
-        }
+        } }
         h2 { "Pairs" }
         p { "Les " (r.pairs.len()) " territoires les plus proches par le nombre de personnes soumises aux droits et devoirs : "
             @for (i, p) in r.pairs.iter().enumerate() {
@@ -545,13 +590,21 @@ pub async fn territory(
     )
 }
 
+/// A share as « 1,25 % » (two decimals, narrow no-break space).
+pub(crate) fn percent(share: f64) -> String {
+    format!(
+        "{}\u{202f}%",
+        nombres::decimal(share * 100.0, 2).unwrap_or_else(|| "—".into())
+    )
+}
+
 pub(crate) fn depots_table(depots: &[&copil_queries::Depot]) -> Markup {
     use copil_warehouse::vocabulary::RejectReason;
     html! {
         @if depots.is_empty() {
             p { "Aucun dépôt traité." }
         } @else {
-            div class="defilement" { table {
+            div class="defilement" tabindex="0" { table {
                 caption { "Dépôts traités, du plus récent au plus ancien, et lignes rejetées par motif" }
                 thead { tr {
                     th scope="col" { "fichier" } th scope="col" { "extraction" } th scope="col" { "traité le" }
@@ -566,9 +619,9 @@ pub(crate) fn depots_table(depots: &[&copil_queries::Depot]) -> Markup {
                             td { (d.date_extraction.map(|e| e.format("%d/%m/%Y").to_string()).unwrap_or_default()) }
                             td { (d.traite_le.format("%d/%m/%Y %H:%M")) }
                             td { @if d.integre() { "intégré" } @else if d.statut == "en_attente" { "en attente d'examen : " (crate::error::without_paths(d.message.as_deref().unwrap_or_default())) } @else { "refusé : " (crate::error::without_paths(d.message.as_deref().unwrap_or_default())) } }
-                            td class="nombre" { (d.lignes_lues) }
-                            td class="nombre" { (d.lignes_rejetees) " (" (format!("{:.2}", d.taux_rejet() * 100.0).replace('.', ",")) " %)" }
-                            @for (_, n) in &d.rejets { td class="nombre" { (n) } }
+                            td class="nombre" { (nombres::entier(d.lignes_lues)) }
+                            td class="nombre" { (nombres::entier(d.lignes_rejetees)) " (" (percent(d.taux_rejet())) ")" }
+                            @for (_, n) in &d.rejets { td class="nombre" { (nombres::entier(*n)) } }
                         }
                     }
                 }
@@ -594,7 +647,7 @@ pub async fn quality(
         @if user.may_release() {
             p { "Intégrer un dépôt en attente lève les garde-fous (part de lignes rejetées, personnes perdues, date d'extraction future) : il remplace les données de son territoire. Le contrat du fichier, les limites et l'ordre des extractions s'appliquent toujours ; l'opération est journalisée." }
         }
-        table {
+        div class="defilement" tabindex="0" { table {
             caption { "Dernier dépôt intégré par territoire" }
             thead { tr {
                 th scope="col" { "territoire" } th scope="col" { "vague" } th scope="col" { "fichier" }
@@ -611,13 +664,13 @@ pub async fn quality(
                         @if let Some(d) = q.dernier {
                             td { (d.fichier) }
                             td { (d.date_extraction.map(|e| e.format("%d/%m/%Y").to_string()).unwrap_or_default()) }
-                            td class="nombre" { (q.age_jours.map(|a| a.to_string()).unwrap_or_default()) }
-                            td class="nombre" { (d.lignes_lues) }
-                            td class="nombre" { (format!("{:.2}", d.taux_rejet() * 100.0).replace('.', ",")) " %" }
+                            td class="nombre" { (q.age_jours.map(nombres::entier).unwrap_or_default()) }
+                            td class="nombre" { (nombres::entier(d.lignes_lues)) }
+                            td class="nombre" { (percent(d.taux_rejet())) }
                         } @else {
                             td colspan="5" class="secret" { "aucun dépôt intégré" }
                         }
-                        td class="nombre" { (q.refuses) }
+                        td class="nombre" { (nombres::entier(q.refuses as i128)) }
                         td { @for (i, d) in q.en_attente.iter().enumerate() {
                             @if i > 0 { ", " }
                             (d.fichier) " : " (crate::error::without_paths(d.message.as_deref().unwrap_or_default()))
@@ -626,7 +679,7 @@ pub async fn quality(
                     }
                 }
             }
-        }
+        } }
     };
     html_page(
         &state,

@@ -169,8 +169,20 @@ pub async fn require_login(
 ) -> Response {
     match identify(&state, req.headers()) {
         Some(user) => {
-            req.extensions_mut().insert(user);
-            next.run(req).await
+            req.extensions_mut().insert(user.clone());
+            let mut response = next.run(req).await;
+            if let Some(page) = response
+                .extensions_mut()
+                .remove::<crate::error::ErrorPage>()
+            {
+                let body =
+                    crate::layout::bare(state.brand(), Some(&user), page.title, &page.message);
+                *response.body_mut() = axum::body::Body::from(body);
+                response
+                    .headers_mut()
+                    .remove(axum::http::header::CONTENT_LENGTH);
+            }
+            response
         }
         None => {
             let path = req.uri().path();

@@ -59,6 +59,9 @@ pub struct Settings {
     pub max_password_checks: usize,
     /// How long a login waits for a free password check before a 503.
     pub password_check_wait: Duration,
+    /// A State service: the header carries the « République française » block (issue 15);
+    /// otherwise a neutral Copil header.
+    pub state_service: bool,
 }
 
 /// Password checks run at once by default.
@@ -85,6 +88,7 @@ impl Settings {
             coverage_percent: 90,
             max_password_checks: MAX_PASSWORD_CHECKS,
             password_check_wait: Duration::from_secs(2),
+            state_service: false,
         }
     }
 }
@@ -389,6 +393,11 @@ impl AppState {
     /// The départements.
     pub fn departments(&self) -> &Departments {
         &self.0.departments
+    }
+
+    /// The header the pages wear (issue 15).
+    pub fn brand(&self) -> crate::layout::Brand {
+        crate::layout::Brand::of(self.settings().state_service)
     }
 
     /// The settings.

@@ -109,6 +109,7 @@ pub fn dashboard_settings(config: &Config) -> Result<copil_dashboards::Settings>
     settings.held_dir = config.data_dir.join("en_attente");
     settings.secure_cookies = config.server.secure_cookies;
     settings.max_password_checks = config.server.max_password_checks as usize;
+    settings.state_service = config.server.service_de_l_etat;
     settings.upload_max_bytes = config.upload.max_bytes;
     settings.coverage_percent = config.publication.coverage;
     Ok(settings)

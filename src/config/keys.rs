@@ -102,6 +102,8 @@ section! {
             "Cookies de session marqués Secure (vrai par défaut : servir derrière HTTPS) ; « copil demo » le désactive, en HTTP local, sauf réglage explicite.";
         max_password_checks: u32 = 4, Integer,
             "Vérifications de mot de passe simultanées au plus (argon2id, 19 Mio de mémoire chacune) ; au-delà, une connexion attend 2 s puis reçoit une réponse 503.";
+        service_de_l_etat: bool = false, Boolean,
+            "Le déploiement est un service de l'État : l'en-tête porte le bloc « République française » (marque de l'État) ; faux par défaut, en-tête neutre Copil.";
     }
 }
 

@@ -15,23 +15,25 @@ const LAST: i32 = 24;
 /// Points outside [−12, +24] are left out. A line is broken at `None` (secret or missing) and
 /// at months absent from its series. Never panics: non-finite values are treated as missing.
 /// With no value at all, the chart only says « Aucune donnée publiable ».
-pub fn before_after(b: &BeforeAfter) -> String {
+pub fn before_after(b: &BeforeAfter, width: i32) -> String {
     let lines: Vec<Line<'_>> = b
         .series
         .iter()
         .map(|series| Line {
             label: &series.label,
             points: series.points.clone(),
+            tone: series.tone,
         })
         .collect();
-    let ticks = |_width: i32| -> Vec<(i32, String)> {
+    let ticks = |plot: i32| -> Vec<(i32, String)> {
         (FIRST..=LAST)
-            .step_by(6)
+            .step_by(if plot < 400 { 12 } else { 6 })
             .map(|m| (m, relative_label(m)))
             .collect()
     };
     lines::draw(&LineChart {
         caption: &b.caption,
+        width,
         unit: b.unit,
         x_range: (FIRST, LAST),
         x_ticks: &ticks,

@@ -10,8 +10,9 @@ use super::style::{self, AXIS, Area, Drawn, Font, GRID, NORMAL, SMALL, Shape, TE
 use super::svg;
 use super::{Caption, Unit};
 
-pub(super) const WIDTH: i32 = 760;
 const HEIGHT: i32 = 380;
+/// The plot's height on a phone.
+const NARROW_HEIGHT: i32 = 300;
 const MARGIN: i32 = 12;
 const LEGEND_ROW: i32 = 20;
 /// Length of the line sample in the legend.
@@ -27,11 +28,14 @@ type Points = Vec<(i32, Option<f64>)>;
 pub(super) struct Line<'a> {
     pub label: &'a str,
     pub points: Points,
+    pub tone: super::Tone,
 }
 
 /// A line chart, ready to draw.
 pub(super) struct LineChart<'a> {
     pub caption: &'a Caption,
+    /// Width in pixels ([`super::WIDE`] or [`super::NARROW`]).
+    pub width: i32,
     pub unit: Unit,
     /// The x range shown; points outside it are left out.
     pub x_range: (i32, i32),
@@ -49,13 +53,15 @@ struct LegendItem {
     at: (i32, i32),
     text: String,
     index: usize,
+    tone: super::Tone,
 }
 
 /// Draws the chart; with no finite value in range, only « Aucune donnée publiable ».
 pub(super) fn draw(chart: &LineChart<'_>) -> String {
+    let width = chart.width;
     let (x_min, x_max) = chart.x_range;
     // Each line: points in range, sorted by x, one per x (the first given wins).
-    let lines: Vec<(String, Points)> = chart
+    let lines: Vec<(String, Points, super::Tone)> = chart
         .lines
         .iter()
         .map(|line| {
@@ -67,21 +73,27 @@ pub(super) fn draw(chart: &LineChart<'_>) -> String {
                 .collect();
             points.sort_by_key(|&(x, _)| x);
             points.dedup_by_key(|&mut (x, _)| x);
-            (style::clean(line.label), points)
+            (style::clean(line.label), points, line.tone)
         })
         .collect();
     let values: Vec<f64> = lines
         .iter()
-        .flat_map(|(_, points)| points.iter().filter_map(|&(_, v)| v))
+        .flat_map(|(_, points, _)| points.iter().filter_map(|&(_, v)| v))
         .collect();
     if values.is_empty() {
-        return svg::empty(chart.caption, (WIDTH as u32, 160));
+        return svg::empty(chart.caption, (width.unsigned_abs(), 160));
     }
     let min = values.iter().copied().fold(f64::INFINITY, f64::min);
     let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     // A little room above and below, so that no point sits on the axis.
     let pad = (max - min) * 0.04;
-    let scale = Scale::nice(min - pad, max + pad, 5, chart.unit == Unit::Count);
+    // Counts, shares and delays are never negative: the axis stops at zero (issue 15).
+    let low = if min >= 0.0 {
+        (min - pad).max(0.0)
+    } else {
+        min - pad
+    };
+    let scale = Scale::nice(low, max + pad, 5, chart.unit == Unit::Count);
     let ticks: Vec<(f64, String)> = scale
         .ticks()
         .into_iter()
@@ -89,11 +101,11 @@ pub(super) fn draw(chart: &LineChart<'_>) -> String {
         .collect();
 
     // Legend rows on top.
-    let legend_max = WIDTH - MARGIN;
+    let legend_max = width - MARGIN;
     let mut legend = Vec::with_capacity(lines.len());
     let (mut lx, mut ly) = (MARGIN, MARGIN + LEGEND_ROW / 2);
-    for (index, (label, _)) in lines.iter().enumerate() {
-        let text = LEGEND.fit(label, WIDTH - 2 * MARGIN - LEGEND_SAMPLE - 8);
+    for (index, (label, _, tone)) in lines.iter().enumerate() {
+        let text = LEGEND.fit(label, width - 2 * MARGIN - LEGEND_SAMPLE - 8);
         let item_width = LEGEND_SAMPLE + 6 + LEGEND.width(&text);
         if lx > MARGIN && lx + item_width > legend_max {
             lx = MARGIN;
@@ -103,6 +115,7 @@ pub(super) fn draw(chart: &LineChart<'_>) -> String {
             at: (lx, ly),
             text,
             index,
+            tone: *tone,
         });
         lx += item_width + 20;
     }
@@ -110,9 +123,17 @@ pub(super) fn draw(chart: &LineChart<'_>) -> String {
 
     let label_width = ticks.iter().map(|(_, t)| TICK.width(t)).max().unwrap_or(0);
     // Room on the right for half of the last x label.
-    let (x0, x1) = (MARGIN + label_width + 8, WIDTH - MARGIN - 32);
+    let (x0, x1) = (
+        MARGIN + label_width + 8,
+        width - MARGIN - if width < super::WIDE { 20 } else { 32 },
+    );
     let top = legend_bottom + 14;
-    let height = HEIGHT + legend_bottom - MARGIN - LEGEND_ROW;
+    let plot_height = if width < super::WIDE {
+        NARROW_HEIGHT
+    } else {
+        HEIGHT
+    };
+    let height = plot_height + legend_bottom - MARGIN - LEGEND_ROW;
     let bottom = height - MARGIN - 20 - if chart.x_title.is_some() { 20 } else { 0 };
     let x = |v: i32| {
         if x_max > x_min {
@@ -125,7 +146,7 @@ pub(super) fn draw(chart: &LineChart<'_>) -> String {
     let y = |v: f64| scale.map(v, bottom, top);
     let x_ticks = (chart.x_ticks)(x1 - x0);
 
-    let size = (WIDTH as u32, u32::try_from(height).unwrap_or(400));
+    let size = (width.unsigned_abs(), u32::try_from(height).unwrap_or(400));
     svg::render(chart.caption, size, |area| {
         // Grid and y ticks.
         for (t, text) in &ticks {
@@ -148,7 +169,7 @@ pub(super) fn draw(chart: &LineChart<'_>) -> String {
             let half = TICK.width(text) / 2;
             let h = if px - half < MARGIN / 2 {
                 HPos::Left
-            } else if px + half > WIDTH - MARGIN / 2 {
+            } else if px + half > width - MARGIN / 2 {
                 HPos::Right
             } else {
                 HPos::Center
@@ -179,8 +200,8 @@ pub(super) fn draw(chart: &LineChart<'_>) -> String {
             )?;
         }
         // Lines, broken at missing values and at gaps, then markers on every value.
-        for (i, (_, points)) in lines.iter().enumerate() {
-            let (colour, shape) = style::series_style(i);
+        for (i, (_, points, tone)) in lines.iter().enumerate() {
+            let (colour, shape) = style::tone_style(*tone, i);
             let mut run: Vec<(i32, i32)> = Vec::new();
             let mut previous: Option<i32> = None;
             for &(px, v) in points {
@@ -218,7 +239,7 @@ fn flush(area: &Area<'_>, run: &mut Vec<(i32, i32)>, colour: plotters::style::RG
 }
 
 fn legend_item(area: &Area<'_>, item: &LegendItem) -> Drawn {
-    let (colour, shape): (_, Shape) = style::series_style(item.index);
+    let (colour, shape): (_, Shape) = style::tone_style(item.tone, item.index);
     let (x, y) = item.at;
     style::polyline(area, vec![(x, y), (x + LEGEND_SAMPLE, y)], colour, 2)?;
     style::marker(area, (x + LEGEND_SAMPLE / 2, y), shape, colour)?;

@@ -24,6 +24,28 @@ pub use ranking::ranking;
 pub use tile_map::tile_map;
 pub use timeline::timeline;
 
+/// The width a chart is drawn at, in CSS pixels. Pages send both drawings and the stylesheet
+/// shows one: a chart is redrawn for a phone, never shrunk until its text is unreadable
+/// (issue 15).
+pub const WIDE: i32 = 760;
+/// The phone drawing (fits a 360 px screen with its margins).
+pub const NARROW: i32 = 330;
+
+/// Who a line, a reference or a bar stands for: each keeps one colour (and marker shape) on
+/// every chart of the site (issue 15: a wave no longer changes colour between charts).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Tone {
+    /// France.
+    France,
+    /// A wave, by its index in `Wave::ALL`.
+    Wave(usize),
+    /// The territory being looked at.
+    Territory,
+    /// Anything else, by position.
+    #[default]
+    Other,
+}
+
 /// How values are read and written on axes and labels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Unit {
@@ -68,6 +90,8 @@ pub struct Reference {
     pub label: String,
     /// Its value.
     pub value: f64,
+    /// Whose value it is (its colour).
+    pub tone: Tone,
 }
 
 /// Territories ranked: one horizontal bar each, in the given order, with intervals and
@@ -113,6 +137,8 @@ pub struct Series {
     pub label: String,
     /// (first day of the month, value).
     pub points: Vec<(NaiveDate, Option<f64>)>,
+    /// Whose series it is (its colour and marker).
+    pub tone: Tone,
 }
 
 /// Monthly time series (national and per wave).
@@ -135,6 +161,8 @@ pub struct RelativeSeries {
     pub label: String,
     /// (months since the SPIE start, value).
     pub points: Vec<(i32, Option<f64>)>,
+    /// Whose series it is (its colour and marker).
+    pub tone: Tone,
 }
 
 /// Before / after the SPIE start, one line per wave, with a vertical mark at month 0.

@@ -6,15 +6,16 @@ use plotters::style::text_anchor::{HPos, VPos};
 use super::format::{format_tick, format_value};
 use super::scale::Scale;
 use super::style::{
-    self, ACCENT, AXIS, Area, BACKGROUND, BLEU_FRANCE, Drawn, Font, GRID, NORMAL, ROUGE_MARIANNE,
-    SMALL, TEXT, Weight,
+    self, ACCENT, AXIS, Area, BACKGROUND, BLEU_FRANCE, Drawn, Font, GRID, NORMAL, SMALL, TEXT,
+    Weight,
 };
 use super::svg;
-use super::{Bar, Ranking, Unit};
+use super::{Bar, Ranking, Tone, Unit};
 
-const WIDTH: i32 = 760;
 /// Height of one bar's row.
 const ROW: i32 = 22;
+/// On a phone, the label's line above each bar.
+const LABEL_ROW: i32 = 15;
 /// Thickness of a bar.
 const BAR: i32 = 14;
 /// Height of one reference label row, above the plot.
@@ -32,40 +33,52 @@ const VALUE_HIGHLIGHT: Font = Font::new(NORMAL, Weight::Bold, TEXT);
 const MISSING: Font = Font::new(SMALL, Weight::Italic, AXIS);
 const TICK: Font = Font::new(SMALL, Weight::Regular, AXIS);
 
-/// What is written at the end of a bar.
+/// What is written in the value column.
 enum BarText {
     Value(String),
     Secret,
     Missing,
 }
 
-/// A reference line, ready to draw.
+/// A reference, ready to draw.
 struct RefLine {
     text: String,
     value: f64,
     colour: RGBColor,
-    national: bool,
+    dash: Option<(i32, i32)>,
 }
 
-/// Draws a ranking as horizontal bars, top to bottom in the given order.
+/// Where a territory's interval lies against France's value (issue 15).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Against {
+    Above,
+    Below,
+    Overlaps,
+}
+
+/// Draws a ranking as horizontal bars, top to bottom in the given order, `width` pixels wide
+/// ([`super::WIDE`], or [`super::NARROW`] where each label sits on its own line above its bar).
 ///
-/// Each bar carries its value at its end and, when both bounds are known, its 95 % interval
-/// as a whisker. Secret bars are a grey hatched box labelled « secret »; bars without a value
-/// say « pas de données ». The highlighted bar is drawn in the accent colour with a bold
-/// label. Reference lines cross the plot vertically, labelled with their value (« National
-/// 45,2 % »): a reference whose label starts with « National » is drawn in red Marianne, the
-/// others as dark dashed lines. The height grows with the number of bars.
+/// The scale is set by the territories (bars and their intervals) and zero, never by the
+/// references: a national total would squeeze every bar. References (France, the waves) are
+/// listed above the plot with their value, each in its own colour and dash, and drawn as lines
+/// when inside the scale; outside it, the list says « hors échelle » and an arrow marks the
+/// edge. Values stand in a column on the right; a territory whose interval lies wholly above
+/// or below France's value is marked ▲ or ▼. Secret bars are a grey hatched box labelled
+/// « secret »; bars without a value say « pas de données ». The highlighted bar is drawn in
+/// the accent colour with a bold label. The height grows with the number of bars.
 ///
 /// Never panics: non-finite values are treated as missing. With no bar at all, the chart only
 /// says « Aucune donnée publiable ».
-pub fn ranking(r: &Ranking) -> String {
+pub fn ranking(r: &Ranking, width: i32) -> String {
     if r.bars.is_empty() {
-        return svg::empty(&r.caption, (WIDTH as u32, 120));
+        return svg::empty(&r.caption, (width.unsigned_abs(), 120));
     }
+    let narrow = width < super::WIDE;
     let unit = r.unit;
     let finite = |v: Option<f64>| v.filter(|v| v.is_finite());
 
-    // The value domain: bars, intervals and references, always with zero (bars start there).
+    // The value domain: bars and intervals, always with zero (bars start there).
     let mut domain: Vec<f64> = Vec::new();
     for bar in r.bars.iter().filter(|b| !b.secret) {
         domain.extend(finite(bar.value));
@@ -73,28 +86,52 @@ pub fn ranking(r: &Ranking) -> String {
             domain.extend([low, high]);
         }
     }
+    let has_data = !domain.is_empty();
+    let min = domain.iter().copied().fold(0.0, f64::min);
+    let max = domain.iter().copied().fold(0.0, f64::max);
+    let scale = Scale::nice(min, max, if narrow { 4 } else { 5 }, unit == Unit::Count);
+    let france = r
+        .references
+        .iter()
+        .find(|reference| reference.tone == Tone::France && reference.value.is_finite())
+        .map(|reference| reference.value);
     let references: Vec<RefLine> = r
         .references
         .iter()
         .filter(|reference| reference.value.is_finite())
         .map(|reference| {
             let label = style::clean(&reference.label);
-            let national = label.to_lowercase().starts_with("national");
+            let side = if reference.value > scale.hi {
+                " (hors échelle →)"
+            } else if reference.value < scale.lo {
+                " (← hors échelle)"
+            } else {
+                ""
+            };
+            let (colour, dash) = match reference.tone {
+                Tone::France => (style::FRANCE, None),
+                Tone::Wave(w) => (
+                    style::WAVES[w % style::WAVES.len()],
+                    Some(DASHES[w % DASHES.len()]),
+                ),
+                Tone::Territory => (ACCENT, Some((2, 2))),
+                Tone::Other => (TEXT, Some((5, 3))),
+            };
             RefLine {
-                text: format!("{label} {}", format_value(reference.value, unit)),
+                text: format!("{label} {}{side}", format_value(reference.value, unit)),
                 value: reference.value,
-                colour: if national { ROUGE_MARIANNE } else { TEXT },
-                national,
+                colour,
+                dash,
             }
         })
         .collect();
-    domain.extend(references.iter().map(|reference| reference.value));
-    let has_data = !domain.is_empty();
-    let min = domain.iter().copied().fold(0.0, f64::min);
-    let max = domain.iter().copied().fold(0.0, f64::max);
-    let scale = Scale::nice(min, max, 5, unit == Unit::Count);
 
-    // Horizontal layout: labels on the left, values on the right of the bars.
+    // Horizontal layout: labels on the left (above each bar on a phone), bars, values.
+    let label_max = if narrow {
+        width - 2 * MARGIN
+    } else {
+        LABEL_MAX
+    };
     let labels: Vec<(String, Font)> = r
         .bars
         .iter()
@@ -104,33 +141,44 @@ pub fn ranking(r: &Ranking) -> String {
             } else {
                 LABEL
             };
-            (font.fit(&style::clean(&bar.label), LABEL_MAX), font)
+            (font.fit(&style::clean(&bar.label), label_max), font)
         })
         .collect();
-    let label_width = labels
-        .iter()
-        .map(|(text, font)| font.width(text))
-        .max()
-        .unwrap_or(0);
+    let label_width = if narrow {
+        0
+    } else {
+        labels
+            .iter()
+            .map(|(text, font)| font.width(text))
+            .max()
+            .unwrap_or(0)
+    };
+    let against: Vec<Against> = r.bars.iter().map(|bar| against(bar, france)).collect();
     let texts: Vec<BarText> = r.bars.iter().map(|bar| bar_text(bar, unit)).collect();
     let value_width = texts
         .iter()
         .zip(&r.bars)
         .map(|(text, bar)| match text {
-            BarText::Value(v) => value_font(bar).width(v),
+            BarText::Value(v) => value_font(bar).width(&format!("▲ {v}")),
             BarText::Secret | BarText::Missing => 0,
         })
         .max()
         .unwrap_or(0);
-    let x0 = MARGIN + label_width + 10;
-    let x1 = (WIDTH - MARGIN - value_width - 8).max(x0 + 120);
+    let x0 = if narrow {
+        MARGIN
+    } else {
+        MARGIN + label_width + 10
+    };
+    let x1 = (width - MARGIN - value_width - 10).max(x0 + 80);
 
-    // Vertical layout: reference labels, bars, axis, interval note.
-    let n = i32::try_from(r.bars.len()).unwrap_or(i32::MAX / ROW / 2);
+    // Vertical layout: reference list, bars, axis, notes.
+    let row = if narrow { ROW + LABEL_ROW } else { ROW };
+    let n = i32::try_from(r.bars.len()).unwrap_or(i32::MAX / row / 2);
     let n_refs = i32::try_from(references.len()).unwrap_or(0);
-    let top = MARGIN + n_refs * REFERENCE_ROW + if n_refs > 0 { 6 } else { 0 };
-    let bottom = top + n * ROW;
+    let top = MARGIN + n_refs * REFERENCE_ROW + if n_refs > 0 { 8 } else { 0 };
+    let bottom = top + n * row;
     let any_interval = r.bars.iter().any(has_interval);
+    let any_marked = against.iter().any(|a| *a != Against::Overlaps);
     let mut height = bottom + MARGIN;
     if has_data {
         height += 20;
@@ -138,38 +186,93 @@ pub fn ranking(r: &Ranking) -> String {
     if any_interval {
         height += 24;
     }
+    if any_marked {
+        height += if narrow { 36 } else { 20 };
+    }
 
     let x = |v: f64| scale.map(v, x0, x1);
-    let size = (WIDTH as u32, u32::try_from(height).unwrap_or(120));
+    let size = (width.unsigned_abs(), u32::try_from(height).unwrap_or(120));
     svg::render(&r.caption, size, |area| {
         if has_data {
             draw_axis(area, &scale, unit, (x0, x1), (top, bottom))?;
         }
-        let row_y = |i: usize| top + i32::try_from(i).unwrap_or(0) * ROW + ROW / 2;
-        for (i, ((bar, text), (label, font))) in r.bars.iter().zip(&texts).zip(&labels).enumerate()
-        {
-            font.draw(area, label, (x0 - 10, row_y(i)), HPos::Right, VPos::Center)?;
-            draw_bar(area, bar, text, &x, row_y(i))?;
+        let row_top = |i: usize| top + i32::try_from(i).unwrap_or(0) * row;
+        let bar_y = |i: usize| row_top(i) + row - ROW / 2;
+        for (i, (bar, text)) in r.bars.iter().zip(&texts).enumerate() {
+            let (label, font) = &labels[i];
+            if narrow {
+                font.draw(
+                    area,
+                    label,
+                    (x0, row_top(i) + LABEL_ROW / 2 + 1),
+                    HPos::Left,
+                    VPos::Center,
+                )?;
+            } else {
+                font.draw(area, label, (x0 - 10, bar_y(i)), HPos::Right, VPos::Center)?;
+            }
+            draw_bar(area, bar, text, &x, bar_y(i))?;
         }
         for (i, reference) in references.iter().enumerate() {
             let label_row = MARGIN + i32::try_from(i).unwrap_or(0) * REFERENCE_ROW;
-            draw_reference(area, reference, x(reference.value), label_row, bottom)?;
+            draw_reference(area, reference, &scale, (x0, x1), label_row, (top, bottom))?;
         }
-        // Whiskers and values last, over the reference lines.
+        // Whiskers over the reference lines; values in their column.
         for (i, (bar, text)) in r.bars.iter().zip(&texts).enumerate() {
+            if has_interval(bar) {
+                let value = bar.value.unwrap_or(0.0);
+                let (low, high) = (x(bar.low.unwrap_or(value)), x(bar.high.unwrap_or(value)));
+                whisker(area, low.min(high), low.max(high), bar_y(i))?;
+            }
             if let BarText::Value(label) = text {
-                draw_value(area, bar, label, &x, row_y(i))?;
+                let mark = match against[i] {
+                    Against::Above => "▲ ",
+                    Against::Below => "▼ ",
+                    Against::Overlaps => "",
+                };
+                value_font(bar).draw(
+                    area,
+                    &format!("{mark}{label}"),
+                    (width - MARGIN, bar_y(i)),
+                    HPos::Right,
+                    VPos::Center,
+                )?;
             }
         }
+        let mut note_y = bottom + if has_data { 24 } else { 4 };
         if any_interval {
-            interval_note(
-                area,
-                (x0, bottom + if has_data { 24 } else { 4 }),
-                r.interval,
-            )?;
+            interval_note(area, (x0, note_y), r.interval)?;
+            note_y += 22;
+        }
+        if any_marked {
+            let note = Font::new(SMALL, Weight::Regular, AXIS);
+            let lines: &[&str] = if narrow {
+                &[
+                    "▲ ▼ : intervalle entièrement au-dessus",
+                    "ou au-dessous de la France",
+                ]
+            } else {
+                &["▲ ▼ : intervalle entièrement au-dessus / au-dessous de la France"]
+            };
+            for (i, line) in lines.iter().enumerate() {
+                let y = note_y + 16 * i32::try_from(i).unwrap_or(0);
+                note.draw(area, line, (MARGIN, y), HPos::Left, VPos::Center)?;
+            }
         }
         Ok(())
     })
+}
+
+/// The dashes of the waves' references, so that they differ without colour too.
+const DASHES: [(i32, i32); 3] = [(6, 3), (2, 3), (10, 3)];
+
+/// Whether a bar's interval lies wholly above or below France's value.
+fn against(bar: &Bar, france: Option<f64>) -> Against {
+    match (france, has_interval(bar)) {
+        (Some(f), true) if bar.low.is_some_and(|l| l > f) => Against::Above,
+        (Some(f), true) if bar.high.is_some_and(|h| h < f) => Against::Below,
+        _ => Against::Overlaps,
+    }
 }
 
 fn value_font(bar: &Bar) -> Font {
@@ -253,22 +356,6 @@ fn draw_bar(area: &Area<'_>, bar: &Bar, text: &BarText, x: &impl Fn(f64) -> i32,
     }
 }
 
-/// The interval whisker and the value written at the end of a bar, on a white background so
-/// that reference lines do not cross it.
-fn draw_value(area: &Area<'_>, bar: &Bar, label: &str, x: &impl Fn(f64) -> i32, cy: i32) -> Drawn {
-    let value = bar.value.unwrap_or(0.0);
-    let mut label_x = x(value).max(x(0.0));
-    if has_interval(bar) {
-        let (low, high) = (x(bar.low.unwrap_or(value)), x(bar.high.unwrap_or(value)));
-        whisker(area, low.min(high), low.max(high), cy)?;
-        label_x = label_x.max(high).max(low);
-    }
-    let font = value_font(bar);
-    let (left, right) = (label_x + 4, label_x + 6 + font.width(label) + 2);
-    style::fill_rect(area, (left, cy - 8), (right, cy + 8), BACKGROUND)?;
-    font.draw(area, label, (label_x + 6, cy), HPos::Left, VPos::Center)
-}
-
 /// A 95 % interval whisker, dark with a white halo so that it shows over the bar too.
 fn whisker(area: &Area<'_>, low: i32, high: i32, cy: i32) -> Drawn {
     for (colour, width) in [(BACKGROUND, 3), (TEXT, 1)] {
@@ -280,34 +367,43 @@ fn whisker(area: &Area<'_>, low: i32, high: i32, cy: i32) -> Drawn {
     Ok(())
 }
 
-fn draw_reference(area: &Area<'_>, reference: &RefLine, rx: i32, row_y: i32, bottom: i32) -> Drawn {
-    let font = Font::new(NORMAL, Weight::Regular, reference.colour);
+/// A reference: its entry in the list above the plot (a line sample in its colour and dash,
+/// then « France 45,2 % »), and its line across the plot when inside the scale, or an arrow
+/// at the edge it lies beyond.
+fn draw_reference(
+    area: &Area<'_>,
+    reference: &RefLine,
+    scale: &Scale,
+    (x0, x1): (i32, i32),
+    row_y: i32,
+    (top, bottom): (i32, i32),
+) -> Drawn {
     let label_y = row_y + REFERENCE_ROW / 2;
-    let text_width = font.width(&reference.text);
-    if rx + 4 + text_width <= WIDTH - 4 {
-        font.draw(
-            area,
-            &reference.text,
-            (rx + 4, label_y),
-            HPos::Left,
-            VPos::Center,
-        )?;
-    } else {
-        font.draw(
-            area,
-            &reference.text,
-            (rx - 4, label_y),
-            HPos::Right,
-            VPos::Center,
-        )?;
+    let line = |area: &Area<'_>, from: (i32, i32), to: (i32, i32)| match reference.dash {
+        None => style::polyline(area, vec![from, to], reference.colour, 2),
+        Some(dash) => style::dashed_line(area, from, to, reference.colour, dash),
+    };
+    line(area, (MARGIN, label_y), (MARGIN + 24, label_y))?;
+    Font::new(NORMAL, Weight::Regular, TEXT).draw(
+        area,
+        &reference.text,
+        (MARGIN + 30, label_y),
+        HPos::Left,
+        VPos::Center,
+    )?;
+    if reference.value > scale.hi || reference.value < scale.lo {
+        let (edge, dir) = if reference.value > scale.hi {
+            (x1, 1)
+        } else {
+            (x0, -1)
+        };
+        return area.draw(&plotters::element::Polygon::new(
+            vec![(edge, top - 7), (edge + 7 * dir, top - 3), (edge, top + 1)],
+            plotters::style::ShapeStyle::from(&reference.colour).filled(),
+        ));
     }
-    let from = (rx, row_y + 3);
-    let to = (rx, bottom);
-    if reference.national {
-        style::polyline(area, vec![from, to], reference.colour, 2)
-    } else {
-        style::dashed_line(area, from, to, reference.colour, (5, 3))
-    }
+    let rx = scale.map(reference.value, x0, x1);
+    line(area, (rx, top - 4), (rx, bottom))
 }
 
 /// « ⊢⊣ Intervalle de confiance à 95 % » (or « quartiles ») under the axis.

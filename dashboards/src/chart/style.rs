@@ -32,13 +32,23 @@ pub(super) const MARK_BORDER: RGBColor = RGBColor(0x92, 0x92, 0x92);
 pub(super) const SECRET_FILL: RGBColor = RGBColor(0xEE, 0xEE, 0xEE);
 /// Hatching of « secret » marks.
 pub(super) const SECRET_HATCH: RGBColor = RGBColor(0x92, 0x92, 0x92);
-/// The highlighted bar (the territory being looked at): a dark orange, 5.6:1 on white.
-pub(super) const ACCENT: RGBColor = RGBColor(0xB3, 0x40, 0x00);
+/// The highlighted bar and curve (the territory being looked at): a reddish purple, apart
+/// from the waves' colours.
+pub(super) const ACCENT: RGBColor = RGBColor(0x8E, 0x3A, 0x8A);
+/// France's lines and references: near black, solid.
+pub(super) const FRANCE: RGBColor = TEXT;
+/// The waves' colours, in `Wave::ALL` order: Okabe and Ito's blue, vermilion and bluish green
+/// (told apart with the common colour-vision deficiencies, each at least 3:1 on white), each
+/// with its own marker shape as well.
+pub(super) const WAVES: [RGBColor; 3] = [
+    RGBColor(0x00, 0x72, 0xB2),
+    RGBColor(0xD5, 0x5E, 0x00),
+    RGBColor(0x00, 0x85, 0x60),
+];
 /// Background.
 pub(super) const BACKGROUND: RGBColor = RGBColor(0xFF, 0xFF, 0xFF);
 
-/// Line colours, in order (each at least 3:1 on white), paired with marker shapes so that
-/// series stay distinct without colour vision.
+/// Colours of lines that are neither France, a wave nor the territory, in order.
 pub(super) const SERIES_COLOURS: [RGBColor; 5] = [
     BLEU_FRANCE,
     ROUGE_MARIANNE,
@@ -291,6 +301,18 @@ pub(super) fn series_style(i: usize) -> (RGBColor, Shape) {
     )
 }
 
+/// Colour and marker of a series by whom it stands for (the same on every chart), or by its
+/// position for [`Tone::Other`].
+pub(super) fn tone_style(tone: super::Tone, i: usize) -> (RGBColor, Shape) {
+    use super::Tone;
+    match tone {
+        Tone::France => (FRANCE, Shape::Circle),
+        Tone::Wave(w) => (WAVES[w % WAVES.len()], SHAPES[1 + w % (SHAPES.len() - 1)]),
+        Tone::Territory => (ACCENT, Shape::Bar),
+        Tone::Other => series_style(i),
+    }
+}
+
 /// Draws a marker centred on `c`.
 pub(super) fn marker(area: &Area<'_>, c: (i32, i32), shape: Shape, colour: RGBColor) -> Drawn {
     let (x, y) = c;
@@ -352,7 +374,11 @@ mod tests {
 
     #[test]
     fn marks_and_lines_contrast_with_white() {
-        for c in SERIES_COLOURS {
+        for c in SERIES_COLOURS
+            .into_iter()
+            .chain(WAVES)
+            .chain([ACCENT, FRANCE])
+        {
             assert!(contrast(c) >= 3.0, "{c:?}: {}", contrast(c));
         }
         assert!(contrast(AXIS) >= 4.5);

@@ -49,10 +49,12 @@ fn sample_ranking() -> Ranking {
             Reference {
                 label: "National".to_owned(),
                 value: 0.452,
+                tone: Tone::France,
             },
             Reference {
                 label: "Vague 2021 A".to_owned(),
                 value: 0.401,
+                tone: Tone::Wave(1),
             },
         ],
         interval: Interval::Confiance95,
@@ -76,6 +78,7 @@ fn sample_timeline() -> Timeline {
         series: vec![
             Series {
                 label: "National".to_owned(),
+                tone: Tone::France,
                 points: national
                     .iter()
                     .enumerate()
@@ -84,6 +87,7 @@ fn sample_timeline() -> Timeline {
             },
             Series {
                 label: "Vague 2021 A".to_owned(),
+                tone: Tone::Wave(1),
                 points: vec![
                     (month(2024, 1), Some(0.38)),
                     (month(2024, 2), Some(0.39)),
@@ -96,6 +100,7 @@ fn sample_timeline() -> Timeline {
             },
             Series {
                 label: "Vague 2023".to_owned(),
+                tone: Tone::Wave(2),
                 points: vec![(month(2024, 8), Some(0.40)), (month(2024, 10), Some(0.42))],
             },
         ],
@@ -113,6 +118,7 @@ fn sample_before_after() -> BeforeAfter {
         series: vec![
             RelativeSeries {
                 label: "Vague 2021 A".to_owned(),
+                tone: Tone::Wave(1),
                 points: (-12..=24)
                     .map(|m| {
                         let v = if m == 3 {
@@ -126,6 +132,7 @@ fn sample_before_after() -> BeforeAfter {
             },
             RelativeSeries {
                 label: "Vague 2023".to_owned(),
+                tone: Tone::Wave(2),
                 points: (-12..=6)
                     .map(|m| (m, Some(45.0 - f64::from(m.max(0)) * 0.8)))
                     .chain([(30, Some(1.0))])
@@ -169,10 +176,10 @@ fn sample_tile_map() -> TileMap {
 /// Every chart kind, rendered from its sample.
 fn all_samples() -> Vec<(&'static str, String)> {
     vec![
-        ("ranking", ranking(&sample_ranking())),
-        ("timeline", timeline(&sample_timeline())),
-        ("before_after", before_after(&sample_before_after())),
-        ("tile_map", tile_map(&sample_tile_map())),
+        ("ranking", ranking(&sample_ranking(), WIDE)),
+        ("timeline", timeline(&sample_timeline(), WIDE)),
+        ("before_after", before_after(&sample_before_after(), WIDE)),
+        ("tile_map", tile_map(&sample_tile_map(), WIDE)),
     ]
 }
 
@@ -240,22 +247,22 @@ fn assert_accessible(name: &str, svg: &str, caption: &Caption) {
 
 #[test]
 fn snapshot_ranking() {
-    insta::assert_snapshot!("ranking", ranking(&sample_ranking()));
+    insta::assert_snapshot!("ranking", ranking(&sample_ranking(), WIDE));
 }
 
 #[test]
 fn snapshot_timeline() {
-    insta::assert_snapshot!("timeline", timeline(&sample_timeline()));
+    insta::assert_snapshot!("timeline", timeline(&sample_timeline(), WIDE));
 }
 
 #[test]
 fn snapshot_before_after() {
-    insta::assert_snapshot!("before_after", before_after(&sample_before_after()));
+    insta::assert_snapshot!("before_after", before_after(&sample_before_after(), WIDE));
 }
 
 #[test]
 fn snapshot_tile_map() {
-    insta::assert_snapshot!("tile_map", tile_map(&sample_tile_map()));
+    insta::assert_snapshot!("tile_map", tile_map(&sample_tile_map(), WIDE));
 }
 
 #[test]
@@ -265,7 +272,7 @@ fn snapshot_empty_ranking() {
         references: Vec::new(),
         ..sample_ranking()
     };
-    insta::assert_snapshot!("ranking_empty", ranking(&empty));
+    insta::assert_snapshot!("ranking_empty", ranking(&empty, WIDE));
 }
 
 #[test]
@@ -305,7 +312,7 @@ fn ids_differ_between_charts_of_one_page() {
 fn captions_are_escaped() {
     let mut r = sample_ranking();
     r.caption = caption("Taux <accès> & \"délai\" d'orientation", "a < b & c > d");
-    let svg = ranking(&r);
+    let svg = ranking(&r, WIDE);
     assert!(svg.contains(">Taux &lt;accès&gt; &amp; &quot;délai&quot; d&apos;orientation</title>"));
     assert!(svg.contains(">a &lt; b &amp; c &gt; d</desc>"));
     assert_well_formed("escaped", &svg);
@@ -315,30 +322,152 @@ fn captions_are_escaped() {
 
 #[test]
 fn ranking_shows_values_secret_references_and_intervals() {
-    let svg = ranking(&sample_ranking());
+    let svg = ranking(&sample_ranking(), WIDE);
     let nnbsp = '\u{202F}';
-    assert!(svg.contains(&format!(">\n51,3{nnbsp}%\n</text>")));
+    // Paris's interval (49,0-53,6 %) lies wholly above France (45,2 %): marked ▲ (issue 15).
+    assert!(
+        svg.contains(&format!(">\n▲ 51,3{nnbsp}%\n</text>")),
+        "{svg}"
+    );
+    assert!(
+        svg.contains(&format!(">\n45,2{nnbsp}%\n</text>")),
+        "Nord overlaps France"
+    );
+    assert!(svg.contains("intervalle entièrement au-dessus / au-dessous de la France"));
     assert!(svg.contains(">\nsecret\n</text>"));
     assert!(svg.contains(">\npas de données\n</text>"));
     assert!(svg.contains(&format!(">\nNational 45,2{nnbsp}%\n</text>")));
     assert!(svg.contains(&format!(">\nVague 2021 A 40,1{nnbsp}%\n</text>")));
     assert!(svg.contains("Intervalle de confiance"));
     // Issue 12: a delay's whiskers are quartiles, and are called so.
-    let quartiles = ranking(&Ranking {
-        interval: Interval::Quartiles,
-        ..sample_ranking()
-    });
+    let quartiles = ranking(
+        &Ranking {
+            interval: Interval::Quartiles,
+            ..sample_ranking()
+        },
+        WIDE,
+    );
     assert!(quartiles.contains("Premier et troisième quartiles"));
     assert!(!quartiles.contains("Intervalle de confiance"));
+    assert!(svg.contains("#161616"), "France's reference in near black");
     assert!(
-        svg.contains("#E1000F"),
-        "national reference in red Marianne"
+        svg.contains("#D55E00"),
+        "the wave's reference in its colour"
     );
     assert!(svg.contains("#000091"), "bars in Bleu France");
     assert!(
-        svg.contains("#B34000"),
+        svg.contains("#8E3A8A"),
         "highlighted bar in the accent colour"
     );
+}
+
+/// The x positions of the bars' rectangles, from plotters' `<rect x=".." width="..">`.
+fn bar_ends(svg: &str) -> Vec<i32> {
+    svg.split("<rect ")
+        .skip(1)
+        .filter(|r| r.contains("fill=\"#000091\""))
+        .map(|r| {
+            let attr = |name: &str| -> i32 {
+                r.split(&format!(" {name}=\""))
+                    .nth(1)
+                    .or_else(|| r.strip_prefix(&format!("{name}=\"")))
+                    .unwrap()
+                    .split('"')
+                    .next()
+                    .unwrap()
+                    .parse()
+                    .unwrap()
+            };
+            attr("x") + attr("width")
+        })
+        .collect()
+}
+
+#[test]
+fn issue_15_a_ranking_is_scaled_by_its_territories_not_by_a_national_total() {
+    // Volumes: territories of 100 to 300 people, France 16,447.
+    let r = Ranking {
+        unit: Unit::Count,
+        bars: vec![
+            bar("A", Some(300.0), None),
+            bar("B", Some(200.0), None),
+            bar("C", Some(100.0), None),
+        ],
+        references: vec![Reference {
+            label: "France".to_owned(),
+            value: 16_447.0,
+            tone: Tone::France,
+        }],
+        ..sample_ranking()
+    };
+    let svg = ranking(&r, WIDE);
+    let ends = bar_ends(&svg);
+    assert_eq!(ends.len(), 3, "{svg}");
+    // The longest bar takes most of the plot, not 2 % of it.
+    assert!(ends[0] > 500, "{ends:?}");
+    assert!(ends[0] > ends[1] && ends[1] > ends[2]);
+    // The reference is listed, said to be off the scale, and not drawn across the plot.
+    assert!(svg.contains("France 16"), "{svg}");
+    assert!(svg.contains("(hors échelle →)"));
+}
+
+#[test]
+fn issue_15_charts_are_redrawn_for_a_phone_with_text_of_11_px_at_least() {
+    for (name, svg) in [
+        ("ranking", ranking(&sample_ranking(), NARROW)),
+        ("timeline", timeline(&sample_timeline(), NARROW)),
+        ("before_after", before_after(&sample_before_after(), NARROW)),
+        ("tile_map", tile_map(&sample_tile_map(), NARROW)),
+    ] {
+        assert!(
+            svg.contains(&format!("width=\"{NARROW}\"")),
+            "{name}: drawn {NARROW} px wide"
+        );
+        assert_well_formed(name, &svg);
+        // plotters writes font-size as the size divided by 1.24: 11 px is written 8.87.
+        for size in svg.split("font-size=\"").skip(1) {
+            let size: f64 = size.split('"').next().unwrap().parse().unwrap();
+            assert!(size * 1.24 >= 10.99, "{name}: text of {} px", size * 1.24);
+        }
+        // Nothing drawn past the right edge.
+        for x in svg.split(" x=\"").skip(1) {
+            let x: i32 = x.split('"').next().unwrap().parse().unwrap_or(0);
+            assert!(x <= NARROW, "{name}: x = {x}");
+        }
+    }
+    insta::assert_snapshot!("ranking_narrow", ranking(&sample_ranking(), NARROW));
+}
+
+#[test]
+fn issue_15_a_wave_keeps_its_colour_on_every_chart() {
+    // « Vague 2021 A » is the second line of the timeline but the first of the before / after
+    // chart: the same colour on both.
+    let wave = style::WAVES[1];
+    let hex = format!("#{:02X}{:02X}{:02X}", wave.0, wave.1, wave.2);
+    let timeline = timeline(&sample_timeline(), WIDE);
+    let before_after = before_after(&sample_before_after(), WIDE);
+    assert!(
+        timeline.contains(&hex) && before_after.contains(&hex),
+        "{hex}"
+    );
+    let first = style::series_style(0).0;
+    let first = format!("#{:02X}{:02X}{:02X}", first.0, first.1, first.2);
+    assert!(!before_after.contains(&first), "no colour by position");
+}
+
+#[test]
+fn issue_15_axes_of_counts_and_shares_stop_at_zero() {
+    let t = Timeline {
+        unit: Unit::Count,
+        series: vec![Series {
+            label: "France".to_owned(),
+            tone: Tone::France,
+            points: vec![(month(2024, 1), Some(0.0)), (month(2024, 2), Some(5_000.0))],
+        }],
+        ..sample_timeline()
+    };
+    let svg = timeline(&t, WIDE);
+    assert!(!svg.contains('−') && !svg.contains(">\n-"), "{svg}");
 }
 
 #[test]
@@ -350,7 +479,7 @@ fn ranking_height_grows_with_the_bars() {
                 .collect(),
             ..sample_ranking()
         };
-        let svg = ranking(&r);
+        let svg = ranking(&r, WIDE);
         let h: i32 = svg
             .split("height=\"")
             .nth(1)
@@ -364,22 +493,25 @@ fn ranking_height_grows_with_the_bars() {
     };
     assert!(height(80) > height(10) + 60 * 20);
     assert!(
-        ranking(&Ranking {
-            bars: (0..80)
-                .map(|i| bar(&format!("T{i}"), Some(0.5), None))
-                .collect(),
-            ..sample_ranking()
-        })
+        ranking(
+            &Ranking {
+                bars: (0..80)
+                    .map(|i| bar(&format!("T{i}"), Some(0.5), None))
+                    .collect(),
+                ..sample_ranking()
+            },
+            WIDE
+        )
         .contains(">\nT79\n</text>")
     );
 }
 
 #[test]
 fn lines_have_legends_and_french_axes() {
-    let svg = timeline(&sample_timeline());
+    let svg = timeline(&sample_timeline(), WIDE);
     assert!(svg.contains(">\njanv. 2024\n</text>"));
     assert!(svg.contains(">\nNational\n</text>") && svg.contains(">\nVague 2023\n</text>"));
-    let svg = before_after(&sample_before_after());
+    let svg = before_after(&sample_before_after(), WIDE);
     assert!(svg.contains(">\ndébut SPIE\n</text>"));
     assert!(svg.contains(">\n\u{2212}12\n</text>") && svg.contains(">\n+24\n</text>"));
     assert!(svg.contains(">\nVague 2021 A\n</text>"));
@@ -387,7 +519,7 @@ fn lines_have_legends_and_french_axes() {
 
 #[test]
 fn the_tile_map_draws_the_101_codes() {
-    let svg = tile_map(&sample_tile_map());
+    let svg = tile_map(&sample_tile_map(), WIDE);
     let codes: Vec<&str> = tile_map::DEPARTEMENT_TILES
         .iter()
         .map(|&(c, _, _)| c)
@@ -415,6 +547,7 @@ fn empty_inputs_say_so() {
     let all_none = Timeline {
         series: vec![Series {
             label: "National".to_owned(),
+            tone: Tone::France,
             points: vec![(month(2024, 1), None), (month(2024, 2), None)],
         }],
         ..sample_timeline()
@@ -432,11 +565,11 @@ fn empty_inputs_say_so() {
         ..sample_timeline()
     };
     for (name, svg) in [
-        ("ranking", ranking(&empty_ranking)),
-        ("timeline", timeline(&all_none)),
-        ("timeline without series", timeline(&no_timeline)),
-        ("before_after", before_after(&no_series)),
-        ("tile_map", tile_map(&no_tiles)),
+        ("ranking", ranking(&empty_ranking, WIDE)),
+        ("timeline", timeline(&all_none, WIDE)),
+        ("timeline without series", timeline(&no_timeline, WIDE)),
+        ("before_after", before_after(&no_series, WIDE)),
+        ("tile_map", tile_map(&no_tiles, WIDE)),
     ] {
         assert_well_formed(name, &svg);
         assert!(svg.contains("Aucune donnée publiable"), "{name}");
@@ -472,14 +605,16 @@ fn non_finite_values_never_panic() {
             .map(|&v| Reference {
                 label: "National".to_owned(),
                 value: v,
+                tone: Tone::France,
             })
             .collect(),
         ..sample_ranking()
     };
-    assert_well_formed("weird ranking", &ranking(&r));
+    assert_well_formed("weird ranking", &ranking(&r, WIDE));
     let t = Timeline {
         series: vec![Series {
             label: "x".to_owned(),
+            tone: Tone::Other,
             points: weird
                 .iter()
                 .enumerate()
@@ -488,10 +623,11 @@ fn non_finite_values_never_panic() {
         }],
         ..sample_timeline()
     };
-    assert_well_formed("weird timeline", &timeline(&t));
+    assert_well_formed("weird timeline", &timeline(&t, WIDE));
     let b = BeforeAfter {
         series: vec![RelativeSeries {
             label: "x".to_owned(),
+            tone: Tone::Other,
             points: weird
                 .iter()
                 .enumerate()
@@ -501,7 +637,7 @@ fn non_finite_values_never_panic() {
         }],
         ..sample_before_after()
     };
-    assert_well_formed("weird before_after", &before_after(&b));
+    assert_well_formed("weird before_after", &before_after(&b, WIDE));
     let m = TileMap {
         tiles: weird
             .iter()
@@ -513,14 +649,15 @@ fn non_finite_values_never_panic() {
             .collect(),
         ..sample_tile_map()
     };
-    assert_well_formed("weird tile map", &tile_map(&m));
+    assert_well_formed("weird tile map", &tile_map(&m, WIDE));
     // Only NaN and infinities, nothing finite.
     let t = Timeline {
         series: vec![Series {
             label: "x".to_owned(),
+            tone: Tone::Other,
             points: vec![(month(2024, 1), Some(f64::NAN))],
         }],
         ..sample_timeline()
     };
-    assert!(timeline(&t).contains("Aucune donnée publiable"));
+    assert!(timeline(&t, WIDE).contains("Aucune donnée publiable"));
 }

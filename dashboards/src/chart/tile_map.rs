@@ -66,13 +66,61 @@ const OVERSEAS_ROW: u8 = 13;
 /// Columns of the grid.
 const COLUMNS: i32 = 13;
 
-const TILE: i32 = 34;
-const PITCH: i32 = 37;
-const MARGIN: i32 = 16;
-const WIDTH: i32 = 760;
-const HEIGHT: i32 = MARGIN + (OVERSEAS_ROW as i32 + 1) * PITCH - (PITCH - TILE) + MARGIN;
+/// Where tiles and legend go, for one drawing width.
+#[derive(Clone, Copy)]
+struct Geometry {
+    tile: i32,
+    pitch: i32,
+    margin: i32,
+    /// Top-left corner of the legend.
+    legend: (i32, i32),
+    width: i32,
+    height: i32,
+}
+
+impl Geometry {
+    /// The wide drawing: the legend on the right of the map.
+    fn wide() -> Geometry {
+        let (tile, pitch, margin) = (34, 37, 16);
+        let grid_bottom = margin + (i32::from(OVERSEAS_ROW) + 1) * pitch - (pitch - tile);
+        Geometry {
+            tile,
+            pitch,
+            margin,
+            legend: (margin + COLUMNS * pitch + 20, margin + 4),
+            width: super::WIDE,
+            height: grid_bottom + margin,
+        }
+    }
+
+    /// The phone drawing: smaller tiles (codes still at 11 px), the legend under the map.
+    fn narrow(width: i32) -> Geometry {
+        let margin = 8;
+        let pitch = ((width - 2 * margin) / COLUMNS).clamp(20, 37);
+        let tile = pitch - 2;
+        let grid_bottom = margin + (i32::from(OVERSEAS_ROW) + 1) * pitch - (pitch - tile);
+        Geometry {
+            tile,
+            pitch,
+            margin,
+            legend: (margin, grid_bottom + 14),
+            width,
+            height: grid_bottom + 14 + LEGEND_HEIGHT + margin,
+        }
+    }
+
+    fn corners(&self, col: i32, row: i32) -> ((i32, i32), (i32, i32)) {
+        let (x, y) = (
+            self.margin + col * self.pitch,
+            self.margin + row * self.pitch,
+        );
+        ((x, y), (x + self.tile, y + self.tile))
+    }
+}
+
+/// Height of the legend (ramp, its bounds, the two marks).
+const LEGEND_HEIGHT: i32 = 102;
 /// Left edge of the legend.
-const LEGEND_X: i32 = MARGIN + COLUMNS * PITCH + 20;
 /// The colour ramp of the legend: steps × step width.
 const RAMP_STEPS: i32 = 20;
 const RAMP_STEP: i32 = 9;
@@ -103,7 +151,12 @@ enum Fill {
 /// Codes not in the input are drawn as « pas de données »; unknown codes are ignored; for a
 /// code given twice, the first tile wins. Never panics: non-finite values count as « pas de
 /// données ». With no value at all, the legend says « Aucune donnée publiable ».
-pub fn tile_map(m: &TileMap) -> String {
+pub fn tile_map(m: &TileMap, width: i32) -> String {
+    let g = if width < super::WIDE {
+        Geometry::narrow(width)
+    } else {
+        Geometry::wide()
+    };
     let mut given: BTreeMap<&str, &TileState> = BTreeMap::new();
     for tile in &m.tiles {
         given.entry(tile.code.trim()).or_insert(&tile.state);
@@ -128,35 +181,32 @@ pub fn tile_map(m: &TileMap) -> String {
         Some((lo, hi)) => Some((lo.min(v), hi.max(v))),
     });
 
-    svg::render(&m.caption, (WIDTH as u32, HEIGHT as u32), |area| {
+    let size = (g.width.unsigned_abs(), g.height.unsigned_abs());
+    svg::render(&m.caption, size, |area| {
         for &(code, col, row, fill) in &fills {
-            draw_tile(area, code, (col, row), fill, range)?;
+            draw_tile(area, &g, code, (col, row), fill, range)?;
         }
-        let overseas_y = MARGIN + (i32::from(OVERSEAS_ROW) - 1) * PITCH + PITCH / 2;
+        let overseas_y = g.margin + (i32::from(OVERSEAS_ROW) - 1) * g.pitch + g.pitch / 2;
         Font::new(NORMAL, Weight::Bold, TEXT).draw(
             area,
             "Outre-mer",
-            (MARGIN, overseas_y),
+            (g.margin, overseas_y),
             HPos::Left,
             VPos::Center,
         )?;
-        draw_legend(area, range, m.unit)
+        draw_legend(area, g.legend, range, m.unit)
     })
-}
-
-fn tile_corners(col: i32, row: i32) -> ((i32, i32), (i32, i32)) {
-    let (x, y) = (MARGIN + col * PITCH, MARGIN + row * PITCH);
-    ((x, y), (x + TILE, y + TILE))
 }
 
 fn draw_tile(
     area: &Area<'_>,
+    g: &Geometry,
     code: &str,
     (col, row): (i32, i32),
     fill: Fill,
     range: Option<(f64, f64)>,
 ) -> Drawn {
-    let (a, b) = tile_corners(col, row);
+    let (a, b) = g.corners(col, row);
     let text_colour = match fill {
         Fill::Value(v) => {
             let colour = scale_colour(position(v, range));
@@ -216,9 +266,12 @@ fn scale_colour(t: f64) -> RGBColor {
     RGBColor(mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
 }
 
-fn draw_legend(area: &Area<'_>, range: Option<(f64, f64)>, unit: super::Unit) -> Drawn {
-    let x = LEGEND_X;
-    let mut y = MARGIN + 4;
+fn draw_legend(
+    area: &Area<'_>,
+    (x, mut y): (i32, i32),
+    range: Option<(f64, f64)>,
+    unit: super::Unit,
+) -> Drawn {
     match range {
         Some((lo, hi)) => {
             let steps = if hi > lo { RAMP_STEPS } else { 1 };

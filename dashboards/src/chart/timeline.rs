@@ -22,7 +22,7 @@ const MONTH_STEPS: [i32; 10] = [1, 2, 3, 4, 6, 12, 24, 36, 60, 120];
 /// `None` (secret or missing) and at months absent from its series; isolated values show as
 /// markers. Never panics: non-finite values are treated as missing. With no value at all,
 /// the chart only says « Aucune donnée publiable ».
-pub fn timeline(t: &Timeline) -> String {
+pub fn timeline(t: &Timeline, width: i32) -> String {
     let lines: Vec<Line<'_>> = t
         .series
         .iter()
@@ -33,6 +33,7 @@ pub fn timeline(t: &Timeline) -> String {
                 .iter()
                 .map(|&(date, v)| (month_index(date), v))
                 .collect(),
+            tone: series.tone,
         })
         .collect();
     let months = lines
@@ -43,6 +44,7 @@ pub fn timeline(t: &Timeline) -> String {
     let ticks = move |width: i32| month_ticks(x_min, x_max, width);
     lines::draw(&LineChart {
         caption: &t.caption,
+        width,
         unit: t.unit,
         x_range: (x_min, x_max),
         x_ticks: &ticks,

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use crate::fixture::{self, serve};
 
-struct Driver {
+pub(crate) struct Driver {
     child: Child,
     base: String,
     session: String,
@@ -39,7 +39,7 @@ fn which(names: &[&str]) -> Option<PathBuf> {
 }
 
 impl Driver {
-    async fn start() -> Driver {
+    pub(crate) async fn start() -> Driver {
         let driver = which(&["chromedriver"]).expect(
             "chromedriver introuvable : installer les paquets Debian chromium et chromium-driver (.ci/run le fait)",
         );
@@ -94,7 +94,12 @@ impl Driver {
         }
     }
 
-    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+    pub(crate) async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Value {
         let url = format!("{}/session/{}{path}", self.base, self.session);
         let mut req = self.http.request(method, url);
         if let Some(b) = body {
@@ -104,12 +109,12 @@ impl Driver {
         v["value"].clone()
     }
 
-    async fn goto(&self, url: &str) {
+    pub(crate) async fn goto(&self, url: &str) {
         self.call(reqwest::Method::POST, "/url", Some(json!({ "url": url })))
             .await;
     }
 
-    async fn script(&self, js: &str) -> Value {
+    pub(crate) async fn script(&self, js: &str) -> Value {
         self.call(
             reqwest::Method::POST,
             "/execute/sync",
@@ -118,7 +123,7 @@ impl Driver {
         .await
     }
 
-    async fn console(&self) -> Vec<Value> {
+    pub(crate) async fn console(&self) -> Vec<Value> {
         let v = self
             .call(
                 reqwest::Method::POST,
@@ -129,7 +134,7 @@ impl Driver {
         v.as_array().cloned().unwrap_or_default()
     }
 
-    async fn screenshot(&self, file: &std::path::Path) {
+    pub(crate) async fn screenshot(&self, file: &std::path::Path) {
         let v = self.call(reqwest::Method::GET, "/screenshot", None).await;
         let png = base64::engine::general_purpose::STANDARD
             .decode(v.as_str().unwrap())
@@ -204,7 +209,7 @@ async fn every_page_kind_renders_in_chromium_without_error() {
             .await;
         assert_eq!(broken, json!([]), "{path}: images ou styles cassés");
         let svgs = driver
-            .script("return document.querySelectorAll('svg[role=img]').length")
+            .script("return Array.from(document.querySelectorAll('svg[role=img]')).filter(s => s.getBoundingClientRect().width > 0).length")
             .await;
         if name.starts_with("indicateur-") || name == "indicateur" {
             assert_eq!(svgs, json!(4), "{path}: graphiques");
@@ -261,7 +266,7 @@ async fn every_page_kind_renders_in_chromium_without_error() {
     eprintln!("captures : {}", captures.display());
 }
 
-async fn wait_for_path(driver: &Driver, expected: &str) {
+pub(crate) async fn wait_for_path(driver: &Driver, expected: &str) {
     for _ in 0..100 {
         if driver.script("return location.pathname").await == json!(expected) {
             return;
@@ -272,7 +277,7 @@ async fn wait_for_path(driver: &Driver, expected: &str) {
 }
 
 /// Fills and sends the login form in the browser.
-async fn log_in(driver: &Driver, login: &str) {
+pub(crate) async fn log_in(driver: &Driver, login: &str) {
     let path = driver.script("return location.pathname").await;
     assert_eq!(path, json!("/connexion"));
     driver
