@@ -4,6 +4,9 @@
 use chrono::NaiveDate;
 use copil_core::libelles;
 use copil_queries::{Cell, IndicatorReport, Sorte};
+
+/// Monthly values: (first day of the month, published value or `None`).
+pub type Monthly = Vec<(NaiveDate, Option<f64>)>;
 use copil_warehouse::{Departments, Wave};
 use maud::{Markup, html};
 
@@ -311,40 +314,49 @@ pub fn map(r: &IndicatorReport<'_>, departments: &Departments) -> (TileMap, Tabl
 }
 
 /// The monthly series, nationally and per wave.
-pub fn timeline(r: &IndicatorReport<'_>) -> (Timeline, Table) {
+pub fn timeline(r: &IndicatorReport<'_>, territory: Option<(&str, Monthly)>) -> (Timeline, Table) {
     let ind = r.indicateur;
-    let series: Vec<Series> = r
+    // France and the waves, then the highlighted territory's own curve (issue 15).
+    let mut lines: Vec<(String, Monthly, Tone)> = r
         .series
         .iter()
-        .map(|(label, points)| Series {
+        .map(|(label, points)| (label.clone(), points.clone(), tone_of(label)))
+        .collect();
+    if let Some((name, points)) = territory {
+        let months: std::collections::BTreeSet<NaiveDate> = r
+            .series
+            .iter()
+            .flat_map(|(_, p)| p.iter().map(|x| x.0))
+            .collect();
+        let points = points
+            .into_iter()
+            .filter(|(m, _)| months.contains(m))
+            .collect();
+        lines.push((name.to_string(), points, Tone::Territory));
+    }
+    let series: Vec<Series> = lines
+        .iter()
+        .map(|(label, points, tone)| Series {
             label: label.clone(),
             points: points.clone(),
-            tone: tone_of(label),
+            tone: *tone,
         })
         .collect();
-    let months: std::collections::BTreeSet<NaiveDate> = r
-        .series
+    let months: std::collections::BTreeSet<NaiveDate> = lines
         .iter()
-        .flat_map(|(_, p)| p.iter().map(|x| x.0))
+        .flat_map(|(_, p, _)| p.iter().map(|x| x.0))
         .collect();
-    let rows: Vec<Vec<String>> = months
+    let rows = months
         .iter()
         .map(|m| {
             let mut row = vec![m.format("%Y-%m").to_string()];
-            for (_, points) in &r.series {
+            for (_, points, _) in &lines {
                 row.push(match points.iter().find(|p| p.0 == *m) {
                     None => "pas de données".into(),
                     Some((_, None)) => "secret".into(),
                     Some((_, v)) => raw(*v, ind.sorte),
                 });
             }
-            row
-        })
-        .collect();
-    let rows = rows
-        .into_iter()
-        .zip(&months)
-        .map(|(mut row, m): (Vec<String>, &NaiveDate)| {
             let provisional: Vec<&str> = r
                 .series
                 .iter()
@@ -357,7 +369,7 @@ pub fn timeline(r: &IndicatorReport<'_>) -> (Timeline, Table) {
         })
         .collect();
     let mut headers = vec!["mois".to_string()];
-    headers.extend(r.series.iter().map(|(l, _)| l.clone()));
+    headers.extend(lines.iter().map(|(l, _, _)| l.clone()));
     headers.push("provisoire".to_string());
     let mut marks = Vec::new();
     if let Some(m) = r.provisoire_depuis {
@@ -366,7 +378,14 @@ pub fn timeline(r: &IndicatorReport<'_>) -> (Timeline, Table) {
     if let Some((m, _)) = &ind.rupture {
         marks.push((*m, "rupture de série".to_string()));
     }
-    let mut desc = "Courbes mensuelles : France et chacune des trois vagues ; une courbe interrompue signale un mois secret ou sans données.".to_string();
+    let mut desc = if lines.len() > r.series.len() {
+        format!(
+            "Courbes mensuelles : France, chacune des trois vagues et {} ; une courbe interrompue signale un mois secret ou sans données.",
+            lines.last().map_or("", |l| l.0.as_str())
+        )
+    } else {
+        "Courbes mensuelles : France et chacune des trois vagues ; une courbe interrompue signale un mois secret ou sans données.".to_string()
+    };
     if let Some(m) = r.provisoire_depuis {
         desc.push_str(&format!(
             " À partir de {}, les valeurs sont provisoires : tous les territoires n'ont pas encore transmis ce mois.",

@@ -1,7 +1,6 @@
 //! Every page and API route over real HTTP, with bad parameters answered in French (400 / 404,
 //! never 500), version headers and CSV downloads of exactly what the charts show.
 
-use copil_dashboards::Role;
 use copil_queries::{Catalogue, Niveau};
 use copil_warehouse::Departments;
 use reqwest::StatusCode;
@@ -9,7 +8,7 @@ use serde_json::Value;
 
 use crate::fixture::{self, serve};
 
-async fn get(url: &str) -> (StatusCode, reqwest::header::HeaderMap, String) {
+pub(crate) async fn get(url: &str) -> (StatusCode, reqwest::header::HeaderMap, String) {
     let r = fixture::national().get(url).send().await.unwrap();
     let (s, h) = (r.status(), r.headers().clone());
     (s, h, r.text().await.unwrap())
@@ -406,61 +405,4 @@ async fn a_new_warehouse_version_is_served_after_a_reload_with_a_new_etag() {
     assert_ne!(before[reqwest::header::ETAG], after[reqwest::header::ETAG]);
     let v: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(v["version_indicateurs"], s.state.results().version);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn issue_15_a_territory_team_sees_its_territory_highlighted_without_choosing_it() {
-    let s = serve().await;
-    let register = copil_warehouse::Register::builtin(&copil_warehouse::Departments::builtin());
-    let own = &crate::fixture::territories(&register)[0];
-    let name = &register.get(own).unwrap().nom;
-    let team = crate::fixture::client(Role::Territoire);
-    for id in ["orientes_30j", "beneficiaires_dd", "delai_orientation"] {
-        let r = team
-            .get(format!("{}/indicateurs/{id}", s.base))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::OK);
-        let body = r.text().await.unwrap();
-        // Its tile (value, rank, wave), its bar in the accent colour, chosen in the form.
-        assert!(
-            body.contains("tuile-territoire"),
-            "{id}: tuile du territoire"
-        );
-        assert!(body.contains(&format!(">{name}</a></h3>")), "{id}: {name}");
-        assert!(body.contains("#8E3A8A"), "{id}: barre mise en avant");
-        assert!(body.contains(&format!("value=\"{own}\" selected")), "{id}");
-        // The national account sees no territory highlighted by default.
-        let (_, _, plain) = get(&format!("{}/indicateurs/{id}", s.base)).await;
-        assert!(!plain.contains("tuile-territoire") && !plain.contains("#8E3A8A"));
-    }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn issue_15_pages_are_sent_compressed_to_browsers_that_ask() {
-    let s = serve().await;
-    let url = format!("{}/indicateurs/orientes_30j", s.base);
-    let (_, _, plain) = get(&url).await;
-    let r = crate::fixture::national()
-        .get(&url)
-        .header("Accept-Encoding", "gzip, deflate, br")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.headers()["content-encoding"], "gzip");
-    let packed = r.bytes().await.unwrap();
-    assert!(
-        packed.len() * 4 < plain.len(),
-        "{} / {}",
-        packed.len(),
-        plain.len()
-    );
-    let mut unpacked = String::new();
-    std::io::Read::read_to_string(
-        &mut flate2::read::GzDecoder::new(&packed[..]),
-        &mut unpacked,
-    )
-    .unwrap();
-    assert_eq!(unpacked, plain);
 }

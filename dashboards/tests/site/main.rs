@@ -4,6 +4,7 @@
 
 mod access;
 mod browser;
+mod everyday;
 mod exports;
 mod fixture;
 mod hostile;

@@ -369,6 +369,20 @@ impl Results {
             .map_or(&[], Vec::as_slice)
     }
 
+    /// The published monthly totals of a series (`None` where secret), sorted by month.
+    pub fn monthly(
+        &self,
+        indicator: &str,
+        niveau: Niveau,
+        code: &str,
+    ) -> Vec<(NaiveDate, Option<f64>)> {
+        self.series(indicator, niveau, code)
+            .iter()
+            .filter(|c| c.ventilation.is_empty())
+            .map(|c| (c.mois, if c.secret { None } else { c.valeur }))
+            .collect()
+    }
+
     /// The total (no breakdown) of a series for a month.
     pub fn total(
         &self,

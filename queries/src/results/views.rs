@@ -108,13 +108,7 @@ impl Results {
                 .then(a.territoire.nom.cmp(&b.territoire.nom))
         });
         let classes = classement.iter().filter(|r| published(r).is_some()).count();
-        let values = |niveau: Niveau, code: &str| -> Vec<(NaiveDate, Option<f64>)> {
-            self.series(&ind.id, niveau, code)
-                .iter()
-                .filter(|c| c.ventilation.is_empty())
-                .map(|c| (c.mois, if c.secret { None } else { c.valeur }))
-                .collect()
-        };
+        let values = |niveau: Niveau, code: &str| self.monthly(&ind.id, niveau, code);
         let provisional = |niveau: Niveau, code: &str| -> BTreeSet<NaiveDate> {
             self.series(&ind.id, niveau, code)
                 .iter()

@@ -1,0 +1,219 @@
+//! Issue 15: the dashboard as the comité and a territory team use it, over HTTP: the team's
+//! own territory, compression, lists that search and sort in the URL, French labels and
+//! numbers, error pages (404, refusals) inside the site's menu.
+
+use copil_dashboards::Role;
+use reqwest::StatusCode;
+
+use crate::fixture::{self, serve};
+use crate::http::get;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issue_15_a_territory_team_sees_its_territory_highlighted_without_choosing_it() {
+    let s = serve().await;
+    let register = copil_warehouse::Register::builtin(&copil_warehouse::Departments::builtin());
+    let own = &fixture::territories(&register)[0];
+    let name = &register.get(own).unwrap().nom;
+    let team = fixture::client(Role::Territoire);
+    for id in ["orientes_30j", "beneficiaires_dd", "delai_orientation"] {
+        let r = team
+            .get(format!("{}/indicateurs/{id}", s.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let body = r.text().await.unwrap();
+        // Its tile (value, rank, wave), its bar in the accent colour, chosen in the form.
+        assert!(
+            body.contains("tuile-territoire"),
+            "{id}: tuile du territoire"
+        );
+        assert!(body.contains(&format!(">{name}</a></h3>")), "{id}: {name}");
+        assert!(body.contains("#8E3A8A"), "{id}: barre mise en avant");
+        assert!(body.contains(&format!("value=\"{own}\" selected")), "{id}");
+        // The national account sees no territory highlighted by default.
+        let (_, _, plain) = get(&format!("{}/indicateurs/{id}", s.base)).await;
+        assert!(!plain.contains("tuile-territoire") && !plain.contains("#8E3A8A"));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issue_15_pages_are_sent_compressed_to_browsers_that_ask() {
+    let s = serve().await;
+    let url = format!("{}/indicateurs/orientes_30j", s.base);
+    let (_, _, plain) = get(&url).await;
+    let r = fixture::national()
+        .get(&url)
+        .header("Accept-Encoding", "gzip, deflate, br")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["content-encoding"], "gzip");
+    let packed = r.bytes().await.unwrap();
+    assert!(
+        packed.len() * 4 < plain.len(),
+        "{} / {}",
+        packed.len(),
+        plain.len()
+    );
+    let mut unpacked = String::new();
+    std::io::Read::read_to_string(
+        &mut flate2::read::GzDecoder::new(&packed[..]),
+        &mut unpacked,
+    )
+    .unwrap();
+    assert_eq!(unpacked, plain);
+}
+
+/// The body of `path` as the first account of `role` sees it.
+async fn page_as(base: &str, role: Role, path: &str) -> (StatusCode, String) {
+    let r = fixture::client(role)
+        .get(format!("{base}{path}"))
+        .send()
+        .await
+        .unwrap();
+    (r.status(), r.text().await.unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issue_15_error_pages_keep_the_menu_and_the_drops_tab_is_marked() {
+    let s = serve().await;
+    let (status, body) = page_as(&s.base, Role::National, "/indicateurs/inconnu").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(body.contains("Indicateur inconnu"));
+    assert!(body.contains("aria-label=\"Menu principal\""), "{body}");
+    assert!(
+        body.contains("href=\"/qualite\""),
+        "the national account's menu"
+    );
+    // A territory team on another territory's drops: 403, in the site's frame.
+    let register = copil_warehouse::Register::builtin(&copil_warehouse::Departments::builtin());
+    let ids = fixture::territories(&register);
+    let (status, body) = page_as(
+        &s.base,
+        Role::Territoire,
+        &format!("/territoires/{}/depots", ids[1]),
+    )
+    .await;
+    assert!(status.is_client_error(), "{status}");
+    assert!(body.contains("Nos dépôts"), "{body}");
+    // On its own drops page, « Nos dépôts » is the current tab, not « Territoires ».
+    let (status, body) = page_as(
+        &s.base,
+        Role::Territoire,
+        &format!("/territoires/{}/depots", ids[0]),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let current: Vec<&str> = body
+        .split("aria-current=\"page\">")
+        .skip(1)
+        .map(|x| x.split('<').next().unwrap())
+        .collect();
+    assert_eq!(current, ["Nos dépôts"]);
+    // The neutral header: no State brand unless configured.
+    assert!(!body.contains("République"));
+    let state = serve_with_brand().await;
+    let (_, body) = page_as(&state.base, Role::National, "/").await;
+    assert!(body.contains("République"));
+}
+
+async fn serve_with_brand() -> fixture::Server {
+    fixture::serve_with(|settings| settings.state_service = true).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issue_15_lists_search_and_sort_through_the_url() {
+    let s = serve().await;
+    let register = copil_warehouse::Register::builtin(&copil_warehouse::Departments::builtin());
+    let ids = fixture::territories(&register);
+    let all = get(&format!("{}/territoires", s.base)).await.2;
+    assert!(
+        all.contains(&format!("{} territoires sur {}", ids.len(), ids.len())),
+        "{all}"
+    );
+    // Search by name, case-insensitive.
+    let target = register.get(&ids[2]).unwrap();
+    let q = target.nom.to_uppercase();
+    let (_, _, found) = get(&format!("{}/territoires?q={}", s.base, q.replace(' ', "+"))).await;
+    assert!(found.contains(&format!("href=\"/territoires/{}\"", target.id)));
+    let others = ids
+        .iter()
+        .filter(|id| found.contains(&format!("href=\"/territoires/{id}\"")))
+        .count();
+    assert!(others < ids.len(), "the search narrows the list");
+    // Sorted by name: the rows come in alphabetical order.
+    let (_, _, by_name) = get(&format!("{}/territoires?tri=nom", s.base)).await;
+    let order: Vec<usize> = ids
+        .iter()
+        .map(|id| {
+            by_name
+                .find(&format!("<th scope=\"row\"><a href=\"/territoires/{id}\""))
+                .unwrap()
+        })
+        .collect();
+    let mut names: Vec<(usize, String)> = ids
+        .iter()
+        .zip(&order)
+        .map(|(id, at)| (*at, register.get(id).unwrap().nom.to_lowercase()))
+        .collect();
+    names.sort();
+    assert!(names.windows(2).all(|w| w[0].1 <= w[1].1), "{names:?}");
+    assert!(by_name.contains("aria-sort=\"ascending\""));
+    // Freshness and sizes, French style.
+    assert!(all.contains("âge (jours)") && all.contains("droits et devoirs"));
+    // Indicators: the search keeps the matching ones.
+    let (_, _, delays) = get(&format!("{}/indicateurs?q=d%C3%A9lai", s.base)).await;
+    assert!(delays.contains("/indicateurs/delai_orientation"));
+    assert!(!delays.contains("href=\"/indicateurs/orientes_30j\""));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issue_15_words_and_numbers_are_french_and_figures_carry_notes() {
+    let s = serve().await;
+    // A breakdown: French labels in their natural order, no raw code, no « affiché » column.
+    let (status, _, body) = get(&format!(
+        "{}/indicateurs/prevalence_freins?ventilation=intensite",
+        s.base
+    ))
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        body.contains("intensité du frein"),
+        "the breakdown's French name"
+    );
+    assert!(!body.contains(">affiché<") && !body.contains(">intensite<"));
+    let at = |w: &str| {
+        body.find(&format!("<th scope=\"row\">{w}</th>"))
+            .unwrap_or_else(|| panic!("{w}"))
+    };
+    assert!(
+        at("faible") < at("moyen") && at("moyen") < at("fort"),
+        "faible, moyen, fort"
+    );
+    let (_, _, body) = get(&format!("{}/indicateurs/orientes_30j", s.base)).await;
+    assert!(
+        body.contains("Lecture : </strong>")
+            && body.contains("Champ : </strong>")
+            && body.contains("Source : </strong>")
+    );
+    assert!(!body.contains("+0,0 pt"));
+    // The methodology opens with its table of contents.
+    let (_, _, body) = get(&format!("{}/methodologie", s.base)).await;
+    assert!(body.contains("aria-label=\"Sommaire de la méthodologie\""));
+    assert!(body.contains("href=\"#secret\"") && body.contains("id=\"secret\""));
+    // Quality: counts with a narrow no-break space as thousands separator.
+    let (_, _, body) = get(&format!("{}/qualite", s.base)).await;
+    let grouped = body
+        .split("<td class=\"nombre\">")
+        .skip(1)
+        .filter_map(|c| c.split('<').next())
+        .any(|c| c.contains('\u{202f}'));
+    assert!(grouped, "lignes lues groupées par milliers");
+    // The territory page has its small multiples.
+    let (_, _, body) = get(&format!("{}/territoires/dep-44", s.base)).await;
+    assert!(
+        body.matches("role=\"img\"").count() >= 5,
+        "petits multiples"
+    );
+}
