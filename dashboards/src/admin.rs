@@ -51,6 +51,16 @@ fn render(state: &AppState, user: &User, message: Option<Markup>) -> Response {
                                     button type="submit" { "Désactiver" }
                                 }
                             }
+                            @if a.login != user.login {
+                                form method="post" action="/admin/comptes" {
+                                    (layout::csrf_field(user))
+                                    input type="hidden" name="action" value="reinitialiser";
+                                    input type="hidden" name="identifiant" value=(a.login);
+                                    button type="submit" class="discret" {
+                                        @if a.actif { "Nouveau mot de passe" } @else { "Réactiver avec un nouveau mot de passe" }
+                                    }
+                                }
+                            }
                         }
                     }
                 }
@@ -159,7 +169,8 @@ pub struct ChangeForm {
     territoire: Option<String>,
 }
 
-/// `POST /admin/comptes`: `ajouter` or `desactiver`.
+/// `POST /admin/comptes`: `ajouter`, `desactiver` or `reinitialiser` (a new password, which
+/// also re-enables the account).
 pub async fn change(
     State(state): State<AppState>,
     user: User,
@@ -205,9 +216,27 @@ pub async fn change(
                 .map_err(bad)?;
             html! { p class="succes" role="status" { "Compte « " (f.identifiant) " » désactivé." } }
         }
+        "reinitialiser" => {
+            // A new password, shown once; it re-enables a disabled account (issue 15).
+            if f.identifiant == user.login {
+                return Err(HttpError::bad_request(
+                    "Changez votre propre mot de passe sur la page « Mon compte ».",
+                ));
+            }
+            let password = random_password().map_err(|e| HttpError::internal(&e))?;
+            state
+                .update_accounts(|a| a.set_password(&f.identifiant, &password))
+                .map_err(bad)?;
+            html! {
+                div class="succes" role="status" {
+                    p { "Compte « " (f.identifiant) " » actif, avec un nouveau mot de passe, affiché une seule fois : " }
+                    p { code class="jeton" { (password) } }
+                }
+            }
+        }
         other => {
             return Err(HttpError::bad_request(format!(
-                "Action inconnue : « {other} » (ajouter ou desactiver)."
+                "Action inconnue : « {other} » (ajouter, desactiver ou reinitialiser)."
             )));
         }
     };

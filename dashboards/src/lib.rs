@@ -40,6 +40,7 @@ mod held;
 mod layout;
 mod login;
 mod pages;
+mod password;
 pub mod session;
 mod state;
 mod user;
@@ -197,6 +198,7 @@ pub fn app(state: AppState) -> Router {
         .route("/exports/{file}", get(exports::file))
         .route("/compte", get(login::account))
         .route("/compte/jetons", post(login::tokens))
+        .route("/compte/mot-de-passe", post(password::change))
         .route("/admin/comptes", get(admin::page).post(admin::change))
         .route("/admin/projets", post(admin::projects))
         .route("/deconnexion", post(login::logout))

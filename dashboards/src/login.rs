@@ -297,7 +297,7 @@ pub async fn logout(
     Ok(r)
 }
 
-fn account_page(
+pub(crate) fn account_page(
     state: &AppState,
     user: &User,
     message: Option<Markup>,
@@ -345,6 +345,7 @@ fn account_page(
             label { "Nom du nouveau jeton" input name="nom" required maxlength="64"; }
             button type="submit" { "Créer un jeton" }
         }
+        (crate::password::form(user))
     };
     Ok((
         [(header::CACHE_CONTROL, "no-store")],

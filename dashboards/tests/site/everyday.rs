@@ -217,3 +217,109 @@ async fn issue_15_words_and_numbers_are_french_and_figures_carry_notes() {
         "petits multiples"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issue_15_users_change_their_password_and_an_admin_reenables_an_account() {
+    use crate::access::{form, log_in, post_form, post_login};
+    let own = tempfile::tempdir().unwrap();
+    let accounts = own.path().join("comptes.json");
+    std::fs::copy(
+        fixture::dir().join("secrets").join("comptes.json"),
+        &accounts,
+    )
+    .unwrap();
+    let s = fixture::serve_with(|settings| settings.accounts_file = accounts.clone()).await;
+    // The evaluator changes their password: a wrong current one is refused.
+    let eval = log_in(&s.base, "evaluation").await;
+    let change = |actuel: &'static str, nouveau: &'static str, confirmation: &'static str| {
+        let (base, cookie, csrf) = (s.base.clone(), eval.cookie.clone(), eval.csrf.clone());
+        async move {
+            post_form(
+                &base,
+                "/compte/mot-de-passe",
+                &cookie,
+                form(&[
+                    ("csrf", &csrf),
+                    ("actuel", actuel),
+                    ("nouveau", nouveau),
+                    ("confirmation", confirmation),
+                ]),
+            )
+            .await
+        }
+    };
+    let r = change(
+        "pas le bon mot de passe",
+        "un nouveau mot de passe",
+        "un nouveau mot de passe",
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(r.text().await.unwrap().contains("Mot de passe actuel faux"));
+    let r = change(fixture::PASSWORD, "un nouveau mot de passe", "un autre").await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let r = change(
+        fixture::PASSWORD,
+        "un nouveau mot de passe",
+        "un nouveau mot de passe",
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.text().await.unwrap().contains("Mot de passe changé"));
+    assert_eq!(
+        post_login(&s.base, "evaluation", fixture::PASSWORD)
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        post_login(&s.base, "evaluation", "un nouveau mot de passe")
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    // The admin disables the account, then re-enables it with a new password, shown once.
+    let admin = log_in(&s.base, "administration").await;
+    let act = |action: &'static str| {
+        let (base, cookie, csrf) = (s.base.clone(), admin.cookie.clone(), admin.csrf.clone());
+        async move {
+            post_form(
+                &base,
+                "/admin/comptes",
+                &cookie,
+                form(&[
+                    ("csrf", &csrf),
+                    ("action", action),
+                    ("identifiant", "evaluation"),
+                ]),
+            )
+            .await
+        }
+    };
+    assert_eq!(act("desactiver").await.status(), StatusCode::OK);
+    assert_eq!(
+        post_login(&s.base, "evaluation", "un nouveau mot de passe")
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED,
+        "a disabled account cannot log in"
+    );
+    let r = act("reinitialiser").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    let at = html.find("<code class=\"jeton\">").unwrap() + 20;
+    let password = html[at..at + html[at..].find('<').unwrap()].to_string();
+    assert!(password.len() >= 12);
+    assert_eq!(
+        post_login(&s.base, "evaluation", &password).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    // Every step is in the audit log, no password in it.
+    let log = std::fs::read_to_string(&s.state.settings().audit_log).unwrap();
+    assert!(
+        log.contains("\"mot_de_passe\"")
+            && log.contains("reinitialiser")
+            && log.contains("desactiver")
+    );
+    assert!(!log.contains(&password) && !log.contains("un nouveau mot de passe"));
+}

@@ -1,0 +1,97 @@
+//! A user changes their own password on `/compte` (issue 15): the current password is checked
+//! (argon2id, under the same limit of checks at once as the login), the new one twice, and the
+//! change is written to the audit log.
+
+use axum::Form;
+use axum::extract::State;
+use axum::response::Response;
+use copil_accounts::Entry;
+use maud::{Markup, html};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::error::HttpError;
+use crate::layout;
+use crate::session::User;
+use crate::state::AppState;
+
+/// The form on the account page.
+pub fn form(user: &User) -> Markup {
+    html! {
+        h2 { "Changer de mot de passe" }
+        form class="formulaire" method="post" action="/compte/mot-de-passe" {
+            (layout::csrf_field(user))
+            label { "Mot de passe actuel" input name="actuel" type="password" autocomplete="current-password" required; }
+            label { "Nouveau mot de passe (" (copil_accounts::MIN_PASSWORD) " caractères au moins)"
+                input name="nouveau" type="password" autocomplete="new-password" required minlength=(copil_accounts::MIN_PASSWORD); }
+            label { "Nouveau mot de passe, encore" input name="confirmation" type="password" autocomplete="new-password" required; }
+            button type="submit" { "Changer de mot de passe" }
+        }
+    }
+}
+
+/// The form's fields.
+#[derive(Deserialize)]
+pub struct ChangeForm {
+    #[serde(default)]
+    csrf: String,
+    actuel: String,
+    nouveau: String,
+    confirmation: String,
+}
+
+/// `POST /compte/mot-de-passe`.
+pub async fn change(
+    State(state): State<AppState>,
+    user: User,
+    Form(f): Form<ChangeForm>,
+) -> Result<Response, HttpError> {
+    user.check_csrf(Some(&f.csrf))?;
+    if f.nouveau != f.confirmation {
+        return Err(HttpError::bad_request(
+            "Les deux saisies du nouveau mot de passe diffèrent : recommencez.",
+        ));
+    }
+    let wait = state.settings().password_check_wait;
+    let Ok(Ok(permit)) = tokio::time::timeout(wait, state.password_checks().acquire_owned()).await
+    else {
+        return Err(HttpError::client(
+            axum::http::StatusCode::TOO_MANY_REQUESTS,
+            "Trop de vérifications de mot de passe en cours : réessayez dans quelques secondes.",
+        ));
+    };
+    let checked = {
+        let (state, login) = (state.clone(), user.login.clone());
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            state
+                .accounts_authenticate(&login, &f.actuel)
+                .then(|| state.update_accounts(|a| a.set_password(&login, &f.nouveau)))
+        })
+        .await
+        .map_err(|e| HttpError::internal(&e))?
+    };
+    let now = state.clock().now();
+    let outcome = match checked {
+        None => "refusé : mot de passe actuel faux",
+        Some(Err(e)) => return Err(HttpError::from(e)),
+        Some(Ok(())) => "changé",
+    };
+    state.audit().record(&Entry {
+        horodatage: now.to_rfc3339(),
+        compte: user.login.clone(),
+        role: user.role.code().to_string(),
+        action: "mot_de_passe".to_string(),
+        details: json!({ "resultat": outcome }),
+    })?;
+    if checked.is_none() {
+        return Err(HttpError::bad_request(
+            "Mot de passe actuel faux : le mot de passe n'a pas changé.",
+        ));
+    }
+    crate::login::account_page(
+        &state,
+        &user,
+        Some(html! { p class="succes" role="status" { "Mot de passe changé." } }),
+    )
+}
