@@ -40,6 +40,7 @@ pub fn before_after(b: &BeforeAfter, width: i32) -> String {
         lines,
         marks: vec![(0, "début SPIE")],
         x_title: Some("Mois depuis le début du SPIE"),
+        x_name: &|m| format!("{} mois", relative_label(m)),
     })
 }
 

@@ -4,7 +4,7 @@
 
 use plotters::style::text_anchor::{HPos, VPos};
 
-use super::format::format_tick;
+use super::format::{format_tick, format_value};
 use super::scale::Scale;
 use super::style::{self, AXIS, Area, Drawn, Font, GRID, NORMAL, SMALL, Shape, TEXT, Weight};
 use super::svg;
@@ -46,6 +46,8 @@ pub(super) struct LineChart<'a> {
     pub marks: Vec<(i32, &'a str)>,
     /// The x axis title, under the tick labels.
     pub x_title: Option<&'a str>,
+    /// How an x value is named in a point's hover text (« mars 2024 », « +6 »).
+    pub x_name: &'a dyn Fn(i32) -> String,
 }
 
 /// A legend entry laid out: where it starts and its text.
@@ -147,7 +149,21 @@ pub(super) fn draw(chart: &LineChart<'_>) -> String {
     let x_ticks = (chart.x_ticks)(x1 - x0);
 
     let size = (width.unsigned_abs(), u32::try_from(height).unwrap_or(400));
-    svg::render(chart.caption, size, |area| {
+    let hovers: Vec<svg::Hover> = lines
+        .iter()
+        .flat_map(|(label, points, _)| {
+            points.iter().filter_map(move |&(px, v)| {
+                let v = v?;
+                let text = format!(
+                    "{label}, {} : {}",
+                    (chart.x_name)(px),
+                    format_value(v, chart.unit)
+                );
+                Some((x(px) - 5, y(v) - 5, 10, 10, text))
+            })
+        })
+        .collect();
+    let drawn = svg::render(chart.caption, size, |area| {
         // Grid and y ticks.
         for (t, text) in &ticks {
             let ty = y(*t);
@@ -226,7 +242,8 @@ pub(super) fn draw(chart: &LineChart<'_>) -> String {
             legend_item(area, item)?;
         }
         Ok(())
-    })
+    });
+    svg::with_hovers(drawn, &hovers)
 }
 
 fn flush(area: &Area<'_>, run: &mut Vec<(i32, i32)>, colour: plotters::style::RGBColor) -> Drawn {

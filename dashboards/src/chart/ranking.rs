@@ -192,7 +192,28 @@ pub fn ranking(r: &Ranking, width: i32) -> String {
 
     let x = |v: f64| scale.map(v, x0, x1);
     let size = (width.unsigned_abs(), u32::try_from(height).unwrap_or(120));
-    svg::render(&r.caption, size, |area| {
+    let hovers: Vec<svg::Hover> = r
+        .bars
+        .iter()
+        .zip(&texts)
+        .enumerate()
+        .map(|(i, (bar, text))| {
+            let shown = match text {
+                BarText::Value(v) => v.clone(),
+                BarText::Secret => "secret".to_string(),
+                BarText::Missing => "pas de données".to_string(),
+            };
+            let y = top + i32::try_from(i).unwrap_or(0) * row;
+            (
+                0,
+                y,
+                width,
+                row,
+                format!("{} : {shown}", style::clean(&bar.label)),
+            )
+        })
+        .collect();
+    let drawn = svg::render(&r.caption, size, |area| {
         if has_data {
             draw_axis(area, &scale, unit, (x0, x1), (top, bottom))?;
         }
@@ -260,7 +281,8 @@ pub fn ranking(r: &Ranking, width: i32) -> String {
             }
         }
         Ok(())
-    })
+    });
+    svg::with_hovers(drawn, &hovers)
 }
 
 /// The dashes of the waves' references, so that they differ without colour too.

@@ -99,6 +99,27 @@ pub(super) fn escape_xml(text: &str) -> String {
     out
 }
 
+/// An invisible zone over a mark whose `<title>` a pointer shows (the territory and its
+/// value): (x, y, width, height, text).
+pub(super) type Hover = (i32, i32, i32, i32, String);
+
+/// Adds the hover zones at the end of the drawing, over everything (issue 15).
+pub(super) fn with_hovers(svg: String, hovers: &[Hover]) -> String {
+    let Some(end) = svg.rfind("</svg>") else {
+        return svg;
+    };
+    let mut out = String::with_capacity(svg.len() + hovers.len() * 90);
+    out.push_str(&svg[..end]);
+    for (x, y, w, h, text) in hovers {
+        out.push_str(&format!(
+            "<rect x=\"{x}\" y=\"{y}\" width=\"{w}\" height=\"{h}\" fill=\"transparent\"><title>{}</title></rect>\n",
+            escape_xml(text)
+        ));
+    }
+    out.push_str(&svg[end..]);
+    out
+}
+
 /// FNV-1a (64 bits) over the caption and the drawing: stable across runs and machines.
 fn stable_hash(caption: &Caption, svg: &str) -> u64 {
     const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;

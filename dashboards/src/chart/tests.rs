@@ -409,6 +409,15 @@ fn issue_15_a_ranking_is_scaled_by_its_territories_not_by_a_national_total() {
     // The reference is listed, said to be off the scale, and not drawn across the plot.
     assert!(svg.contains("France 16"), "{svg}");
     assert!(svg.contains("(hors échelle →)"));
+    // A pointer over a bar shows its territory and value.
+    assert!(svg.contains("<title>A : 300</title>"), "{svg}");
+    let map = tile_map(&sample_tile_map(), WIDE);
+    assert!(map.contains("<title>Département 2A : "), "tile hover");
+    let line = timeline(&sample_timeline(), WIDE);
+    assert!(
+        line.contains("<title>National, janv. 2024 : "),
+        "point hover"
+    );
 }
 
 #[test]

@@ -182,7 +182,25 @@ pub fn tile_map(m: &TileMap, width: i32) -> String {
     });
 
     let size = (g.width.unsigned_abs(), g.height.unsigned_abs());
-    svg::render(&m.caption, size, |area| {
+    let hovers: Vec<svg::Hover> = fills
+        .iter()
+        .map(|&(code, col, row, fill)| {
+            let ((x, y), _) = g.corners(col, row);
+            let shown = match fill {
+                Fill::Value(v) => format_value(v, m.unit),
+                Fill::Secret => "secret".to_string(),
+                Fill::NoData => "pas de données".to_string(),
+            };
+            (
+                x,
+                y,
+                g.tile,
+                g.tile,
+                format!("Département {code} : {shown}"),
+            )
+        })
+        .collect();
+    let drawn = svg::render(&m.caption, size, |area| {
         for &(code, col, row, fill) in &fills {
             draw_tile(area, &g, code, (col, row), fill, range)?;
         }
@@ -195,7 +213,8 @@ pub fn tile_map(m: &TileMap, width: i32) -> String {
             VPos::Center,
         )?;
         draw_legend(area, g.legend, range, m.unit)
-    })
+    });
+    svg::with_hovers(drawn, &hovers)
 }
 
 fn draw_tile(

@@ -55,6 +55,7 @@ pub fn timeline(t: &Timeline, width: i32) -> String {
             .map(|(m, label)| (month_index(*m), label.as_str()))
             .collect(),
         x_title: None,
+        x_name: &month_label,
     })
 }
 

@@ -89,10 +89,12 @@ async fn the_indicator_page_has_four_accessible_charts_with_their_data() {
     assert_eq!(body.matches("role=\"img\"").count(), 2 * 4);
     assert_eq!(body.matches("class=\"graphique-etroit\"").count(), 4);
     assert_eq!(
-        body.matches("<title").count(),
-        1 + 2 * 4,
-        "page title + one per chart drawing"
+        body.matches("<title id=\"graphique-").count(),
+        2 * 4,
+        "one title per chart drawing"
     );
+    // Each mark names its territory (or month) and value on hover (issue 15).
+    assert!(body.matches("fill=\"transparent\"><title>").count() > 4 * 12);
     assert_eq!(body.matches("<desc").count(), 2 * 4);
     for csv in [
         "classement.csv",
