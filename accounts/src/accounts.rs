@@ -53,6 +53,16 @@ impl Role {
         }
     }
 
+    /// The role as a page names it (« équipe nationale », « évaluateur »…).
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::National => "équipe nationale",
+            Role::Territoire => "équipe territoriale",
+            Role::Evaluateur => "évaluateur",
+            Role::Admin => "administrateur",
+        }
+    }
+
     /// Parses a role code.
     pub fn from_code(code: &str) -> Result<Role> {
         Role::ALL

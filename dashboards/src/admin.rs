@@ -37,7 +37,7 @@ fn render(state: &AppState, user: &User, message: Option<Markup>) -> Response {
                 @for a in &accounts {
                     tr {
                         th scope="row" { (a.login) }
-                        td { (a.role.code()) }
+                        td { (a.role.label()) }
                         td { (a.territoire.as_deref().unwrap_or("—")) }
                         td { @if a.actif { "actif" } @else { "désactivé" } }
                         td { (a.cree_le.format("%d/%m/%Y")) }

@@ -97,7 +97,7 @@ fn header(brand: Brand, current: &str, user: Option<&User>) -> Markup {
                 }
                 @if let Some(u) = user {
                     div class="compte" {
-                        a href="/compte" { (u.login) } " · " (u.role.code())
+                        a href="/compte" { (u.login) } " · " (u.role.label())
                         @if let Some(t) = &u.territoire { " (" (t) ")" }
                         form method="post" action="/deconnexion" {
                             (csrf_field(u))

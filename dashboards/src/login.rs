@@ -309,7 +309,7 @@ pub(crate) fn account_page(
         @if let Some(m) = message { (m) }
         dl class="definition" {
             dt { "Identifiant" } dd { (account.login) }
-            dt { "Rôle" } dd { (account.role.code()) }
+            dt { "Rôle" } dd { (account.role.label()) }
             @if let Some(t) = &account.territoire { dt { "Territoire" } dd { (t) } }
             dt { "Créé le" } dd { (account.cree_le.format("%d/%m/%Y")) }
         }

@@ -46,7 +46,7 @@ pub fn provenance(state: &AppState, results: &Results) -> Provenance {
         donnees_au,
         seuil: state.settings().threshold,
         versions: format!(
-            "indicateurs v{} calculés sur evenements v{}, depots v{}",
+            "version {} des indicateurs, calculée sur la version {} des événements et {} des dépôts",
             results.version, results.version_evenements, results.version_depots
         ),
     }
