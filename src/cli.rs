@@ -57,12 +57,12 @@ pub enum Command {
     #[command(help_template = HELP_TEMPLATE)]
     Config,
     /// Génère des dépôts synthétiques (un par territoire) et leurs manifestes.
-    #[command(help_template = HELP_TEMPLATE)]
+    #[command(name = "generer", alias = "generate", help_template = HELP_TEMPLATE)]
     Generate(GenerateArgs),
     /// Traite la boîte de dépôt une fois : validation, pseudonymisation, entrepôt.
     ///
     /// Affiche un rapport par dépôt ; code de sortie non nul si un dépôt est refusé.
-    #[command(help_template = HELP_TEMPLATE)]
+    #[command(name = "integrer", alias = "ingest", help_template = HELP_TEMPLATE)]
     Ingest {
         /// Réservé aux tests de reprise : s'arrête à ce point et attend d'être tué.
         #[arg(long, hide = true, value_name = "POINT")]
@@ -74,7 +74,7 @@ pub enum Command {
         liberer: Option<PathBuf>,
     },
     /// Recalcule tous les indicateurs depuis l'entrepôt (table indicateurs).
-    #[command(help_template = HELP_TEMPLATE)]
+    #[command(name = "calculer", alias = "refresh", help_template = HELP_TEMPLATE)]
     Refresh,
     /// Vérifie ou répare les journaux Delta des tables de l'entrepôt.
     #[command(help_template = HELP_TEMPLATE)]
@@ -83,7 +83,7 @@ pub enum Command {
         action: EntrepotAction,
     },
     /// Le catalogue des indicateurs ; « show ID » affiche les résultats d'un indicateur.
-    #[command(help_template = HELP_TEMPLATE)]
+    #[command(name = "indicateurs", alias = "indicators", help_template = HELP_TEMPLATE)]
     Indicators {
         /// Écrit la documentation du catalogue en Markdown (docs/indicateurs.md).
         #[arg(long)]
@@ -92,7 +92,7 @@ pub enum Command {
         action: Option<IndicatorsAction>,
     },
     /// Gère les comptes du tableau de bord (mots de passe hachés en argon2id).
-    #[command(help_template = HELP_TEMPLATE)]
+    #[command(name = "comptes", alias = "users", help_template = HELP_TEMPLATE)]
     Users {
         #[command(subcommand)]
         action: UsersAction,
@@ -106,7 +106,7 @@ pub enum Command {
     },
     /// Lance le service : le tableau de bord (clé server.bind) et l'ingestion planifiée
     /// (clé schedule.ingest).
-    #[command(help_template = HELP_TEMPLATE)]
+    #[command(name = "servir", alias = "serve", help_template = HELP_TEMPLATE)]
     Serve,
     /// Démonstration : génère des dépôts d'exemple, les ingère, calcule les indicateurs et
     /// sert le tableau de bord.
@@ -135,7 +135,7 @@ pub enum EntrepotAction {
 pub enum UsersAction {
     /// Crée un compte. Le mot de passe est lu sur l'entrée standard avec --mot-de-passe-stdin ;
     /// sinon il est tiré au hasard et affiché une seule fois.
-    #[command(help_template = HELP_TEMPLATE)]
+    #[command(name = "ajouter", alias = "add", help_template = HELP_TEMPLATE)]
     Add {
         /// Identifiant de connexion.
         login: String,
@@ -150,17 +150,17 @@ pub enum UsersAction {
         password_stdin: bool,
     },
     /// Liste les comptes (jamais les mots de passe ni leurs empreintes).
-    #[command(help_template = HELP_TEMPLATE)]
+    #[command(name = "liste", alias = "list", help_template = HELP_TEMPLATE)]
     List,
     /// Désactive un compte : il ne peut plus se connecter.
-    #[command(help_template = HELP_TEMPLATE)]
+    #[command(name = "desactiver", alias = "disable", help_template = HELP_TEMPLATE)]
     Disable {
         /// Identifiant du compte.
         login: String,
     },
     /// Crée un jeton d'API pour un compte (affiché une seule fois ; seule son empreinte est
     /// gardée).
-    #[command(help_template = HELP_TEMPLATE)]
+    #[command(name = "jeton", alias = "token", help_template = HELP_TEMPLATE)]
     Token {
         /// Identifiant du compte.
         login: String,
@@ -208,7 +208,7 @@ pub enum ProjetsAction {
 #[derive(Debug, Subcommand)]
 pub enum IndicatorsAction {
     /// Affiche les résultats publiés d'un indicateur (secret statistique appliqué).
-    #[command(help_template = HELP_TEMPLATE)]
+    #[command(name = "afficher", alias = "show", help_template = HELP_TEMPLATE)]
     Show {
         /// Identifiant de l'indicateur (voir « copil indicators »).
         id: String,
