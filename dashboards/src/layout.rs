@@ -18,6 +18,8 @@ fn nav(user: Option<&User>) -> Vec<(String, &'static str)> {
         ("/territoires".to_string(), "Territoires"),
     ];
     if let (Role::Territoire, Some(t)) = (user.role, &user.territoire) {
+        // The team's own path (issue 15): its territory page, then its drops.
+        entries.insert(1, (format!("/territoires/{t}"), "Mon territoire"));
         entries.push((format!("/territoires/{t}/depots"), "Nos dépôts"));
     }
     if user.sees_quality() {

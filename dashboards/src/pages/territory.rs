@@ -159,7 +159,7 @@ pub async fn territory(
         &headers,
         &results,
         &t.nom,
-        "/territoires",
+        &format!("/territoires/{}", t.id),
         &body,
     )
 }

@@ -111,6 +111,20 @@ async fn issue_15_error_pages_keep_the_menu_and_the_drops_tab_is_marked() {
         .map(|x| x.split('<').next().unwrap())
         .collect();
     assert_eq!(current, ["Nos dépôts"]);
+    // « Mon territoire » leads the team to its own page, marked there.
+    assert!(body.contains(&format!("href=\"/territoires/{}\">Mon territoire<", ids[0])));
+    let (_, own) = page_as(
+        &s.base,
+        Role::Territoire,
+        &format!("/territoires/{}", ids[0]),
+    )
+    .await;
+    let current: Vec<&str> = own
+        .split("aria-current=\"page\">")
+        .skip(1)
+        .map(|x| x.split('<').next().unwrap())
+        .collect();
+    assert_eq!(current, ["Mon territoire"]);
     // The neutral header: no State brand unless configured.
     assert!(!body.contains("République"));
     let state = serve_with_brand().await;
