@@ -160,10 +160,15 @@ pub fn page(
                 (header(brand, current, Some(user)))
                 main id="contenu" {
                     h1 { (title) }
+                    span id="impression" {}
                     p class="bandeau" {
                         "Données au " (provenance.donnees_au)
                         " · Secret statistique : aucun chiffre publié sur moins de "
                         strong { (provenance.seuil) } " personnes"
+                    }
+                    p class="imprimer" {
+                        a href="#impression" { "Version imprimable" }
+                        span class="consigne-impression" { " : la page telle qu'elle s'imprime (A4) ; imprimez-la avec Ctrl+P. " a href="#contenu" { "Revenir à la page" } }
                     }
                     (body)
                 }

@@ -178,6 +178,35 @@ async fn issue_15_every_page_for_every_role_reflows_at_390px_and_passes_axe() {
             .await;
         wait_for_path(&driver, "/connexion").await;
     }
+    // Printed (A4, print media): no menu nor form, the wide charts, the data tables open.
+    driver.goto(&format!("{}/connexion", s.base)).await;
+    log_in(&driver, "pilotage").await;
+    viewport(&driver, 794, 1123).await;
+    driver
+        .call(
+            reqwest::Method::POST,
+            "/goog/cdp/execute",
+            Some(json!({ "cmd": "Emulation.setEmulatedMedia", "params": { "media": "print" } })),
+        )
+        .await;
+    driver
+        .goto(&format!("{}/indicateurs/orientes_30j", s.base))
+        .await;
+    let printed = driver
+        .script(
+            "const shown = s => s && getComputedStyle(s).display !== 'none';
+             return [shown(document.querySelector('nav.principale')), shown(document.querySelector('form.filtres')),
+                     document.querySelectorAll('.graphique-large svg').length,
+                     Array.from(document.querySelectorAll('.graphique-large')).every(shown),
+                     Array.from(document.querySelectorAll('.graphique-etroit')).some(shown),
+                     document.documentElement.scrollWidth <= document.documentElement.clientWidth]",
+        )
+        .await;
+    assert_eq!(
+        printed,
+        json!([false, false, 4, true, false, true]),
+        "impression"
+    );
     assert!(
         failures.is_empty(),
         "{} défauts :\n{}",
