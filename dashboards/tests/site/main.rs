@@ -8,3 +8,4 @@ mod exports;
 mod fixture;
 mod hostile;
 mod http;
+mod openapi;
