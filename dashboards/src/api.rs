@@ -1,5 +1,7 @@
 //! The JSON API: the same data as the pages (secrecy applied), described by the OpenAPI
-//! document at `/api/openapi.json`. Errors are JSON too.
+//! document at `/api/openapi.json`. Errors are JSON too. Its routes are declared once, in
+//! [`routes::ROUTES`], from which the routers, the OpenAPI document and the `/api` page's list
+//! are built (issue 14).
 
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
@@ -14,6 +16,11 @@ use crate::filters;
 use crate::pages::{indicator_of, provenance, report, territory_of};
 use crate::session::User;
 use crate::state::AppState;
+
+mod openapi;
+pub(crate) mod routes;
+
+pub use openapi::OPENAPI;
 
 fn cell(ind: &Indicator, c: Option<&Cell>) -> Value {
     match c {
@@ -277,9 +284,6 @@ pub async fn quality(
     )
 }
 
-/// The OpenAPI document.
-pub const OPENAPI: &str = include_str!("openapi.json");
-
 /// `GET /api/openapi.json`.
 pub async fn openapi() -> impl axum::response::IntoResponse {
     (
@@ -287,8 +291,28 @@ pub async fn openapi() -> impl axum::response::IntoResponse {
             (axum::http::header::CONTENT_TYPE, "application/json"),
             (axum::http::header::CACHE_CONTROL, "public, max-age=3600"),
         ],
-        OPENAPI,
+        OPENAPI.as_str(),
     )
+}
+
+/// `GET /api`: how to call the API, and its routes from the route table.
+pub async fn page(State(state): State<AppState>, user: User) -> impl axum::response::IntoResponse {
+    let body = maud::html! {
+        p { "L'API JSON publie les mêmes données que les pages, secret statistique appliqué, avec les mêmes droits que votre compte. Sa description OpenAPI est à " a href="/api/openapi.json" { "/api/openapi.json" } "." }
+        p { "Un script s'authentifie avec un jeton d'API, envoyé dans l'en-tête " code { "Authorization: Bearer <jeton>" } " ; les jetons se créent sur la page " a href="/compte" { "Mon compte" } " ou avec " code { "copil comptes jeton" } "." }
+        ul {
+            @for r in routes::ROUTES.iter().filter(|r| r.auth == routes::Auth::Account) {
+                li { code { (r.method.name()) " " (r.path) } " : " (r.summary) }
+            }
+        }
+    };
+    axum::response::Html(crate::layout::simple(
+        state.brand(),
+        "API",
+        "/api",
+        Some(&user),
+        &body,
+    ))
 }
 
 /// Unknown API route: JSON 404.

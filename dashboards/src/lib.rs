@@ -46,10 +46,10 @@ mod state;
 mod user;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::DefaultBodyLimit;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
-use axum::routing::{get, post, put};
+use axum::routing::{get, post};
 
 // Accounts, projects and the audit log live in `copil-accounts`; re-exported so that paths
 // such as `copil_dashboards::Accounts` keep working.
@@ -60,7 +60,7 @@ pub use figures::Table;
 pub use session::User;
 pub use state::{AppState, ExportKey, IngestNow, MAX_PASSWORD_CHECKS, Settings, XLSX_MAX_ROWS};
 
-/// The OpenAPI document served at `/api/openapi.json`.
+/// The OpenAPI document served at `/api/openapi.json`, built from the API's route table.
 pub use api::OPENAPI;
 
 async fn stylesheet() -> impl IntoResponse {
@@ -81,25 +81,6 @@ async fn favicon() -> impl IntoResponse {
         ],
         include_str!("static/favicon.svg"),
     )
-}
-
-async fn api_page(State(state): State<AppState>, user: User) -> impl IntoResponse {
-    let body = maud::html! {
-        p { "L'API JSON publie les mêmes données que les pages, secret statistique appliqué, avec les mêmes droits que votre compte. Sa description OpenAPI est à " a href="/api/openapi.json" { "/api/openapi.json" } "." }
-        p { "Un script s'authentifie avec un jeton d'API, envoyé dans l'en-tête " code { "Authorization: Bearer <jeton>" } " ; les jetons se créent sur la page " a href="/compte" { "Mon compte" } " ou avec " code { "copil users token" } "." }
-        ul {
-            @for r in ["/api/v1/national", "/api/v1/indicateurs", "/api/v1/indicateurs/{id}", "/api/v1/territoires", "/api/v1/territoires/{id}", "/api/v1/territoires/{id}/depots", "/api/v1/territoires/{id}/rejets", "PUT /api/v1/territoires/{id}/depots/{fichier}", "/api/v1/qualite", "POST /api/v1/depots-en-attente/{territoire}/{fichier}/liberer", "/api/v1/exports/{fichier}"] {
-                li { code { (r) } }
-            }
-        }
-    };
-    axum::response::Html(layout::simple(
-        state.brand(),
-        "API",
-        "/api",
-        Some(&user),
-        &body,
-    ))
 }
 
 /// The page's content security policy: everything from this site only, no inline script nor
@@ -155,25 +136,6 @@ pub fn app(state: AppState) -> Router {
     let upload_limit = usize::try_from(state.settings().upload_max_bytes)
         .unwrap_or(usize::MAX)
         .saturating_add(64 * 1024);
-    let api = Router::new()
-        .route("/national", get(api::national))
-        .route("/indicateurs", get(api::indicators))
-        .route("/indicateurs/{id}", get(api::indicator))
-        .route("/territoires", get(api::territories))
-        .route("/territoires/{id}", get(api::territory))
-        .route("/territoires/{id}/depots", get(drops::api_list))
-        .route("/territoires/{id}/rejets", get(drops::api_rejects))
-        .route(
-            "/territoires/{id}/depots/{fichier}",
-            put(drops::api_upload).layer(DefaultBodyLimit::max(upload_limit)),
-        )
-        .route("/qualite", get(api::quality))
-        .route(
-            "/depots-en-attente/{territoire}/{fichier}/liberer",
-            post(drops::api_release),
-        )
-        .route("/exports/{file}", get(exports::api_file))
-        .fallback(api::not_found);
     let protected = Router::new()
         .route("/", get(pages::national))
         .route("/indicateurs", get(pages::indicators))
@@ -202,8 +164,8 @@ pub fn app(state: AppState) -> Router {
         .route("/admin/comptes", get(admin::page).post(admin::change))
         .route("/admin/projets", post(admin::projects))
         .route("/deconnexion", post(login::logout))
-        .route("/api", get(api_page))
-        .nest("/api/v1", api)
+        .route("/api", get(api::page))
+        .nest(api::routes::V1, api::routes::v1(upload_limit))
         .fallback(not_found)
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -216,10 +178,10 @@ pub fn app(state: AppState) -> Router {
                 .post(login::submit)
                 .layer(DefaultBodyLimit::max(login::MAX_FORM_BYTES)),
         )
-        .route("/api/openapi.json", get(api::openapi))
         .route("/static/copil.css", get(stylesheet))
         .route("/static/favicon.svg", get(favicon))
         .route("/sante", get(health))
+        .merge(api::routes::public())
         .merge(protected)
         .layer(axum::middleware::map_response_with_state(
             state.clone(),

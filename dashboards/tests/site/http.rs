@@ -187,13 +187,16 @@ async fn api_routes_are_documented_and_cached_by_warehouse_version() {
         ("/api/v1/territoires/{id}", "/api/v1/territoires/dep-44"),
         ("/api/v1/qualite", "/api/v1/qualite"),
     ];
-    // Routes of details, uploads and exports (issue #6), documented too; tested elsewhere.
+    // Routes of details, uploads and exports (issue #6) and the document, documented too;
+    // tested elsewhere.
     let scoped = [
         "/api/v1/territoires/{id}/depots",
         "/api/v1/territoires/{id}/rejets",
         "/api/v1/territoires/{id}/depots/{fichier}",
         "/api/v1/depots-en-attente/{territoire}/{fichier}/liberer",
         "/api/v1/exports/{fichier}",
+        // The document itself, public (issue 14).
+        "/api/openapi.json",
     ];
     for r in scoped {
         assert!(paths.iter().any(|p| *p == r), "{r} non documentée");

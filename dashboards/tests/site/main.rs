@@ -1,6 +1,7 @@
 //! End-to-end tests of the dashboard (issue #5): a warehouse generated, ingested and refreshed
 //! once per test binary, served on a real port; pages, API and CSV downloads over HTTP, and the
-//! pages in headless Chromium; accounts, scoping, uploads and exports (issue #6).
+//! pages in headless Chromium; accounts, scoping, uploads and exports (issue #6); the OpenAPI
+//! document against the served API routes (issue 14).
 
 mod access;
 mod browser;
@@ -9,4 +10,5 @@ mod exports;
 mod fixture;
 mod hostile;
 mod http;
+mod openapi;
 mod reflow;
