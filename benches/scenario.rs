@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
 use copil_dashboards::{Accounts, AppState, ExportKey, Role, Settings};
-use copil_ingest::{IngestConfig, Ingestor, SecretKey, Silent};
+use copil_ingest::{IngestConfig, Ingestor, SecretKey};
 use copil_queries::Catalogue;
 use copil_sample::{Destination, Options};
 use copil_warehouse::{Departments, FixedClock, Register, SystemClock, Warehouse};
@@ -140,29 +140,17 @@ async fn ingest(
     register: &Register,
     departments: &Departments,
 ) -> u64 {
-    let config = IngestConfig {
-        inbox,
-        archive: base.join("archive"),
-        refused: base.join("refuses"),
-        key_file: base.join("cle"),
-        parallelism: std::thread::available_parallelism().map_or(2, |n| n.get()),
-        pause_at: None,
-    };
-    let warehouse = Warehouse::open(base.join("entrepot").to_str().unwrap())
-        .await
-        .unwrap();
-    let ingestor = Arc::new(
-        Ingestor::new(
-            config,
-            warehouse,
-            register.clone(),
-            departments.clone(),
-            Arc::new(SystemClock),
-        )
-        .await
-        .unwrap(),
-    );
-    let run = ingestor.run_once(Arc::new(Silent)).await.unwrap();
+    let parallelism = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let config = IngestConfig::in_folder(base, inbox, parallelism);
+    let run = Ingestor::run_folder(
+        base,
+        config,
+        register.clone(),
+        departments.clone(),
+        Arc::new(SystemClock),
+    )
+    .await
+    .unwrap();
     assert_eq!(run.refused(), 0, "every generated drop lands");
     run.drops.iter().map(|d| d.lignes_lues).sum()
 }

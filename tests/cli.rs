@@ -1,19 +1,43 @@
 //! End-to-end tests of the `copil` command line (issue #2): init, config, generate, demo, and a
 //! deployment's own register.
 
+mod support;
+
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 fn copil(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_copil"));
+    let mut cmd = support::command();
     cmd.current_dir(dir).args(args);
-    for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("COPIL_")) {
-        cmd.env_remove(k);
-    }
     for (k, v) in env {
         cmd.env(k, v);
     }
     cmd.output().expect("copil runs")
+}
+
+/// Runs `copil ARGS` in `dir` and checks that its error output says `said`.
+fn says(dir: &Path, args: &[&str], said: &str) -> Output {
+    let o = copil(dir, args, &[]);
+    assert!(stderr(&o).contains(said), "{}", stderr(&o));
+    o
+}
+
+/// `copil init` in `dir`, then a drop of dep-44 extracted on 2024-12-31 in its inbox.
+fn site_with_a_drop(dir: &Path) {
+    let o = copil(dir, &["init", "."], &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let args = [
+        "generate",
+        "--echelle",
+        "0.005",
+        "--jusqua",
+        "2024-12",
+        "--date-extraction",
+        "2024-12-31",
+        "--territoires",
+        "dep-44",
+    ];
+    assert!(copil(dir, &args, &[]).status.success());
 }
 
 fn stdout(o: &Output) -> String {
@@ -144,7 +168,7 @@ fn generate_writes_drops_and_manifests_and_refuses_unknown_territories() {
         );
     }
 
-    let bad = copil(
+    let bad = says(
         dir.path(),
         &[
             "generate",
@@ -153,44 +177,24 @@ fn generate_writes_drops_and_manifests_and_refuses_unknown_territories() {
             "--territoires",
             "dep-44,dep-20",
         ],
-        &[],
+        "territoires inconnus du registre : dep-20",
     );
     assert_eq!(bad.status.code(), Some(1));
-    assert!(
-        stderr(&bad).contains("territoires inconnus du registre : dep-20"),
-        "{}",
-        stderr(&bad)
-    );
-    let bad = copil(
+    says(
         dir.path(),
         &["generate", "--sortie", "x", "--jusqua", "2024-13"],
-        &[],
-    );
-    assert!(
-        stderr(&bad).contains("--jusqua « 2024-13 » : mois attendu sous la forme AAAA-MM"),
-        "{}",
-        stderr(&bad)
+        "--jusqua « 2024-13 » : mois attendu sous la forme AAAA-MM",
     );
     // Issue 14: flags are French; the old English spellings stay as aliases.
-    let old = copil(
+    says(
         dir.path(),
         &["generate", "--out", "x", "--to", "2024-13"],
-        &[],
+        "--jusqua « 2024-13 »",
     );
-    assert!(
-        stderr(&old).contains("--jusqua « 2024-13 »"),
-        "{}",
-        stderr(&old)
-    );
-    let bad = copil(
+    says(
         dir.path(),
         &["generate", "--sortie", "x", "--format", "ods"],
-        &[],
-    );
-    assert!(
-        stderr(&bad).contains("--format « ods » inconnu"),
-        "{}",
-        stderr(&bad)
+        "--format « ods » inconnu",
     );
 }
 
@@ -237,13 +241,12 @@ fn a_deployment_register_replaces_the_builtin_one() {
         "id,nom,type,departements,vague,debut_spie,source\ndep-44,Loire-Atlantique,departement,44,vague-4,2020-03,x\n",
     )
     .unwrap();
-    let bad = copil(dir.path(), &["config"], &[]);
-    assert_eq!(bad.status.code(), Some(1));
-    assert!(
-        stderr(&bad).contains("territoires.csv, ligne 2 : vague « vague-4 » inconnue"),
-        "{}",
-        stderr(&bad)
+    let bad = says(
+        dir.path(),
+        &["config"],
+        "territoires.csv, ligne 2 : vague « vague-4 » inconnue",
     );
+    assert_eq!(bad.status.code(), Some(1));
 }
 
 #[test]
@@ -410,20 +413,7 @@ fn projects_are_declared_listed_and_closed() {
 #[test]
 fn ingest_prints_a_french_report_per_drop_and_fails_when_one_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let o = copil(dir.path(), &["init", "."], &[]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let args = [
-        "generate",
-        "--echelle",
-        "0.005",
-        "--jusqua",
-        "2024-12",
-        "--date-extraction",
-        "2024-12-31",
-        "--territoires",
-        "dep-44",
-    ];
-    assert!(copil(dir.path(), &args, &[]).status.success());
+    site_with_a_drop(dir.path());
     let o = copil(dir.path(), &["ingest"], &[]);
     let out = stdout(&o);
     assert!(o.status.success(), "{out}{}", stderr(&o));
@@ -468,13 +458,12 @@ fn ingest_prints_a_french_report_per_drop_and_fails_when_one_is_refused() {
 #[test]
 fn ingest_without_a_key_says_how_to_make_one() {
     let dir = tempfile::tempdir().unwrap();
-    let o = copil(dir.path(), &["--data-dir", "d", "ingest"], &[]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(
-        stderr(&o).contains("sans clé, rien n'est ingéré (créez-la avec « copil init »)"),
-        "{}",
-        stderr(&o)
+    let o = says(
+        dir.path(),
+        &["--data-dir", "d", "ingest"],
+        "sans clé, rien n'est ingéré (créez-la avec « copil init »)",
     );
+    assert_eq!(o.status.code(), Some(1));
 }
 
 #[test]
@@ -492,29 +481,22 @@ fn indicators_are_listed_and_bad_requests_are_named() {
     ] {
         assert!(out.contains(id), "{id} listed: {out}");
     }
-    let o = copil(dir.path(), &["indicators", "show", "orientes_60j"], &[]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(
-        stderr(&o).contains("indicateur « orientes_60j » inconnu"),
-        "{}",
-        stderr(&o)
+    let o = says(
+        dir.path(),
+        &["indicators", "show", "orientes_60j"],
+        "indicateur « orientes_60j » inconnu",
     );
-    let o = copil(
+    assert_eq!(o.status.code(), Some(1));
+    says(
         dir.path(),
         &["indicators", "show", "entrants", "--territoire", "dep-20"],
-        &[],
+        "territoire « dep-20 » inconnu du registre",
     );
-    assert!(
-        stderr(&o).contains("territoire « dep-20 » inconnu du registre"),
-        "{}",
-        stderr(&o)
-    );
-    let o = copil(
+    says(
         dir.path(),
         &["indicators", "show", "entrants", "--mois", "2024-13"],
-        &[],
+        "--mois « 2024-13 »",
     );
-    assert!(stderr(&o).contains("--mois « 2024-13 »"), "{}", stderr(&o));
 }
 
 /// Issue 13: a header-only CSV replaced a territory with 0 rows (exit 0). Now it is held for
@@ -522,19 +504,7 @@ fn indicators_are_listed_and_bad_requests_are_named() {
 #[test]
 fn issue_13_a_held_drop_fails_the_run_and_is_released_on_request() {
     let dir = tempfile::tempdir().unwrap();
-    assert!(copil(dir.path(), &["init", "."], &[]).status.success());
-    let args = [
-        "generate",
-        "--echelle",
-        "0.005",
-        "--jusqua",
-        "2024-12",
-        "--date-extraction",
-        "2024-12-31",
-        "--territoires",
-        "dep-44",
-    ];
-    assert!(copil(dir.path(), &args, &[]).status.success());
+    site_with_a_drop(dir.path());
     assert!(copil(dir.path(), &["ingest"], &[]).status.success());
     let inbox = dir.path().join("copil-data/inbox/dep-44");
     std::fs::write(

@@ -3,76 +3,28 @@
 //! let the slower commit indicators built from older events; a run killed after its `depots`
 //! commit left indicators that a rerun never refreshed. Real processes of the binary here.
 
-use std::io::{BufRead, BufReader};
+mod support;
+
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use copil_warehouse::{EVENEMENTS, Warehouse};
-use datafusion::arrow::array::{Array, AsArray};
-use datafusion::arrow::datatypes::Int64Type;
-use datafusion::prelude::SessionContext;
-
-const TERRITORIES: &str = "dep-04,dep-05,dep-15";
-
-fn copil(config: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_copil"));
-    cmd.arg("--config").arg(config);
-    for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("COPIL_")) {
-        cmd.env_remove(k);
-    }
-    cmd
-}
+use support::{INDICATORS_BUILT_FROM, TERRITORIES, copil, numbers};
 
 fn generate(config: &Path, extraction: &str, seed: &str) {
-    let o = copil(config)
-        .args([
-            "generate",
-            "--echelle",
-            "0.005",
-            "--seed",
-            seed,
-            "--to",
-            &extraction[..7],
-            "--date-extraction",
-            extraction,
-            "--territories",
-            TERRITORIES,
-        ])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let territories = TERRITORIES.join(",");
+    support::generate(config, "0.005", extraction, &territories, &["--seed", seed]);
 }
 
 /// Spawns with stderr read line by line on a thread.
 fn spawn(mut cmd: Command) -> (Child, mpsc::Receiver<String>) {
-    let mut child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    (child, rx)
+    cmd.stdout(Stdio::piped());
+    support::spawn_lines(cmd)
 }
 
 fn wait_for(rx: &mpsc::Receiver<String>, wanted: &str, seen: &mut Vec<String>) {
-    loop {
-        let line = rx
-            .recv_timeout(Duration::from_secs(180))
-            .unwrap_or_else(|_| panic!("never said « {wanted} »: {seen:?}"));
-        let found = line.contains(wanted);
-        seen.push(line);
-        if found {
-            return;
-        }
-    }
+    support::wait_for(rx, wanted, Duration::from_secs(180), seen);
 }
 
 fn finish(child: Child, rx: &mpsc::Receiver<String>, mut seen: Vec<String>) -> (Output, String) {
@@ -84,39 +36,22 @@ fn finish(child: Child, rx: &mpsc::Receiver<String>, mut seen: Vec<String>) -> (
 /// Integrated `depots` rows, distinct drops among them, the latest `evenements` version and
 /// the `evenements` version the indicators were built from.
 fn state(warehouse: &Path) -> (i64, i64, u64, Option<i64>) {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        let w = Warehouse::open(warehouse.to_str().unwrap()).await.unwrap();
-        let ctx = SessionContext::new();
-        w.register(&ctx).await.unwrap();
-        let one = |sql: &'static str| {
-            let ctx = ctx.clone();
-            async move {
-                let b = ctx.sql(sql).await.unwrap().collect().await.unwrap();
-                let a = b[0].column(0).as_primitive::<Int64Type>().clone();
-                (!a.is_null(0)).then(|| a.value(0))
-            }
-        };
-        let rows = one("SELECT count(*) FROM depots WHERE statut = 'integre'").await;
-        let distinct =
-            one("SELECT count(DISTINCT depot) FROM depots WHERE statut = 'integre'").await;
-        let built = one("SELECT CAST(max(version_evenements) AS BIGINT) FROM indicateurs").await;
-        let events = w.load(&EVENEMENTS).await.unwrap().version().unwrap_or(0) as u64;
-        (rows.unwrap(), distinct.unwrap(), events, built)
-    })
+    let (n, versions) = numbers(
+        warehouse,
+        &[
+            "SELECT count(*) FROM depots WHERE statut = 'integre'".into(),
+            "SELECT count(DISTINCT depot) FROM depots WHERE statut = 'integre'".into(),
+            INDICATORS_BUILT_FROM.into(),
+        ],
+    );
+    (n[0].unwrap(), n[1].unwrap(), versions["evenements"], n[2])
 }
 
 #[test]
 fn issue_13_runs_wait_for_each_other_and_always_converge() {
     let dir = tempfile::tempdir().unwrap();
     let site = dir.path();
-    let o = Command::new(env!("CARGO_BIN_EXE_copil"))
-        .arg("init")
-        .arg(site)
-        .output()
-        .unwrap();
-    assert!(o.status.success());
-    let config = site.join("copil.toml");
+    let config = support::init(site);
     let data = site.join("copil-data");
     generate(&config, "2025-06-30", "1");
 
@@ -155,7 +90,7 @@ fn issue_13_runs_wait_for_each_other_and_always_converge() {
         Some(events as i64),
         "the indicators are built from the latest events"
     );
-    for t in TERRITORIES.split(',') {
+    for t in TERRITORIES {
         let left = std::fs::read_dir(data.join("inbox").join(t))
             .unwrap()
             .count();

@@ -2,93 +2,33 @@
 //! readable at its previous or its new version, and the next run converges to exactly one copy
 //! of the data (issue #3).
 
-use std::io::{BufRead, BufReader};
+mod support;
+
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
+use std::process::Stdio;
 use std::time::Duration;
 
-use copil_warehouse::Warehouse;
-use datafusion::arrow::array::AsArray;
-use datafusion::arrow::datatypes::Int64Type;
-use datafusion::prelude::SessionContext;
+use support::{
+    DUPLICATED_DROPS, INDICATORS_BUILT_FROM, TERRITORIES, copil, numbers, per_territory,
+    spawn_lines, wait_for,
+};
 
-const TERRITORIES: [&str; 3] = ["dep-04", "dep-05", "dep-15"];
-
-fn copil(config: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_copil"));
-    cmd.arg("--config").arg(config);
-    for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("COPIL_")) {
-        cmd.env_remove(k);
-    }
-    cmd
-}
-
-/// Rows of `table` per territory, and integrated `depots` rows per drop hash.
+/// Rows of `evenements` and `personnes` per territory, and integrated `depots` rows beyond one
+/// per drop.
 fn state(warehouse: &Path) -> (Vec<i64>, Vec<i64>, i64) {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        let w = Warehouse::open(warehouse.to_str().unwrap()).await.unwrap();
-        let ctx = SessionContext::new();
-        w.register(&ctx).await.unwrap();
-        let mut events = vec![];
-        let mut people = vec![];
-        for t in TERRITORIES {
-            for (table, out) in [("evenements", &mut events), ("personnes", &mut people)] {
-                let df = ctx
-                    .sql(&format!(
-                        "SELECT count(*) FROM {table} WHERE territoire = $1"
-                    ))
-                    .await
-                    .unwrap();
-                let b = df
-                    .with_param_values(vec![datafusion::scalar::ScalarValue::from(t)])
-                    .unwrap()
-                    .collect()
-                    .await
-                    .unwrap();
-                out.push(b[0].column(0).as_primitive::<Int64Type>().value(0));
-            }
-        }
-        let b = ctx
-            .sql("SELECT count(*) - count(DISTINCT depot) FROM depots WHERE statut = 'integre'")
-            .await
-            .unwrap()
-            .collect()
-            .await
-            .unwrap();
-        (
-            events,
-            people,
-            b[0].column(0).as_primitive::<Int64Type>().value(0),
-        )
-    })
+    let mut queries = per_territory("evenements");
+    queries.extend(per_territory("personnes"));
+    queries.push(DUPLICATED_DROPS.into());
+    let (n, _) = numbers(warehouse, &queries);
+    let n: Vec<i64> = n.into_iter().map(Option::unwrap).collect();
+    (n[..3].to_vec(), n[3..6].to_vec(), n[6])
 }
 
 /// Whether the indicators are built from the latest `evenements` version (issue 13: killed
 /// after its `depots` commit, a rerun said « déjà intégré » and never refreshed).
 fn indicators_follow_the_events(warehouse: &Path) -> bool {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        let w = Warehouse::open(warehouse.to_str().unwrap()).await.unwrap();
-        let ctx = SessionContext::new();
-        w.register(&ctx).await.unwrap();
-        let b = ctx
-            .sql("SELECT CAST(max(version_evenements) AS BIGINT) FROM indicateurs")
-            .await
-            .unwrap()
-            .collect()
-            .await
-            .unwrap();
-        let built = b[0].column(0).as_primitive::<Int64Type>();
-        let events = w
-            .load(&copil_warehouse::EVENEMENTS)
-            .await
-            .unwrap()
-            .version()
-            .unwrap_or(0);
-        !datafusion::arrow::array::Array::is_null(built, 0) && built.value(0) == events as i64
-    })
+    let (built, versions) = numbers(warehouse, &[INDICATORS_BUILT_FROM.into()]);
+    built[0] == Some(versions["evenements"] as i64)
 }
 
 #[test]
@@ -96,35 +36,8 @@ fn killed_at_any_point_the_warehouse_stays_intact_and_a_rerun_converges() {
     for point in ["fichiers", "evenements", "personnes", "rejets", "depots"] {
         let dir = tempfile::tempdir().unwrap();
         let site = dir.path();
-        assert!(
-            Command::new(env!("CARGO_BIN_EXE_copil"))
-                .arg("init")
-                .arg(site)
-                .output()
-                .unwrap()
-                .status
-                .success()
-        );
-        let config = site.join("copil.toml");
-        let generated = copil(&config)
-            .args([
-                "generate",
-                "--echelle",
-                "0.01",
-                "--to",
-                "2025-06",
-                "--date-extraction",
-                "2025-06-30",
-                "--territories",
-            ])
-            .arg(TERRITORIES.join(","))
-            .output()
-            .unwrap();
-        assert!(
-            generated.status.success(),
-            "{}",
-            String::from_utf8_lossy(&generated.stderr)
-        );
+        let config = support::init(site);
+        support::generate(&config, "0.01", "2025-06-30", &TERRITORIES.join(","), &[]);
         let data = site.join("copil-data");
         let manifests: Vec<copil_sample::Manifeste> = TERRITORIES
             .iter()
@@ -141,28 +54,13 @@ fn killed_at_any_point_the_warehouse_stays_intact_and_a_rerun_converges() {
         let expected: Vec<i64> = manifests.iter().map(|m| m.lignes_valides as i64).collect();
 
         // Kill the process when it reports the point.
-        let mut child = copil(&config)
+        let mut ingest = copil(&config);
+        ingest
             .args(["ingest", "--point-arret", point])
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stderr = child.stderr.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
+            .stdout(Stdio::null());
+        let (mut child, rx) = spawn_lines(ingest);
         let wanted = format!("POINT_ARRET {point}");
-        loop {
-            let line = rx
-                .recv_timeout(Duration::from_secs(120))
-                .unwrap_or_else(|_| panic!("{point}: never reached"));
-            if line == wanted {
-                break;
-            }
-        }
+        wait_for(&rx, &wanted, Duration::from_secs(120), &mut vec![]);
         child.kill().unwrap();
         child.wait().unwrap();
 
@@ -175,11 +73,7 @@ fn killed_at_any_point_the_warehouse_stays_intact_and_a_rerun_converges() {
 
         // The next run finishes the work: exactly one copy of everything.
         let rerun = copil(&config).arg("ingest").output().unwrap();
-        assert!(
-            rerun.status.success(),
-            "{point}: {}",
-            String::from_utf8_lossy(&rerun.stderr)
-        );
+        assert!(rerun.status.success(), "{point}: {}", support::text(&rerun));
         let (events, people, duplicates) = state(&data.join("warehouse"));
         assert_eq!(events, expected, "{point}: events after the rerun");
         let expected_people: Vec<i64> = manifests.iter().map(|m| m.personnes as i64).collect();

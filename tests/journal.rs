@@ -3,65 +3,27 @@
 //! sets the damaged versions aside, integrates again the drops whose data was lost, and the
 //! warehouse ends exactly as before the damage. No table goes back in time silently.
 
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
-use copil_warehouse::Warehouse;
-use datafusion::arrow::array::AsArray;
-use datafusion::arrow::datatypes::Int64Type;
-use datafusion::prelude::SessionContext;
-
-const TERRITORIES: [&str; 3] = ["dep-04", "dep-05", "dep-15"];
+use support::{DUPLICATED_DROPS, INDICATORS_BUILT_FROM, TERRITORIES, numbers, per_territory, text};
 
 fn copil(config: &Path, args: &[&str]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_copil"));
-    cmd.arg("--config").arg(config).args(args);
-    for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("COPIL_")) {
-        cmd.env_remove(k);
-    }
-    cmd.output().unwrap()
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
+    support::copil(config).args(args).output().unwrap()
 }
 
 /// Rows of `evenements` per territory, duplicated integrated drops, and whether the
 /// indicators are built from the latest `evenements`.
 fn state(warehouse: &Path) -> (Vec<i64>, i64, bool) {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        let w = Warehouse::open(warehouse.to_str().unwrap()).await.unwrap();
-        let ctx = SessionContext::new();
-        let versions = w.register(&ctx).await.unwrap();
-        let one = |sql: String| {
-            let ctx = ctx.clone();
-            async move {
-                let b = ctx.sql(&sql).await.unwrap().collect().await.unwrap();
-                b[0].column(0).as_primitive::<Int64Type>().value(0)
-            }
-        };
-        let mut events = vec![];
-        for t in TERRITORIES {
-            events.push(
-                one(format!(
-                    "SELECT count(*) FROM evenements WHERE territoire = '{t}'"
-                ))
-                .await,
-            );
-        }
-        let duplicates = one(
-            "SELECT count(*) - count(DISTINCT depot) FROM depots WHERE statut = 'integre'".into(),
-        )
-        .await;
-        let built =
-            one("SELECT CAST(max(version_evenements) AS BIGINT) FROM indicateurs".into()).await;
-        (events, duplicates, built as u64 == versions["evenements"])
-    })
+    let mut queries = per_territory("evenements");
+    queries.push(DUPLICATED_DROPS.into());
+    queries.push(INDICATORS_BUILT_FROM.into());
+    let (n, versions) = numbers(warehouse, &queries);
+    let events = n[..3].iter().map(|e| e.unwrap()).collect();
+    let built = n[4].map(|v| v as u64);
+    (events, n[3].unwrap(), built == Some(versions["evenements"]))
 }
 
 fn latest_commit(table_dir: &Path) -> PathBuf {
@@ -76,32 +38,8 @@ fn latest_commit(table_dir: &Path) -> PathBuf {
 
 /// A site with three territories ingested; returns (config, warehouse, rows per territory).
 fn site(dir: &Path) -> (PathBuf, PathBuf, Vec<i64>) {
-    assert!(
-        Command::new(env!("CARGO_BIN_EXE_copil"))
-            .arg("init")
-            .arg(dir)
-            .output()
-            .unwrap()
-            .status
-            .success()
-    );
-    let config = dir.join("copil.toml");
-    let territories = TERRITORIES.join(",");
-    let generated = copil(
-        &config,
-        &[
-            "generate",
-            "--echelle",
-            "0.01",
-            "--to",
-            "2025-06",
-            "--date-extraction",
-            "2025-06-30",
-            "--territories",
-            &territories,
-        ],
-    );
-    assert!(generated.status.success(), "{}", text(&generated));
+    let config = support::init(dir);
+    support::generate(&config, "0.01", "2025-06-30", &TERRITORIES.join(","), &[]);
     let ingested = copil(&config, &["ingest"]);
     assert!(ingested.status.success(), "{}", text(&ingested));
     let warehouse = dir.join("copil-data").join("warehouse");

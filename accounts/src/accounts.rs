@@ -446,6 +446,20 @@ mod tests {
         (dir, accounts, Register::builtin(&Departments::builtin()))
     }
 
+    /// Adds the account `eval` (evaluateur, password `evaluation-2026!`).
+    fn add_eval(accounts: &mut Accounts, register: &Register, now: DateTime<Utc>) {
+        accounts
+            .add(
+                "eval",
+                Role::Evaluateur,
+                None,
+                "evaluation-2026!",
+                register,
+                now,
+            )
+            .unwrap();
+    }
+
     #[test]
     fn passwords_are_stored_as_argon2id_hashes_and_verified() {
         let (dir, mut accounts, register) = setup();
@@ -493,16 +507,7 @@ mod tests {
     #[test]
     fn a_disabled_account_cannot_log_in() {
         let (_dir, mut accounts, register) = setup();
-        accounts
-            .add(
-                "eval",
-                Role::Evaluateur,
-                None,
-                "evaluation-2026!",
-                &register,
-                Utc::now(),
-            )
-            .unwrap();
+        add_eval(&mut accounts, &register, Utc::now());
         accounts.disable("eval").unwrap();
         assert!(accounts.authenticate("eval", "evaluation-2026!").is_none());
         assert!(matches!(
@@ -546,16 +551,7 @@ mod tests {
         let (dir, mut server, register) = setup();
         let path = dir.path().join("comptes.json");
         let now = Utc::now();
-        server
-            .add(
-                "eval",
-                Role::Evaluateur,
-                None,
-                "evaluation-2026!",
-                &register,
-                now,
-            )
-            .unwrap();
+        add_eval(&mut server, &register, now);
         assert!(server.is_current());
         let mut cli = Accounts::open(&path).unwrap();
         cli.disable("eval").unwrap();
@@ -579,16 +575,7 @@ mod tests {
     fn issue_13_concurrent_writers_lose_no_change() {
         let (dir, mut first, register) = setup();
         let path = dir.path().join("comptes.json");
-        first
-            .add(
-                "eval",
-                Role::Evaluateur,
-                None,
-                "evaluation-2026!",
-                &register,
-                Utc::now(),
-            )
-            .unwrap();
+        add_eval(&mut first, &register, Utc::now());
         let handles: Vec<_> = (0..8)
             .map(|i| {
                 let path = path.clone();

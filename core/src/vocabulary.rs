@@ -355,6 +355,40 @@ pub const COLUMNS: &[Column] = &[
     ),
 ];
 
+/// How many columns of [`COLUMNS`] describe the event (`date`, `evenement`, its attributes).
+const EVENT_COLUMN_COUNT: usize = {
+    let (mut n, mut i) = (0, 0);
+    while i < COLUMNS.len() {
+        if matches!(COLUMNS[i].role, Event) {
+            n += 1;
+        }
+        i += 1;
+    }
+    n
+};
+
+/// The event columns of the contract, in [`COLUMNS`] order: `date`, `evenement`, then the
+/// event's coded attributes (`motif` last).
+pub const EVENT_COLUMNS: [&str; EVENT_COLUMN_COUNT] = {
+    let mut out = [""; EVENT_COLUMN_COUNT];
+    let (mut n, mut i) = (0, 0);
+    while i < COLUMNS.len() {
+        if matches!(COLUMNS[i].role, Event) {
+            out[n] = COLUMNS[i].name;
+            n += 1;
+        }
+        i += 1;
+    }
+    out
+};
+
+/// The coded attributes of an event, in [`COLUMNS`] order (`motif` last): the event columns
+/// after `date` and `evenement`.
+pub const EVENT_ATTRIBUTES: [&str; EVENT_COLUMN_COUNT - 2] = {
+    let [_date, _evenement, attributes @ ..] = EVENT_COLUMNS;
+    attributes
+};
+
 /// Why a row of a drop is rejected: the `rejets` table's reason codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum RejectReason {
@@ -508,6 +542,18 @@ pub fn attributes_of(evenement: &str) -> &'static [&'static str] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_event_columns_follow_the_contract() {
+        assert_eq!(EVENT_COLUMNS[..2], ["date", "evenement"]);
+        assert_eq!(EVENT_ATTRIBUTES[0], "orientation");
+        assert_eq!(EVENT_ATTRIBUTES.last(), Some(&"motif"));
+        for e in EVENEMENTS {
+            for a in attributes_of(e) {
+                assert!(EVENT_ATTRIBUTES.contains(a), "{a}");
+            }
+        }
+    }
 
     #[test]
     fn headers_resolve_whatever_their_spelling() {

@@ -195,22 +195,16 @@ impl IndicatorFilters {
 
     /// The canonical query string (without `?`; empty without filters).
     pub fn query_string(&self) -> String {
-        let mut parts = Vec::new();
-        if let Some(i) = &self.indicateur {
-            parts.push(format!("indicateur={i}"));
-        }
-        if let Some(m) = self.mois {
-            parts.push(format!("mois={}", m.format("%Y-%m")));
-        }
-        if let Some(w) = self.vague {
-            parts.push(format!("vague={}", w.code()));
-        }
-        if let Some(v) = &self.ventilation {
-            parts.push(format!("ventilation={v}"));
-        }
-        if let Some(t) = &self.territoire {
-            parts.push(format!("territoire={t}"));
-        }
+        let view = ViewFilters {
+            mois: self.mois,
+            vague: self.vague,
+            ventilation: self.ventilation.clone(),
+            territoire: self.territoire.clone(),
+        };
+        let mut parts: Vec<String> = (self.indicateur.iter())
+            .map(|i| format!("indicateur={i}"))
+            .collect();
+        parts.extend(view.query_pairs());
         parts.join("&")
     }
 }

@@ -94,16 +94,8 @@ fn main() {
         };
         let peer = duckdb(&copy, &base.join("duckdb.parquet"), sep, enc);
 
-        let key = base.join("cle.key");
-        SecretKey::create_file(&key).unwrap();
-        let config = IngestConfig {
-            inbox: dest.inbox.clone(),
-            archive: base.join("archive"),
-            refused: base.join("refuses"),
-            key_file: key,
-            parallelism: 2,
-            pause_at: None,
-        };
+        let config = IngestConfig::in_folder(&base, dest.inbox.clone(), 2);
+        SecretKey::create_file(&config.key_file).unwrap();
         let rt = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()

@@ -100,18 +100,12 @@ pub struct ValidRow {
     pub motif: Option<&'static str>,
 }
 
-/// The coded event attributes, in the order of [`ValidRow::attrs`].
-pub const ATTRIBUTS: [&str; 9] = [
-    "orientation",
-    "organisme",
-    "type_rdv",
-    "statut_rdv",
-    "type_frein",
-    "intensite",
-    "type_contrat",
-    "type_action",
-    "type_sortie",
-];
+/// The coded event attributes, in the order of [`ValidRow::attrs`]: the contract's, all but
+/// `motif`, which [`ValidRow::motif`] holds apart.
+pub const ATTRIBUTS: [&str; 9] = {
+    let [attributes @ .., _motif] = vocabulary::EVENT_ATTRIBUTES;
+    attributes
+};
 
 /// Why a row is refused, and which column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -242,34 +236,24 @@ mod tests {
     use super::*;
 
     fn layout() -> Layout {
-        let header: Vec<String> = [
-            "Identifiant personne",
-            "NIR",
-            "Nom",
-            "Date de naissance",
-            "Sexe",
-            "Code commune",
-            "Date",
-            "Événement",
-            "Statut RDV",
-            "Type de RDV",
-            "Motif",
-            "Commentaire",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+        let header = row(
+            "Identifiant personne|NIR|Nom|Date de naissance|Sexe|Code commune|Date|Événement|Statut RDV|Type de RDV|Motif|Commentaire",
+        );
         Layout::from_header(&header).unwrap()
     }
 
-    fn row(cells: [&str; 12]) -> Vec<String> {
-        cells.iter().map(|s| s.to_string()).collect()
+    /// The twelve cells of a row of [`layout`] (or its header), written on one line, separated
+    /// by `|`.
+    fn row(line: &str) -> Vec<String> {
+        let cells: Vec<String> = line.split('|').map(str::to_string).collect();
+        assert_eq!(cells.len(), 12, "{line}");
+        cells
     }
 
-    fn check(cells: [&str; 12]) -> Result<ValidRow, Rejection> {
+    fn check(line: &str) -> Result<ValidRow, Rejection> {
         validate(
             &layout(),
-            &row(cells),
+            &row(line),
             NaiveDate::from_ymd_opt(2025, 6, 30).unwrap(),
             &Departments::builtin(),
         )
@@ -286,20 +270,7 @@ mod tests {
 
     #[test]
     fn a_good_row_is_generalised() {
-        let v = check([
-            "12",
-            "1 84 12 76 451 089 46",
-            "Martin",
-            "03/07/1984",
-            "m",
-            "76451",
-            "2024-02-01",
-            "RDV",
-            "Honoré",
-            "accompagnement",
-            "x",
-            "bla",
-        ])
+        let v = check("12|1 84 12 76 451 089 46|Martin|03/07/1984|m|76451|2024-02-01|RDV|Honoré|accompagnement|x|bla")
         .unwrap();
         assert_eq!(v.annee_naissance, 1984);
         assert_eq!(v.sexe, Some("M"));
@@ -309,198 +280,54 @@ mod tests {
         assert_eq!(v.attrs[3], Some("honore"));
         assert_eq!(v.attrs[2], Some("accompagnement"));
         assert_eq!(v.motif, None, "motif is not an attribute of rdv");
-        let invalid_nir = check([
-            "12",
-            "184127645108947",
-            "",
-            "03/07/1984",
-            "",
-            "",
-            "2024-02-01",
-            "rdv",
-            "",
-            "",
-            "",
-            "",
-        ])
-        .unwrap();
+        let invalid_nir = check("12|184127645108947||03/07/1984|||2024-02-01|rdv||||").unwrap();
         assert_eq!(invalid_nir.nir, None);
     }
 
     #[test]
     fn each_broken_row_gets_its_reason_and_column() {
         use RejectReason::*;
-        let cases: [([&str; 12], RejectReason, &str); 8] = [
+        let cases: [(&str, RejectReason, &str); 8] = [
             (
-                [
-                    "",
-                    "",
-                    "",
-                    "03/07/1984",
-                    "",
-                    "",
-                    "2024-02-01",
-                    "rdv",
-                    "",
-                    "",
-                    "",
-                    "",
-                ],
+                "|||03/07/1984|||2024-02-01|rdv||||",
                 IdentifiantManquant,
                 "id_personne",
             ),
+            ("1|||03/07/1984||||rdv||||", ValeurManquante, "date"),
             (
-                ["1", "", "", "03/07/1984", "", "", "", "rdv", "", "", "", ""],
-                ValeurManquante,
-                "date",
-            ),
-            (
-                [
-                    "1",
-                    "",
-                    "",
-                    "03/07/1984",
-                    "",
-                    "",
-                    "2024-02-01",
-                    "orientaton",
-                    "",
-                    "",
-                    "",
-                    "",
-                ],
+                "1|||03/07/1984|||2024-02-01|orientaton||||",
                 CodeInconnu,
                 "evenement",
             ),
+            ("1|||03/07/1984|H||2024-02-01|rdv||||", CodeInconnu, "sexe"),
             (
-                [
-                    "1",
-                    "",
-                    "",
-                    "03/07/1984",
-                    "H",
-                    "",
-                    "2024-02-01",
-                    "rdv",
-                    "",
-                    "",
-                    "",
-                    "",
-                ],
-                CodeInconnu,
-                "sexe",
-            ),
-            (
-                [
-                    "1",
-                    "",
-                    "",
-                    "03/07/1984",
-                    "",
-                    "",
-                    "2024-02-01",
-                    "rdv",
-                    "present",
-                    "",
-                    "",
-                    "",
-                ],
+                "1|||03/07/1984|||2024-02-01|rdv|present|||",
                 CodeInconnu,
                 "statut_rdv",
             ),
             (
-                [
-                    "1",
-                    "",
-                    "",
-                    "31/02/1984",
-                    "",
-                    "",
-                    "2024-02-01",
-                    "rdv",
-                    "",
-                    "",
-                    "",
-                    "",
-                ],
+                "1|||31/02/1984|||2024-02-01|rdv||||",
                 DateImpossible,
                 "date_naissance",
             ),
             (
-                [
-                    "1",
-                    "",
-                    "",
-                    "03/07/1984",
-                    "",
-                    "",
-                    "2024-02-36",
-                    "rdv",
-                    "",
-                    "",
-                    "",
-                    "",
-                ],
+                "1|||03/07/1984|||2024-02-36|rdv||||",
                 DateImpossible,
                 "date",
             ),
-            (
-                [
-                    "1",
-                    "",
-                    "",
-                    "03/07/1984",
-                    "",
-                    "",
-                    "2025-07-01",
-                    "rdv",
-                    "",
-                    "",
-                    "",
-                    "",
-                ],
-                DateFuture,
-                "date",
-            ),
+            ("1|||03/07/1984|||2025-07-01|rdv||||", DateFuture, "date"),
         ];
         for (cells, reason, column) in &cases {
-            let r = check(*cells).unwrap_err();
+            let r = check(cells).unwrap_err();
             assert_eq!((r.reason, r.column), (*reason, Some(*column)), "{cells:?}");
         }
-        let before = check([
-            "1",
-            "",
-            "",
-            "03/07/1984",
-            "",
-            "",
-            "1984-07-02",
-            "rdv",
-            "",
-            "",
-            "",
-            "",
-        ])
-        .unwrap_err();
+        let before = check("1|||03/07/1984|||1984-07-02|rdv||||").unwrap_err();
         assert_eq!(
             (before.reason, before.column),
             (EvenementAvantNaissance, Some("date"))
         );
-        let closed = check([
-            "1",
-            "",
-            "",
-            "03/07/1984",
-            "",
-            "",
-            "2024-02-01",
-            "droit_clos",
-            "",
-            "",
-            "fin de droit; voir courrier",
-            "",
-        ])
-        .unwrap_err();
+        let closed = check("1|||03/07/1984|||2024-02-01|droit_clos|||fin de droit; voir courrier|")
+            .unwrap_err();
         assert_eq!(
             (closed.reason, closed.column),
             (CodeInconnu, Some("motif")),
@@ -513,20 +340,9 @@ mod tests {
     fn issue_13_a_motif_outside_its_vocabulary_rejects_the_row() {
         use RejectReason::CodeInconnu;
         let motif_row = |evenement: &str, motif: &str| {
-            check([
-                "1",
-                "",
-                "",
-                "03/07/1984",
-                "",
-                "",
-                "2024-02-01",
-                evenement,
-                "",
-                "",
-                motif,
-                "",
-            ])
+            check(&format!(
+                "1|||03/07/1984|||2024-02-01|{evenement}|||{motif}|"
+            ))
         };
         for hostile in [
             "DUPONT-Jean-0612345678",

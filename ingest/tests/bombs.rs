@@ -8,74 +8,11 @@
 
 mod common;
 
-use std::io::Write;
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use common::{Site, files_under, options};
 use copil_ingest::Status;
-
-/// A gzip file of `prefix` then `total` bytes of `block` repeated, written as many gzip
-/// members of one compressed 8 MiB block (a valid `.csv.gz` that `MultiGzDecoder` reads whole):
-/// fast to make, a few MB on disk.
-fn bomb(path: &Path, prefix: &[u8], block: &[u8], total: u64) {
-    let chunk: Vec<u8> = block.iter().copied().cycle().take(8 << 20).collect();
-    let member = |bytes: &[u8]| {
-        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-        e.write_all(bytes).unwrap();
-        e.finish().unwrap()
-    };
-    let compressed = member(&chunk);
-    let mut out = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
-    out.write_all(&member(prefix)).unwrap();
-    for _ in 0..total / chunk.len() as u64 {
-        out.write_all(&compressed).unwrap();
-    }
-    out.flush().unwrap();
-}
-
-/// A workbook whose sheet holds the contract's header then one cell of `cell_bytes` bytes:
-/// a real workbook's parts, its sheet rewritten and streamed into the archive (a few MB).
-fn xlsx_bomb(path: &Path, cell_bytes: u64) {
-    let model = path.with_extension("modele.xlsx");
-    let mut wb = rust_xlsxwriter::Workbook::new();
-    let ws = wb.add_worksheet();
-    for (c, h) in ["id_personne", "date_naissance", "date", "evenement"]
-        .iter()
-        .enumerate()
-    {
-        ws.write_string(0, c as u16, *h).unwrap();
-    }
-    wb.save(&model).unwrap();
-    let mut source = zip::ZipArchive::new(std::fs::File::open(&model).unwrap()).unwrap();
-    let mut out = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
-    for i in 0..source.len() {
-        let entry = source.by_index(i).unwrap();
-        if entry.name_raw() != b"xl/worksheets/sheet1.xml" {
-            out.raw_copy_file(entry).unwrap();
-        }
-    }
-    let options = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated)
-        .compression_level(Some(1))
-        .large_file(true);
-    out.start_file("xl/worksheets/sheet1.xml", options).unwrap();
-    out.write_all(
-        b"<?xml version=\"1.0\" encoding=\"UTF-8\"?><worksheet xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\"><sheetData>\
-          <row r=\"1\"><c r=\"A1\" t=\"inlineStr\"><is><t>id_personne</t></is></c><c r=\"B1\" t=\"inlineStr\"><is><t>date_naissance</t></is></c>\
-          <c r=\"C1\" t=\"inlineStr\"><is><t>date</t></is></c><c r=\"D1\" t=\"inlineStr\"><is><t>evenement</t></is></c></row>\
-          <row r=\"2\"><c r=\"A2\" t=\"inlineStr\"><is><t>",
-    )
-    .unwrap();
-    let chunk = vec![b'a'; 8 << 20];
-    for _ in 0..cell_bytes / chunk.len() as u64 {
-        out.write_all(&chunk).unwrap();
-    }
-    out.write_all(b"</t></is></c></row></sheetData></worksheet>")
-        .unwrap();
-    out.finish().unwrap();
-    std::fs::remove_file(&model).unwrap();
-}
+use copil_sample::bombs::{gz_bomb, xlsx_bomb};
 
 /// The process's peak resident memory, in bytes (Linux).
 fn peak_rss() -> u64 {
@@ -129,13 +66,13 @@ async fn issue_13_compression_bombs_are_refused_with_the_limit_named_in_bounded_
         ),
     ];
     for (name, prefix, block, total, _) in &cases {
-        bomb(&dir.join(name), prefix, block, *total);
+        gz_bomb(&dir.join(name), prefix, block, *total).unwrap();
         let size = std::fs::metadata(dir.join(name)).unwrap().len();
         assert!(size < 4 << 20, "{name}: {size} bytes on disk");
     }
     // A workbook with one 1 GiB cell.
     let cellule = dir.join("cellule_20250704.xlsx");
-    xlsx_bomb(&cellule, 1 << 30);
+    xlsx_bomb(&cellule, 1 << 30).unwrap();
     let size = std::fs::metadata(&cellule).unwrap().len();
     assert!(size < 16 << 20, "cellule: {size} bytes on disk");
     let before = peak_rss();

@@ -22,6 +22,16 @@ pub struct ViewFilters {
 impl ViewFilters {
     /// The query string for these filters (`?mois=…&vague=…`), empty when none is set.
     pub fn query_string(&self) -> String {
+        let parts = self.query_pairs();
+        if parts.is_empty() {
+            String::new()
+        } else {
+            format!("?{}", parts.join("&"))
+        }
+    }
+
+    /// Each filter set, as `name=value`, in the order of the query string.
+    pub fn query_pairs(&self) -> Vec<String> {
         let mut parts = Vec::new();
         if let Some(m) = self.mois {
             parts.push(format!("mois={}", m.format("%Y-%m")));
@@ -35,11 +45,7 @@ impl ViewFilters {
         if let Some(t) = &self.territoire {
             parts.push(format!("territoire={t}"));
         }
-        if parts.is_empty() {
-            String::new()
-        } else {
-            format!("?{}", parts.join("&"))
-        }
+        parts
     }
 }
 

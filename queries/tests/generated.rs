@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use chrono::{Datelike, NaiveDate};
-use copil_ingest::{IngestConfig, Ingestor, SecretKey, Silent};
+use copil_ingest::{IngestConfig, Ingestor, SecretKey};
 use copil_queries::{Catalogue, Cell, Niveau, read, refresh};
 use copil_sample::{Destination, Options};
 use copil_warehouse::{Departments, FixedClock, Register, Warehouse};
@@ -21,26 +21,13 @@ async fn landed(dir: &std::path::Path, echelle: f64) -> Warehouse {
     };
     copil_sample::generer(&register, &departments, &o, &dest, &|_| {}).unwrap();
     SecretKey::create_file(&dir.join("cle")).unwrap();
-    let config = IngestConfig {
-        inbox: dest.inbox,
-        archive: dir.join("archive"),
-        refused: dir.join("refuses"),
-        key_file: dir.join("cle"),
-        parallelism: 2,
-        pause_at: None,
-    };
-    let warehouse = Warehouse::open(dir.join("entrepot").to_str().unwrap())
-        .await
-        .unwrap();
+    let config = IngestConfig::in_folder(dir, dest.inbox, 2);
     let clock = Arc::new(FixedClock::at_date(
         NaiveDate::from_ymd_opt(2025, 7, 1).unwrap(),
     ));
-    let ingestor = Arc::new(
-        Ingestor::new(config, warehouse, register, departments, clock)
-            .await
-            .unwrap(),
-    );
-    ingestor.run_once(Arc::new(Silent)).await.unwrap();
+    Ingestor::run_folder(dir, config, register, departments, clock)
+        .await
+        .unwrap();
     Warehouse::open(dir.join("entrepot").to_str().unwrap())
         .await
         .unwrap()

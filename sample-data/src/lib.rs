@@ -24,6 +24,8 @@
 //! # Ok::<(), copil_sample::Error>(())
 //! ```
 
+#[cfg(feature = "bombs")]
+pub mod bombs;
 mod calibration;
 mod error;
 mod generator;

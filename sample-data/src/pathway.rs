@@ -5,20 +5,9 @@ use chrono::{Datelike, Days, NaiveDate};
 use crate::calibration::{Profil, tendance_delai};
 use crate::rng::Rng;
 
-/// Index of each event attribute in [`Event::attrs`].
+/// Index of each event attribute in [`Event::attrs`]: the contract's order.
 #[cfg(test)]
-pub(crate) const ATTRIBUTS: [&str; 10] = [
-    "orientation",
-    "organisme",
-    "type_rdv",
-    "statut_rdv",
-    "type_frein",
-    "intensite",
-    "type_contrat",
-    "type_action",
-    "type_sortie",
-    "motif",
-];
+pub(crate) const ATTRIBUTS: [&str; 10] = copil_warehouse::vocabulary::EVENT_ATTRIBUTES;
 const ORIENTATION: usize = 0;
 const ORGANISME: usize = 1;
 const TYPE_RDV: usize = 2;

@@ -71,8 +71,8 @@ impl FormatDate {
     }
 }
 
-/// The columns every variant carries, in the reference order.
-pub(crate) const ORDRE: [&str; 25] = [
+/// The person's columns, direct identifiers among them, in the reference order.
+const PERSONNE: [&str; 13] = [
     "id_personne",
     "nir",
     "nom",
@@ -86,19 +86,23 @@ pub(crate) const ORDRE: [&str; 25] = [
     "courriel",
     "niveau_formation",
     "situation_familiale",
-    "date",
-    "evenement",
-    "orientation",
-    "organisme",
-    "type_rdv",
-    "statut_rdv",
-    "type_frein",
-    "intensite",
-    "type_contrat",
-    "type_action",
-    "type_sortie",
-    "motif",
 ];
+
+/// The columns every variant carries, in the reference order: the person's, then the event's
+/// in the contract's order.
+pub(crate) const ORDRE: [&str; 25] = {
+    let mut out = [""; 25];
+    let mut i = 0;
+    while i < out.len() {
+        out[i] = if i < PERSONNE.len() {
+            PERSONNE[i]
+        } else {
+            vocabulary::EVENT_COLUMNS[i - PERSONNE.len()]
+        };
+        i += 1;
+    }
+    out
+};
 
 impl Variante {
     /// Every variant.
@@ -195,8 +199,8 @@ impl Variante {
     pub fn colonnes(self) -> Vec<&'static str> {
         match self {
             Variante::Utf8TabulationGz => {
-                let mut v: Vec<&str> = ORDRE[13..].to_vec();
-                v.extend_from_slice(&ORDRE[..13]);
+                let mut v: Vec<&str> = vocabulary::EVENT_COLUMNS.to_vec();
+                v.extend_from_slice(&PERSONNE);
                 v
             }
             Variante::Utf8Virgule | Variante::Utf8BomPointVirgule => ORDRE

@@ -67,18 +67,21 @@ const fn col(
 
 use ColumnType::{Bool, Date, Double, Int, Long, Text, Timestamp};
 
+/// The partition column of the tables of a territory's rows.
+const TERRITOIRE: ColumnDef = col(
+    "territoire",
+    Text,
+    false,
+    "Identifiant du territoire (registre).",
+);
+
 /// Events: one row per landed event.
 pub const EVENEMENTS: TableDef = TableDef {
     name: "evenements",
     description: "Un événement du parcours d'une personne, tel que déposé par son territoire (lignes valides seulement).",
     partition: Some("territoire"),
     columns: &[
-        col(
-            "territoire",
-            Text,
-            false,
-            "Identifiant du territoire (registre).",
-        ),
+        TERRITOIRE,
         col(
             "personne",
             Text,
@@ -149,12 +152,7 @@ pub const PERSONNES: TableDef = TableDef {
     description: "Une personne d'un territoire, généralisée : ni NIR, ni nom, ni date de naissance exacte, ni commune.",
     partition: Some("territoire"),
     columns: &[
-        col(
-            "territoire",
-            Text,
-            false,
-            "Identifiant du territoire (registre).",
-        ),
+        TERRITOIRE,
         col(
             "personne",
             Text,
@@ -196,12 +194,7 @@ pub const REJETS: TableDef = TableDef {
     description: "Une ligne écartée du dépôt en vigueur d'un territoire, avec la colonne et le motif ; jamais de valeur ni d'identifiant direct.",
     partition: Some("territoire"),
     columns: &[
-        col(
-            "territoire",
-            Text,
-            false,
-            "Identifiant du territoire (registre).",
-        ),
+        TERRITOIRE,
         col("depot", Text, false, "Empreinte SHA-256 du fichier déposé."),
         col("fichier", Text, false, "Nom du fichier déposé."),
         col(

@@ -69,30 +69,11 @@ fn build() -> PathBuf {
         )
         .unwrap();
         SecretKey::create_file(&dir.join("cle")).unwrap();
-        let config = IngestConfig {
-            inbox: dest.inbox,
-            archive: dir.join("archive"),
-            refused: dir.join("refuses"),
-            key_file: dir.join("cle"),
-            parallelism: 2,
-            pause_at: None,
-        };
-        let warehouse = Warehouse::open(dir.join("entrepot").to_str().unwrap())
+        let clock = Arc::new(FixedClock::at_date(today()));
+        let config = IngestConfig::in_folder(&dir, dest.inbox, 2);
+        Ingestor::run_folder(&dir, config, register.clone(), departments, clock.clone())
             .await
             .unwrap();
-        let clock = Arc::new(FixedClock::at_date(today()));
-        let ingestor = Arc::new(
-            Ingestor::new(
-                config,
-                warehouse,
-                register.clone(),
-                departments,
-                clock.clone(),
-            )
-            .await
-            .unwrap(),
-        );
-        ingestor.run_once(Arc::new(Silent)).await.unwrap();
         let mut accounts = Accounts::open(&dir.join("secrets").join("comptes.json")).unwrap();
         let ids = territories(&register);
         let mut tokens = BTreeMap::new();
@@ -130,20 +111,30 @@ fn build() -> PathBuf {
             serde_json::to_string(&tokens).unwrap(),
         )
         .unwrap();
-        let warehouse = Warehouse::open(dir.join("entrepot").to_str().unwrap())
-            .await
-            .unwrap();
-        copil_queries::refresh(
-            &warehouse,
-            &Catalogue::builtin(),
+        refresh(
+            dir.join("entrepot").to_str().unwrap(),
             &register,
-            &copil_queries::Rules::default(),
             clock.as_ref(),
         )
         .await
         .unwrap();
     });
     dir
+}
+
+/// Refreshes the indicators of the warehouse at `location` (builtin catalogue and rules).
+async fn refresh(location: &str, register: &Register, clock: &dyn Clock) -> Result<(), String> {
+    let warehouse = Warehouse::open(location).await.map_err(|e| e.to_string())?;
+    copil_queries::refresh(
+        &warehouse,
+        &Catalogue::builtin(),
+        register,
+        &copil_queries::Rules::default(),
+        clock,
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    Ok(())
 }
 
 /// The evaluation projects declared for the `evaluation` account.
@@ -195,6 +186,16 @@ pub fn client(role: Role) -> reqwest::Client {
 pub fn national() -> reqwest::Client {
     static C: OnceLock<reqwest::Client> = OnceLock::new();
     C.get_or_init(|| client(Role::National)).clone()
+}
+
+/// The body of a GET of `url` by `client`, as JSON.
+pub async fn get_json(client: &reqwest::Client, url: String) -> serde_json::Value {
+    client.get(url).send().await.unwrap().json().await.unwrap()
+}
+
+/// The body of a GET of `url` by `client`, as text.
+pub async fn get_text(client: &reqwest::Client, url: String) -> String {
+    client.get(url).send().await.unwrap().text().await.unwrap()
 }
 
 /// The fixture's directory (built on first use).
@@ -284,14 +285,7 @@ async fn serve_dir(
                 location.clone(),
             );
             Box::pin(async move {
-                let config = IngestConfig {
-                    inbox: data.join("inbox"),
-                    archive: data.join("archive"),
-                    refused: data.join("refuses"),
-                    key_file: data.join("cle"),
-                    parallelism: 2,
-                    pause_at: None,
-                };
+                let config = IngestConfig::in_folder(&data, data.join("inbox"), 2);
                 let warehouse = Warehouse::open(&location)
                     .await
                     .map_err(|e| e.to_string())?;
@@ -328,18 +322,7 @@ async fn serve_dir(
                     }
                 };
                 if drops.iter().any(|d| d.versions.is_some()) {
-                    let warehouse = Warehouse::open(&location)
-                        .await
-                        .map_err(|e| e.to_string())?;
-                    copil_queries::refresh(
-                        &warehouse,
-                        &Catalogue::builtin(),
-                        &register,
-                        &copil_queries::Rules::default(),
-                        clock.as_ref(),
-                    )
-                    .await
-                    .map_err(|e| e.to_string())?;
+                    refresh(&location, &register, clock.as_ref()).await?;
                 }
                 Ok(copil_ingest::RunReport {
                     drops,

@@ -8,7 +8,9 @@ use copil_dashboards::{Accounts, Role};
 use reqwest::StatusCode;
 use reqwest::header::COOKIE;
 
-use crate::access::{cookie_value, csrf_of, form, log_in, post_form, post_login, raw, set_cookie};
+use crate::access::{
+    cookie_value, csrf_of, form, get_with_cookie, log_in, post_form, post_login, raw, set_cookie,
+};
 use crate::fixture::{self, PASSWORD, serve, serve_with};
 
 /// A login form fetched in advance: its CSRF cookie and token.
@@ -183,12 +185,7 @@ async fn issue_13_a_disable_from_the_command_line_is_not_undone() {
     assert!(!on_disk.get("evaluation").unwrap().actif, "still disabled");
     assert_eq!(on_disk.get("pilotage").unwrap().jetons.len(), 2);
     // And the server enforces it: session, token and password all refused.
-    let r = raw()
-        .get(format!("{}/", s.base))
-        .header(COOKIE, &eval.cookie)
-        .send()
-        .await
-        .unwrap();
+    let r = get_with_cookie(format!("{}/", s.base), &eval.cookie).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let r = raw()
         .get(format!("{}/api/v1/national", s.base))
@@ -247,12 +244,7 @@ async fn issue_13_hostile_suites_lead_home() {
     }
     // Logged in, the login page redirects at once: still home.
     let nat = log_in(&s.base, "pilotage").await;
-    let r = raw()
-        .get(format!("{}/connexion?suite=/%0A", s.base))
-        .header(COOKIE, &nat.cookie)
-        .send()
-        .await
-        .unwrap();
+    let r = get_with_cookie(format!("{}/connexion?suite=/%0A", s.base), &nat.cookie).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(r.headers()["location"], "/");
 }
@@ -356,14 +348,7 @@ async fn issue_13_security_headers_on_every_response() {
         "/exports".to_string(),
         "/methodologie".to_string(),
     ] {
-        let html = nat
-            .get(format!("{}{path}", s.base))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let html = fixture::get_text(&nat, format!("{}{path}", s.base)).await;
         assert!(
             html.contains("<svg") || !path.starts_with("/indicateurs"),
             "{path}"

@@ -45,6 +45,22 @@ pub struct IngestConfig {
     pub pause_at: Option<Checkpoint>,
 }
 
+impl IngestConfig {
+    /// The layout of a working folder `dir` (tests, benchmarks): drops read from `inbox`,
+    /// archived in `dir/archive`, refused in `dir/refuses`, pseudonymised with the key
+    /// `dir/cle`.
+    pub fn in_folder(dir: &Path, inbox: PathBuf, parallelism: usize) -> Self {
+        Self {
+            inbox,
+            archive: dir.join("archive"),
+            refused: dir.join("refuses"),
+            key_file: dir.join("cle"),
+            parallelism,
+            pause_at: None,
+        }
+    }
+}
+
 /// Points of a drop's landing where a crash test can stop the process.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Checkpoint {
@@ -306,6 +322,20 @@ impl Ingestor {
             clock,
             on_commit: Vec::new(),
         })
+    }
+
+    /// Ingests once, silently, what `config` reads into the warehouse `dir/entrepot` of a working
+    /// folder (see [`IngestConfig::in_folder`]; tests, benchmarks).
+    pub async fn run_folder(
+        dir: &Path,
+        config: IngestConfig,
+        register: Register,
+        departments: Departments,
+        clock: Arc<dyn Clock>,
+    ) -> Result<RunReport> {
+        let warehouse = Warehouse::open(&dir.join("entrepot").to_string_lossy()).await?;
+        let ingestor = Self::new(config, warehouse, register, departments, clock).await?;
+        Arc::new(ingestor).run_once(Arc::new(Silent)).await
     }
 
     /// Adds a hook called after each drop's commit (the indicator layer refreshes there).

@@ -1,0 +1,239 @@
+//! Logging in and out: the session cookie, CSRF, lockout, disabled accounts, API tokens.
+
+use super::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_sets_a_strict_session_cookie_and_logout_ends_it() {
+    let s = serve().await;
+    // The form needs its CSRF cookie.
+    let r = raw()
+        .post(format!("{}/connexion", s.base))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form(&[
+            ("identifiant", "pilotage"),
+            ("mot_de_passe", PASSWORD),
+            ("csrf", "forge"),
+        ]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(set_cookie(&r, "copil_session").is_none());
+    // A wrong password: 401, no session.
+    let r = post_login(&s.base, "pilotage", "pas le bon mot de passe").await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert!(set_cookie(&r, "copil_session").is_none());
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("Identifiant ou mot de passe incorrect")
+    );
+    // The right one: a signed, HttpOnly, SameSite=Strict cookie, and back to `suite`.
+    let r = post_login(&s.base, "pilotage", PASSWORD).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()[LOCATION], "/compte");
+    let set = set_cookie(&r, "copil_session").unwrap();
+    for attr in ["HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(set.contains(attr), "{set}");
+    }
+    assert!(!set.contains("Secure"), "plain HTTP when turned off: {set}");
+    let session = log_in(&s.base, "pilotage").await;
+    let page = get_with_cookie(format!("{}/", s.base), &session.cookie).await;
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(page.text().await.unwrap().contains("pilotage"));
+    // A tampered cookie is no session.
+    let mut forged = session.cookie.clone();
+    let last = forged.pop().unwrap();
+    forged.push(if last == '0' { '1' } else { '0' });
+    let r = get_with_cookie(format!("{}/", s.base), &forged).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    // Logout needs the CSRF token…
+    let r = post_form(
+        &s.base,
+        "/deconnexion",
+        &session.cookie,
+        "csrf=mauvais".into(),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // …and then ends the session for good.
+    let r = post_form(
+        &s.base,
+        "/deconnexion",
+        &session.cookie,
+        form(&[("csrf", &session.csrf)]),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert!(
+        set_cookie(&r, "copil_session")
+            .unwrap()
+            .contains("Max-Age=0")
+    );
+    let r = get_with_cookie(format!("{}/", s.base), &session.cookie).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    // Never sent elsewhere after login.
+    let page = raw()
+        .get(format!("{}/connexion", s.base))
+        .send()
+        .await
+        .unwrap();
+    let csrf_cookie = cookie_value(&set_cookie(&page, "copil_csrf").unwrap());
+    let csrf = csrf_of(&page.text().await.unwrap());
+    let r = raw()
+        .post(format!("{}/connexion", s.base))
+        .header(COOKIE, format!("copil_csrf={csrf_cookie}"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form(&[
+            ("identifiant", "pilotage"),
+            ("mot_de_passe", PASSWORD),
+            ("csrf", &csrf),
+            ("suite", "//ailleurs.example/piege"),
+        ]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()[LOCATION], "/");
+    // Behind HTTPS the cookie is Secure.
+    let secure = serve_with(|s| s.secure_cookies = true).await;
+    let r = post_login(&secure.base, "pilotage", PASSWORD).await;
+    assert!(
+        set_cookie(&r, "copil_session")
+            .unwrap()
+            .contains("; Secure")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn repeated_failures_lock_the_login_and_no_password_is_logged() {
+    let s = serve().await;
+    for i in 1..=5 {
+        let r = post_login(&s.base, "evaluation", "mauvais mot de passe").await;
+        let want = if i < 5 {
+            StatusCode::UNAUTHORIZED
+        } else {
+            StatusCode::TOO_MANY_REQUESTS
+        };
+        assert_eq!(r.status(), want, "attempt {i}");
+    }
+    // Locked: even the right password is refused, with the wait said in French.
+    let r = post_login(&s.base, "evaluation", PASSWORD).await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(set_cookie(&r, "copil_session").is_none());
+    assert!(r.text().await.unwrap().contains("réessayez dans"));
+    // Another login is not affected.
+    let r = post_login(&s.base, "pilotage", PASSWORD).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    // The audit log holds the attempts, never a password or a hash.
+    let log = std::fs::read_to_string(&s.state.settings().audit_log).unwrap();
+    assert!(log.contains("\"verrouillage\""));
+    assert!(log.contains("\"echec_connexion\""));
+    assert!(log.contains("\"connexion\""));
+    for secret in [PASSWORD, "mauvais mot de passe", "$argon2"] {
+        assert!(!log.contains(secret), "{secret} in the audit log");
+    }
+}
+
+/// An administrator disables an account: its sessions and tokens stop at once. Tokens made on
+/// the account page work and can be revoked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn disabled_accounts_and_revoked_tokens_lose_access() {
+    let own = tempfile::tempdir().unwrap();
+    let accounts = own.path().join("comptes.json");
+    std::fs::copy(
+        fixture::dir().join("secrets").join("comptes.json"),
+        &accounts,
+    )
+    .unwrap();
+    let s = serve_with(|settings| settings.accounts_file = accounts.clone()).await;
+    let eval = log_in(&s.base, "evaluation").await;
+    // A token made on the account page, shown once.
+    let r = post_form(
+        &s.base,
+        "/compte/jetons",
+        &eval.cookie,
+        form(&[("csrf", &eval.csrf), ("action", "creer"), ("nom", "script")]),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    let at = html.find("copil_").unwrap();
+    let token = html[at..at + html[at..].find('<').unwrap()].to_string();
+    let stored = std::fs::read_to_string(&accounts).unwrap();
+    assert!(!stored.contains(&token), "only the token's digest is kept");
+    let national = |t: &str| {
+        raw()
+            .get(format!("{}/api/v1/national", s.base))
+            .bearer_auth(t)
+            .send()
+    };
+    assert_eq!(national(&token).await.unwrap().status(), StatusCode::OK);
+    // Without CSRF token, nothing is revoked.
+    let r = post_form(
+        &s.base,
+        "/compte/jetons",
+        &eval.cookie,
+        form(&[("action", "revoquer"), ("nom", "script")]),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_eq!(national(&token).await.unwrap().status(), StatusCode::OK);
+    let r = post_form(
+        &s.base,
+        "/compte/jetons",
+        &eval.cookie,
+        form(&[
+            ("csrf", &eval.csrf),
+            ("action", "revoquer"),
+            ("nom", "script"),
+        ]),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(
+        national(&token).await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+    // The administrator disables the evaluator: session and fixture token both stop.
+    let admin = log_in(&s.base, "administration").await;
+    let r = post_form(
+        &s.base,
+        "/admin/comptes",
+        &admin.cookie,
+        form(&[
+            ("csrf", &admin.csrf),
+            ("action", "desactiver"),
+            ("identifiant", "evaluation"),
+        ]),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = get_with_cookie(format!("{}/", s.base), &eval.cookie).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        national(&fixture::token(Role::Evaluateur))
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        post_login(&s.base, "evaluation", PASSWORD).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    // A national account cannot administer.
+    let nat = log_in(&s.base, "pilotage").await;
+    let r = post_form(
+        &s.base,
+        "/admin/comptes",
+        &nat.cookie,
+        form(&[
+            ("csrf", &nat.csrf),
+            ("action", "desactiver"),
+            ("identifiant", "administration"),
+        ]),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+}

@@ -1,0 +1,283 @@
+//! Accounts, sessions and scoping (issue #6): every route with every role and with no session,
+//! login, session cookie, CSRF, lockout, logout, API tokens, disabled accounts, and uploads.
+//! Here: the helpers of a browser session, and each role's rights on each route.
+
+mod login;
+mod uploads;
+
+use copil_dashboards::Role;
+use reqwest::StatusCode;
+use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use serde_json::Value;
+
+use crate::fixture::{self, PASSWORD, serve, serve_copy, serve_with};
+
+/// A client that follows no redirection and sends no credential.
+pub(crate) fn raw() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+pub(crate) fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+pub(crate) fn form(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{k}={}", encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// The value of cookie `name` set by a response.
+pub(crate) fn set_cookie(r: &reqwest::Response, name: &str) -> Option<String> {
+    r.headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .map(str::to_string)
+}
+
+pub(crate) fn cookie_value(set_cookie: &str) -> String {
+    set_cookie
+        .split(';')
+        .next()
+        .unwrap()
+        .split_once('=')
+        .unwrap()
+        .1
+        .to_string()
+}
+
+/// The first `name="csrf" value="…"` of a page.
+pub(crate) fn csrf_of(html: &str) -> String {
+    let at = html.find("name=\"csrf\" value=\"").expect("champ csrf") + 19;
+    html[at..at + html[at..].find('"').unwrap()].to_string()
+}
+
+/// Posts an urlencoded form `body` to `path` with the session cookie `cookie`.
+pub(crate) async fn post_form(
+    base: &str,
+    path: &str,
+    cookie: &str,
+    body: String,
+) -> reqwest::Response {
+    raw()
+        .post(format!("{base}{path}"))
+        .header(COOKIE, cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// A browser-like session: its cookie header and its CSRF token.
+pub(crate) struct Session {
+    pub(crate) cookie: String,
+    pub(crate) csrf: String,
+}
+
+pub(crate) async fn post_login(base: &str, login: &str, password: &str) -> reqwest::Response {
+    let page = raw().get(format!("{base}/connexion")).send().await.unwrap();
+    let csrf_cookie = cookie_value(&set_cookie(&page, "copil_csrf").unwrap());
+    let html = page.text().await.unwrap();
+    raw()
+        .post(format!("{base}/connexion"))
+        .header(COOKIE, format!("copil_csrf={csrf_cookie}"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form(&[
+            ("identifiant", login),
+            ("mot_de_passe", password),
+            ("csrf", &csrf_of(&html)),
+            ("suite", "/compte"),
+        ]))
+        .send()
+        .await
+        .unwrap()
+}
+
+/// A GET of `url` by a browser holding the session `cookie`.
+pub(crate) async fn get_with_cookie(url: String, cookie: &str) -> reqwest::Response {
+    raw().get(url).header(COOKIE, cookie).send().await.unwrap()
+}
+
+pub(crate) async fn log_in(base: &str, login: &str) -> Session {
+    let r = post_login(base, login, PASSWORD).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "connexion de {login}");
+    let cookie = format!(
+        "copil_session={}",
+        cookie_value(&set_cookie(&r, "copil_session").unwrap())
+    );
+    let page = get_with_cookie(format!("{base}/compte"), &cookie).await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let csrf = csrf_of(&page.text().await.unwrap());
+    Session { cookie, csrf }
+}
+
+/// Expected status per caller: no session, national, territoire-a, evaluateur, admin.
+type Expected = [u16; 5];
+
+const ALL_OK: Expected = [303, 200, 200, 200, 200];
+const DETAILS: Expected = [303, 200, 200, 403, 403];
+const OTHER_DETAILS: Expected = [303, 200, 404, 403, 403];
+const EXPORTS: Expected = [303, 200, 403, 200, 403];
+const ADMIN: Expected = [303, 403, 403, 403, 200];
+const API_ALL: Expected = [401, 200, 200, 200, 200];
+const API_DETAILS: Expected = [401, 200, 200, 403, 403];
+const API_OTHER: Expected = [401, 200, 404, 403, 403];
+const API_EXPORTS: Expected = [401, 200, 403, 200, 403];
+
+/// The issue's "Done when": every route and export, with every role and with no session.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_answers_each_role_as_its_rights_say() {
+    let s = serve().await;
+    let register = fixture::register(&copil_warehouse::Departments::builtin());
+    let ids = fixture::territories(&register);
+    let (ta, tb) = (&ids[0], &ids[1]);
+    let routes: Vec<(String, Expected)> = vec![
+        ("/".into(), ALL_OK),
+        ("/indicateurs".into(), ALL_OK),
+        ("/indicateurs/orientes_30j".into(), ALL_OK),
+        ("/indicateurs/orientes_30j/classement.csv".into(), ALL_OK),
+        ("/territoires".into(), ALL_OK),
+        (format!("/territoires/{ta}"), ALL_OK),
+        (format!("/territoires/{tb}"), ALL_OK),
+        ("/methodologie".into(), ALL_OK),
+        ("/api".into(), ALL_OK),
+        ("/compte".into(), ALL_OK),
+        ("/qualite".into(), DETAILS),
+        (format!("/territoires/{ta}/depots"), DETAILS),
+        (format!("/territoires/{ta}/rejets.csv"), DETAILS),
+        (format!("/territoires/{tb}/depots"), OTHER_DETAILS),
+        (format!("/territoires/{tb}/rejets.csv"), OTHER_DETAILS),
+        ("/exports".into(), EXPORTS),
+        (
+            "/exports/indicateurs.csv?indicateur=orientes_30j".into(),
+            EXPORTS,
+        ),
+        ("/exports/indicateurs.dictionnaire.csv".into(), EXPORTS),
+        ("/admin/comptes".into(), ADMIN),
+        ("/api/v1/national".into(), API_ALL),
+        ("/api/v1/indicateurs/orientes_30j".into(), API_ALL),
+        (format!("/api/v1/territoires/{tb}"), API_ALL),
+        ("/api/v1/qualite".into(), API_DETAILS),
+        (format!("/api/v1/territoires/{ta}/depots"), API_DETAILS),
+        (format!("/api/v1/territoires/{ta}/rejets"), API_DETAILS),
+        (format!("/api/v1/territoires/{tb}/depots"), API_OTHER),
+        (format!("/api/v1/territoires/{tb}/rejets"), API_OTHER),
+        (
+            "/api/v1/exports/indicateurs.csv?indicateur=orientes_30j".into(),
+            API_EXPORTS,
+        ),
+    ];
+    let callers: [Option<Role>; 5] = [
+        None,
+        Some(Role::National),
+        Some(Role::Territoire),
+        Some(Role::Evaluateur),
+        Some(Role::Admin),
+    ];
+    let mut failures = Vec::new();
+    for (path, expected) in &routes {
+        for (caller, want) in callers.iter().zip(expected) {
+            let mut req = raw().get(format!("{}{path}", s.base));
+            if let Some(role) = caller {
+                req = req.bearer_auth(fixture::token(*role));
+            }
+            let r = req.send().await.unwrap();
+            if r.status().as_u16() != *want {
+                failures.push(format!("{path} {caller:?}: {} ≠ {want}", r.status()));
+            }
+            if *want == 303 {
+                let to = r.headers()[LOCATION].to_str().unwrap();
+                assert!(to.starts_with("/connexion?suite="), "{path}: {to}");
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // Public routes answer without a session.
+    for path in [
+        "/connexion",
+        "/sante",
+        "/api/openapi.json",
+        "/static/copil.css",
+    ] {
+        let r = raw().get(format!("{}{path}", s.base)).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{path}");
+    }
+    // A wrong token is no token.
+    let r = raw()
+        .get(format!("{}/api/v1/national", s.base))
+        .bearer_auth("copil_0000")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+}
+
+/// Scoping is in the content too: a territory account's quality data holds its own territory
+/// only, and another territory's page shows its published indicators but not its drops.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_territory_account_reads_only_its_own_details() {
+    let s = serve().await;
+    let register = fixture::register(&copil_warehouse::Departments::builtin());
+    let ids = fixture::territories(&register);
+    let (ta, tb) = (&ids[0], &ids[1]);
+    let t = fixture::client(Role::Territoire);
+    let q: Value = fixture::get_json(&t, format!("{}/api/v1/qualite", s.base)).await;
+    let rows = q["donnees"].as_array().unwrap();
+    assert_eq!(rows.len(), 1, "{q}");
+    assert_eq!(rows[0]["territoire"], ta.as_str());
+    let n: Value =
+        fixture::get_json(&fixture::national(), format!("{}/api/v1/qualite", s.base)).await;
+    assert_eq!(n["donnees"].as_array().unwrap().len(), register.len());
+    let page = fixture::get_text(&t, format!("{}/qualite", s.base)).await;
+    assert!(page.contains(&format!("/territoires/{ta}\"")));
+    assert!(!page.contains(&format!("/territoires/{tb}\"")));
+    let other = fixture::get_text(&t, format!("{}/territoires/{tb}", s.base)).await;
+    assert!(other.contains("Indicateurs"));
+    assert!(
+        !other.contains("Dépôts traités"),
+        "no drops of another territory"
+    );
+    let own = fixture::get_text(&t, format!("{}/territoires/{ta}", s.base)).await;
+    assert!(own.contains("Dépôts traités"));
+    // Its own rejects: line, column and reason, and the same rows in the CSV.
+    let rejects: Value =
+        fixture::get_json(&t, format!("{}/api/v1/territoires/{ta}/rejets", s.base)).await;
+    let rejects = rejects["rejets"].as_array().unwrap();
+    assert!(!rejects.is_empty(), "the generator breaks some rows");
+    let csv = t
+        .get(format!("{}/territoires/{ta}/rejets.csv", s.base))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(b';')
+        .from_reader(&csv[3..]);
+    let lines: Vec<i64> = reader
+        .records()
+        .map(|r| r.unwrap()[1].parse().unwrap())
+        .collect();
+    let api_lines: Vec<i64> = rejects
+        .iter()
+        .map(|r| r["ligne"].as_i64().unwrap())
+        .collect();
+    assert_eq!(lines, api_lines);
+}

@@ -1,0 +1,148 @@
+//! The file's lines under the CSV parser: exact line numbers whatever the line endings, and
+//! records bounded before the parser buffers them.
+
+use std::collections::VecDeque;
+use std::io::{self, Read};
+
+use crate::limits::{Limit, Limits, exceeded_error_at};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FieldState {
+    /// At the start of a field.
+    Start,
+    /// In an unquoted field.
+    Unquoted,
+    /// In a quoted field.
+    Quoted,
+    /// Just after a quote inside a quoted field (its end, or the first of a doubled quote).
+    QuoteSeen,
+}
+
+/// Sits under the CSV parser: counts the file's line breaks (CRLF, LF and CR each count one)
+/// so that each record gets its exact first line, and refuses a record longer than
+/// [`Limits::max_line_bytes`] before the parser buffers it. It follows the parser's quoting
+/// (a quote opens a field only at its start; a doubled quote is a quote), so a quoted line
+/// break continues the record.
+pub struct Guard<R> {
+    inner: R,
+    max_record: u64,
+    /// The separator, in CSV mode; `None`: physical lines only, quotes ignored.
+    delimiter: Option<u8>,
+    state: FieldState,
+    offset: u64,
+    record_len: u64,
+    pub(super) record_line: u64,
+    breaks_total: u64,
+    prev_cr: bool,
+    /// Offsets just past each line break the parser has not yet gone beyond.
+    breaks: VecDeque<u64>,
+    counted: u64,
+}
+
+impl<R: Read> Guard<R> {
+    pub(super) fn physical(inner: R, limits: &Limits) -> Self {
+        Self::new(inner, limits, None)
+    }
+
+    pub(super) fn new(inner: R, limits: &Limits, delimiter: Option<u8>) -> Self {
+        Self {
+            inner,
+            max_record: limits.max_line_bytes,
+            delimiter,
+            state: FieldState::Start,
+            offset: 0,
+            record_len: 0,
+            record_line: 1,
+            breaks_total: 0,
+            prev_cr: false,
+            breaks: VecDeque::new(),
+            counted: 0,
+        }
+    }
+
+    /// The line of the file at byte `end` of the stream (1-based), counting every line break
+    /// before it. Calls must come with non-decreasing offsets.
+    pub(super) fn line_before(&mut self, end: u64) -> u64 {
+        while self.breaks.front().is_some_and(|&b| b < end) {
+            self.breaks.pop_front();
+            self.counted += 1;
+        }
+        self.counted + 1
+    }
+
+    fn scan(&mut self, bytes: &[u8]) -> io::Result<()> {
+        let csv = self.delimiter.is_some();
+        for (i, &b) in bytes.iter().enumerate() {
+            if b == b'\r' || (b == b'\n' && !self.prev_cr) {
+                self.breaks_total += 1;
+                if csv {
+                    self.breaks.push_back(self.offset + i as u64 + 1);
+                }
+            }
+            self.prev_cr = b == b'\r';
+            let ends_record = if !csv {
+                b == b'\r' || b == b'\n'
+            } else {
+                match (self.state, b) {
+                    (FieldState::Quoted, b'"') => {
+                        self.state = FieldState::QuoteSeen;
+                        false
+                    }
+                    (FieldState::Quoted, _) => false,
+                    (FieldState::Start, b'"') => {
+                        self.state = FieldState::Quoted;
+                        false
+                    }
+                    (_, d) if Some(d) == self.delimiter => {
+                        self.state = FieldState::Start;
+                        false
+                    }
+                    (_, b'\r' | b'\n') => {
+                        self.state = FieldState::Start;
+                        true
+                    }
+                    (FieldState::QuoteSeen, b'"') => {
+                        self.state = FieldState::Quoted;
+                        false
+                    }
+                    _ => {
+                        self.state = FieldState::Unquoted;
+                        false
+                    }
+                }
+            };
+            if ends_record {
+                self.record_len = 0;
+                self.record_line = self.breaks_total + 1;
+            } else {
+                self.record_len += 1;
+                if self.record_len > self.max_record {
+                    return Err(exceeded_error_at(Limit::LineBytes, Some(self.record_line)));
+                }
+            }
+        }
+        self.offset += bytes.len() as u64;
+        Ok(())
+    }
+}
+
+impl<R: Read> Read for Guard<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.scan(&buf[..n])?;
+        Ok(n)
+    }
+}
+
+/// Line breaks inside a field (a quoted field keeps them): CRLF, LF and CR count one each.
+pub(super) fn breaks_in(field: &[u8]) -> u64 {
+    let mut n = 0;
+    let mut prev_cr = false;
+    for &b in field {
+        if b == b'\r' || (b == b'\n' && !prev_cr) {
+            n += 1;
+        }
+        prev_cr = b == b'\r';
+    }
+    n
+}

@@ -1,0 +1,257 @@
+//! Reading a drop's rows, whatever the export: CSV (optionally gzip-compressed) in UTF-8 with or
+//! without BOM or in Windows-1252, separated by `;`, `,` or tabs, with quoted line breaks; or
+//! the first sheet of an XLSX workbook that carries the contract's header.
+//!
+//! Everything is streamed within the [`Limits`] (issue 13): no line, field, cell or decompressed
+//! stream is ever read without a cap, and a drop past a limit is refused with the limit named.
+//! Line numbers are those of the file, whatever its line endings (CRLF, LF, CR, mixed).
+
+mod encoding;
+mod lines;
+mod xlsx;
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use crate::limits::{Capped, Limit, Limits, exceeded};
+use crate::{DropFormat, Error, Result};
+
+use encoding::{decode, detect_separator, is_utf8};
+use lines::{Guard, breaks_in};
+
+/// What was found about a file's text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Detected {
+    /// `UTF-8`, `UTF-8 (BOM)`, `Windows-1252` or `xlsx`.
+    pub encodage: &'static str,
+    /// The field separator of a CSV.
+    pub separateur: Option<char>,
+}
+
+type Stream = Box<dyn Read + Send>;
+
+/// A source of records: the header, then each row with its line number in the file.
+pub enum Records {
+    /// A streamed CSV.
+    Csv {
+        /// The parser, over the line tracker.
+        reader: Box<csv::Reader<Guard<Stream>>>,
+        /// The record being read.
+        record: csv::ByteRecord,
+        /// Whether fields are decoded from Windows-1252.
+        windows_1252: bool,
+        /// The file.
+        path: PathBuf,
+        /// Its container.
+        format: DropFormat,
+        /// The bounds.
+        limits: Limits,
+    },
+    /// A workbook's sheet, streamed cell by cell by a reader thread, a bounded number of rows
+    /// ahead (the thread owns the workbook, which the cell reader borrows).
+    Xlsx {
+        /// Rows with their sheet row number.
+        rows: std::sync::mpsc::Receiver<Result<(u64, Vec<String>)>>,
+    },
+}
+
+/// A file opened for reading, with its size.
+fn open_file(path: &Path) -> Result<(File, u64)> {
+    let io = |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = File::open(path).map_err(io)?;
+    let size = file.metadata().map_err(io)?.len();
+    Ok((file, size))
+}
+
+/// The file's bytes, decompressed, within [`Limits::max_decompressed_bytes`] (and the
+/// compression ratio for a `.csv.gz`).
+fn open_stream(path: &Path, format: DropFormat, limits: &Limits) -> Result<Stream> {
+    let (file, size) = open_file(path)?;
+    let buffered = BufReader::with_capacity(1 << 20, file);
+    Ok(match format {
+        DropFormat::CsvGz => Box::new(Capped::new(
+            BufReader::with_capacity(1 << 20, flate2::read::MultiGzDecoder::new(buffered)),
+            limits,
+            Some(size),
+        )),
+        _ => Box::new(Capped::new(buffered, limits, None)),
+    })
+}
+
+/// The error of a failed read of a drop: a limit, a broken archive (the drop's fault), or a
+/// fault of the machine ([`Error::Io`], never a reason to refuse the drop).
+fn read_error(path: &Path, format: DropFormat, e: io::Error, line: Option<u64>) -> Error {
+    if let Some((limit, at)) = exceeded(&e) {
+        return Error::Limit {
+            path: path.to_path_buf(),
+            limit,
+            value: 0,
+            line: at.or(line),
+        };
+    }
+    if format == DropFormat::CsvGz
+        && matches!(
+            e.kind(),
+            io::ErrorKind::InvalidData | io::ErrorKind::InvalidInput | io::ErrorKind::UnexpectedEof
+        )
+    {
+        return Error::Csv {
+            path: path.to_path_buf(),
+            line: line.unwrap_or(0),
+            message: "archive gzip tronquée ou corrompue".into(),
+        };
+    }
+    Error::Io {
+        path: path.to_path_buf(),
+        source: e,
+    }
+}
+
+/// Fills in the value of a limit error (readers only know which limit they crossed).
+fn with_value(e: Error, limits: &Limits) -> Error {
+    match e {
+        Error::Limit {
+            path, limit, line, ..
+        } => Error::Limit {
+            path,
+            limit,
+            value: limits.value(limit),
+            line,
+        },
+        other => other,
+    }
+}
+
+impl Records {
+    /// Opens a drop within `limits`, detects its encoding and separator, and returns its
+    /// header with the record source.
+    pub fn open(
+        path: &Path,
+        format: DropFormat,
+        limits: &Limits,
+    ) -> Result<(Vec<String>, Detected, Records)> {
+        if format == DropFormat::Xlsx {
+            return xlsx::open(path, limits);
+        }
+        let utf8 = is_utf8(path, format, limits).map_err(|e| with_value(e, limits))?;
+        let mut stream = BufReader::new(open_stream(path, format, limits)?);
+        let head = stream
+            .fill_buf()
+            .map_err(|e| with_value(read_error(path, format, e, Some(1)), limits))?;
+        let bom = head.starts_with(b"\xEF\xBB\xBF");
+        if bom {
+            stream.consume(3);
+        }
+        let head = stream
+            .fill_buf()
+            .map_err(|e| with_value(read_error(path, format, e, Some(1)), limits))?;
+        let first_line = head
+            .split(|b| *b == b'\n' || *b == b'\r')
+            .next()
+            .unwrap_or(&[]);
+        let sep = detect_separator(first_line);
+        let encodage = match (utf8, bom) {
+            (true, true) => "UTF-8 (BOM)",
+            (true, false) => "UTF-8",
+            (false, _) => "Windows-1252",
+        };
+        let inner: Stream = Box::new(stream);
+        let reader = csv::ReaderBuilder::new()
+            .delimiter(sep)
+            .has_headers(false)
+            .flexible(true)
+            .buffer_capacity(1 << 16)
+            .from_reader(Guard::new(inner, limits, Some(sep)));
+        let mut records = Records::Csv {
+            reader: Box::new(reader),
+            record: csv::ByteRecord::new(),
+            windows_1252: !utf8,
+            path: path.to_path_buf(),
+            format,
+            limits: *limits,
+        };
+        let mut header = Vec::new();
+        if records.next_row(&mut header)?.is_none() {
+            return Err(Error::Empty {
+                path: path.to_path_buf(),
+            });
+        }
+        let detected = Detected {
+            encodage,
+            separateur: Some(sep as char),
+        };
+        Ok((header, detected, records))
+    }
+
+    /// The next row into `out` (cleared first), with its line number in the file; `None` at
+    /// the end.
+    pub fn next_row(&mut self, out: &mut Vec<String>) -> Result<Option<u64>> {
+        out.clear();
+        match self {
+            Records::Csv {
+                reader,
+                record,
+                windows_1252,
+                path,
+                format,
+                limits,
+            } => {
+                let more = match reader.read_byte_record(record) {
+                    Ok(more) => more,
+                    Err(e) => {
+                        let line = reader.get_mut().record_line;
+                        let err = match e.into_kind() {
+                            csv::ErrorKind::Io(io) => read_error(path, *format, io, Some(line)),
+                            _ => Error::Csv {
+                                path: path.clone(),
+                                line,
+                                message: "enregistrement CSV illisible".into(),
+                            },
+                        };
+                        return Err(with_value(err, limits));
+                    }
+                };
+                if !more {
+                    return Ok(None);
+                }
+                let end = reader.position().byte();
+                let last = reader.get_mut().line_before(end);
+                let inside: u64 = record.iter().map(breaks_in).sum();
+                let line = last.saturating_sub(inside).max(1);
+                let limit = |limit: Limit| Error::Limit {
+                    path: path.clone(),
+                    limit,
+                    value: limits.value(limit),
+                    line: Some(line),
+                };
+                if record.len() as u64 > limits.max_columns {
+                    return Err(limit(Limit::Columns));
+                }
+                if record
+                    .iter()
+                    .any(|f| f.len() as u64 > limits.max_field_bytes)
+                {
+                    return Err(limit(Limit::FieldBytes));
+                }
+                out.extend(record.iter().map(|f| decode(f, *windows_1252)));
+                Ok(Some(line))
+            }
+            Records::Xlsx { rows } => match rows.recv() {
+                Ok(row) => {
+                    let (line, cells) = row?;
+                    *out = cells;
+                    Ok(Some(line))
+                }
+                // The reader thread has sent every row.
+                Err(_) => Ok(None),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
