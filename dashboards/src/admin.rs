@@ -6,7 +6,7 @@ use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
-use copil_accounts::{Entry, Role, random_password};
+use copil_accounts::{Role, random_password};
 use maud::{Markup, html};
 use serde::Deserialize;
 use serde_json::json;
@@ -240,13 +240,7 @@ pub async fn change(
             )));
         }
     };
-    state.audit().record(&Entry {
-        horodatage: now.to_rfc3339(),
-        compte: user.login.clone(),
-        role: user.role.code().to_string(),
-        action: "compte".to_string(),
-        details: json!({ "action": f.action, "identifiant": f.identifiant, "role": f.role, "territoire": f.territoire }),
-    })?;
+    user.audit(&state, "compte", json!({ "action": f.action, "identifiant": f.identifiant, "role": f.role, "territoire": f.territoire }))?;
     Ok(render(&state, &user, Some(message)))
 }
 
@@ -325,12 +319,10 @@ pub async fn projects(
             )));
         }
     };
-    state.audit().record(&Entry {
-        horodatage: now.to_rfc3339(),
-        compte: user.login.clone(),
-        role: user.role.code().to_string(),
-        action: "projet".to_string(),
-        details: json!({
+    user.audit(
+        &state,
+        "projet",
+        json!({
             "action": f.action,
             "nom": f.nom.trim(),
             "objet": f.objet.trim(),
@@ -339,6 +331,6 @@ pub async fn projects(
             "debut": f.debut,
             "fin": f.fin,
         }),
-    })?;
+    )?;
     Ok(render(&state, &user, Some(message)))
 }

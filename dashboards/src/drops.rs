@@ -11,7 +11,7 @@ use axum::body::Body;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use copil_accounts::{Entry, Role};
+use copil_accounts::Role;
 use futures::{Stream, StreamExt};
 use maud::html;
 use serde::Deserialize;
@@ -378,13 +378,11 @@ async fn after_upload(
     size: u64,
     now_asked: bool,
 ) -> Result<bool, HttpError> {
-    state.audit().record(&Entry {
-        horodatage: state.clock().now().to_rfc3339(),
-        compte: user.login.clone(),
-        role: user.role.code().to_string(),
-        action: "depot".to_string(),
-        details: json!({ "territoire": territoire, "fichier": name, "octets": size }),
-    })?;
+    user.audit(
+        state,
+        "depot",
+        json!({ "territoire": territoire, "fichier": name, "octets": size }),
+    )?;
     tracing::info!(territoire, fichier = name, octets = size, "dépôt reçu");
     let Some(run) = state.ingest_now().filter(|_| now_asked) else {
         return Ok(false);
@@ -566,13 +564,11 @@ async fn release(
         (Ok(summary), None) => crate::error::without_paths(summary),
         (Err(_), _) => "echec".to_string(),
     };
-    state.audit().record(&Entry {
-        horodatage: state.clock().now().to_rfc3339(),
-        compte: user.login.clone(),
-        role: user.role.code().to_string(),
-        action: "liberation".to_string(),
-        details: json!({ "territoire": territoire, "fichier": name, "statut": said }),
-    })?;
+    user.audit(
+        state,
+        "liberation",
+        json!({ "territoire": territoire, "fichier": name, "statut": said }),
+    )?;
     reloaded?;
     match (outcome, report) {
         (Ok(_), Some(d)) => {

@@ -31,7 +31,6 @@ use maud::{Markup, html};
 use serde_json::json;
 
 use crate::accounts::Role;
-use crate::audit::Entry;
 use crate::error::HttpError;
 use crate::session::User;
 use crate::state::AppState;
@@ -177,12 +176,10 @@ async fn serve(
         .to_string();
     let size = built.manifest["octets"].as_u64().unwrap_or_default();
     // A manifest builds the export it describes: audited like a download (issue 13).
-    state.audit().record(&Entry {
-        horodatage: state.clock().now().to_rfc3339(),
-        compte: user.login.clone(),
-        role: user.role.code().into(),
-        action: if manifest_only { "manifeste" } else { "export" }.into(),
-        details: json!({
+    user.audit(
+        state,
+        if manifest_only { "manifeste" } else { "export" },
+        json!({
             "export": plan.kind.name(),
             "format": plan.format.ext(),
             "filtres": plan.filtres,
@@ -191,7 +188,7 @@ async fn serve(
             "lignes": built.manifest["lignes"],
             "sha256": sha,
         }),
-    })?;
+    )?;
     if manifest_only {
         let text =
             serde_json::to_string_pretty(&built.manifest).map_err(|e| HttpError::internal(&e))?;

@@ -143,6 +143,33 @@ impl Brand {
     }
 }
 
+/// The document around every page: head, header with the user's menu, `main` with the title
+/// then `content`, and `footer` when given.
+fn document(
+    brand: Brand,
+    title: &str,
+    current: &str,
+    user: Option<&User>,
+    content: &Markup,
+    footer: Option<&Markup>,
+) -> String {
+    html! {
+        (DOCTYPE)
+        html lang="fr" {
+            (head(title))
+            body {
+                (header(brand, current, user))
+                main id="contenu" {
+                    h1 { (title) }
+                    (content)
+                }
+                @if let Some(footer) = footer { footer { (footer) } }
+            }
+        }
+    }
+    .into_string()
+}
+
 /// A full page.
 pub fn page(
     brand: Brand,
@@ -152,55 +179,35 @@ pub fn page(
     provenance: &Provenance,
     body: &Markup,
 ) -> String {
-    html! {
-        (DOCTYPE)
-        html lang="fr" {
-            (head(title))
-            body {
-                (header(brand, current, Some(user)))
-                main id="contenu" {
-                    h1 { (title) }
-                    span id="impression" {}
-                    p class="bandeau" {
-                        "Données au " (provenance.donnees_au)
-                        " · Secret statistique : aucun chiffre publié sur moins de "
-                        strong { (provenance.seuil) } " personnes"
-                    }
-                    p class="imprimer" {
-                        a href="#impression" { "Version imprimable" }
-                        span class="consigne-impression" { " : la page telle qu'elle s'imprime (A4) ; imprimez-la avec Ctrl+P. " a href="#contenu" { "Revenir à la page" } }
-                    }
-                    (body)
-                }
-                footer {
-                    div {
-                        "Copil · données pseudonymisées, secret statistique appliqué à toute sortie · "
-                        (provenance.versions)
-                    }
-                }
-            }
+    let content = html! {
+        span id="impression" {}
+        p class="bandeau" {
+            "Données au " (provenance.donnees_au)
+            " · Secret statistique : aucun chiffre publié sur moins de "
+            strong { (provenance.seuil) } " personnes"
         }
-    }
-    .into_string()
+        p class="imprimer" {
+            a href="#impression" { "Version imprimable" }
+            span class="consigne-impression" { " : la page telle qu'elle s'imprime (A4) ; imprimez-la avec Ctrl+P. " a href="#contenu" { "Revenir à la page" } }
+        }
+        (body)
+    };
+    let footer = html! {
+        div {
+            "Copil · données pseudonymisées, secret statistique appliqué à toute sortie · "
+            (provenance.versions)
+        }
+    };
+    document(brand, title, current, Some(user), &content, Some(&footer))
 }
 
 /// A page without data (errors); with the user's menu when the user is known (issue 15).
 pub fn bare(brand: Brand, user: Option<&User>, title: &str, message: &str) -> String {
-    html! {
-        (DOCTYPE)
-        html lang="fr" {
-            (head(title))
-            body {
-                (header(brand, "", user))
-                main id="contenu" {
-                    h1 { (title) }
-                    p { (message) }
-                    p { a href="/" { "Retour à la vue nationale" } }
-                }
-            }
-        }
-    }
-    .into_string()
+    let content = html! {
+        p { (message) }
+        p { a href="/" { "Retour à la vue nationale" } }
+    };
+    document(brand, title, "", user, &content, None)
 }
 
 /// A page without the data banner (login, account, admin, upload forms).
@@ -211,20 +218,7 @@ pub fn simple(
     user: Option<&User>,
     body: &Markup,
 ) -> String {
-    html! {
-        (DOCTYPE)
-        html lang="fr" {
-            (head(title))
-            body {
-                (header(brand, current, user))
-                main id="contenu" {
-                    h1 { (title) }
-                    (body)
-                }
-            }
-        }
-    }
-    .into_string()
+    document(brand, title, current, user, body, None)
 }
 
 /// An SVG produced by the chart module, embedded as is.

@@ -406,14 +406,7 @@ pub async fn tokens(
             )));
         }
     };
-    let entry = Entry {
-        horodatage: now.to_rfc3339(),
-        compte: user.login.clone(),
-        role: user.role.code().to_string(),
-        action: "jeton".to_string(),
-        details: json!({ "action": f.action, "nom": f.nom }),
-    };
-    state.audit().record(&entry)?;
+    user.audit(&state, "jeton", json!({ "action": f.action, "nom": f.nom }))?;
     account_page(&state, &user, Some(message))
 }
 

@@ -5,7 +5,6 @@
 use axum::Form;
 use axum::extract::State;
 use axum::response::Response;
-use copil_accounts::Entry;
 use maud::{Markup, html};
 use serde::Deserialize;
 use serde_json::json;
@@ -71,19 +70,12 @@ pub async fn change(
         .await
         .map_err(|e| HttpError::internal(&e))?
     };
-    let now = state.clock().now();
     let outcome = match checked {
         None => "refusé : mot de passe actuel faux",
         Some(Err(e)) => return Err(HttpError::from(e)),
         Some(Ok(())) => "changé",
     };
-    state.audit().record(&Entry {
-        horodatage: now.to_rfc3339(),
-        compte: user.login.clone(),
-        role: user.role.code().to_string(),
-        action: "mot_de_passe".to_string(),
-        details: json!({ "resultat": outcome }),
-    })?;
+    user.audit(&state, "mot_de_passe", json!({ "resultat": outcome }))?;
     if checked.is_none() {
         return Err(HttpError::bad_request(
             "Mot de passe actuel faux : le mot de passe n'a pas changé.",

@@ -230,3 +230,22 @@ impl FromRequestParts<AppState> for User {
         })
     }
 }
+
+impl User {
+    /// Writes what this user did to the audit log (time from the app's clock).
+    pub fn audit(
+        &self,
+        state: &AppState,
+        action: &str,
+        details: serde_json::Value,
+    ) -> Result<(), HttpError> {
+        state.audit().record(&copil_accounts::Entry {
+            horodatage: state.clock().now().to_rfc3339(),
+            compte: self.login.clone(),
+            role: self.role.code().to_string(),
+            action: action.to_string(),
+            details,
+        })?;
+        Ok(())
+    }
+}

@@ -235,14 +235,7 @@ async fn issue_15_words_and_numbers_are_french_and_figures_carry_notes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn issue_15_users_change_their_password_and_an_admin_reenables_an_account() {
     use crate::access::{form, log_in, post_form, post_login};
-    let own = tempfile::tempdir().unwrap();
-    let accounts = own.path().join("comptes.json");
-    std::fs::copy(
-        fixture::dir().join("secrets").join("comptes.json"),
-        &accounts,
-    )
-    .unwrap();
-    let s = fixture::serve_with(|settings| settings.accounts_file = accounts.clone()).await;
+    let (s, _own) = fixture::serve_own_accounts().await;
     // The evaluator changes their password: a wrong current one is refused.
     let eval = log_in(&s.base, "evaluation").await;
     let change = |actuel: &'static str, nouveau: &'static str, confirmation: &'static str| {

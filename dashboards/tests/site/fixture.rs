@@ -228,6 +228,16 @@ pub async fn serve_with(change: impl FnOnce(&mut Settings)) -> Server {
     serve_dir(dir(), own, change, false).await
 }
 
+/// Serves the fixture with a private copy of its accounts file (`comptes.json` in the returned
+/// folder), for tests that change accounts.
+pub async fn serve_own_accounts() -> (Server, tempfile::TempDir) {
+    let own = tempfile::tempdir().unwrap();
+    let accounts = own.path().join("comptes.json");
+    std::fs::copy(dir().join("secrets").join("comptes.json"), &accounts).unwrap();
+    let s = serve_with(|settings| settings.accounts_file = accounts).await;
+    (s, own)
+}
+
 /// Serves a private copy of the fixture (uploads and ingestion write to it), with an
 /// immediate ingestion run wired as the binary does.
 pub async fn serve_copy(change: impl FnOnce(&mut Settings)) -> Server {

@@ -139,14 +139,8 @@ async fn repeated_failures_lock_the_login_and_no_password_is_logged() {
 /// the account page work and can be revoked.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn disabled_accounts_and_revoked_tokens_lose_access() {
-    let own = tempfile::tempdir().unwrap();
+    let (s, own) = fixture::serve_own_accounts().await;
     let accounts = own.path().join("comptes.json");
-    std::fs::copy(
-        fixture::dir().join("secrets").join("comptes.json"),
-        &accounts,
-    )
-    .unwrap();
-    let s = serve_with(|settings| settings.accounts_file = accounts.clone()).await;
     let eval = log_in(&s.base, "evaluation").await;
     // A token made on the account page, shown once.
     let r = post_form(
