@@ -8,7 +8,7 @@ Usage :
 ENTREPOT est le dossier de l'entrepôt (la clé `warehouse`, par exemple
 copil-data/warehouse), local.
 
-Déroulé, comme `copil refresh` (queries/src/compute.rs) :
+Déroulé, comme `copil calculer` (queries/src/compute.rs) :
 
 1. Hors chronomètre : la liste des fichiers Parquet en vigueur de `evenements` et `depots`
    est lue dans le journal Delta par le paquet `deltalake` (`DeltaTable(...).file_uris()`).

@@ -82,7 +82,7 @@ pub enum Command {
         #[command(subcommand)]
         action: EntrepotAction,
     },
-    /// Le catalogue des indicateurs ; « show ID » affiche les résultats d'un indicateur.
+    /// Le catalogue des indicateurs ; « afficher ID » affiche les résultats d'un indicateur.
     #[command(name = "indicateurs", alias = "indicators", help_template = HELP_TEMPLATE)]
     Indicators {
         /// Écrit la documentation du catalogue en Markdown (docs/indicateurs.md).
@@ -210,7 +210,7 @@ pub enum IndicatorsAction {
     /// Affiche les résultats publiés d'un indicateur (secret statistique appliqué).
     #[command(name = "afficher", alias = "show", help_template = HELP_TEMPLATE)]
     Show {
-        /// Identifiant de l'indicateur (voir « copil indicators »).
+        /// Identifiant de l'indicateur (voir « copil indicateurs »).
         id: String,
         /// Ne garder, parmi les territoires, que celui-ci (les vagues et la France restent).
         #[arg(long = "territoire", alias = "territory", value_name = "ID")]

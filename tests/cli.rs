@@ -291,7 +291,7 @@ fn demo_generates_and_ingests_every_territory() {
     );
 }
 
-/// Issue #6: `copil users` manages accounts; hashes only, nothing secret printed twice.
+/// Issue #6: `copil comptes` manages accounts; hashes only, nothing secret printed twice.
 #[test]
 fn users_are_added_listed_given_tokens_and_disabled() {
     let dir = tempfile::tempdir().unwrap();

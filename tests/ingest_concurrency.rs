@@ -1,5 +1,5 @@
-//! Issue 13: one writer at a time, and convergence. Two `copil ingest` at once both failed
-//! (« No such file or directory ») and recorded drops twice; two `copil refresh` overlapping
+//! Issue 13: one writer at a time, and convergence. Two `copil integrer` at once both failed
+//! (« No such file or directory ») and recorded drops twice; two `copil calculer` overlapping
 //! let the slower commit indicators built from older events; a run killed after its `depots`
 //! commit left indicators that a rerun never refreshed. Real processes of the binary here.
 

@@ -1,4 +1,4 @@
-//! A real `copil ingest` killed (SIGKILL) at each point of a drop's landing leaves every table
+//! A real `copil integrer` killed (SIGKILL) at each point of a drop's landing leaves every table
 //! readable at its previous or its new version, and the next run converges to exactly one copy
 //! of the data (issue #3).
 

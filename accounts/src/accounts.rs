@@ -3,7 +3,7 @@
 //! strings) in one JSON file, written atomically with mode 0600; a password is never logged.
 //!
 //! Every change takes the file's exclusive lock, re-reads the file, applies itself and writes
-//! the file back (see [`crate::store`]): the server and `copil users` never undo each other's
+//! the file back (see [`crate::store`]): the server and `copil comptes` never undo each other's
 //! changes (issue 13).
 
 use std::path::{Path, PathBuf};
@@ -544,7 +544,7 @@ mod tests {
         assert_eq!(Role::from_code("evaluateur").unwrap(), Role::Evaluateur);
     }
 
-    /// Issue 13: `copil users disable` while the server holds its copy of the accounts; the
+    /// Issue 13: `copil comptes desactiver` while the server holds its copy of the accounts; the
     /// server's next write (a token) must not put the account back.
     #[test]
     fn issue_13_a_change_by_another_copy_is_never_undone() {

@@ -1,5 +1,5 @@
 //! Copil's accounts, without HTTP: who may use the dashboard and the command line, and what
-//! they did. Shared by the web crate (`copil-dashboards`) and `copil users` / `copil projets`.
+//! they did. Shared by the web crate (`copil-dashboards`) and `copil comptes` / `copil projets`.
 //!
 //! Main types: [`Accounts`] (the accounts file: [`Account`]s with their [`Role`], argon2id
 //! password hashes and API [`Token`]s, every change made under the file's lock), [`Projects`]

@@ -1,10 +1,10 @@
 //! Small JSON files shared by the server and the command line (accounts, evaluation
 //! projects): read whole, changed under an exclusive lock, written atomically with mode 0600.
 //!
-//! Every writer (the server and `copil users` / `copil projets` alike) takes the lock file
+//! Every writer (the server and `copil comptes` / `copil projets` alike) takes the lock file
 //! beside the data file (`comptes.json.lock`), re-reads the file, applies its change and
 //! writes a temporary file renamed over the old one, so that no writer puts back a stale copy
-//! (issue 13: a `copil users disable` was undone by the server writing its in-memory copy).
+//! (issue 13: a `copil comptes desactiver` was undone by the server writing its in-memory copy).
 //! Readers need no lock: a rename is atomic.
 
 use std::fs::File;

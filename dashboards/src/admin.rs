@@ -1,5 +1,5 @@
 //! Account administration for `admin` accounts: list, create (the password is drawn at random
-//! and shown once), disable. The same operations as `copil users`. And the evaluation projects
+//! and shown once), disable. The same operations as `copil comptes`. And the evaluation projects
 //! (issue 13): declare, close; the same as `copil projets`.
 
 use axum::Form;

@@ -543,7 +543,7 @@ async fn release(
     let Some(run) = state.ingest_now() else {
         return Err(HttpError::client(
             StatusCode::SERVICE_UNAVAILABLE,
-            "L'intégration depuis le tableau de bord n'est pas disponible sur ce serveur : utilisez « copil ingest --liberer FICHIER ».",
+            "L'intégration depuis le tableau de bord n'est pas disponible sur ce serveur : utilisez « copil integrer --liberer FICHIER ».",
         ));
     };
     let outcome = run(Some(path)).await;

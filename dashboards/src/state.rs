@@ -95,7 +95,7 @@ impl Settings {
 
 /// Runs ingestion now, then refreshes the indicators: with `None`, the inbox (for an upload
 /// asking it); with `Some(file)`, the release of that drop held for review (issue 13, as
-/// `copil ingest --liberer`). The binary provides it, as the dashboard does not depend on the
+/// `copil integrer --liberer`). The binary provides it, as the dashboard does not depend on the
 /// ingestion crate. Returns a short French summary of the drops' outcomes (one line each), or
 /// a French error message on failure.
 pub type IngestNow =
@@ -207,7 +207,7 @@ impl AppState {
         self.0.ingest_now.get().cloned()
     }
 
-    /// Re-reads the accounts file if it changed (by `copil users` or another process).
+    /// Re-reads the accounts file if it changed (by `copil comptes` or another process).
     pub fn reload_accounts(&self) -> copil_accounts::Result<()> {
         let current = self
             .0

@@ -98,7 +98,7 @@ impl DropReport {
             Status::DejaIntegre => "déjà intégré (mêmes octets) : rien ne change",
             Status::Refuse(_) => "REFUSÉ",
             Status::EnAttente(_) => {
-                "EN ATTENTE d'examen : les données en place restent en vigueur (copil ingest --liberer pour l'intégrer)"
+                "EN ATTENTE d'examen : les données en place restent en vigueur (copil integrer --liberer pour l'intégrer)"
             }
             Status::Echec(_) => {
                 "NON TRAITÉ (incident technique) : laissé dans la boîte, nouvel essai au prochain passage"

@@ -470,7 +470,7 @@ impl Catalogue {
              vide. Les chiffres publiés forment des tableaux liés (territoires → vagues → France, \
              modalités → total, avant / après) : d'autres cases sont masquées jusqu'à ce qu'aucune case \
              secrète ne puisse être retrouvée à moins du seuil près à partir de tout ce qui est publié, \
-             ce que vérifie un audit à chaque calcul (`copil indicators audit`) ; un effectif que deux \
+             ce que vérifie un audit à chaque calcul (`copil indicateurs audit`) ; un effectif que deux \
              indicateurs publient (« effectif jumeau ») est masqué dans les deux ou publié dans les \
              deux. Une case masquée \
              s'affiche « secret », jamais 0 ni vide. Les parts ont un \

@@ -1,4 +1,4 @@
-//! `copil users` and `copil projets`.
+//! `copil comptes` and `copil projets`.
 
 use anyhow::{Context, Result};
 use chrono::NaiveDate;

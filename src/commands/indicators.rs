@@ -1,4 +1,4 @@
-//! `copil indicators show|audit`.
+//! `copil indicateurs afficher|audit`.
 
 use anyhow::{Context, Result};
 use copil_queries::Catalogue;
@@ -42,7 +42,7 @@ pub async fn show(
         indicator.id, indicator.titre, indicator.definition
     );
     if cells.is_empty() {
-        println!("Aucun résultat : lancez « copil ingest » puis « copil refresh ».");
+        println!("Aucun résultat : lancez « copil integrer » puis « copil calculer ».");
         return Ok(());
     }
     println!(
@@ -123,7 +123,7 @@ pub async fn audit(config: &Config, catalogue: &Catalogue) -> Result<()> {
         );
     }
     anyhow::bail!(
-        "{} case(s) secrète(s) retrouvable(s) à moins de {threshold} près : relancez « copil refresh »",
+        "{} case(s) secrète(s) retrouvable(s) à moins de {threshold} près : relancez « copil calculer »",
         report.failures.len()
     )
 }

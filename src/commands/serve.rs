@@ -1,4 +1,4 @@
-//! `copil serve` and `copil demo`: the dashboard, the scheduled ingestion and the demo set-up.
+//! `copil servir` and `copil demo`: the dashboard, the scheduled ingestion and the demo set-up.
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -1,4 +1,4 @@
-//! `copil init` and `copil generate`.
+//! `copil init` and `copil generer`.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -427,7 +427,7 @@ impl Config {
     }
 }
 
-/// `manifests` beside a folder (the default of `copil generate --manifests`).
+/// `manifests` beside a folder (the default of `copil generer --manifests`).
 pub fn manifests_beside(out: &Path) -> PathBuf {
     match out.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.join("manifests"),

@@ -55,7 +55,7 @@ pub fn init(dir: &Path) -> PathBuf {
     dir.join("copil.toml")
 }
 
-/// `copil generate` into the site's inbox: drops of `territories` (comma-separated) at
+/// `copil generer` into the site's inbox: drops of `territories` (comma-separated) at
 /// `scale`, extracted on `extraction` (`AAAA-MM-JJ`, data up to its month), with `more`
 /// arguments.
 pub fn generate(config: &Path, scale: &str, extraction: &str, territories: &str, more: &[&str]) {

@@ -243,7 +243,7 @@ pub const DEPOTS: TableDef = TableDef {
             "statut",
             Text,
             false,
-            "integre, refuse (contenu contraire au contrat ou au-delà d'une limite) ou en_attente (retenu pour examen : données en place conservées, libérable par copil ingest --liberer).",
+            "integre, refuse (contenu contraire au contrat ou au-delà d'une limite) ou en_attente (retenu pour examen : données en place conservées, libérable par copil integrer --liberer).",
         ),
         col(
             "message",

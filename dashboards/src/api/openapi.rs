@@ -173,7 +173,7 @@ fn components() -> Value {
             "jeton": {
                 "type": "http",
                 "scheme": "bearer",
-                "description": "Jeton d'API créé sur la page Mon compte ou par « copil users token ».",
+                "description": "Jeton d'API créé sur la page Mon compte ou par « copil comptes jeton ».",
             },
             "session": { "type": "apiKey", "in": "cookie", "name": "copil_session" },
         },

@@ -372,7 +372,7 @@ pub(crate) static ROUTES: &[Route] = &[
         auth: Auth::Account,
         summary: "Intègre un dépôt mis en attente d'examen (comptes « national » et « admin », issue 13)",
         description: Some(
-            "Comme « copil ingest --liberer » : les garde-fous sont levés ; le contrat, les limites et l'ordre des extractions s'appliquent toujours. Renvoie le rapport du dépôt (intégré ou refusé).",
+            "Comme « copil integrer --liberer » : les garde-fous sont levés ; le contrat, les limites et l'ordre des extractions s'appliquent toujours. Renvoie le rapport du dépôt (intégré ou refusé).",
         ),
         params: &[
             path("territoire", TERRITORY),
@@ -399,7 +399,7 @@ pub(crate) static ROUTES: &[Route] = &[
             ),
             reply(
                 503,
-                "Intégration indisponible sur ce serveur : utiliser « copil ingest --liberer ».",
+                "Intégration indisponible sur ce serveur : utiliser « copil integrer --liberer ».",
             ),
         ],
     },

@@ -156,7 +156,7 @@ async fn issue_13_long_identifiers_are_truncated_and_not_tracked() {
     assert!(log.len() < 1024, "{} octets", log.len());
 }
 
-/// Issue 13: `copil users disable` (the same library call) made while the server runs stays
+/// Issue 13: `copil comptes desactiver` (the same library call) made while the server runs stays
 /// in force: the server picks it up at once, and its next write (a token made on the account
 /// page) keeps it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -315,7 +315,7 @@ impl Ingestor {
         Err("fichier introuvable dans l'archive : à déposer de nouveau".into())
     }
 
-    /// Integrates a drop held for review (`copil ingest --liberer`): the safeguards of
+    /// Integrates a drop held for review (`copil integrer --liberer`): the safeguards of
     /// [`Safeguards`] and the extraction date's check against today are waived; the contract,
     /// the limits and the order of extractions still apply. The drop's territory is the name
     /// of its folder.

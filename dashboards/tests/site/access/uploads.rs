@@ -248,7 +248,7 @@ fn release_api(base: &str, role: Role, territory: &str, name: &str) -> reqwest::
 }
 
 /// Issue 13: a drop held for review is released from the web by a national or admin account,
-/// through the same pipeline as `copil ingest --liberer` (the safeguards waived); territory
+/// through the same pipeline as `copil integrer --liberer` (the safeguards waived); territory
 /// and evaluator accounts get 403, and bad or unknown names never reach the pipeline. Once
 /// released, the drop is integrated, no longer listed as held, and the audit log names it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
