@@ -345,7 +345,7 @@ pub(crate) fn account_page(
             label { "Nom du nouveau jeton" input name="nom" required maxlength="64"; }
             button type="submit" { "Créer un jeton" }
         }
-        (crate::password::form(user))
+        (password_form(user))
     };
     Ok((
         [(header::CACHE_CONTROL, "no-store")],
@@ -408,6 +408,21 @@ pub async fn tokens(
     };
     user.audit(&state, "jeton", json!({ "action": f.action, "nom": f.nom }))?;
     account_page(&state, &user, Some(message))
+}
+
+/// The password change form of the account page (handled by [`crate::password`]).
+fn password_form(user: &User) -> Markup {
+    html! {
+        h2 { "Changer de mot de passe" }
+        form class="formulaire" method="post" action="/compte/mot-de-passe" {
+            (layout::csrf_field(user))
+            label { "Mot de passe actuel" input name="actuel" type="password" autocomplete="current-password" required; }
+            label { "Nouveau mot de passe (" (copil_accounts::MIN_PASSWORD) " caractères au moins)"
+                input name="nouveau" type="password" autocomplete="new-password" required minlength=(copil_accounts::MIN_PASSWORD); }
+            label { "Nouveau mot de passe, encore" input name="confirmation" type="password" autocomplete="new-password" required; }
+            button type="submit" { "Changer de mot de passe" }
+        }
+    }
 }
 
 #[cfg(test)]

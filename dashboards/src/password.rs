@@ -1,33 +1,18 @@
-//! A user changes their own password on `/compte` (issue 15): the current password is checked
+//! A user changes their own password on `/compte` (issue 15; the form is drawn by the account
+//! page, [`crate::login`]): the current password is checked
 //! (argon2id, under the same limit of checks at once as the login), the new one twice, and the
 //! change is written to the audit log.
 
 use axum::Form;
 use axum::extract::State;
 use axum::response::Response;
-use maud::{Markup, html};
+use maud::html;
 use serde::Deserialize;
 use serde_json::json;
 
 use crate::error::HttpError;
-use crate::layout;
 use crate::session::User;
 use crate::state::AppState;
-
-/// The form on the account page.
-pub fn form(user: &User) -> Markup {
-    html! {
-        h2 { "Changer de mot de passe" }
-        form class="formulaire" method="post" action="/compte/mot-de-passe" {
-            (layout::csrf_field(user))
-            label { "Mot de passe actuel" input name="actuel" type="password" autocomplete="current-password" required; }
-            label { "Nouveau mot de passe (" (copil_accounts::MIN_PASSWORD) " caractères au moins)"
-                input name="nouveau" type="password" autocomplete="new-password" required minlength=(copil_accounts::MIN_PASSWORD); }
-            label { "Nouveau mot de passe, encore" input name="confirmation" type="password" autocomplete="new-password" required; }
-            button type="submit" { "Changer de mot de passe" }
-        }
-    }
-}
 
 /// The form's fields.
 #[derive(Deserialize)]
