@@ -13,15 +13,6 @@ use copil_ingest::{IngestConfig, Ingestor, SecretKey, Silent};
 use copil_sample::{Destination, Options, Variante};
 use copil_warehouse::{Departments, Register, SystemClock, Warehouse};
 
-fn peak_rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(f64::NAN, |kb| kb / 1024.0)
-}
-
 struct Peer {
     seconds: f64,
     rss: f64,
@@ -123,7 +114,7 @@ fn main() {
             )
         });
         assert_eq!(report.lignes_lues, m.lignes);
-        let rss = peak_rss_mib();
+        let rss = copil_sample::memoire::peak_rss_mib();
         let rows = report.lignes_lues;
         let (peer_s, peer_rss, ratio) = match &peer {
             Ok(p) => {

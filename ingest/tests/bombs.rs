@@ -14,21 +14,6 @@ use common::{Site, files_under, options};
 use copil_ingest::Status;
 use copil_sample::bombs::{gz_bomb, xlsx_bomb};
 
-/// The process's peak resident memory, in bytes (Linux).
-fn peak_rss() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let line = status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .expect("VmHWM");
-    let kb: u64 = line
-        .split_whitespace()
-        .nth(1)
-        .and_then(|n| n.parse().ok())
-        .unwrap();
-    kb * 1024
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn issue_13_compression_bombs_are_refused_with_the_limit_named_in_bounded_memory() {
     let site = Site::new();
@@ -75,11 +60,11 @@ async fn issue_13_compression_bombs_are_refused_with_the_limit_named_in_bounded_
     xlsx_bomb(&cellule, 1 << 30).unwrap();
     let size = std::fs::metadata(&cellule).unwrap().len();
     assert!(size < 16 << 20, "cellule: {size} bytes on disk");
-    let before = peak_rss();
+    let before = copil_sample::memoire::peak_rss_bytes().expect("VmHWM");
     let started = Instant::now();
     let run = site.ingest("inbox").await;
     let elapsed = started.elapsed();
-    let after = peak_rss();
+    let after = copil_sample::memoire::peak_rss_bytes().expect("VmHWM");
 
     assert_eq!(run.drops.len(), 4);
     let xlsx = [(

@@ -10,15 +10,6 @@ use chrono::NaiveDate;
 use copil_sample::{Destination, FOYERS_NATIONAUX, Options};
 use copil_warehouse::{Departments, Register};
 
-fn peak_rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(f64::NAN, |kb| kb / 1024.0)
-}
-
 fn dir_size(p: &Path) -> u64 {
     let mut total = 0;
     for e in std::fs::read_dir(p).unwrap() {
@@ -51,7 +42,7 @@ fn main() {
     let rows: u64 = manifests.iter().map(|m| m.lignes).sum();
     let people: u64 = manifests.iter().map(|m| m.personnes).sum();
     let bytes = dir_size(&dest.inbox);
-    let rss = peak_rss_mib();
+    let rss = copil_sample::memoire::peak_rss_mib();
     let threads = options.fils;
     let table = format!(
         "| personnes | lignes | octets écrits | fils | durée | lignes/s | personnes/s | mémoire max (RSS) |\n\

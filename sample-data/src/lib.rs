@@ -31,6 +31,7 @@ mod error;
 mod generator;
 mod identity;
 mod manifest;
+pub mod memoire;
 mod pathway;
 mod rng;
 mod sink;
