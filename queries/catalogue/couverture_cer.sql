@@ -58,25 +58,25 @@ couverts AS (
      AND c.entree < h.sortie AND h.entree < c.sortie
 ),
 mouvements AS (
-    SELECT territoire, cer, mois, sum(n) AS n
+    SELECT territoire, mois, sum(CASE WHEN cer = 0 THEN n ELSE 0 END) AS n,
+           sum(CASE WHEN cer = 1 THEN n ELSE 0 END) AS cer
     FROM (
-        SELECT territoire, 0 AS cer, entree AS mois, 1 AS n FROM hors_ft
+        SELECT h.territoire, 0 AS cer, CASE WHEN s.n = 1 THEN h.entree ELSE h.sortie END AS mois, s.n
+        FROM hors_ft h
+        CROSS JOIN (VALUES (1), (-1)) AS s(n)
         UNION ALL
-        SELECT territoire, 0 AS cer, sortie AS mois, -1 AS n FROM hors_ft
-        UNION ALL
-        SELECT territoire, 1 AS cer, entree AS mois, 1 AS n FROM couverts
-        UNION ALL
-        SELECT territoire, 1 AS cer, sortie AS mois, -1 AS n FROM couverts
+        SELECT c.territoire, 1 AS cer, CASE WHEN s.n = 1 THEN c.entree ELSE c.sortie END AS mois, s.n
+        FROM couverts c
+        CROSS JOIN (VALUES (1), (-1)) AS s(n)
     )
-    GROUP BY territoire, cer, mois
+    GROUP BY territoire, mois
 ),
 stock AS (
     SELECT g.territoire, g.mois,
            sum(coalesce(m.n, 0)) OVER (PARTITION BY g.territoire ORDER BY g.mois) AS n,
-           sum(coalesce(c.n, 0)) OVER (PARTITION BY g.territoire ORDER BY g.mois) AS cer
+           sum(coalesce(m.cer, 0)) OVER (PARTITION BY g.territoire ORDER BY g.mois) AS cer
     FROM grille g
-    LEFT JOIN mouvements m ON m.territoire = g.territoire AND m.mois = g.mois AND m.cer = 0
-    LEFT JOIN mouvements c ON c.territoire = g.territoire AND c.mois = g.mois AND c.cer = 1
+    LEFT JOIN mouvements m ON m.territoire = g.territoire AND m.mois = g.mois
 )
 SELECT territoire, mois, '' AS ventilation, '' AS modalite,
        cer AS numerateur, n AS denominateur, n AS personnes

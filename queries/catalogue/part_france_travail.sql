@@ -20,13 +20,11 @@
 WITH mouvements AS (
     SELECT territoire, ft, orientation, mois, sum(n) AS n
     FROM (
-        SELECT territoire, CASE WHEN organisme = 'france_travail' THEN 1 ELSE 0 END AS ft,
-               coalesce(orientation, 'non_renseignee') AS orientation, entree AS mois, 1 AS n
-        FROM orientations_dd
-        UNION ALL
-        SELECT territoire, CASE WHEN organisme = 'france_travail' THEN 1 ELSE 0 END AS ft,
-               coalesce(orientation, 'non_renseignee') AS orientation, sortie AS mois, -1 AS n
-        FROM orientations_dd
+        SELECT o.territoire, CASE WHEN o.organisme = 'france_travail' THEN 1 ELSE 0 END AS ft,
+               coalesce(o.orientation, 'non_renseignee') AS orientation,
+               CASE WHEN s.n = 1 THEN o.entree ELSE o.sortie END AS mois, s.n
+        FROM orientations_dd o
+        CROSS JOIN (VALUES (1), (-1)) AS s(n)
     )
     GROUP BY territoire, ft, orientation, mois
 ),

@@ -54,9 +54,11 @@ morceaux AS (
 mouvements AS (
     SELECT territoire, anciennete, oriente, mois, sum(n) AS n
     FROM (
-        SELECT territoire, anciennete, oriente, entree AS mois, 1 AS n FROM morceaux WHERE entree < sortie
-        UNION ALL
-        SELECT territoire, anciennete, oriente, sortie AS mois, -1 AS n FROM morceaux WHERE entree < sortie
+        SELECT m.territoire, m.anciennete, m.oriente,
+               CASE WHEN s.n = 1 THEN m.entree ELSE m.sortie END AS mois, s.n
+        FROM morceaux m
+        CROSS JOIN (VALUES (1), (-1)) AS s(n)
+        WHERE m.entree < m.sortie
     )
     GROUP BY territoire, anciennete, oriente, mois
 ),

@@ -114,13 +114,10 @@ GROUP BY territoire, personne, periode
 -- then): months with nobody are left out.
 CREATE OR REPLACE VIEW dd_stock AS
 WITH mouvements AS (
-    SELECT territoire, mois, sum(n) AS n
-    FROM (
-        SELECT territoire, entree AS mois, 1 AS n FROM dd_periodes
-        UNION ALL
-        SELECT territoire, sortie AS mois, -1 AS n FROM dd_periodes
-    )
-    GROUP BY territoire, mois
+    SELECT p.territoire, CASE WHEN s.n = 1 THEN p.entree ELSE p.sortie END AS mois, sum(s.n) AS n
+    FROM dd_periodes p
+    CROSS JOIN (VALUES (1), (-1)) AS s(n)
+    GROUP BY p.territoire, CASE WHEN s.n = 1 THEN p.entree ELSE p.sortie END
 ),
 cumul AS (
     SELECT g.territoire, g.mois,
