@@ -36,9 +36,10 @@ Réécritures du SQL : AUCUNE. DuckDB 2.0.1 accepte vues.sql et les 16 fichiers 
 tels quels ; la liste REWRITES ci-dessous (motif regex, remplacement, appliqués à l'identique
 à chaque fichier) est vide et le champ "rewrites" de la sortie le montre. Différences de types
 observées, sans effet sur les valeurs : `range(DATE, DATE, INTERVAL)` rend des TIMESTAMP (à
-minuit) dans DuckDB, si bien que `mois` est un TIMESTAMP pour les indicateurs fondés sur
-`dd_mois`, `orientations_mois` ou `range` directement (beneficiaires_dd,
-taux_orientation_stock, part_france_travail, couverture_cer, prevalence_freins) ; et
+minuit) dans DuckDB, si bien que `mois` est un TIMESTAMP pour les indicateurs fondés sur la
+vue `grille` (la grille territoires × mois des stocks, issue 16 : beneficiaires_dd,
+taux_orientation_stock, part_france_travail, couverture_cer) ou sur `range` directement
+(prevalence_freins) ; et
 `sum()` d'entiers rend un HUGEINT (128 bits). Les comparaisons DATE/TIMESTAMP se font par
 conversion implicite, les dates restant à minuit.
 

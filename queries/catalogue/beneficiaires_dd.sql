@@ -15,8 +15,7 @@ SELECT territoire,
        mois,
        '' AS ventilation,
        '' AS modalite,
-       count(DISTINCT personne) AS numerateur,
-       count(DISTINCT personne) AS denominateur,
-       count(DISTINCT personne) AS personnes
-FROM dd_mois
-GROUP BY territoire, mois
+       n AS numerateur,
+       n AS denominateur,
+       n AS personnes
+FROM dd_stock

@@ -12,24 +12,73 @@
 -- unite: taux
 -- ventilations: aucune
 -- rupture: 2025-01 ; loi pour le plein emploi : le contrat d'engagement succède au CER
+
+-- Stocks as intervals (issue 16): a contract signed on day D covers the months M whose last day
+-- is from D to D + 364 days, that is from the month of D to the month of D + 365 days excluded;
+-- a person's covering intervals are merged, then intersected with their intervals in droits et
+-- devoirs under an orientation in force outside France Travail; a running sum over months of +1
+-- at each start and -1 at each end gives both stocks.
 WITH hors_ft AS (
-    SELECT DISTINCT territoire, personne, mois, fin_mois
-    FROM orientations_en_cours
+    SELECT territoire, personne, entree, sortie
+    FROM orientations_dd
     WHERE organisme IS DISTINCT FROM 'france_travail'
 ),
+contrats AS (
+    SELECT c.territoire, c.personne,
+           CAST(date_trunc('month', c.date) AS DATE) AS entree,
+           CAST(date_trunc('month', CAST(c.date + INTERVAL '365 days' AS DATE)) AS DATE) AS sortie
+    FROM evenements c
+    WHERE c.evenement = 'contrat_signe'
+      AND (c.type_contrat = 'cer'
+           OR (c.type_contrat = 'contrat_engagement' AND c.date >= DATE '2025-01-01'))
+),
+suivis AS (
+    SELECT territoire, personne, entree, sortie,
+           max(sortie) OVER (PARTITION BY territoire, personne ORDER BY entree, sortie
+                             ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS avant
+    FROM contrats
+),
+numerotes AS (
+    SELECT territoire, personne, entree, sortie,
+           sum(CASE WHEN avant IS NULL OR entree > avant THEN 1 ELSE 0 END)
+               OVER (PARTITION BY territoire, personne ORDER BY entree, sortie
+                     ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS periode
+    FROM suivis
+),
+couvertures AS (
+    SELECT territoire, personne, min(entree) AS entree, max(sortie) AS sortie
+    FROM numerotes
+    GROUP BY territoire, personne, periode
+),
 couverts AS (
-    SELECT h.territoire, h.personne, h.mois,
-           max(CASE WHEN c.date IS NOT NULL THEN 1 ELSE 0 END) AS cer
+    SELECT h.territoire, greatest(h.entree, c.entree) AS entree, least(h.sortie, c.sortie) AS sortie
     FROM hors_ft h
-    LEFT JOIN evenements c
-           ON c.territoire = h.territoire AND c.personne = h.personne
-          AND c.evenement = 'contrat_signe'
-          AND (c.type_contrat = 'cer'
-               OR (c.type_contrat = 'contrat_engagement' AND c.date >= DATE '2025-01-01'))
-          AND c.date <= h.fin_mois AND c.date > CAST(h.fin_mois - INTERVAL '365 days' AS DATE)
-    GROUP BY h.territoire, h.personne, h.mois
+    JOIN couvertures c
+      ON c.territoire = h.territoire AND c.personne = h.personne
+     AND c.entree < h.sortie AND h.entree < c.sortie
+),
+mouvements AS (
+    SELECT territoire, mois, sum(CASE WHEN cer = 0 THEN n ELSE 0 END) AS n,
+           sum(CASE WHEN cer = 1 THEN n ELSE 0 END) AS cer
+    FROM (
+        SELECT h.territoire, 0 AS cer, CASE WHEN s.n = 1 THEN h.entree ELSE h.sortie END AS mois, s.n
+        FROM hors_ft h
+        CROSS JOIN (VALUES (1), (-1)) AS s(n)
+        UNION ALL
+        SELECT c.territoire, 1 AS cer, CASE WHEN s.n = 1 THEN c.entree ELSE c.sortie END AS mois, s.n
+        FROM couverts c
+        CROSS JOIN (VALUES (1), (-1)) AS s(n)
+    )
+    GROUP BY territoire, mois
+),
+stock AS (
+    SELECT g.territoire, g.mois,
+           sum(coalesce(m.n, 0)) OVER (PARTITION BY g.territoire ORDER BY g.mois) AS n,
+           sum(coalesce(m.cer, 0)) OVER (PARTITION BY g.territoire ORDER BY g.mois) AS cer
+    FROM grille g
+    LEFT JOIN mouvements m ON m.territoire = g.territoire AND m.mois = g.mois
 )
 SELECT territoire, mois, '' AS ventilation, '' AS modalite,
-       sum(cer) AS numerateur, count(*) AS denominateur, count(*) AS personnes
-FROM couverts
-GROUP BY territoire, mois
+       cer AS numerateur, n AS denominateur, n AS personnes
+FROM stock
+WHERE n > 0

@@ -13,24 +13,50 @@
 -- unite: taux
 -- ventilations: orientation
 -- ventilation orientation: denominateur ; pro, socio_pro, social
-WITH courantes AS (
-    SELECT territoire, personne, mois, organisme, orientation
-    FROM orientations_en_cours
+
+-- Stocks as intervals (issue 16): a running sum over months of +1 at the start and -1 at the
+-- end of each interval in droits et devoirs under an orientation in force, per body (France
+-- Travail or not) and category.
+WITH mouvements AS (
+    SELECT territoire, ft, orientation, mois, sum(n) AS n
+    FROM (
+        SELECT o.territoire, CASE WHEN o.organisme = 'france_travail' THEN 1 ELSE 0 END AS ft,
+               coalesce(o.orientation, 'non_renseignee') AS orientation,
+               CASE WHEN s.n = 1 THEN o.entree ELSE o.sortie END AS mois, s.n
+        FROM orientations_dd o
+        CROSS JOIN (VALUES (1), (-1)) AS s(n)
+    )
+    GROUP BY territoire, ft, orientation, mois
+),
+cles AS (
+    SELECT DISTINCT territoire, ft, orientation FROM mouvements
+),
+stock AS (
+    SELECT g.territoire, g.mois, c.ft, c.orientation,
+           sum(coalesce(m.n, 0)) OVER (PARTITION BY g.territoire, c.ft, c.orientation ORDER BY g.mois) AS n
+    FROM grille g
+    JOIN cles c ON c.territoire = g.territoire
+    LEFT JOIN mouvements m
+           ON m.territoire = g.territoire AND m.ft = c.ft
+          AND m.orientation = c.orientation AND m.mois = g.mois
 ),
 totaux AS (
-    SELECT territoire, mois, count(*) AS n FROM courantes GROUP BY territoire, mois
+    SELECT territoire, mois, sum(CASE WHEN ft = 1 THEN n ELSE 0 END) AS ft, sum(n) AS n
+    FROM stock
+    GROUP BY territoire, mois
+    HAVING sum(n) > 0
 )
-SELECT c.territoire, c.mois, '' AS ventilation, '' AS modalite,
-       sum(CASE WHEN c.organisme = 'france_travail' THEN 1 ELSE 0 END) AS numerateur,
-       count(*) AS denominateur,
-       count(*) AS personnes
-FROM courantes c
-GROUP BY c.territoire, c.mois
+SELECT territoire, mois, '' AS ventilation, '' AS modalite,
+       ft AS numerateur,
+       n AS denominateur,
+       n AS personnes
+FROM totaux
 UNION ALL
-SELECT c.territoire, c.mois, 'orientation' AS ventilation, coalesce(c.orientation, 'non_renseignee') AS modalite,
-       count(*) AS numerateur,
+SELECT s.territoire, s.mois, 'orientation' AS ventilation, s.orientation AS modalite,
+       sum(s.n) AS numerateur,
        max(t.n) AS denominateur,
-       count(*) AS personnes
-FROM courantes c
-JOIN totaux t ON t.territoire = c.territoire AND t.mois = c.mois
-GROUP BY c.territoire, c.mois, coalesce(c.orientation, 'non_renseignee')
+       sum(s.n) AS personnes
+FROM stock s
+JOIN totaux t ON t.territoire = s.territoire AND t.mois = s.mois
+GROUP BY s.territoire, s.mois, s.orientation
+HAVING sum(s.n) > 0

@@ -14,9 +14,8 @@
 -- ventilations: type_sortie
 -- ventilation type_sortie: numerateurs ; emploi_durable, emploi_transition
 WITH debut AS (
-    SELECT territoire, CAST(mois + INTERVAL '1 month' AS DATE) AS mois, count(DISTINCT personne) AS n
-    FROM dd_mois
-    GROUP BY territoire, mois
+    SELECT territoire, CAST(mois + INTERVAL '1 month' AS DATE) AS mois, n
+    FROM dd_stock
 ),
 -- One job exit per person and month: a person who left twice for work in the same month counts
 -- once, under the more durable exit ('emploi_durable' sorts before 'emploi_transition'), so the

@@ -12,25 +12,76 @@
 -- unite: taux
 -- ventilations: anciennete
 -- ventilation anciennete: partition ; moins_6_mois, 6_12_mois, 12_mois_plus
-WITH stock AS (
-    SELECT d.territoire, d.personne, d.mois,
-           CASE WHEN d.fin_mois < CAST(d.debut + INTERVAL '6 months' AS DATE) THEN 'moins_6_mois'
-                WHEN d.fin_mois < CAST(d.debut + INTERVAL '12 months' AS DATE) THEN '6_12_mois'
-                ELSE '12_mois_plus' END AS anciennete,
-           CASE WHEN min(o.date) <= d.fin_mois THEN 1 ELSE 0 END AS oriente
-    FROM dd_mois d
-    LEFT JOIN evenements o
-           ON o.territoire = d.territoire AND o.personne = d.personne
-          AND o.evenement IN ('orientation', 'reorientation')
-    GROUP BY d.territoire, d.personne, d.mois, d.fin_mois, d.debut
+
+-- Stocks as intervals (issue 16): each episode in droits et devoirs is split into its seniority
+-- sub-intervals (the month M is under 6 months when its last day is before the episode's start
+-- plus 6 months, that is when M is before the month of that date), each of them at the month of
+-- the person's first orientation (oriented from that month on); a running sum over months of
+-- +1 at each start and -1 at each end, per seniority and oriented or not, gives the stock.
+WITH orientes AS (
+    SELECT territoire, personne, CAST(date_trunc('month', min(date)) AS DATE) AS mois
+    FROM evenements
+    WHERE evenement IN ('orientation', 'reorientation')
+    GROUP BY territoire, personne
+),
+seuils AS (
+    SELECT territoire, personne, entree, sortie,
+           CAST(date_trunc('month', CAST(debut + INTERVAL '6 months' AS DATE)) AS DATE) AS mois_6,
+           CAST(date_trunc('month', CAST(debut + INTERVAL '12 months' AS DATE)) AS DATE) AS mois_12
+    FROM dd_intervalles
+),
+tranches AS (
+    SELECT s.territoire, s.personne, a.anciennete,
+           CASE a.anciennete WHEN 'moins_6_mois' THEN s.entree
+                             WHEN '6_12_mois' THEN greatest(s.entree, s.mois_6)
+                             ELSE greatest(s.entree, s.mois_12) END AS entree,
+           CASE a.anciennete WHEN 'moins_6_mois' THEN least(s.sortie, s.mois_6)
+                             WHEN '6_12_mois' THEN least(s.sortie, s.mois_12)
+                             ELSE s.sortie END AS sortie
+    FROM seuils s
+    CROSS JOIN (VALUES ('moins_6_mois'), ('6_12_mois'), ('12_mois_plus')) AS a(anciennete)
+),
+morceaux AS (
+    SELECT t.territoire, t.anciennete, 0 AS oriente, t.entree,
+           CASE WHEN o.mois IS NULL THEN t.sortie ELSE least(t.sortie, o.mois) END AS sortie
+    FROM tranches t
+    LEFT JOIN orientes o ON o.territoire = t.territoire AND o.personne = t.personne
+    UNION ALL
+    SELECT t.territoire, t.anciennete, 1 AS oriente, greatest(t.entree, o.mois) AS entree, t.sortie
+    FROM tranches t
+    JOIN orientes o ON o.territoire = t.territoire AND o.personne = t.personne
+),
+mouvements AS (
+    SELECT territoire, anciennete, oriente, mois, sum(n) AS n
+    FROM (
+        SELECT m.territoire, m.anciennete, m.oriente,
+               CASE WHEN s.n = 1 THEN m.entree ELSE m.sortie END AS mois, s.n
+        FROM morceaux m
+        CROSS JOIN (VALUES (1), (-1)) AS s(n)
+        WHERE m.entree < m.sortie
+    )
+    GROUP BY territoire, anciennete, oriente, mois
+),
+cles AS (
+    SELECT DISTINCT territoire, anciennete, oriente FROM mouvements
+),
+stock AS (
+    SELECT g.territoire, g.mois, c.anciennete, c.oriente,
+           sum(coalesce(m.n, 0)) OVER (PARTITION BY g.territoire, c.anciennete, c.oriente ORDER BY g.mois) AS n
+    FROM grille g
+    JOIN cles c ON c.territoire = g.territoire
+    LEFT JOIN mouvements m
+           ON m.territoire = g.territoire AND m.anciennete = c.anciennete
+          AND m.oriente = c.oriente AND m.mois = g.mois
 )
 SELECT s.territoire,
        s.mois,
        v.ventilation,
        CASE WHEN v.ventilation = '' THEN '' ELSE s.anciennete END AS modalite,
-       sum(s.oriente) AS numerateur,
-       count(*) AS denominateur,
-       count(*) AS personnes
+       sum(CASE WHEN s.oriente = 1 THEN s.n ELSE 0 END) AS numerateur,
+       sum(s.n) AS denominateur,
+       sum(s.n) AS personnes
 FROM stock s
 CROSS JOIN (VALUES (''), ('anciennete')) AS v(ventilation)
 GROUP BY s.territoire, s.mois, v.ventilation, CASE WHEN v.ventilation = '' THEN '' ELSE s.anciennete END
+HAVING sum(s.n) > 0

@@ -58,36 +58,90 @@ LEFT JOIN evenements e
       AND e.date >= o.debut AND (o.suivant IS NULL OR e.date < o.suivant)
 GROUP BY o.territoire, o.personne, o.debut
 ;
--- People subject to droits et devoirs at the end of each mature month M: entered, not closed by
--- then; with the start of their episode (for seniority).
-CREATE OR REPLACE VIEW dd_mois AS
-SELECT territoire, personne, debut, mois,
-       CAST(mois + INTERVAL '1 month' - INTERVAL '1 day' AS DATE) AS fin_mois
+-- Stocks as intervals of months (issue 16): a person counts in the stock of every month M from
+-- `entree` (included) to `sortie` (excluded); a stock is the running sum over months of +1 at
+-- each `entree` and -1 at each `sortie`, never one row per person and month.
+-- Droits et devoirs within each episode: from the month of the entry to the month of the
+-- closing of the right (a right closed during month M does not count at its end), or up to the
+-- territory's first immature month; with the start of the episode (for seniority). Episodes
+-- that count in no month are left out.
+CREATE OR REPLACE VIEW dd_intervalles AS
+SELECT territoire, personne, debut, entree, sortie
 FROM (
     SELECT p.territoire, p.personne, p.debut,
-           unnest(range(CAST(date_trunc('month', p.entree_dd) AS DATE),
-                        CASE WHEN p.fin IS NOT NULL AND CAST(date_trunc('month', p.fin) AS DATE) < b.mois_limite
-                             THEN CAST(date_trunc('month', p.fin) AS DATE)
-                             ELSE b.mois_limite END,
-                        INTERVAL '1 month')) AS mois
+           CAST(date_trunc('month', p.entree_dd) AS DATE) AS entree,
+           CASE WHEN p.fin IS NOT NULL AND CAST(date_trunc('month', p.fin) AS DATE) < b.mois_limite
+                THEN CAST(date_trunc('month', p.fin) AS DATE)
+                ELSE b.mois_limite END AS sortie
     FROM episodes p
     JOIN bornes b ON b.territoire = p.territoire
     WHERE p.entree_dd IS NOT NULL
 )
+WHERE entree < sortie
+;
+-- Each territory's months from its first month in droits et devoirs to its first immature month:
+-- the grid the stocks are reported on (territories x months, a few thousand rows).
+CREATE OR REPLACE VIEW grille AS
+SELECT territoire, unnest(range(premier, mois_limite, INTERVAL '1 month')) AS mois
+FROM (
+    SELECT i.territoire, min(i.entree) AS premier, max(b.mois_limite) AS mois_limite
+    FROM dd_intervalles i
+    JOIN bornes b ON b.territoire = i.territoire
+    GROUP BY i.territoire
+)
+;
+-- A person's periods in droits et devoirs: the intervals of their episodes merged where they
+-- overlap (an episode never closed runs on under the next one), so a person counts once a month.
+CREATE OR REPLACE VIEW dd_periodes AS
+WITH suivis AS (
+    SELECT territoire, personne, entree, sortie,
+           max(sortie) OVER (PARTITION BY territoire, personne ORDER BY entree, sortie
+                             ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS avant
+    FROM dd_intervalles
+),
+numerotes AS (
+    SELECT territoire, personne, entree, sortie,
+           sum(CASE WHEN avant IS NULL OR entree > avant THEN 1 ELSE 0 END)
+               OVER (PARTITION BY territoire, personne ORDER BY entree, sortie
+                     ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS periode
+    FROM suivis
+)
+SELECT territoire, personne, min(entree) AS entree, max(sortie) AS sortie
+FROM numerotes
+GROUP BY territoire, personne, periode
+;
+-- People subject to droits et devoirs at the end of each mature month M (entered, not closed by
+-- then): months with nobody are left out.
+CREATE OR REPLACE VIEW dd_stock AS
+WITH mouvements AS (
+    SELECT p.territoire, CASE WHEN s.n = 1 THEN p.entree ELSE p.sortie END AS mois, sum(s.n) AS n
+    FROM dd_periodes p
+    CROSS JOIN (VALUES (1), (-1)) AS s(n)
+    GROUP BY p.territoire, CASE WHEN s.n = 1 THEN p.entree ELSE p.sortie END
+),
+cumul AS (
+    SELECT g.territoire, g.mois,
+           sum(coalesce(m.n, 0)) OVER (PARTITION BY g.territoire ORDER BY g.mois) AS n
+    FROM grille g
+    LEFT JOIN mouvements m ON m.territoire = g.territoire AND m.mois = g.mois
+)
+SELECT territoire, mois, n
+FROM cumul
+WHERE n > 0
 ;
 -- Orientations in force at the end of each month: from an orientation (or reorientation) to
--- the next one. Two decisions on the same day are ordered by kind, body and category, so the
--- one in force is always the same (the last in that order): a person has one orientation in
--- force (issue 12).
-CREATE OR REPLACE VIEW orientations_mois AS
-SELECT territoire, personne, organisme, orientation, mois
+-- the next one, as intervals of months (an orientation followed by another the same month is in
+-- force at the end of no month). Two decisions on the same day are ordered by kind, body and
+-- category, so the one in force is always the same (the last in that order): a person has one
+-- orientation in force (issue 12), and a person's intervals do not overlap.
+CREATE OR REPLACE VIEW orientations_intervalles AS
+SELECT territoire, personne, organisme, orientation, entree, sortie
 FROM (
     SELECT o.territoire, o.personne, o.organisme, o.orientation,
-           unnest(range(CAST(date_trunc('month', o.date) AS DATE),
-                        CASE WHEN o.suivante IS NOT NULL AND CAST(date_trunc('month', o.suivante) AS DATE) < b.mois_limite
-                             THEN CAST(date_trunc('month', o.suivante) AS DATE)
-                             ELSE b.mois_limite END,
-                        INTERVAL '1 month')) AS mois
+           CAST(date_trunc('month', o.date) AS DATE) AS entree,
+           CASE WHEN o.suivante IS NOT NULL AND CAST(date_trunc('month', o.suivante) AS DATE) < b.mois_limite
+                THEN CAST(date_trunc('month', o.suivante) AS DATE)
+                ELSE b.mois_limite END AS sortie
     FROM (
         SELECT territoire, personne, date, organisme, orientation,
                lead(date) OVER (PARTITION BY territoire, personne ORDER BY date, evenement, organisme, orientation) AS suivante
@@ -96,14 +150,19 @@ FROM (
     ) o
     JOIN bornes b ON b.territoire = o.territoire
 )
+WHERE entree < sortie
 ;
--- People in droits et devoirs at the end of a month with the orientation in force then (one
--- row per person, month and orientation in force: several when orientations were given the
--- same month).
-CREATE OR REPLACE VIEW orientations_en_cours AS
-SELECT DISTINCT d.territoire, d.personne, d.mois, d.fin_mois, o.organisme, o.orientation
-FROM dd_mois d
-JOIN orientations_mois o ON o.territoire = d.territoire AND o.personne = d.personne AND o.mois = d.mois
+-- People in droits et devoirs with the orientation in force: a period in droits et devoirs
+-- intersected with an orientation's interval (neither overlaps another of the same person, so
+-- neither do these).
+CREATE OR REPLACE VIEW orientations_dd AS
+SELECT d.territoire, d.personne, o.organisme, o.orientation,
+       greatest(d.entree, o.entree) AS entree,
+       least(d.sortie, o.sortie) AS sortie
+FROM dd_periodes d
+JOIN orientations_intervalles o
+  ON o.territoire = d.territoire AND o.personne = d.personne
+ AND o.entree < d.sortie AND d.entree < o.sortie
 ;
 -- People oriented in a month: their first orientation.
 CREATE OR REPLACE VIEW orientes_du_mois AS

@@ -477,7 +477,7 @@ mod tests {
             statements.len(),
             "every statement defines a view"
         );
-        assert!(defined.contains(&"orientations_en_cours"));
+        assert!(defined.contains(&"orientations_dd"));
     }
 
     #[test]

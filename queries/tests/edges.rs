@@ -264,3 +264,9 @@ async fn issue_12_two_exits_to_work_in_one_month_count_once_as_the_more_durable(
     );
     let _ = d("2024-09-01");
 }
+
+#[tokio::test]
+async fn issue_16_stocks_as_intervals_match_the_expansion() {
+    let compared = common::assert_stocks_match_expansion(&common::context(EVENTS, DROPS)).await;
+    assert!(compared > 0);
+}

@@ -418,3 +418,10 @@ async fn waves_before_and_after_their_spie_start() {
     assert_eq!(relative("+24"), Some((start, Some(1.0))));
     assert_eq!(relative("+25"), None, "beyond 24 months after the start");
 }
+
+#[tokio::test]
+async fn issue_16_stocks_as_intervals_match_the_expansion() {
+    // Nobody enters droits et devoirs here: both formulations give no row.
+    let compared = common::assert_stocks_match_expansion(&common::context(EVENTS, DROPS)).await;
+    assert_eq!(compared, 0);
+}

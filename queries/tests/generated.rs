@@ -1,6 +1,8 @@
 //! The whole catalogue on generated, ingested data (issue #4): every indicator runs through
 //! DataFusion over the real Delta tables, and the national figures land near the brief's.
 
+mod common;
+
 use std::sync::Arc;
 
 use chrono::{Datelike, NaiveDate};
@@ -453,4 +455,114 @@ async fn issue_12_declared_links_between_indicators_hold_on_generated_data() {
         checked += compared;
     }
     assert!(checked > 1000);
+}
+
+/// Issue 16: on a generated warehouse, the stock indicators as intervals give exactly the
+/// territory rows of the expanding formulation; prints both timings and the row counts of the
+/// intermediate views (`COPIL_ISSUE_16_ECHELLE` sets the scale, 0.005 by default; run with
+/// `--nocapture` to read them).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issue_16_stocks_as_intervals_match_the_expansion_on_a_generated_warehouse() {
+    let echelle: f64 = std::env::var("COPIL_ISSUE_16_ECHELLE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0.005);
+    let dir = tempfile::tempdir().unwrap();
+    let warehouse = landed(dir.path(), echelle).await;
+    let ctx = datafusion::prelude::SessionContext::new();
+    warehouse.register(&ctx).await.unwrap();
+    let compared = common::assert_stocks_match_expansion(&ctx).await;
+    assert!(compared > 100, "{compared} rows compared");
+    let count = |name: &'static str| {
+        let ctx = ctx.clone();
+        async move {
+            let sql = format!("SELECT count(*) FROM {name}");
+            let b = ctx.sql(&sql).await.unwrap().collect().await.unwrap();
+            datafusion::arrow::array::AsArray::as_primitive::<
+                datafusion::arrow::datatypes::Int64Type,
+            >(b[0].column(0))
+            .value(0)
+        }
+    };
+    eprintln!("issue 16, scale {echelle}: {compared} territory rows compared, all identical");
+    for name in [
+        "evenements",
+        "episodes",
+        "dd_mois",
+        "orientations_mois",
+        "orientations_en_cours",
+        "dd_intervalles",
+        "dd_periodes",
+        "grille",
+        "dd_stock",
+        "orientations_intervalles",
+        "orientations_dd",
+    ] {
+        eprintln!("issue 16: {name}: {} rows", count(name).await);
+    }
+    let catalogue = Catalogue::builtin();
+    let (mut new_total, mut old_total) = (0.0, 0.0);
+    for (id, reference) in common::STOCKS {
+        let t = std::time::Instant::now();
+        let new = common::rows(&ctx, catalogue.get(id).unwrap().sql).await;
+        let new_s = t.elapsed().as_secs_f64();
+        let t = std::time::Instant::now();
+        let old = common::rows(&ctx, reference).await;
+        let old_s = t.elapsed().as_secs_f64();
+        assert_eq!(new, old, "{id}");
+        eprintln!(
+            "issue 16: {id}: {} rows, {new_s:.2} s as intervals, {old_s:.2} s expanded",
+            new.len()
+        );
+        new_total += new_s;
+        old_total += old_s;
+    }
+    eprintln!("issue 16: five stocks: {new_total:.2} s as intervals, {old_total:.2} s expanded");
+    let departments = Departments::builtin();
+    let register = Register::builtin(&departments);
+    let t = std::time::Instant::now();
+    let cells = copil_queries::compute(
+        &ctx,
+        &catalogue,
+        &register,
+        &copil_queries::Rules::default(),
+    )
+    .await
+    .unwrap();
+    eprintln!(
+        "issue 16: whole catalogue (compute): {} cells, {:.2} s",
+        cells.len(),
+        t.elapsed().as_secs_f64()
+    );
+}
+
+/// Issue 16, measurement only (`--ignored --nocapture`): the whole catalogue's `compute` on a
+/// generated warehouse at scale `COPIL_ISSUE_16_ECHELLE` (0.02 by default), timed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "measurement, run by hand"]
+async fn issue_16_compute_time_on_a_generated_warehouse() {
+    let echelle: f64 = std::env::var("COPIL_ISSUE_16_ECHELLE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0.02);
+    let dir = tempfile::tempdir().unwrap();
+    let warehouse = landed(dir.path(), echelle).await;
+    let ctx = datafusion::prelude::SessionContext::new();
+    warehouse.register(&ctx).await.unwrap();
+    let departments = Departments::builtin();
+    let register = Register::builtin(&departments);
+    let t = std::time::Instant::now();
+    let cells = copil_queries::compute(
+        &ctx,
+        &Catalogue::builtin(),
+        &register,
+        &copil_queries::Rules::default(),
+    )
+    .await
+    .unwrap();
+    eprintln!(
+        "issue 16: scale {echelle}: whole catalogue (compute): {} cells, {:.2} s",
+        cells.len(),
+        t.elapsed().as_secs_f64()
+    );
 }

@@ -285,3 +285,10 @@ async fn exits_to_work_over_the_stock_at_the_start_of_the_month() {
         Some(0.0)
     );
 }
+
+#[tokio::test]
+async fn issue_16_stocks_as_intervals_match_the_expansion() {
+    let compared =
+        common::assert_stocks_match_expansion(&common::context(EVENTS, EXTRACTION)).await;
+    assert!(compared > 0);
+}

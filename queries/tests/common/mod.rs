@@ -177,3 +177,119 @@ pub fn ratio(
     find(cells, ind, code, mois, ventilation, modalite)
         .map(|c| (c.numerateur.unwrap(), c.denominateur.unwrap()))
 }
+
+/// The stock indicators recast as intervals (issue 16), each with its expanding formulation
+/// kept as a reference (`queries/tests/reference/`).
+pub const STOCKS: &[(&str, &str)] = &[
+    (
+        "beneficiaires_dd",
+        include_str!("../reference/beneficiaires_dd.sql"),
+    ),
+    (
+        "taux_orientation_stock",
+        include_str!("../reference/taux_orientation_stock.sql"),
+    ),
+    (
+        "part_france_travail",
+        include_str!("../reference/part_france_travail.sql"),
+    ),
+    (
+        "couverture_cer",
+        include_str!("../reference/couverture_cer.sql"),
+    ),
+    (
+        "sorties_emploi",
+        include_str!("../reference/sorties_emploi.sql"),
+    ),
+];
+
+/// One territory row of an indicator: territory, month (days since 1970), breakdown, modality,
+/// numerator, denominator, people.
+pub type Row = (String, i32, String, String, i64, i64, i64);
+
+/// The territory rows of `sql`, sorted.
+pub async fn rows(ctx: &SessionContext, sql: &str) -> Vec<Row> {
+    use datafusion::arrow::array::{Array, AsArray};
+    use datafusion::arrow::compute::cast;
+    use datafusion::arrow::datatypes::{Date32Type, Int64Type};
+    let batches = ctx.sql(sql).await.unwrap().collect().await.unwrap();
+    let mut out = Vec::new();
+    for b in &batches {
+        let col = |name: &str, t: &DataType| cast(b.column_by_name(name).unwrap(), t).unwrap();
+        let (t, m, v, md) = (
+            col("territoire", &DataType::Utf8),
+            col("mois", &DataType::Date32),
+            col("ventilation", &DataType::Utf8),
+            col("modalite", &DataType::Utf8),
+        );
+        let (n, dn, p) = (
+            col("numerateur", &DataType::Int64),
+            col("denominateur", &DataType::Int64),
+            col("personnes", &DataType::Int64),
+        );
+        let (t, m, v, md) = (
+            t.as_string::<i32>(),
+            m.as_primitive::<Date32Type>(),
+            v.as_string::<i32>(),
+            md.as_string::<i32>(),
+        );
+        let (n, dn, p) = (
+            n.as_primitive::<Int64Type>(),
+            dn.as_primitive::<Int64Type>(),
+            p.as_primitive::<Int64Type>(),
+        );
+        for i in 0..b.num_rows() {
+            let text = |a: &datafusion::arrow::array::StringArray| {
+                if a.is_null(i) {
+                    String::new()
+                } else {
+                    a.value(i).to_string()
+                }
+            };
+            out.push((
+                t.value(i).to_string(),
+                m.value(i),
+                text(v),
+                text(md),
+                n.value(i),
+                dn.value(i),
+                p.value(i),
+            ));
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Issue 16: on the tables registered in `ctx` (`evenements`, `depots`), every stock indicator
+/// of the catalogue gives exactly the territory rows of its expanding formulation. Returns the
+/// rows compared.
+pub async fn assert_stocks_match_expansion(ctx: &SessionContext) -> usize {
+    copil_queries::create_views(ctx).await.unwrap();
+    for statement in include_str!("../reference/vues_expansion.sql").split("\n;\n") {
+        let body: Vec<&str> = statement
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("--"))
+            .collect();
+        if !body.join("").trim().is_empty() {
+            ctx.sql(&body.join("\n")).await.unwrap();
+        }
+    }
+    let catalogue = Catalogue::builtin();
+    let mut compared = 0;
+    for (id, reference) in STOCKS {
+        let new = rows(ctx, catalogue.get(id).unwrap().sql).await;
+        let old = rows(ctx, reference).await;
+        if new != old {
+            let only_new: Vec<_> = new.iter().filter(|r| !old.contains(r)).take(10).collect();
+            let only_old: Vec<_> = old.iter().filter(|r| !new.contains(r)).take(10).collect();
+            panic!(
+                "{id}: {} rows as intervals, {} expanded; only as intervals: {only_new:?}; only expanded: {only_old:?}",
+                new.len(),
+                old.len()
+            );
+        }
+        compared += new.len();
+    }
+    compared
+}
