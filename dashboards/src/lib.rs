@@ -160,7 +160,10 @@ pub fn app(state: AppState) -> Router {
         .route("/exports/{file}", get(exports::file))
         .route("/compte", get(login::account))
         .route("/compte/jetons", post(login::tokens))
-        .route("/compte/mot-de-passe", post(password::change))
+        .route(
+            "/compte/mot-de-passe",
+            post(password::change).layer(DefaultBodyLimit::max(login::MAX_FORM_BYTES)),
+        )
         .route("/admin/comptes", get(admin::page).post(admin::change))
         .route("/admin/projets", post(admin::projects))
         .route("/deconnexion", post(login::logout))

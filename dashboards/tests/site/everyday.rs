@@ -218,12 +218,25 @@ async fn issue_15_words_and_numbers_are_french_and_figures_carry_notes() {
     assert!(body.contains("href=\"#secret\"") && body.contains("id=\"secret\""));
     // Quality: counts with a narrow no-break space as thousands separator.
     let (_, _, body) = get(&format!("{}/qualite", s.base)).await;
-    let grouped = body
+    // Every number cell: no run of four digits or more (« 16367 »), and the rows read (in the
+    // thousands at this scale) written with their separator (« 16 367 »).
+    let cells: Vec<&str> = body
         .split("<td class=\"nombre\">")
         .skip(1)
         .filter_map(|c| c.split('<').next())
-        .any(|c| c.contains('\u{202f}'));
-    assert!(grouped, "lignes lues groupées par milliers");
+        .collect();
+    let ungrouped = |c: &&str| {
+        c.split(|ch: char| !ch.is_ascii_digit())
+            .any(|run| run.len() >= 4)
+    };
+    assert!(!cells.is_empty());
+    assert!(!cells.iter().any(ungrouped), "{cells:?}");
+    assert!(
+        cells
+            .iter()
+            .any(|c| c.split('\u{202f}').count() > 1 && !c.ends_with('%')),
+        "lignes lues groupées par milliers : {cells:?}"
+    );
     // The territory page has its small multiples.
     let (_, _, body) = get(&format!("{}/territoires/dep-44", s.base)).await;
     assert!(
@@ -263,6 +276,21 @@ async fn issue_15_users_change_their_password_and_an_admin_reenables_an_account(
     .await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     assert!(r.text().await.unwrap().contains("Mot de passe actuel faux"));
+    // A huge form is refused before any password is hashed.
+    let huge = "x".repeat(200 * 1024);
+    let r = post_form(
+        &s.base,
+        "/compte/mot-de-passe",
+        &eval.cookie,
+        form(&[
+            ("csrf", &eval.csrf),
+            ("actuel", &huge),
+            ("nouveau", &huge),
+            ("confirmation", &huge),
+        ]),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
     let r = change(fixture::PASSWORD, "un nouveau mot de passe", "un autre").await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     let r = change(
