@@ -73,9 +73,14 @@ pub enum Command {
         #[arg(long, value_name = "FICHIER")]
         liberer: Option<PathBuf>,
     },
-    /// Recalcule tous les indicateurs depuis l'entrepôt (table indicateurs).
+    /// Recalcule les indicateurs depuis l'entrepôt (table indicateurs) : seuls les territoires
+    /// dont les données ont changé sont recalculés, les autres repris de leurs comptes gardés.
     #[command(name = "calculer", alias = "refresh", help_template = HELP_TEMPLATE)]
-    Refresh,
+    Refresh {
+        /// Recalcule tous les territoires depuis leurs événements, sans reprendre de compte.
+        #[arg(long, alias = "full")]
+        complet: bool,
+    },
     /// Vérifie ou répare les journaux Delta des tables de l'entrepôt.
     #[command(help_template = HELP_TEMPLATE)]
     Entrepot {

@@ -90,14 +90,14 @@ fn run(cli: &Cli) -> Result<()> {
             }
             Ok(())
         }
-        Command::Refresh => {
+        Command::Refresh { complet } => {
             let loaded = load_config(cli)?;
             runtime()?.block_on(async {
                 let warehouse = Warehouse::open(&loaded.config.warehouse_location())
                     .await
                     .context("ouverture de l'entrepôt")?;
                 let _run = run_lock(&warehouse).await?;
-                refresh(&loaded.config).await
+                refresh(&loaded.config, complet).await
             })
         }
         Command::Entrepot { action } => {

@@ -209,32 +209,32 @@ pub async fn ingest(
             );
         }
         // The indicators follow the commits of this run, under the same run lock.
-        refresh(config).await?;
+        refresh(config, false).await?;
     }
     Ok(run)
 }
 
-pub async fn refresh(config: &Config) -> Result<()> {
+/// Refreshes the indicators: only the territories whose data changed (all with `complet`).
+pub async fn refresh(config: &Config, complet: bool) -> Result<()> {
     let departments = Departments::builtin();
     let reg = register(config, &departments)?;
     let warehouse = Warehouse::open(&config.warehouse_location())
         .await
         .context("ouverture de l'entrepôt")?;
-    let r = copil_queries::refresh(
-        &warehouse,
-        &Catalogue::builtin(),
-        &reg,
-        &config.rules(),
-        &SystemClock,
-    )
-    .await
+    let (catalogue, rules) = (Catalogue::builtin(), config.rules());
+    let r = if complet {
+        copil_queries::refresh_full(&warehouse, &catalogue, &reg, &rules, &SystemClock).await
+    } else {
+        copil_queries::refresh(&warehouse, &catalogue, &reg, &rules, &SystemClock).await
+    }
     .context("calcul des indicateurs")?;
     println!(
-        "Indicateurs recalculés : {} cases (dont {} sous secret statistique, seuil {}), depuis la version {} des événements, en {:.1} s.",
+        "Indicateurs recalculés : {} cases (dont {} sous secret statistique, seuil {}), depuis la version {} des événements ({} territoire(s) recalculé(s) depuis leurs événements, les autres repris de leurs comptes), en {:.1} s.",
         milliers(r.cells as u64),
         milliers(r.secret as u64),
         config.secrecy.threshold,
         r.version_evenements,
+        r.territoires_recalcules,
         r.duree.as_secs_f64()
     );
     Ok(())

@@ -93,6 +93,16 @@ fn envelope(state: &AppState, data: &Value) -> String {
     .to_string()
 }
 
+/// The enveloped JSON answer, cached and compressed like every page.
+fn respond(
+    state: &AppState,
+    user: &User,
+    headers: &HeaderMap,
+    data: &Value,
+) -> Result<Response, HttpError> {
+    cache::respond(state, user, headers, &Kind::Json, envelope(state, data))
+}
+
 /// `GET /api/v1/indicateurs`.
 pub async fn indicators(
     State(state): State<AppState>,
@@ -100,13 +110,7 @@ pub async fn indicators(
     headers: HeaderMap,
 ) -> Result<Response, HttpError> {
     let data: Vec<Value> = state.catalogue().iter().map(indicator_json).collect();
-    cache::respond(
-        &state,
-        &user,
-        &headers,
-        &Kind::Json,
-        envelope(&state, &json!(data)),
-    )
+    respond(&state, &user, &headers, &json!(data))
 }
 
 /// `GET /api/v1/national`.
@@ -132,13 +136,7 @@ pub async fn national(
             })
         })
         .collect();
-    cache::respond(
-        &state,
-        &user,
-        &headers,
-        &Kind::Json,
-        envelope(&state, &json!(rows)),
-    )
+    respond(&state, &user, &headers, &json!(rows))
 }
 
 /// `GET /api/v1/indicateurs/{id}`.
@@ -181,13 +179,7 @@ pub async fn indicator(
             "cases": cells.iter().map(|c| json!({ "modalite": c.modalite, "valeur": cell(ind, Some(c)) })).collect::<Vec<_>>(),
         })),
     });
-    cache::respond(
-        &state,
-        &user,
-        &headers,
-        &Kind::Json,
-        envelope(&state, &data),
-    )
+    respond(&state, &user, &headers, &data)
 }
 
 /// `GET /api/v1/territoires`.
@@ -197,13 +189,7 @@ pub async fn territories(
     headers: HeaderMap,
 ) -> Result<Response, HttpError> {
     let data: Vec<Value> = state.register().iter().map(territory_json).collect();
-    cache::respond(
-        &state,
-        &user,
-        &headers,
-        &Kind::Json,
-        envelope(&state, &json!(data)),
-    )
+    respond(&state, &user, &headers, &json!(data))
 }
 
 /// `GET /api/v1/territoires/{id}`.
@@ -230,13 +216,7 @@ pub async fn territory(
             "evolution_12_mois": l.tendance.1,
         })).collect::<Vec<_>>(),
     });
-    cache::respond(
-        &state,
-        &user,
-        &headers,
-        &Kind::Json,
-        envelope(&state, &data),
-    )
+    respond(&state, &user, &headers, &data)
 }
 
 pub(crate) fn depot_json(d: &copil_queries::Depot) -> Value {
@@ -275,13 +255,7 @@ pub async fn quality(
             })
         })
         .collect();
-    cache::respond(
-        &state,
-        &user,
-        &headers,
-        &Kind::Json,
-        envelope(&state, &json!(data)),
-    )
+    respond(&state, &user, &headers, &json!(data))
 }
 
 /// `GET /api/openapi.json`.

@@ -21,7 +21,7 @@ use crate::model::{Acc, Key};
 pub use crate::model::{Cell, Extent, Niveau, RELATIF};
 
 /// Each territory's extent, from `depots` and `evenements`.
-async fn extents(ctx: &SessionContext) -> Result<BTreeMap<String, Extent>> {
+pub(crate) async fn extents(ctx: &SessionContext) -> Result<BTreeMap<String, Extent>> {
     let q = |e: datafusion::error::DataFusionError| Error::Query {
         indicator: "etendue".into(),
         message: e.to_string(),
@@ -435,7 +435,21 @@ pub async fn compute(
     rules: &Rules,
 ) -> Result<Vec<Cell>> {
     let all: Vec<&str> = register.iter().map(|t| t.id.as_str()).collect();
-    let grouped = groups(&all, &volumes(ctx).await);
+    let accs = territory_accs(ctx, catalogue, register, &all).await?;
+    let extents = extents(ctx).await?;
+    publish(catalogue, register, rules, accs, &extents)
+}
+
+/// The territory accumulators of every indicator, for the register's territories in `only`
+/// and for every territory outside the register.
+pub(crate) async fn territory_accs(
+    ctx: &SessionContext,
+    catalogue: &Catalogue,
+    register: &Register,
+    only: &[&str],
+) -> Result<Vec<HashMap<Key, Acc>>> {
+    let all: Vec<&str> = register.iter().map(|t| t.id.as_str()).collect();
+    let grouped = groups(only, &volumes(ctx).await);
     let mut parts: Vec<Option<&[&str]>> = grouped.iter().map(|g| Some(g.as_slice())).collect();
     parts.push(None);
     let all = &all;
@@ -454,8 +468,19 @@ pub async fn compute(
             }
         }
     }
-    let extents = extents(ctx).await?;
-    let mut cells = crate::pooling::assemble(catalogue, register, accs, &extents, rules.coverage);
+    Ok(accs)
+}
+
+/// The published cells from every territory's accumulators: pooled into waves and the
+/// nation, then secrecy applied.
+pub(crate) fn publish(
+    catalogue: &Catalogue,
+    register: &Register,
+    rules: &Rules,
+    accs: Vec<HashMap<Key, Acc>>,
+    extents: &BTreeMap<String, Extent>,
+) -> Result<Vec<Cell>> {
+    let mut cells = crate::pooling::assemble(catalogue, register, accs, extents, rules.coverage);
     secrecy::apply(&mut cells, catalogue, register, rules)?;
     Ok(cells)
 }

@@ -13,6 +13,7 @@
 //! assert_eq!(o.direction, copil_queries::Direction::Hausse);
 //! ```
 
+mod accumulators;
 mod catalogue;
 pub mod comparison;
 mod compute;
@@ -35,7 +36,7 @@ pub use microdata::{
     ExportColumn, MicroTable, Microdata, export_pseudonym, key_fingerprint, project_key,
 };
 pub use read::{audit_published, format_spread, format_value, month_label, read};
-pub use refresh::{Refreshed, refresh};
+pub use refresh::{Refreshed, refresh, refresh_full};
 pub use rejects::{Reject, rejects};
 pub use results::{
     Depot, IndicatorReport, OverviewRow, PEERS, QualityRow, Ranked, Results, SIZE_INDICATOR,

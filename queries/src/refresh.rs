@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use copil_warehouse::{Clock, INDICATEURS, Register, Warehouse};
+use copil_warehouse::{ACCUMULATEURS, Clock, INDICATEURS, Register, Warehouse};
 use datafusion::arrow::array::{
     ArrayRef, BooleanBuilder, Date32Builder, Float64Builder, Int64Builder, RecordBatch,
     StringBuilder, TimestampMicrosecondBuilder,
@@ -15,7 +15,8 @@ use datafusion::prelude::{SessionConfig, SessionContext};
 
 use crate::Result;
 use crate::catalogue::Catalogue;
-use crate::compute::{Cell, compute};
+use crate::accumulators;
+use crate::compute::{self, Cell};
 use crate::secrecy::Rules;
 
 /// What a refresh did.
@@ -29,6 +30,9 @@ pub struct Refreshed {
     pub version_evenements: u64,
     /// The new version of `indicateurs`.
     pub version_indicateurs: u64,
+    /// Territories of the register computed from their events; the others were pooled from
+    /// their stored accumulators (issue 16).
+    pub territoires_recalcules: usize,
     /// Time taken.
     pub duree: Duration,
 }
@@ -108,8 +112,11 @@ fn batch(cells: &[Cell], version: u64, now_micros: i64) -> RecordBatch {
     RecordBatch::try_new(INDICATEURS.file_schema(), columns).expect("indicateurs schema")
 }
 
-/// Recomputes every indicator from the warehouse's current versions and replaces the
-/// `indicateurs` table in one commit.
+/// Refreshes the indicators incrementally (issue 16): only the territories whose data changed
+/// since their accumulators were stored (or whose accumulators are missing) are recomputed;
+/// the others are read back from `accumulateurs`. Pooling and secrecy then run on every
+/// territory and `indicateurs` is replaced in one commit, as [`refresh_full`] does; both give
+/// the same table.
 pub async fn refresh(
     warehouse: &Warehouse,
     catalogue: &Catalogue,
@@ -117,13 +124,69 @@ pub async fn refresh(
     rules: &Rules,
     clock: &dyn Clock,
 ) -> Result<Refreshed> {
+    run(warehouse, catalogue, register, rules, clock, false).await
+}
+
+/// Recomputes every territory from the warehouse's current versions (`copil calculer
+/// --complet`), rewrites every accumulator and replaces the `indicateurs` table in one commit.
+pub async fn refresh_full(
+    warehouse: &Warehouse,
+    catalogue: &Catalogue,
+    register: &Register,
+    rules: &Rules,
+    clock: &dyn Clock,
+) -> Result<Refreshed> {
+    run(warehouse, catalogue, register, rules, clock, true).await
+}
+
+async fn run(
+    warehouse: &Warehouse,
+    catalogue: &Catalogue,
+    register: &Register,
+    rules: &Rules,
+    clock: &dyn Clock,
+    full: bool,
+) -> Result<Refreshed> {
     let started = Instant::now();
     // Batches four times DataFusion's default: fewer, larger batches through the hash joins
     // and aggregations of the catalogue (same time, about 15 % less memory, measured).
     let ctx = SessionContext::new_with_config(SessionConfig::new().with_batch_size(32 * 1024));
     let versions = warehouse.register(&ctx).await?;
     let version_evenements = versions.get("evenements").copied().unwrap_or(0);
-    let cells = compute(&ctx, catalogue, register, rules).await?;
+    let all: Vec<&str> = register.iter().map(|t| t.id.as_str()).collect();
+    let extents = compute::extents(&ctx).await?;
+    let stamps = accumulators::stamps(warehouse, catalogue, &all, &extents).await?;
+    // The territories whose stored accumulators still match their data.
+    let kept = if full {
+        accumulators::Stored::default()
+    } else {
+        let current = |t: &str, stamp: &str| stamps.get(t).is_some_and(|s| s == stamp);
+        accumulators::read(&ctx, catalogue, &current).await?
+    };
+    let stale: Vec<&str> = all
+        .iter()
+        .copied()
+        .filter(|t| !kept.stamps.contains_key(*t))
+        .collect();
+    let fresh = compute::territory_accs(&ctx, catalogue, register, &stale).await?;
+    // The recomputed territories' accumulators, taken before the stored ones are merged in.
+    let rows: Vec<RecordBatch> = stale
+        .iter()
+        .map(|t| accumulators::batch(t, &stamps[*t], catalogue, &fresh))
+        .collect::<Result<_>>()?;
+    let mut accs = fresh;
+    for (acc, stored) in accs.iter_mut().zip(kept.accs) {
+        for (key, p) in stored {
+            acc.entry(key).or_default().add(&p);
+        }
+    }
+    let cells = compute::publish(catalogue, register, rules, accs, &extents)?;
+    let mut staged_accs = Vec::new();
+    for (t, rows) in stale.iter().zip(&rows) {
+        let mut writer = warehouse.part_writer(&ACCUMULATEURS, Some(t))?;
+        writer.write(rows)?;
+        staged_accs.extend(writer.finish()?);
+    }
     let mut writer = warehouse.part_writer(&INDICATEURS, None)?;
     for chunk in cells.chunks(64 * 1024) {
         writer.write(&batch(
@@ -137,10 +200,21 @@ pub async fn refresh(
     // compares them with the tables' latest to finish what a crash left.
     let meta: HashMap<String, serde_json::Value> = versions
         .iter()
-        .filter(|(name, _)| **name != INDICATEURS.name)
+        .filter(|(name, _)| **name != INDICATEURS.name && **name != ACCUMULATEURS.name)
         .map(|(name, v)| (format!("copil.version_{name}"), serde_json::Value::from(*v)))
         .collect();
     let guard = warehouse.lock().await?;
+    // Accumulators first: a crash before `indicateurs` leaves them matching their data, and
+    // the next run (indicators behind the events) only pools them again.
+    if full {
+        warehouse
+            .replace_all(&guard, &ACCUMULATEURS, staged_accs, HashMap::new())
+            .await?;
+    } else if !stale.is_empty() {
+        warehouse
+            .replace_partitions(&guard, &ACCUMULATEURS, &stale, staged_accs, HashMap::new())
+            .await?;
+    }
     let version_indicateurs = warehouse
         .replace_all(&guard, &INDICATEURS, staged, meta)
         .await?;
@@ -149,6 +223,7 @@ pub async fn refresh(
         secret: cells.iter().filter(|c| c.secret).count(),
         version_evenements,
         version_indicateurs,
+        territoires_recalcules: stale.len(),
         duree: started.elapsed(),
     })
 }

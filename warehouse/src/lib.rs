@@ -36,4 +36,4 @@ pub use copil_core::{
 pub use error::{Error, Result, describe_io};
 pub use journal::{LogDamage, LostDrop, Repair, TableRepair};
 pub use store::{CommitGuard, PartWriter, RunGuard, StagedFile, Warehouse};
-pub use tables::{DEPOTS, EVENEMENTS, INDICATEURS, PERSONNES, REJETS, TableDef};
+pub use tables::{ACCUMULATEURS, DEPOTS, EVENEMENTS, INDICATEURS, PERSONNES, REJETS, TableDef};

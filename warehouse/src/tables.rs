@@ -463,8 +463,47 @@ pub const INDICATEURS: TableDef = TableDef {
     ],
 };
 
+/// Accumulators: each territory's counts per indicator, month and breakdown cell, before
+/// pooling and secrecy (issue 16). Internal: never published, exported or described to users;
+/// an incremental refresh recomputes only the territories whose data changed and pools the
+/// others from here.
+pub const ACCUMULATEURS: TableDef = TableDef {
+    name: "accumulateurs",
+    description: "Interne : les comptes d'un territoire pour un indicateur, un mois et une case de ventilation, avant agrégation et secret statistique ; jamais publiée ni exportée.",
+    partition: Some("territoire"),
+    columns: &[
+        TERRITOIRE,
+        col(
+            "empreinte",
+            Text,
+            false,
+            "Empreinte des données du territoire dont les comptes viennent (fichiers, date d'extraction, catalogue).",
+        ),
+        col(
+            "indicateur",
+            Text,
+            false,
+            "Identifiant de l'indicateur ; vide pour la ligne qui ne porte que l'empreinte.",
+        ),
+        col("mois", Date, true, "Premier jour du mois."),
+        col("ventilation", Text, false, "Colonne de ventilation."),
+        col("modalite", Text, false, "Valeur de la ventilation."),
+        col("numerateur", Long, true, "Numérateur."),
+        col("denominateur", Long, true, "Dénominateur."),
+        col("personnes", Long, true, "Personnes (pour un délai : personnes à ce délai)."),
+        col("jours", Long, true, "Délai en jours (indicateurs de délai)."),
+    ],
+};
+
 /// Every table.
-pub const TABLES: [&TableDef; 5] = [&EVENEMENTS, &PERSONNES, &REJETS, &DEPOTS, &INDICATEURS];
+pub const TABLES: [&TableDef; 6] = [
+    &EVENEMENTS,
+    &PERSONNES,
+    &REJETS,
+    &DEPOTS,
+    &INDICATEURS,
+    &ACCUMULATEURS,
+];
 
 impl ColumnType {
     fn arrow(self) -> ArrowType {

@@ -21,6 +21,8 @@ use crate::{Error, Result};
 enum Scope<'a> {
     /// The rows of one territory.
     Partition(&'a str),
+    /// The rows of these territories.
+    Partitions(&'a [&'a str]),
     /// Every row.
     All,
     /// Nothing: the files are added.
@@ -131,6 +133,20 @@ impl Warehouse {
         self.commit_scoped(guard, def, scope, files, metadata).await
     }
 
+    /// Replaces, in ONE commit, the rows of each of `territoires` in the partitioned table
+    /// `def` by the staged files (which belong to those territories). Returns the new version.
+    pub async fn replace_partitions(
+        &self,
+        guard: &CommitGuard<'_>,
+        def: &TableDef,
+        territoires: &[&str],
+        files: Vec<StagedFile>,
+        metadata: HashMap<String, serde_json::Value>,
+    ) -> Result<u64> {
+        self.commit_scoped(guard, def, Scope::Partitions(territoires), files, metadata)
+            .await
+    }
+
     /// Replaces, in ONE commit, every row of `def` by the staged files. Returns the new version.
     pub async fn replace_all(
         &self,
@@ -177,17 +193,30 @@ impl Warehouse {
             .into_error());
         }
         // The files replaced (every file, or those of the partition), and the operation.
-        let (filter, mode, predicate) = match (def.partition, scope) {
-            (_, Scope::All) => (Some(vec![]), SaveMode::Overwrite, None),
+        let (filters, mode, predicate) = match (def.partition, scope) {
+            (_, Scope::All) => (vec![vec![]], SaveMode::Overwrite, None),
             (Some(col), Scope::Partition(t)) => (
-                Some(vec![(col, FilterOp::Eq, FilterValue::Scalar(t))]),
+                vec![vec![(col, FilterOp::Eq, FilterValue::Scalar(t))]],
                 SaveMode::Overwrite,
                 Some(format!("{col} = '{t}'")),
             ),
-            _ => (None, SaveMode::Append, None),
+            (Some(col), Scope::Partitions(ts)) => (
+                ts.iter()
+                    .map(|t| vec![(col, FilterOp::Eq, FilterValue::Scalar(*t))])
+                    .collect(),
+                SaveMode::Overwrite,
+                Some(format!(
+                    "{col} IN ({})",
+                    ts.iter()
+                        .map(|t| format!("'{t}'"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
+            ),
+            _ => (vec![], SaveMode::Append, None),
         };
         let mut actions = Vec::new();
-        if let Some(filter) = filter {
+        for filter in filters {
             let current: Vec<_> = table
                 .get_active_add_actions_by_partitions(&filter)
                 .try_collect()

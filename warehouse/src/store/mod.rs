@@ -133,6 +133,37 @@ impl Warehouse {
             .map_err(delta_err(def.name))
     }
 
+    /// The data files of each of `territoires`' partitions of `def` at its latest version,
+    /// sorted: two equal lists mean the territory's rows did not change.
+    pub async fn partition_files(
+        &self,
+        def: &TableDef,
+        territoires: &[&str],
+    ) -> Result<BTreeMap<String, Vec<String>>> {
+        use deltalake::{FilterOp, FilterValue};
+        use futures::TryStreamExt;
+        let mut out = BTreeMap::new();
+        let Some(col) = def.partition else {
+            return Ok(out);
+        };
+        let table = self.load(def).await?;
+        for t in territoires {
+            let mut paths = Vec::new();
+            if table.version().is_some() {
+                let filter = [(col, FilterOp::Eq, FilterValue::Scalar(*t))];
+                let files: Vec<_> = table
+                    .get_active_add_actions_by_partitions(&filter)
+                    .try_collect()
+                    .await
+                    .map_err(delta_err(def.name))?;
+                paths = files.iter().map(|f| f.path().into_owned()).collect();
+                paths.sort();
+            }
+            out.insert(t.to_string(), paths);
+        }
+        Ok(out)
+    }
+
     /// The latest version of every table.
     pub async fn versions(&self) -> Result<BTreeMap<&'static str, u64>> {
         let mut out = BTreeMap::new();

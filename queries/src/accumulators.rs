@@ -1,0 +1,228 @@
+//! The `accumulateurs` table (issue 16): each territory's counts (numerators, denominators,
+//! people and delay histograms) per indicator, month and breakdown cell, stored with the
+//! stamp of the data they come from. An incremental refresh reads back the territories whose
+//! stamp has not changed and recomputes only the others; pooling and secrecy then run on the
+//! whole, exactly as in a full refresh.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use copil_core::empreinte::Empreinte;
+use copil_warehouse::{ACCUMULATEURS, EVENEMENTS, PERSONNES, Warehouse};
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, Date32Builder, Int64Builder, RecordBatch, StringBuilder,
+};
+use datafusion::arrow::datatypes::{Date32Type, Int64Type};
+use datafusion::prelude::SessionContext;
+
+use crate::catalogue::{Catalogue, Sorte};
+use crate::model::{Acc, Extent, Key, Niveau};
+use crate::{Error, Result};
+
+/// Each indicator's territory accumulators, in catalogue order.
+pub(crate) type PerIndicator = Vec<HashMap<Key, Acc>>;
+
+/// What a territory's accumulators depend on besides its own rows: the views and every
+/// indicator's query. A new catalogue changes every stamp, so everything is recomputed.
+fn catalogue_fingerprint(catalogue: &Catalogue) -> Vec<u8> {
+    let mut out = include_str!("../sql/vues.sql").as_bytes().to_vec();
+    for i in catalogue.iter() {
+        out.extend_from_slice(format!("\n--{}--{:?}--\n", i.id, i.sorte).as_bytes());
+        out.extend_from_slice(i.sql.as_bytes());
+    }
+    out
+}
+
+/// The stamp of each territory's current data: its `evenements` and `personnes` files, the
+/// extraction date of its drop in force, and the catalogue. Equal stamps, equal accumulators.
+pub(crate) async fn stamps(
+    warehouse: &Warehouse,
+    catalogue: &Catalogue,
+    territories: &[&str],
+    extents: &BTreeMap<String, Extent>,
+) -> Result<BTreeMap<String, String>> {
+    let hash = Empreinte::new(b"copil-accumulateurs");
+    let fingerprint = catalogue_fingerprint(catalogue);
+    let mut out = BTreeMap::new();
+    let events = warehouse.partition_files(&EVENEMENTS, territories).await?;
+    let people = warehouse.partition_files(&PERSONNES, territories).await?;
+    for t in territories {
+        let events = events.get(*t).map(|p| p.join("\n")).unwrap_or_default();
+        let people = people.get(*t).map(|p| p.join("\n")).unwrap_or_default();
+        let extent = extents
+            .get(*t)
+            .map(|e| format!("{}/{}", e.extraction, e.premier_mois))
+            .unwrap_or_default();
+        let stamp = hash.hex128(&[
+            &fingerprint,
+            b"\0",
+            t.as_bytes(),
+            b"\0",
+            events.as_bytes(),
+            b"\0",
+            people.as_bytes(),
+            b"\0",
+            extent.as_bytes(),
+        ]);
+        out.insert(t.to_string(), stamp);
+    }
+    Ok(out)
+}
+
+/// What the table holds: each territory's stamp and its accumulators.
+#[derive(Default)]
+pub(crate) struct Stored {
+    pub(crate) stamps: HashMap<String, String>,
+    pub(crate) accs: PerIndicator,
+}
+
+/// Reads the stored accumulators of the territories in `keep` (registered in `ctx` as
+/// `accumulateurs`).
+pub(crate) async fn read(
+    ctx: &SessionContext,
+    catalogue: &Catalogue,
+    keep: &dyn Fn(&str, &str) -> bool,
+) -> Result<Stored> {
+    let q = |e: datafusion::error::DataFusionError| Error::Query {
+        indicator: "accumulateurs".into(),
+        message: e.to_string(),
+    };
+    let index: HashMap<&str, (usize, Sorte)> = catalogue
+        .iter()
+        .enumerate()
+        .map(|(k, i)| (i.id.as_str(), (k, i.sorte)))
+        .collect();
+    let mut out = Stored {
+        stamps: HashMap::new(),
+        accs: catalogue.iter().map(|_| HashMap::new()).collect(),
+    };
+    let batches = ctx
+        .sql(include_str!("../sql/accumulateurs.sql"))
+        .await
+        .map_err(q)?
+        .collect()
+        .await
+        .map_err(q)?;
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
+    for b in &batches {
+        let text = |k: usize| b.column(k).as_string::<i32>();
+        let (territoire, empreinte, indicateur) = (text(0), text(1), text(2));
+        let mois = b.column(3).as_primitive::<Date32Type>();
+        let (ventilation, modalite) = (text(4), text(5));
+        let long = |k: usize| b.column(k).as_primitive::<Int64Type>();
+        let (num, den, people, days) = (long(6), long(7), long(8), long(9));
+        let value = |a: &datafusion::arrow::array::Int64Array, i: usize| {
+            if a.is_null(i) { 0 } else { a.value(i) }
+        };
+        for i in 0..b.num_rows() {
+            let (t, stamp) = (territoire.value(i), empreinte.value(i));
+            if !keep(t, stamp) {
+                continue;
+            }
+            out.stamps.insert(t.to_string(), stamp.to_string());
+            let Some((k, sorte)) = index.get(indicateur.value(i)) else {
+                // The stamp-only row (or an indicator since removed: its stamp differs then).
+                continue;
+            };
+            if mois.is_null(i) {
+                continue;
+            }
+            let key: Key = (
+                Niveau::Territoire,
+                t.to_string(),
+                epoch + chrono::Days::new(mois.value(i) as u64),
+                ventilation.value(i).to_string(),
+                modalite.value(i).to_string(),
+            );
+            let acc = out.accs[*k].entry(key).or_default();
+            match sorte {
+                Sorte::Delai => {
+                    *acc.histogram.entry(value(days, i)).or_default() += value(people, i);
+                }
+                _ => {
+                    acc.num += value(num, i);
+                    acc.den += value(den, i);
+                    acc.people += value(people, i);
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The rows of `territoire`'s accumulators (the file schema: without `territoire`), its
+/// stamp-only row first, so that a territory without any cell keeps its stamp.
+pub(crate) fn batch(
+    territoire: &str,
+    stamp: &str,
+    catalogue: &Catalogue,
+    accs: &PerIndicator,
+) -> Result<RecordBatch> {
+    let mut text: Vec<StringBuilder> = (0..4).map(|_| StringBuilder::new()).collect();
+    let mut mois = Date32Builder::new();
+    let mut longs: Vec<Int64Builder> = (0..4).map(|_| Int64Builder::new()).collect();
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
+    let mut row = |indicateur: &str,
+                   key: Option<&Key>,
+                   values: [Option<i64>; 4],
+                   text: &mut Vec<StringBuilder>| {
+        text[0].append_value(stamp);
+        text[1].append_value(indicateur);
+        match key {
+            Some((_, _, m, v, md)) => {
+                mois.append_value((*m - epoch).num_days() as i32);
+                text[2].append_value(v);
+                text[3].append_value(md);
+            }
+            None => {
+                mois.append_null();
+                text[2].append_value("");
+                text[3].append_value("");
+            }
+        }
+        for (b, v) in longs.iter_mut().zip(values) {
+            b.append_option(v);
+        }
+    };
+    row("", None, [None; 4], &mut text);
+    for (ind, accs) in catalogue.iter().zip(accs) {
+        let mut keys: Vec<&Key> = accs.keys().filter(|k| k.1 == territoire).collect();
+        keys.sort();
+        for key in keys {
+            let acc = &accs[key];
+            match ind.sorte {
+                Sorte::Delai => {
+                    for (days, n) in &acc.histogram {
+                        row(&ind.id, Some(key), [None, None, Some(*n), Some(*days)], &mut text);
+                    }
+                }
+                _ => row(
+                    &ind.id,
+                    Some(key),
+                    [Some(acc.num), Some(acc.den), Some(acc.people), None],
+                    &mut text,
+                ),
+            }
+        }
+    }
+    let mut t = text.into_iter().map(|mut b| Arc::new(b.finish()) as ArrayRef);
+    let mut l = longs.into_iter().map(|mut b| Arc::new(b.finish()) as ArrayRef);
+    let next = |it: &mut dyn Iterator<Item = ArrayRef>| it.next().expect("built above");
+    let (empreinte, indicateur) = (next(&mut t), next(&mut t));
+    let columns: Vec<ArrayRef> = vec![
+        empreinte,
+        indicateur,
+        Arc::new(mois.finish()),
+        next(&mut t),
+        next(&mut t),
+        next(&mut l),
+        next(&mut l),
+        next(&mut l),
+        next(&mut l),
+    ];
+    RecordBatch::try_new(ACCUMULATEURS.file_schema(), columns).map_err(|e| Error::Query {
+        indicator: "accumulateurs".into(),
+        message: e.to_string(),
+    })
+}
