@@ -87,9 +87,13 @@ async fn issue_16_a_drop_read_on_every_core_gives_the_rows_rejects_lines_and_byt
         // The Parquet files of each table, byte for byte (their names are random).
         let mut parquet: BTreeMap<String, Vec<u8>> = BTreeMap::new();
         for f in files_under(&site.path("entrepot")) {
-            if f.extension().is_some_and(|e| e == "parquet") {
-                let table = f.strip_prefix(site.path("entrepot")).unwrap();
-                let table = table.parent().unwrap().to_string_lossy().into_owned();
+            let table = f.strip_prefix(site.path("entrepot")).unwrap();
+            let table = table.parent().unwrap().to_string_lossy().into_owned();
+            // `depots` says when and how long: not the staged data.
+            let staged = ["evenements", "personnes", "rejets"]
+                .iter()
+                .any(|t| table.starts_with(t));
+            if staged && f.extension().is_some_and(|e| e == "parquet") {
                 assert!(parquet.insert(table, std::fs::read(&f).unwrap()).is_none());
             }
         }

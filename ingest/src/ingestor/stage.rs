@@ -32,7 +32,8 @@ impl Ingestor {
         let threads = self.threads_per_drop.max(1);
         let chunked = threads > 1 && name.format != DropFormat::Xlsx;
         let opened = if chunked {
-            Chunks::open(path, name.format, &limits).map(|(h, d, c)| (h, d, Source::Chunks(c)))
+            Chunks::open(path, name.format, &limits)
+                .map(|(h, d, c)| (h, d, Source::Chunks(Box::new(c))))
         } else {
             Records::open(path, name.format, &limits).map(|(h, d, r)| (h, d, Source::Rows(r)))
         };
@@ -71,7 +72,7 @@ impl Ingestor {
             cache: HashMap::new(),
         };
         let read = match source {
-            Source::Chunks(chunks) => parallel::run(chunks, threads, &mut sink, preparer),
+            Source::Chunks(chunks) => parallel::run(*chunks, threads, &mut sink, preparer),
             Source::Rows(mut records) => {
                 let mut preparer = preparer();
                 let mut row = Vec::new();
@@ -101,7 +102,7 @@ impl Ingestor {
 /// Where a drop's rows come from.
 enum Source {
     /// A CSV's chunks, prepared on every core.
-    Chunks(Chunks),
+    Chunks(Box<Chunks>),
     /// Row by row, on this thread.
     Rows(Records),
 }
