@@ -319,7 +319,9 @@ impl Ingestor {
             limits: Limits::default(),
             safeguards: Safeguards::default(),
             held,
-            threads_per_drop: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            // Row by row until a release measurement shows the chunked reading faster (it was
+            // slower in a debug build on 2 busy cores: docs/benchmarks.md, issue 16).
+            threads_per_drop: 1,
             config,
             warehouse,
             register,
@@ -353,7 +355,7 @@ impl Ingestor {
         self.limits = limits;
     }
 
-    /// Sets how many threads read one CSV drop (default: the cores available). Any number
+    /// Sets how many threads read one CSV drop (default 1; e.g. the cores available). Any number
     /// gives the same rows, rejects and files; 1 reads row by row on the staging thread.
     pub fn set_threads_per_drop(&mut self, threads: usize) {
         self.threads_per_drop = threads.max(1);
