@@ -3,6 +3,10 @@
 //!
 //! `cargo bench -p copil-ingest --bench ingestion` prints the figures; add `-- --ecrire` to
 //! update the section of `docs/benchmarks.md`. DuckDB: `pip install duckdb==2.0.1`.
+//! `--personnes N` sets the drop's size (71 000 people, about 1 M rows, by default),
+//! `--fils N` the threads that read one CSV drop (issue 16; by default the ingestor's, 1: row by
+//! row).
+//! The workbook (XLSX) variant is measured too, Copil alone.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -48,8 +52,17 @@ fn duckdb(csv: &Path, out: &Path, sep: &str, encoding: &str) -> Result<Peer, Str
     })
 }
 
+/// The value after `--name`, if given.
+fn arg(name: &str) -> Option<f64> {
+    let args: Vec<String> = std::env::args().collect();
+    let i = args.iter().position(|a| a == name)?;
+    args.get(i + 1).and_then(|v| v.parse().ok())
+}
+
 fn main() {
     let write = std::env::args().any(|a| a == "--ecrire");
+    let people = arg("--personnes").unwrap_or(71_000.0);
+    let threads = arg("--fils").map(|n| n as usize);
     let departments = Departments::builtin();
     let register = Register::builtin(&departments);
     let dir = tempfile::tempdir().unwrap();
@@ -61,10 +74,14 @@ fn main() {
         .1 as f64;
     let mut rows_table = String::new();
     let mut variants_done = Vec::new();
-    for variant in [Variante::Utf8Virgule, Variante::Windows1252PointVirgule] {
+    for variant in [
+        Variante::Utf8Virgule,
+        Variante::Windows1252PointVirgule,
+        Variante::Xlsx,
+    ] {
         let mut options = Options::par_defaut(NaiveDate::from_ymd_opt(2025, 10, 31).unwrap());
         options.territoires = Some(vec![territory.into()]);
-        options.echelle = 71_000.0 / per_unit;
+        options.echelle = people / per_unit;
         options.variante = Some(variant);
         let base = dir.path().join(variant.code());
         let dest = Destination {
@@ -79,11 +96,13 @@ fn main() {
         // DuckDB reads a copy of the drop first (ingestion moves the original to the archive).
         let copy = base.join(&m.fichier);
         std::fs::copy(&csv, &copy).unwrap();
-        let (sep, enc) = match variant {
-            Variante::Windows1252PointVirgule => (";", "windows-1252"),
-            _ => (",", "utf-8"),
+        let peer = match variant {
+            Variante::Xlsx => Err("pas de lecteur XLSX hors ligne".to_string()),
+            Variante::Windows1252PointVirgule => {
+                duckdb(&copy, &base.join("duckdb.parquet"), ";", "windows-1252")
+            }
+            _ => duckdb(&copy, &base.join("duckdb.parquet"), ",", "utf-8"),
         };
-        let peer = duckdb(&copy, &base.join("duckdb.parquet"), sep, enc);
 
         let config = IngestConfig::in_folder(&base, dest.inbox.clone(), 2);
         SecretKey::create_file(&config.key_file).unwrap();
@@ -95,17 +114,19 @@ fn main() {
             let warehouse = Warehouse::open(base.join("entrepot").to_str().unwrap())
                 .await
                 .unwrap();
-            let ingestor = Arc::new(
-                Ingestor::new(
-                    config,
-                    warehouse,
-                    register.clone(),
-                    departments.clone(),
-                    Arc::new(SystemClock),
-                )
-                .await
-                .unwrap(),
-            );
+            let mut ingestor = Ingestor::new(
+                config,
+                warehouse,
+                register.clone(),
+                departments.clone(),
+                Arc::new(SystemClock),
+            )
+            .await
+            .unwrap();
+            if let Some(n) = threads {
+                ingestor.set_threads_per_drop(n);
+            }
+            let ingestor = Arc::new(ingestor);
             let started = Instant::now();
             let run = ingestor.run_once(Arc::new(Silent)).await.unwrap();
             (

@@ -207,6 +207,8 @@ pub struct Ingestor {
     limits: Limits,
     safeguards: Safeguards,
     held: PathBuf,
+    /// Threads that read one CSV drop (issue 16); 1 reads it row by row.
+    threads_per_drop: usize,
 }
 
 /// Why staging a drop stopped.
@@ -296,6 +298,8 @@ fn move_into(file: &Path, dir: &Path, prefix: &str) -> Result<PathBuf> {
 }
 
 mod land;
+mod parallel;
+mod rows;
 mod scan;
 mod stage;
 
@@ -315,6 +319,9 @@ impl Ingestor {
             limits: Limits::default(),
             safeguards: Safeguards::default(),
             held,
+            // Row by row until a release measurement shows the chunked reading faster (it was
+            // slower in a debug build on 2 busy cores: docs/benchmarks.md, issue 16).
+            threads_per_drop: 1,
             config,
             warehouse,
             register,
@@ -346,6 +353,12 @@ impl Ingestor {
     /// Sets the bounds on every input (default: [`Limits::default`]).
     pub fn set_limits(&mut self, limits: Limits) {
         self.limits = limits;
+    }
+
+    /// Sets how many threads read one CSV drop (default 1; e.g. the cores available). Any number
+    /// gives the same rows, rejects and files; 1 reads row by row on the staging thread.
+    pub fn set_threads_per_drop(&mut self, threads: usize) {
+        self.threads_per_drop = threads.max(1);
     }
 
     /// Sets when a valid drop is held for review (default: [`Safeguards::default`]).

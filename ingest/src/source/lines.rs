@@ -36,7 +36,12 @@ pub struct Guard<R> {
     prev_cr: bool,
     /// Offsets just past each line break the parser has not yet gone beyond.
     breaks: VecDeque<u64>,
+    /// Whether `breaks` is kept (not when only the record boundaries are wanted).
+    keep_breaks: bool,
     counted: u64,
+    /// The last record boundary seen: the offset just past the byte that ended a record, the
+    /// line of the record after it, and whether that byte was a CR.
+    pub(super) boundary: (u64, u64, bool),
 }
 
 impl<R: Read> Guard<R> {
@@ -45,6 +50,19 @@ impl<R: Read> Guard<R> {
     }
 
     pub(super) fn new(inner: R, limits: &Limits, delimiter: Option<u8>) -> Self {
+        Self::resume(inner, limits, delimiter, 1, false)
+    }
+
+    /// A guard over a part of a file that starts at a record boundary: its first byte is on
+    /// line `first_line`, just after a CR if `after_cr` (a LF there ends no new line).
+    pub(super) fn resume(
+        inner: R,
+        limits: &Limits,
+        delimiter: Option<u8>,
+        first_line: u64,
+        after_cr: bool,
+    ) -> Self {
+        let before = first_line.saturating_sub(1);
         Self {
             inner,
             max_record: limits.max_line_bytes,
@@ -52,11 +70,21 @@ impl<R: Read> Guard<R> {
             state: FieldState::Start,
             offset: 0,
             record_len: 0,
-            record_line: 1,
-            breaks_total: 0,
-            prev_cr: false,
+            record_line: first_line,
+            breaks_total: before,
+            prev_cr: after_cr,
             breaks: VecDeque::new(),
-            counted: 0,
+            keep_breaks: true,
+            counted: before,
+            boundary: (0, first_line, after_cr),
+        }
+    }
+
+    /// A guard that only finds record boundaries (and bounds records): the chunker's.
+    pub(super) fn boundaries(inner: R, limits: &Limits, delimiter: u8) -> Self {
+        Self {
+            keep_breaks: false,
+            ..Self::new(inner, limits, Some(delimiter))
         }
     }
 
@@ -72,10 +100,12 @@ impl<R: Read> Guard<R> {
 
     fn scan(&mut self, bytes: &[u8]) -> io::Result<()> {
         let csv = self.delimiter.is_some();
+        // Kept only if the whole read is accepted: its bytes are not handed on otherwise.
+        let mut boundary = self.boundary;
         for (i, &b) in bytes.iter().enumerate() {
             if b == b'\r' || (b == b'\n' && !self.prev_cr) {
                 self.breaks_total += 1;
-                if csv {
+                if csv && self.keep_breaks {
                     self.breaks.push_back(self.offset + i as u64 + 1);
                 }
             }
@@ -114,6 +144,7 @@ impl<R: Read> Guard<R> {
             if ends_record {
                 self.record_len = 0;
                 self.record_line = self.breaks_total + 1;
+                boundary = (self.offset + i as u64 + 1, self.record_line, b == b'\r');
             } else {
                 self.record_len += 1;
                 if self.record_len > self.max_record {
@@ -122,6 +153,7 @@ impl<R: Read> Guard<R> {
             }
         }
         self.offset += bytes.len() as u64;
+        self.boundary = boundary;
         Ok(())
     }
 }

@@ -6,6 +6,7 @@
 //! stream is ever read without a cap, and a drop past a limit is refused with the limit named.
 //! Line numbers are those of the file, whatever its line endings (CRLF, LF, CR, mixed).
 
+mod chunks;
 mod encoding;
 mod lines;
 mod xlsx;
@@ -17,6 +18,7 @@ use std::path::{Path, PathBuf};
 use crate::limits::{Capped, Limit, Limits, exceeded};
 use crate::{DropFormat, Error, Result};
 
+pub use chunks::{Chunk, Chunks};
 use encoding::{decode, detect_separator, is_utf8};
 use lines::{Guard, breaks_in};
 
@@ -126,6 +128,119 @@ fn with_value(e: Error, limits: &Limits) -> Error {
     }
 }
 
+/// How a CSV's records become rows: its encoding, and what its errors name.
+struct Text<'a> {
+    windows_1252: bool,
+    path: &'a Path,
+    format: DropFormat,
+    limits: &'a Limits,
+}
+
+impl Text<'_> {
+    /// The next record of `reader` into `out` (cleared first), with its line number in the
+    /// file; `None` at the end. The whole file's reader and a chunk's share it.
+    fn next_row<R: Read>(
+        &self,
+        reader: &mut csv::Reader<Guard<R>>,
+        record: &mut csv::ByteRecord,
+        out: &mut Vec<String>,
+    ) -> Result<Option<u64>> {
+        let (path, limits) = (self.path, self.limits);
+        let more = match reader.read_byte_record(record) {
+            Ok(more) => more,
+            Err(e) => {
+                let line = reader.get_mut().record_line;
+                let err = match e.into_kind() {
+                    csv::ErrorKind::Io(io) => read_error(path, self.format, io, Some(line)),
+                    _ => Error::Csv {
+                        path: path.to_path_buf(),
+                        line,
+                        message: "enregistrement CSV illisible".into(),
+                    },
+                };
+                return Err(with_value(err, limits));
+            }
+        };
+        if !more {
+            return Ok(None);
+        }
+        let end = reader.position().byte();
+        let last = reader.get_mut().line_before(end);
+        let inside: u64 = record.iter().map(breaks_in).sum();
+        let line = last.saturating_sub(inside).max(1);
+        let limit = |limit: Limit| Error::Limit {
+            path: path.to_path_buf(),
+            limit,
+            value: limits.value(limit),
+            line: Some(line),
+        };
+        if record.len() as u64 > limits.max_columns {
+            return Err(limit(Limit::Columns));
+        }
+        if record
+            .iter()
+            .any(|f| f.len() as u64 > limits.max_field_bytes)
+        {
+            return Err(limit(Limit::FieldBytes));
+        }
+        out.extend(record.iter().map(|f| decode(f, self.windows_1252)));
+        Ok(Some(line))
+    }
+}
+
+/// A CSV's text, as [`Records::open`] finds it, and its first bytes still unread.
+struct Opened {
+    stream: BufReader<Stream>,
+    detected: Detected,
+    sep: u8,
+    utf8: bool,
+}
+
+/// Opens a CSV: its encoding, its BOM skipped, its separator.
+fn open_csv(path: &Path, format: DropFormat, limits: &Limits) -> Result<Opened> {
+    let utf8 = is_utf8(path, format, limits).map_err(|e| with_value(e, limits))?;
+    let mut stream = BufReader::new(open_stream(path, format, limits)?);
+    let head = stream
+        .fill_buf()
+        .map_err(|e| with_value(read_error(path, format, e, Some(1)), limits))?;
+    let bom = head.starts_with(b"\xEF\xBB\xBF");
+    if bom {
+        stream.consume(3);
+    }
+    let head = stream
+        .fill_buf()
+        .map_err(|e| with_value(read_error(path, format, e, Some(1)), limits))?;
+    let first_line = head
+        .split(|b| *b == b'\n' || *b == b'\r')
+        .next()
+        .unwrap_or(&[]);
+    let sep = detect_separator(first_line);
+    let encodage = match (utf8, bom) {
+        (true, true) => "UTF-8 (BOM)",
+        (true, false) => "UTF-8",
+        (false, _) => "Windows-1252",
+    };
+    Ok(Opened {
+        stream,
+        detected: Detected {
+            encodage,
+            separateur: Some(sep as char),
+        },
+        sep,
+        utf8,
+    })
+}
+
+/// A CSV parser over `inner` as the drop's reader sets it up.
+fn csv_reader<R: Read>(inner: Guard<R>, sep: u8) -> csv::Reader<Guard<R>> {
+    csv::ReaderBuilder::new()
+        .delimiter(sep)
+        .has_headers(false)
+        .flexible(true)
+        .buffer_capacity(1 << 16)
+        .from_reader(inner)
+}
+
 impl Records {
     /// Opens a drop within `limits`, detects its encoding and separator, and returns its
     /// header with the record source.
@@ -137,35 +252,14 @@ impl Records {
         if format == DropFormat::Xlsx {
             return xlsx::open(path, limits);
         }
-        let utf8 = is_utf8(path, format, limits).map_err(|e| with_value(e, limits))?;
-        let mut stream = BufReader::new(open_stream(path, format, limits)?);
-        let head = stream
-            .fill_buf()
-            .map_err(|e| with_value(read_error(path, format, e, Some(1)), limits))?;
-        let bom = head.starts_with(b"\xEF\xBB\xBF");
-        if bom {
-            stream.consume(3);
-        }
-        let head = stream
-            .fill_buf()
-            .map_err(|e| with_value(read_error(path, format, e, Some(1)), limits))?;
-        let first_line = head
-            .split(|b| *b == b'\n' || *b == b'\r')
-            .next()
-            .unwrap_or(&[]);
-        let sep = detect_separator(first_line);
-        let encodage = match (utf8, bom) {
-            (true, true) => "UTF-8 (BOM)",
-            (true, false) => "UTF-8",
-            (false, _) => "Windows-1252",
-        };
+        let Opened {
+            stream,
+            detected,
+            sep,
+            utf8,
+        } = open_csv(path, format, limits)?;
         let inner: Stream = Box::new(stream);
-        let reader = csv::ReaderBuilder::new()
-            .delimiter(sep)
-            .has_headers(false)
-            .flexible(true)
-            .buffer_capacity(1 << 16)
-            .from_reader(Guard::new(inner, limits, Some(sep)));
+        let reader = csv_reader(Guard::new(inner, limits, Some(sep)), sep);
         let mut records = Records::Csv {
             reader: Box::new(reader),
             record: csv::ByteRecord::new(),
@@ -180,10 +274,6 @@ impl Records {
                 path: path.to_path_buf(),
             });
         }
-        let detected = Detected {
-            encodage,
-            separateur: Some(sep as char),
-        };
         Ok((header, detected, records))
     }
 
@@ -200,45 +290,13 @@ impl Records {
                 format,
                 limits,
             } => {
-                let more = match reader.read_byte_record(record) {
-                    Ok(more) => more,
-                    Err(e) => {
-                        let line = reader.get_mut().record_line;
-                        let err = match e.into_kind() {
-                            csv::ErrorKind::Io(io) => read_error(path, *format, io, Some(line)),
-                            _ => Error::Csv {
-                                path: path.clone(),
-                                line,
-                                message: "enregistrement CSV illisible".into(),
-                            },
-                        };
-                        return Err(with_value(err, limits));
-                    }
+                let text = Text {
+                    windows_1252: *windows_1252,
+                    path,
+                    format: *format,
+                    limits,
                 };
-                if !more {
-                    return Ok(None);
-                }
-                let end = reader.position().byte();
-                let last = reader.get_mut().line_before(end);
-                let inside: u64 = record.iter().map(breaks_in).sum();
-                let line = last.saturating_sub(inside).max(1);
-                let limit = |limit: Limit| Error::Limit {
-                    path: path.clone(),
-                    limit,
-                    value: limits.value(limit),
-                    line: Some(line),
-                };
-                if record.len() as u64 > limits.max_columns {
-                    return Err(limit(Limit::Columns));
-                }
-                if record
-                    .iter()
-                    .any(|f| f.len() as u64 > limits.max_field_bytes)
-                {
-                    return Err(limit(Limit::FieldBytes));
-                }
-                out.extend(record.iter().map(|f| decode(f, *windows_1252)));
-                Ok(Some(line))
+                text.next_row(reader, record, out)
             }
             Records::Xlsx { rows } => match rows.recv() {
                 Ok(row) => {

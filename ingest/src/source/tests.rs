@@ -1,5 +1,6 @@
 //! The reading of drops: encodings, separators, line numbers, limits, workbooks.
 
+use super::chunks::ChunkParser;
 use super::*;
 
 type Rows = Vec<(u64, Vec<String>)>;
@@ -386,4 +387,139 @@ fn issue_13_xlsx_cells_and_shared_strings_past_their_limit_are_refused() {
     std::fs::write(&fake, "id;date\n").unwrap();
     let m = open_err(&fake, DropFormat::Xlsx, &Limits::default()).to_string();
     assert!(m.contains("ce n'est pas un classeur .xlsx"), "{m}");
+}
+
+/// Hands on at most `step` bytes a read: chunks are then cut anywhere, a CR from its LF too.
+struct Trickle {
+    data: Vec<u8>,
+    at: usize,
+    step: usize,
+}
+
+impl Read for Trickle {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.step.min(buf.len()).min(self.data.len() - self.at);
+        buf[..n].copy_from_slice(&self.data[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
+/// A CSV's rows read chunk by chunk (chunks of at least `chunk_bytes`, `step` bytes a read),
+/// up to the first error.
+fn chunked(
+    path: &Path,
+    text: &[u8],
+    limits: &Limits,
+    chunk_bytes: usize,
+    step: usize,
+) -> (Rows, Option<String>) {
+    let parser = ChunkParser {
+        sep: b';',
+        windows_1252: false,
+        path: path.to_path_buf(),
+        format: DropFormat::Csv,
+        limits: *limits,
+    };
+    let detected = Detected {
+        encodage: "UTF-8",
+        separateur: Some(';'),
+    };
+    let stream = Box::new(Trickle {
+        data: text.to_vec(),
+        at: 0,
+        step,
+    });
+    let (header, _, mut chunks) = match Chunks::start(stream, detected, parser, chunk_bytes) {
+        Ok(x) => x,
+        Err(e) => return (vec![], Some(e.to_string())),
+    };
+    let parser = chunks.parser();
+    let mut rows = vec![(0, header)];
+    let mut row = vec![];
+    loop {
+        let chunk = match chunks.next_chunk() {
+            Ok(Some(chunk)) => chunk,
+            Ok(None) => return (rows, None),
+            Err(e) => return (rows, Some(e.to_string())),
+        };
+        let mut reader = parser.rows(&chunk);
+        loop {
+            match reader.next_row(&mut row) {
+                Ok(Some(line)) => rows.push((line, row.clone())),
+                Ok(None) => break,
+                Err(e) => return (rows, Some(e.to_string())),
+            }
+        }
+    }
+}
+
+#[test]
+fn issue_16_chunks_cut_anywhere_give_the_rows_and_lines_of_a_whole_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("x_20250101.csv");
+    // Blank lines first, CRLF, LF, CR and mixed ends, quoted line breaks of every kind,
+    // doubled quotes, a quoted separator, and no line end after the last record.
+    let text = "\r\n\nid;evenement;note\r\n1;rdv;\"a\r\nb\"\r\n2;\"x\"\"y\";\"\n\"\n\r3;rdv;c\r\r\n\n\
+                4;\"q;r\";\"\r\r\"\n5;;\"\"\r\n\"6\";z;\"w\r\n\r\nv\"\r\n7;rdv;\"\"\"\"\n8;fin;w";
+    std::fs::write(&path, text).unwrap();
+    let (header, _, rows) = read_all(&path, DropFormat::Csv);
+    let mut whole = vec![(0, header)];
+    whole.extend(rows);
+    assert_eq!(whole.len(), 9);
+    for chunk_bytes in [1, 2, 3, 5, 8, 13, 64, 1 << 20] {
+        for step in [1, 2, 3, 7, 64] {
+            let (rows, err) = chunked(
+                &path,
+                text.as_bytes(),
+                &Limits::default(),
+                chunk_bytes,
+                step,
+            );
+            assert_eq!(err, None);
+            assert_eq!(
+                rows, whole,
+                "chunks of {chunk_bytes} bytes, reads of {step}"
+            );
+        }
+    }
+
+    // A record past the limit through its quoted line breaks (each line is short): the
+    // same error, naming the same line, after the same rows.
+    let limits = Limits {
+        max_line_bytes: 40,
+        ..Limits::default()
+    };
+    let long = format!(
+        "{text}\r\n9;rdv;\"{}\"\r\n10;rdv;x\r\n",
+        "abcdefghi\n".repeat(6)
+    );
+    std::fs::write(&path, &long).unwrap();
+    // A whole read may meet it while it reads the header (the parser reads ahead).
+    let whole_err = match Records::open(&path, DropFormat::Csv, &limits) {
+        Err(e) => e.to_string(),
+        Ok((_, _, mut records)) => {
+            let mut row = vec![];
+            loop {
+                match records.next_row(&mut row) {
+                    Ok(Some(_)) => {}
+                    Ok(None) => panic!("the long record is refused"),
+                    Err(e) => break e.to_string(),
+                }
+            }
+        }
+    };
+    let line = breaks_in(&long.as_bytes()[..long.find("9;rdv").unwrap()]) + 1;
+    assert!(whole_err.contains(&format!("ligne {line} ")), "{whole_err}");
+    for chunk_bytes in [1, 5, 64] {
+        for step in [1, 3, 64] {
+            let (rows, err) = chunked(&path, long.as_bytes(), &limits, chunk_bytes, step);
+            assert_eq!(err.as_deref(), Some(whole_err.as_str()));
+            assert_eq!(
+                rows[..],
+                whole[..rows.len()],
+                "only rows of the file, in order"
+            );
+        }
+    }
 }

@@ -49,6 +49,15 @@ impl Site {
     }
 
     pub async fn ingestor(&self, inbox: &str) -> Arc<Ingestor> {
+        self.ingestor_with(inbox, |_| {}).await
+    }
+
+    /// An ingestor set up by `set` (threads, limits…).
+    pub async fn ingestor_with(
+        &self,
+        inbox: &str,
+        set: impl FnOnce(&mut Ingestor),
+    ) -> Arc<Ingestor> {
         let warehouse = Warehouse::open(self.path("entrepot").to_str().unwrap())
             .await
             .unwrap();
@@ -57,11 +66,12 @@ impl Site {
         let clock = Arc::new(FixedClock::at_date(
             NaiveDate::from_ymd_opt(2026, 1, 15).unwrap(),
         ));
-        Arc::new(
+        let mut ingestor =
             Ingestor::new(self.config(inbox), warehouse, register, departments, clock)
                 .await
-                .unwrap(),
-        )
+                .unwrap();
+        set(&mut ingestor);
+        Arc::new(ingestor)
     }
 
     pub async fn ingest(&self, inbox: &str) -> RunReport {
