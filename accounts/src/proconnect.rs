@@ -570,7 +570,7 @@ mod tests {
         let cookie = pc.seal_identity(&identity, now).unwrap();
         assert_eq!(pc.unseal_identity(&cookie, now), Some(identity));
         assert_eq!(pc.unseal_identity(&cookie, now + IDENTITY_LIFETIME), None);
-        let forged = format!("{}0", cookie);
+        let forged = format!("{cookie}0");
         assert_eq!(pc.unseal_identity(&forged, now), None);
         let other = ProConnect::new(settings()).unwrap();
         assert_eq!(other.unseal_identity(&cookie, now), None, "another key");

@@ -262,24 +262,20 @@ pub async fn request_access(
             "Votre identification ProConnect a expiré : reconnectez-vous avec ProConnect pour demander l'accès.",
         );
     };
+    let details = json!({ "action": "demander", "email": identity.email, "siret": identity.siret, "idp_id": identity.idp_id });
+    let email = identity.email.clone();
     let request = AccessRequest {
-        email: identity.email.clone(),
-        prenom: identity.given_name.clone(),
-        nom: identity.usual_name.clone(),
-        siret: identity.siret.clone(),
+        email: identity.email,
+        prenom: identity.given_name,
+        nom: identity.usual_name,
+        siret: identity.siret,
         motif: f.motif,
         cree_le: now,
     };
     if let Err(e) = state.requests().add(request) {
         return HttpError::from(e).into_response();
     }
-    audit_with(
-        &state,
-        &identity.email,
-        "",
-        "demande_acces",
-        json!({ "action": "demander", "email": identity.email, "siret": identity.siret, "idp_id": identity.idp_id }),
-    );
+    audit_with(&state, &email, "", "demande_acces", details);
     let body = html! {
         p class="succes" role="status" {
             "Votre demande d'accès est transmise à l'administrateur de Copil. Une fois acceptée, connectez-vous avec ProConnect."

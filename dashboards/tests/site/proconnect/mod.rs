@@ -64,7 +64,7 @@ pub async fn serve_proconnect(passwords: bool) -> (Server, Mock, tempfile::TempD
     let mock = Mock::start(now).await;
     let settings_of = |base: &str| mock.settings(base);
     let s = fixture::serve_at(|settings, base| {
-        settings.accounts_file = accounts_file.clone();
+        settings.accounts_file = accounts_file;
         settings.proconnect = Some(settings_of(base));
         settings.passwords = passwords;
     })
@@ -109,12 +109,12 @@ pub async fn sign_in(
     assert!(lax, "the flow cookie follows the provider's return");
     let authorize = start.headers()[LOCATION].to_str().unwrap().to_string();
     assert!(authorize.starts_with(&format!("{}/authorize?", mock.base)));
-    let back = http.get(&authorize).send().await.unwrap();
+    let back = http.get(authorize.as_str()).send().await.unwrap();
     assert_eq!(back.status(), 303, "{}", back.text().await.unwrap());
     let callback = back.headers()[LOCATION].to_str().unwrap().to_string();
     let callback = meddle(mock, callback);
     let response = http
-        .get(&callback)
+        .get(callback.as_str())
         .header(COOKIE, format!("copil_proconnect={flow}"))
         .send()
         .await
@@ -255,7 +255,7 @@ async fn issue_17_sign_in_follows_proconnect_rules() {
     assert_eq!(entry["details"]["methode"], "proconnect");
     // The flow cookie is spent: the same return again is refused.
     let again = client()
-        .get(&done.callback)
+        .get(done.callback.as_str())
         .header(COOKIE, format!("copil_proconnect={}", done.flow_cookie))
         .send()
         .await
@@ -276,7 +276,7 @@ async fn issue_17_wrong_state_is_refused() {
     assert_refused(&s, done, 403, "paramètre state", "state").await;
     // No flow cookie at all (another browser) is refused the same way.
     let done = sign_in(&s, &mock, untouched).await;
-    let r = client().get(&done.callback).send().await.unwrap();
+    let r = client().get(done.callback.as_str()).send().await.unwrap();
     assert_eq!(r.status(), 403);
     assert_eq!(last_audit(&s)["details"]["motif"], "state");
 }
@@ -459,7 +459,7 @@ async fn issue_17_logout_ends_copil_then_the_provider_session() {
         .await
         .unwrap();
     assert_eq!(after.status(), 303);
-    let r = client().get(&url).send().await.unwrap();
+    let r = client().get(url.as_str()).send().await.unwrap();
     assert_eq!(
         r.status(),
         303,
