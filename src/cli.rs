@@ -153,6 +153,9 @@ pub enum UsersAction {
         /// Lit le mot de passe sur la première ligne de l'entrée standard.
         #[arg(long = "mot-de-passe-stdin", alias = "password-stdin")]
         password_stdin: bool,
+        /// Adresse électronique par laquelle ProConnect retrouve le compte.
+        #[arg(long = "adresse", alias = "email")]
+        email: Option<String>,
     },
     /// Liste les comptes (jamais les mots de passe ni leurs empreintes).
     #[command(name = "liste", alias = "list", help_template = HELP_TEMPLATE)]

@@ -107,6 +107,10 @@ pub struct Account {
     /// API tokens.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub jetons: Vec<Token>,
+    /// The e-mail address a ProConnect identity is matched by (issue 17), normalised with
+    /// [`normalise_email`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
 }
 
 impl std::fmt::Debug for Account {
@@ -117,6 +121,7 @@ impl std::fmt::Debug for Account {
             .field("role", &self.role)
             .field("territoire", &self.territoire)
             .field("actif", &self.actif)
+            .field("email", &self.email)
             .field("jetons", &self.jetons.len())
             .finish_non_exhaustive()
     }
@@ -146,6 +151,20 @@ pub fn shown_login(login: &str) -> String {
         Some((at, _)) => format!("{}…", &login[..at]),
         None => login.to_string(),
     }
+}
+
+/// An e-mail address as accounts keep it and ProConnect identities are matched (issue 17):
+/// trimmed and in lower case; `None` unless it has one `@` with text on both sides, no space
+/// and at most 254 characters.
+pub fn normalise_email(email: &str) -> Option<String> {
+    let e = email.trim().to_lowercase();
+    let (local, domain) = e.split_once('@')?;
+    let valid = !local.is_empty()
+        && !domain.is_empty()
+        && !domain.contains('@')
+        && e.len() <= 254
+        && !e.chars().any(|c| c.is_whitespace() || c.is_control());
+    valid.then_some(e)
 }
 
 /// Reads the file (an absent file holds no account), with the signature of what was read.
@@ -329,6 +348,7 @@ impl Accounts {
                 actif: true,
                 cree_le: now,
                 jetons: Vec::new(),
+                email: None,
             });
             Ok(())
         })?;
@@ -345,6 +365,37 @@ impl Accounts {
             let a = find(accounts, login)?;
             a.hash = hash;
             a.actif = true;
+            Ok(())
+        })
+    }
+
+    /// The account whose e-mail is `email` once normalised (issue 17), active or not.
+    pub fn by_email(&self, email: &str) -> Option<&Account> {
+        let email = normalise_email(email)?;
+        self.accounts
+            .iter()
+            .find(|a| a.email.as_deref() == Some(email.as_str()))
+    }
+
+    /// Sets (or with `None`, removes) the e-mail of `login`, then saves the file; an address
+    /// is one account's only (issue 17).
+    pub fn set_email(&mut self, login: &str, email: Option<&str>) -> Result<()> {
+        let email = match email {
+            Some(e) => Some(normalise_email(e).ok_or_else(|| Error::InvalidEmail(shown_login(e)))?),
+            None => None,
+        };
+        self.change(|accounts| {
+            if let Some(e) = &email
+                && let Some(other) = accounts
+                    .iter()
+                    .find(|a| a.login != login && a.email.as_ref() == Some(e))
+            {
+                return Err(Error::DuplicateEmail {
+                    login: other.login.clone(),
+                    email: e.clone(),
+                });
+            }
+            find(accounts, login)?.email = email;
             Ok(())
         })
     }

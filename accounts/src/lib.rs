@@ -5,8 +5,9 @@
 //! password hashes and API [`Token`]s, every change made under the file's lock), [`Projects`]
 //! (evaluation [`Project`]s, declared with a [`NewProject`]), [`Audit`] (the append-only audit
 //! log of [`Entry`]s), [`Sessions`] (the sessions and failed-login lockout of one process, see
-//! [`LoginOutcome`]), [`store::FileLock`] (the exclusive lock of a data file) and [`Error`] (the
-//! one error type).
+//! [`LoginOutcome`]), [`store::FileLock`] (the exclusive lock of a data file), [`ProConnect`]
+//! (sign-in with ProConnect, OpenID Connect: issue 17) with its [`Requests`] for access, and
+//! [`Error`] (the one error type).
 //!
 //! ```no_run
 //! # fn run() -> copil_accounts::Result<()> {
@@ -24,15 +25,19 @@
 pub mod accounts;
 pub mod audit;
 mod error;
+pub mod proconnect;
 pub mod projects;
+pub mod requests;
 pub mod sessions;
 pub mod store;
 
 pub use accounts::{
     Account, Accounts, MAX_LOGIN, MIN_PASSWORD, Role, Token, check_password, hash_password,
-    random_password, shown_login, token_digest, verify_password,
+    normalise_email, random_password, shown_login, token_digest, verify_password,
 };
 pub use audit::{Audit, Entry};
-pub use error::{Error, Result};
+pub use error::{Error, Motif, Result};
+pub use proconnect::{Admission, Identity, ProConnect};
 pub use projects::{NewProject, Project, Projects};
+pub use requests::{AccessRequest, Requests};
 pub use sessions::{LoginOutcome, Sessions};

@@ -19,7 +19,7 @@ use copil_core::empreinte::Empreinte;
 
 use crate::accounts::MAX_LOGIN;
 
-/// A session ends this long after login.
+/// A session ends this long after login; ProConnect asks for at most 12 h (issue 17).
 pub const SESSION_LIFETIME: Duration = Duration::hours(10);
 /// Failed logins allowed within [`LOCKOUT`] before the login is locked for [`LOCKOUT`].
 pub const MAX_FAILURES: usize = 5;
@@ -33,6 +33,9 @@ struct Session {
     login: String,
     csrf: String,
     expires: DateTime<Utc>,
+    /// The ProConnect id_token of a session opened through ProConnect: the hint of its
+    /// logout (issue 17). Never logged.
+    id_token: Option<String>,
 }
 
 #[derive(Default)]
@@ -240,6 +243,12 @@ impl Sessions {
         if !ok {
             return LoginOutcome::Refused;
         }
+        LoginOutcome::Opened(self.open(login, None, now))
+    }
+
+    /// Opens a session of `login` without a password (its identity was checked elsewhere: a
+    /// ProConnect sign-in, whose `id_token` is kept for the logout); returns the cookie value.
+    pub fn open(&self, login: &str, id_token: Option<String>, now: DateTime<Utc>) -> String {
         let id = random_hex(32);
         let cookie = format!("{id}.{}", self.sign(&id));
         let mut sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
@@ -250,9 +259,10 @@ impl Sessions {
                 login: login.to_string(),
                 csrf: random_hex(24),
                 expires: now + SESSION_LIFETIME,
+                id_token,
             },
         );
-        LoginOutcome::Opened(cookie)
+        cookie
     }
 
     /// Number of logins whose failures are remembered (for tests).
@@ -260,14 +270,15 @@ impl Sessions {
         self.tracker().logins.len()
     }
 
-    /// Ends the session of this cookie value.
-    pub fn logout(&self, cookie: &str) {
-        if let Some(id) = self.verify(cookie) {
-            self.sessions
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .remove(&id);
-        }
+    /// Ends the session of this cookie value; returns its ProConnect id_token, if it was
+    /// opened through ProConnect.
+    pub fn logout(&self, cookie: &str) -> Option<String> {
+        let id = self.verify(cookie)?;
+        self.sessions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&id)
+            .and_then(|s| s.id_token)
     }
 
     /// The login and CSRF token of the live session of this cookie value.
@@ -295,6 +306,25 @@ impl Sessions {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 17: a session lasts at most 12 h (ProConnect's rule), and one opened through
+    /// ProConnect gives back its id_token at logout, once.
+    #[test]
+    fn issue_17_sessions_last_at_most_12_hours_and_keep_the_id_token() {
+        assert!(SESSION_LIFETIME <= Duration::hours(12));
+        let sessions = Sessions::new();
+        let now = Utc::now();
+        let cookie = sessions.open("agent", Some("jeton.id.signe".into()), now);
+        assert_eq!(sessions.lookup(&cookie, now).unwrap().0, "agent");
+        assert!(
+            sessions
+                .lookup(&cookie, now + Duration::hours(12))
+                .is_none()
+        );
+        assert_eq!(sessions.logout(&cookie).as_deref(), Some("jeton.id.signe"));
+        assert_eq!(sessions.logout(&cookie), None);
+        assert!(sessions.lookup(&cookie, now).is_none());
+    }
 
     /// Issue 13: the failure map of a login storm is purged once its entries are quiet.
     #[test]

@@ -1,6 +1,7 @@
 //! Account administration for `admin` accounts: list, create (the password is drawn at random
 //! and shown once), disable. The same operations as `copil comptes`. And the evaluation projects
-//! (issue 13): declare, close; the same as `copil projets`.
+//! (issue 13): declare, close; the same as `copil projets`. And the requests for access of
+//! people signed in with ProConnect (issue 17): approve with a role and territory, or refuse.
 
 use axum::Form;
 use axum::extract::{Query, State};
@@ -26,10 +27,12 @@ fn render(state: &AppState, user: &User, message: Option<Markup>) -> Response {
         .collect();
     let body = html! {
         @if let Some(m) = message { (m) }
+        @if state.proconnect().is_some() { (access_requests(state, user)) }
         div class="defilement" tabindex="0" { table {
             caption { "Comptes (" (accounts.len()) ")" }
             thead { tr {
                 th scope="col" { "identifiant" } th scope="col" { "rôle" } th scope="col" { "territoire" }
+                th scope="col" { "adresse (ProConnect)" }
                 th scope="col" { "état" } th scope="col" { "créé le" } th scope="col" class="nombre" { "jetons" }
                 th scope="col" { "action" }
             } }
@@ -39,6 +42,7 @@ fn render(state: &AppState, user: &User, message: Option<Markup>) -> Response {
                         th scope="row" { (a.login) }
                         td { (a.role.label()) }
                         td { (a.territoire.as_deref().unwrap_or("—")) }
+                        td { (a.email.as_deref().unwrap_or("—")) }
                         td { @if a.actif { "actif" } @else { "désactivé" } }
                         td { (a.cree_le.format("%d/%m/%Y")) }
                         td class="nombre" { (a.jetons.len()) }
@@ -78,6 +82,7 @@ fn render(state: &AppState, user: &User, message: Option<Markup>) -> Response {
                 option value="" { "—" }
                 @for t in state.register().iter() { option value=(t.id) { (t.nom) " (" (t.id) ")" } }
             } }
+            label { "Adresse électronique (connexion avec ProConnect ; facultative)" input name="email" type="email" maxlength="254"; }
             button type="submit" { "Créer (mot de passe tiré au hasard)" }
         }
         h2 { "Dépôts en attente d'examen" }
@@ -167,6 +172,8 @@ pub struct ChangeForm {
     role: Option<String>,
     #[serde(default)]
     territoire: Option<String>,
+    #[serde(default)]
+    email: Option<String>,
 }
 
 /// `POST /admin/comptes`: `ajouter`, `desactiver` or `reinitialiser` (a new password, which
@@ -184,6 +191,14 @@ pub async fn change(
         "ajouter" => {
             let role = Role::from_code(f.role.as_deref().unwrap_or("")).map_err(bad)?;
             let territoire = f.territoire.as_deref().filter(|t| !t.is_empty());
+            let email = f.email.as_deref().map(str::trim).filter(|e| !e.is_empty());
+            if let Some(e) = email
+                && copil_accounts::normalise_email(e).is_none()
+            {
+                return Err(bad(copil_accounts::Error::InvalidEmail(
+                    copil_accounts::shown_login(e),
+                )));
+            }
             let password = random_password().map_err(|e| HttpError::internal(&e))?;
             state
                 .update_accounts(|a| {
@@ -194,8 +209,11 @@ pub async fn change(
                         &password,
                         state.register(),
                         now,
-                    )
-                    .map(|_| ())
+                    )?;
+                    match email {
+                        Some(e) => a.set_email(&f.identifiant, Some(e)),
+                        None => Ok(()),
+                    }
                 })
                 .map_err(bad)?;
             html! {
@@ -240,7 +258,7 @@ pub async fn change(
             )));
         }
     };
-    user.audit(&state, "compte", json!({ "action": f.action, "identifiant": f.identifiant, "role": f.role, "territoire": f.territoire }))?;
+    user.audit(&state, "compte", json!({ "action": f.action, "identifiant": f.identifiant, "role": f.role, "territoire": f.territoire, "email": f.email }))?;
     Ok(render(&state, &user, Some(message)))
 }
 
@@ -331,6 +349,118 @@ pub async fn projects(
             "debut": f.debut,
             "fin": f.fin,
         }),
+    )?;
+    Ok(render(&state, &user, Some(message)))
+}
+
+/// The pending requests for access (issue 17), each with its approval form.
+fn access_requests(state: &AppState, user: &User) -> Markup {
+    let requests = state.pending_requests();
+    html! {
+        h2 { "Demandes d'accès (ProConnect)" }
+        @if requests.is_empty() {
+            p { "Aucune demande en attente." }
+        } @else {
+            div class="defilement" tabindex="0" { table {
+                caption { "Demandes d'accès en attente (" (requests.len()) ")" }
+                thead { tr {
+                    th scope="col" { "adresse" } th scope="col" { "nom" } th scope="col" { "SIRET" }
+                    th scope="col" { "motif" } th scope="col" { "le" } th scope="col" { "décision" }
+                } }
+                tbody {
+                    @for r in &requests {
+                        tr {
+                            th scope="row" { (r.email) }
+                            td { (r.prenom) " " (r.nom) }
+                            td { (r.siret) }
+                            td { (r.motif) }
+                            td { (r.cree_le.format("%d/%m/%Y")) }
+                            td {
+                                form method="post" action="/admin/demandes" {
+                                    (layout::csrf_field(user))
+                                    input type="hidden" name="email" value=(r.email);
+                                    label { "Rôle " select name="role" {
+                                        @for role in Role::ALL { option value=(role.code()) { (role.code()) } }
+                                    } }
+                                    label { " Territoire " select name="territoire" {
+                                        option value="" { "—" }
+                                        @for t in state.register().iter() { option value=(t.id) { (t.nom) " (" (t.id) ")" } }
+                                    } }
+                                    button type="submit" name="action" value="approuver" { "Accepter" }
+                                    " "
+                                    button type="submit" name="action" value="refuser" class="discret" { "Refuser" }
+                                }
+                            }
+                        }
+                    }
+                }
+            } }
+        }
+    }
+}
+
+/// The decision form on a request for access.
+#[derive(Deserialize)]
+pub struct RequestDecision {
+    #[serde(default)]
+    csrf: String,
+    action: String,
+    email: String,
+    #[serde(default)]
+    role: Option<String>,
+    #[serde(default)]
+    territoire: Option<String>,
+}
+
+/// `POST /admin/demandes`: `approuver` (an account with the role and territory chosen,
+/// matched by the request's e-mail) or `refuser` a request for access (issue 17).
+pub async fn requests(
+    State(state): State<AppState>,
+    user: User,
+    Form(f): Form<RequestDecision>,
+) -> Result<Response, HttpError> {
+    user.require_admin()?;
+    user.check_csrf(Some(&f.csrf))?;
+    let now = state.clock().now();
+    let bad = <HttpError as From<copil_accounts::Error>>::from;
+    let territoire = f.territoire.as_deref().filter(|t| !t.is_empty());
+    let (message, login) = match f.action.as_str() {
+        "approuver" => {
+            let role = Role::from_code(f.role.as_deref().unwrap_or("")).map_err(bad)?;
+            let login = state
+                .update_accounts(|a| {
+                    copil_accounts::requests::approve(
+                        state.requests(),
+                        a,
+                        &f.email,
+                        role,
+                        territoire,
+                        state.register(),
+                        now,
+                    )
+                })
+                .map_err(bad)?;
+            let message = html! { p class="succes" role="status" {
+                "Demande de « " (f.email) " » acceptée : compte « " (login) " » (" (role.label()) "). La personne se connecte avec ProConnect."
+            } };
+            (message, Some(login))
+        }
+        "refuser" => {
+            state.requests().remove(&f.email).map_err(bad)?;
+            let message = html! { p class="succes" role="status" { "Demande de « " (f.email) " » refusée." } };
+            (message, None)
+        }
+        other => {
+            return Err(HttpError::bad_request(format!(
+                "Action inconnue : « {} » (approuver ou refuser).",
+                copil_accounts::shown_login(other)
+            )));
+        }
+    };
+    user.audit(
+        &state,
+        "demande_acces",
+        json!({ "action": f.action, "email": f.email, "identifiant": login, "role": f.role, "territoire": territoire }),
     )?;
     Ok(render(&state, &user, Some(message)))
 }

@@ -41,6 +41,7 @@ mod layout;
 mod login;
 mod pages;
 mod password;
+mod proconnect;
 pub mod session;
 mod state;
 mod user;
@@ -127,8 +128,8 @@ async fn health() -> impl IntoResponse {
     (StatusCode::OK, "ok")
 }
 
-/// The application's routes. Everything but the login page, the static files, the health
-/// check and the OpenAPI document needs a session or an API token; each handler then checks
+/// The application's routes. Everything but the login pages (ProConnect's included), the
+/// static files, the health check and the OpenAPI document needs a session or an API token; each handler then checks
 /// the role and the territory itself. Every response carries the security headers
 /// ([`CONTENT_SECURITY_POLICY`], `nosniff`, `X-Frame-Options: DENY`, `Referrer-Policy`, and
 /// `Strict-Transport-Security` with `Secure` cookies).
@@ -166,6 +167,7 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/admin/comptes", get(admin::page).post(admin::change))
         .route("/admin/projets", post(admin::projects))
+        .route("/admin/demandes", post(admin::requests))
         .route("/deconnexion", post(login::logout))
         .route("/api", get(api::page))
         .nest(api::routes::V1, api::routes::v1(upload_limit))
@@ -180,6 +182,12 @@ pub fn app(state: AppState) -> Router {
             get(login::form)
                 .post(login::submit)
                 .layer(DefaultBodyLimit::max(login::MAX_FORM_BYTES)),
+        )
+        .route("/connexion/proconnect", get(proconnect::start))
+        .route("/connexion/proconnect/retour", get(proconnect::callback))
+        .route(
+            "/connexion/proconnect/demande",
+            post(proconnect::request_access).layer(DefaultBodyLimit::max(login::MAX_FORM_BYTES)),
         )
         .route("/static/copil.css", get(stylesheet))
         .route("/static/favicon.svg", get(favicon))

@@ -1,5 +1,7 @@
 //! Logging in and out, and the account page (API tokens). The login form carries a CSRF token
-//! tied to a short-lived cookie (double submit); every later form carries the session's.
+//! tied to a short-lived cookie (double submit); every later form carries the session's. When
+//! ProConnect is configured, the page offers « S'identifier avec ProConnect » (issue 17, see
+//! [`crate::proconnect`]), and `proconnect.passwords = false` leaves it alone.
 
 use axum::Form;
 use axum::extract::{Query, State};
@@ -63,7 +65,7 @@ fn is_local_path(path: &str) -> bool {
 }
 
 /// Where to go after logging in: a local path only (never another site), else `/`.
-fn safe_next(next: Option<&str>) -> String {
+pub(crate) fn safe_next(next: Option<&str>) -> String {
     match next {
         Some(p) if is_local_path(p) => p.to_string(),
         _ => "/".to_string(),
@@ -73,7 +75,7 @@ fn safe_next(next: Option<&str>) -> String {
 /// The `?suite=` of the login page.
 #[derive(Debug, Deserialize)]
 pub struct Next {
-    suite: Option<String>,
+    pub(crate) suite: Option<String>,
 }
 
 /// The login form's fields.
@@ -86,17 +88,36 @@ pub struct LoginForm {
     suite: Option<String>,
 }
 
-fn login_page(csrf: &str, next: &str, message: Option<&str>) -> Markup {
+fn login_page(state: &AppState, csrf: &str, next: &str, message: Option<&str>) -> Markup {
+    let proconnect = state.proconnect().is_some();
+    let passwords = state.settings().passwords;
     html! {
         @if let Some(m) = message { p class="alerte" role="alert" { (m) } }
-        form class="formulaire" method="post" action="/connexion" {
-            input type="hidden" name="csrf" value=(csrf);
-            input type="hidden" name="suite" value=(next);
-            label { "Identifiant" input name="identifiant" autocomplete="username" required autofocus; }
-            label { "Mot de passe" input name="mot_de_passe" type="password" autocomplete="current-password" required; }
-            button type="submit" { "Se connecter" }
+        @if proconnect {
+            // A link, not a form: `form-action 'self'` would stop a form's redirection to the
+            // provider (issue 17).
+            div class="proconnect" {
+                a class="bouton-proconnect" href={ "/connexion/proconnect?suite=" (crate::session::encode_component(next)) } {
+                    "S'identifier avec ProConnect"
+                }
+                p { a href="https://www.proconnect.gouv.fr/" rel="noopener" { "Qu'est-ce que ProConnect ?" } }
+            }
         }
-        p { "Pas de compte ? Demandez-le à l'administrateur de Copil de votre structure." }
+        @if passwords {
+            @if proconnect { p { "Ou, avec un compte local de Copil :" } }
+            form class="formulaire" method="post" action="/connexion" {
+                input type="hidden" name="csrf" value=(csrf);
+                input type="hidden" name="suite" value=(next);
+                label { "Identifiant" input name="identifiant" autocomplete="username" required autofocus; }
+                label { "Mot de passe" input name="mot_de_passe" type="password" autocomplete="current-password" required; }
+                button type="submit" { "Se connecter" }
+            }
+        }
+        @if proconnect {
+            p { "Pas encore de compte Copil ? Identifiez-vous avec ProConnect : vous pourrez demander l'accès." }
+        } @else {
+            p { "Pas de compte ? Demandez-le à l'administrateur de Copil de votre structure." }
+        }
     }
 }
 
@@ -112,7 +133,7 @@ fn login_response(
         "Connexion",
         "",
         None,
-        &login_page(&csrf, next, message),
+        &login_page(state, &csrf, next, message),
     );
     (
         status,
@@ -132,13 +153,25 @@ fn login_response(
 pub const MAX_FORM_BYTES: usize = 16 * 1024;
 
 fn audit(state: &AppState, login: &str, role: &str, action: &str) {
+    audit_with(state, login, role, action, json!({}));
+}
+
+/// Writes an entry of a login step (before any session, so no [`User`]) to the audit log; a
+/// failure to write it is logged, and does not refuse the step.
+pub(crate) fn audit_with(
+    state: &AppState,
+    login: &str,
+    role: &str,
+    action: &str,
+    details: serde_json::Value,
+) {
     let entry = Entry {
         horodatage: state.clock().now().to_rfc3339(),
         // A typed identifier can be long: never more than 64 characters in the log (issue 13).
         compte: shown_login(login),
         role: role.to_string(),
         action: action.to_string(),
-        details: json!({}),
+        details,
     };
     // A login is not refused because the log is unwritable; the failure is logged (as every
     // internal error, by `HttpError::internal`).
@@ -167,6 +200,16 @@ pub async fn submit(
     Form(f): Form<LoginForm>,
 ) -> Response {
     let next = safe_next(f.suite.as_deref());
+    if !state.settings().passwords {
+        return login_response(
+            &state,
+            StatusCode::FORBIDDEN,
+            &next,
+            Some(
+                "La connexion par mot de passe est désactivée sur ce Copil : identifiez-vous avec ProConnect.",
+            ),
+        );
+    }
     let expected = cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or("");
     if expected.is_empty() || expected != f.csrf {
         return login_response(
@@ -286,11 +329,45 @@ pub async fn logout(
     Form(f): Form<CsrfForm>,
 ) -> Result<Response, HttpError> {
     user.check_csrf(Some(&f.csrf))?;
-    if let Some(c) = cookie(&headers, SESSION_COOKIE) {
-        state.sessions().logout(c);
-    }
+    let id_token = cookie(&headers, SESSION_COOKIE).and_then(|c| state.sessions().logout(c));
     audit(&state, &user.login, user.role.code(), "deconnexion");
-    let mut r = Redirect::to("/connexion").into_response();
+    // A session opened through ProConnect ends there too, once Copil's is over (issue 17): a
+    // page sending the browser on with `Refresh`, as `form-action 'self'` stops a form's
+    // redirection to another site.
+    let end_session = match (id_token, state.proconnect()) {
+        (Some(id_token), Some(pc)) => pc
+            .logout_url(&id_token, state.clock().now())
+            .await
+            .unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "ProConnect : déconnexion du fournisseur impossible");
+                None
+            }),
+        _ => None,
+    };
+    let mut r = match end_session {
+        Some(url) => {
+            let body = html! {
+                p class="succes" role="status" { "Vous êtes déconnecté de Copil." }
+                p { a href=(url) { "Terminer aussi la session ProConnect" } }
+            };
+            let mut r = (
+                [(header::CACHE_CONTROL, "no-store")],
+                Html(layout::simple(
+                    state.brand(),
+                    "Déconnexion",
+                    "",
+                    None,
+                    &body,
+                )),
+            )
+                .into_response();
+            if let Ok(v) = header::HeaderValue::from_str(&format!("0; url={url}")) {
+                r.headers_mut().insert(header::REFRESH, v);
+            }
+            r
+        }
+        None => Redirect::to("/connexion").into_response(),
+    };
     if let Ok(v) = set_cookie(&state, SESSION_COOKIE, "", 0).parse() {
         r.headers_mut().insert(header::SET_COOKIE, v);
     }
@@ -345,7 +422,7 @@ pub(crate) fn account_page(
             label { "Nom du nouveau jeton" input name="nom" required maxlength="64"; }
             button type="submit" { "Créer un jeton" }
         }
-        (password_form(user))
+        @if state.settings().passwords { (password_form(user)) }
     };
     Ok((
         [(header::CACHE_CONTROL, "no-store")],

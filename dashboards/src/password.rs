@@ -31,6 +31,11 @@ pub async fn change(
     Form(f): Form<ChangeForm>,
 ) -> Result<Response, HttpError> {
     user.check_csrf(Some(&f.csrf))?;
+    if !state.settings().passwords {
+        return Err(HttpError::forbidden(
+            "La connexion par mot de passe est désactivée sur ce Copil (ProConnect seulement) : aucun mot de passe à changer.",
+        ));
+    }
     if f.nouveau != f.confirmation {
         return Err(HttpError::bad_request(
             "Les deux saisies du nouveau mot de passe diffèrent : recommencez.",

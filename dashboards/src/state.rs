@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use futures::future::BoxFuture;
 
-use copil_accounts::{Account, Accounts, Audit, Project, Projects, Sessions};
+use copil_accounts::{
+    AccessRequest, Account, Accounts, Audit, ProConnect, Project, Projects, Requests, Sessions,
+};
 use copil_queries::{Catalogue, Results};
 use copil_warehouse::{Clock, DEPOTS, Departments, INDICATEURS, Register, Warehouse};
 
@@ -62,6 +64,10 @@ pub struct Settings {
     /// A State service: the header carries the « République française » block (issue 15);
     /// otherwise a neutral Copil header.
     pub state_service: bool,
+    /// Sign-in with ProConnect (issue 17), when configured.
+    pub proconnect: Option<copil_accounts::proconnect::Settings>,
+    /// Whether local accounts sign in with a password (`proconnect.passwords`, issue 17).
+    pub passwords: bool,
 }
 
 /// Password checks run at once by default.
@@ -89,6 +95,8 @@ impl Settings {
             max_password_checks: MAX_PASSWORD_CHECKS,
             password_check_wait: Duration::from_secs(2),
             state_service: false,
+            proconnect: None,
+            passwords: true,
         }
     }
 }
@@ -113,6 +121,8 @@ struct Inner {
     projects: RwLock<Projects>,
     sessions: Sessions,
     audit: Audit,
+    proconnect: Option<ProConnect>,
+    requests: Requests,
     ingest_now: OnceLock<IngestNow>,
     bodies: Mutex<HashMap<String, Arc<str>>>,
     password_checks: Arc<tokio::sync::Semaphore>,
@@ -142,6 +152,12 @@ impl AppState {
         let accounts = Accounts::open(&settings.accounts_file)?;
         let projects = Projects::open(&settings.projects_file)?;
         let audit = Audit::new(&settings.audit_log);
+        let proconnect = settings
+            .proconnect
+            .clone()
+            .map(ProConnect::new)
+            .transpose()?;
+        let requests = Requests::beside(&settings.accounts_file);
         let password_checks = Arc::new(tokio::sync::Semaphore::new(
             settings.max_password_checks.max(1),
         ));
@@ -157,6 +173,8 @@ impl AppState {
             projects: RwLock::new(projects),
             sessions: Sessions::new(),
             audit,
+            proconnect,
+            requests,
             ingest_now: OnceLock::new(),
             bodies: Mutex::new(HashMap::new()),
             password_checks,
@@ -264,6 +282,31 @@ impl AppState {
         let ok = copil_accounts::check_password(account.as_ref(), password);
         self.0.checks_in_flight.fetch_sub(1, Ordering::SeqCst);
         ok
+    }
+
+    /// ProConnect, when configured (issue 17).
+    pub fn proconnect(&self) -> Option<&ProConnect> {
+        self.0.proconnect.as_ref()
+    }
+
+    /// Who `identity` is among the accounts (the file is re-read first if it changed).
+    pub fn admit(&self, identity: &copil_accounts::Identity) -> copil_accounts::Admission {
+        self.fresh_accounts();
+        let accounts = self.0.accounts.read().unwrap_or_else(|p| p.into_inner());
+        copil_accounts::proconnect::admit(&accounts, identity)
+    }
+
+    /// The requests for access (issue 17).
+    pub fn requests(&self) -> &Requests {
+        &self.0.requests
+    }
+
+    /// The pending requests for access, a failure to read them logged (none shown).
+    pub fn pending_requests(&self) -> Vec<AccessRequest> {
+        self.0.requests.list().unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "lecture des demandes d'accès impossible");
+            Vec::new()
+        })
     }
 
     /// The permits of password checks ([`Settings::max_password_checks`]).

@@ -18,6 +18,7 @@ pub fn users(config: &Config, action: &UsersAction, clock: &dyn Clock) -> Result
             role,
             territory,
             password_stdin,
+            email,
         } => {
             let role = Role::from_code(role)?;
             let departments = Departments::builtin();
@@ -31,7 +32,12 @@ pub fn users(config: &Config, action: &UsersAction, clock: &dyn Clock) -> Result
             } else {
                 (copil_accounts::random_password()?, true)
             };
-            let a = accounts.add(
+            if let Some(e) = email
+                && copil_accounts::normalise_email(e).is_none()
+            {
+                return Err(copil_accounts::Error::InvalidEmail(e.clone()).into());
+            }
+            accounts.add(
                 login,
                 role,
                 territory.as_deref(),
@@ -39,6 +45,10 @@ pub fn users(config: &Config, action: &UsersAction, clock: &dyn Clock) -> Result
                 &reg,
                 clock.now(),
             )?;
+            if email.is_some() {
+                accounts.set_email(login, email.as_deref())?;
+            }
+            let a = accounts.get(login).context("compte créé introuvable")?;
             println!(
                 "Compte créé : {} ({}{}) dans {}",
                 a.login,

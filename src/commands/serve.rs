@@ -112,7 +112,39 @@ pub fn dashboard_settings(config: &Config) -> Result<copil_dashboards::Settings>
     settings.state_service = config.server.service_de_l_etat;
     settings.upload_max_bytes = config.upload.max_bytes;
     settings.coverage_percent = config.publication.coverage;
+    settings.passwords = config.proconnect.passwords;
+    settings.proconnect = proconnect_settings(config)?;
     Ok(settings)
+}
+
+/// ProConnect's settings (issue 17), when `proconnect.issuer` is set: the client secret is
+/// read from its file, never printed.
+fn proconnect_settings(config: &Config) -> Result<Option<copil_accounts::proconnect::Settings>> {
+    let pc = &config.proconnect;
+    if pc.issuer.trim().is_empty() {
+        return Ok(None);
+    }
+    let secret = std::fs::read_to_string(pc.client_secret_file.trim()).with_context(|| {
+        format!(
+            "secret client ProConnect {} (clé proconnect.client_secret_file)",
+            pc.client_secret_file
+        )
+    })?;
+    let settings = copil_accounts::proconnect::Settings {
+        issuer: pc.issuer.trim().to_string(),
+        client_id: pc.client_id.trim().to_string(),
+        client_secret: secret.trim().to_string(),
+        redirect_url: pc.redirect_url.trim().to_string(),
+        acr_values: pc
+            .acr_values
+            .split_whitespace()
+            .map(str::to_string)
+            .collect(),
+    };
+    settings
+        .check()
+        .context("configuration ProConnect (clés proconnect.*)")?;
+    Ok(Some(settings))
 }
 
 /// The demo's share of the national population (about 37,000 people).

@@ -142,6 +142,25 @@ section! {
     }
 }
 
+section! {
+    /// `[proconnect]` (issue 17): sign-in with ProConnect, the State's OpenID Connect
+    /// federation; off while `issuer` is empty.
+    Proconnect = "proconnect" {
+        issuer: String = String::new(), Text,
+            "Émetteur ProConnect (URL de découverte OpenID Connect, par exemple https://auth.agentconnect.gouv.fr/api/v2) ; vide : pas de bouton « S'identifier avec ProConnect ».";
+        client_id: String = String::new(), Text,
+            "Identifiant client de Copil auprès de ProConnect.";
+        client_secret_file: String = String::new(), Text,
+            "Fichier du secret client de Copil auprès de ProConnect (mode 0600, hors de l'entrepôt) ; le secret n'est jamais affiché ni journalisé.";
+        redirect_url: String = String::new(), Text,
+            "URL de retour déclarée à ProConnect : https://<adresse de Copil>/connexion/proconnect/retour ; l'URL de déconnexion déclarée est https://<adresse de Copil>/connexion.";
+        acr_values: String = String::new(), Text,
+            "Niveaux d'authentification demandés (acr_values, séparés par des espaces) ; vide : aucun.";
+        passwords: bool = true, Boolean,
+            "Connexion par mot de passe des comptes locaux ; faux : ProConnect seulement (exige proconnect.issuer).";
+    }
+}
+
 /// Declares the top-level keys once: each an optional path or text whose default is derived
 /// from `data_dir` (or absent), with its French documentation; the struct [`Config`] holds
 /// them beside the sections.
@@ -192,6 +211,7 @@ pub fn keys() -> impl Iterator<Item = &'static Key> {
         .chain(Server::KEYS)
         .chain(Upload::KEYS)
         .chain(Ingest::KEYS)
+        .chain(Proconnect::KEYS)
 }
 
 /// A configuration key.

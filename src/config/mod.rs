@@ -12,7 +12,7 @@ use anyhow::{Context, Result, bail};
 
 mod keys;
 
-pub use keys::{Ingest, Key, Publication, Schedule, Secrecy, Server, Upload, keys};
+pub use keys::{Ingest, Key, Proconnect, Publication, Schedule, Secrecy, Server, Upload, keys};
 use keys::{Kind, root_default};
 use serde::{Deserialize, Serialize};
 
@@ -62,6 +62,9 @@ pub struct Config {
     /// Ingestion: limits on every input and the safeguards of the landing.
     #[serde(default)]
     pub ingest: Ingest,
+    /// Sign-in with ProConnect (issue 17).
+    #[serde(default)]
+    pub proconnect: Proconnect,
 }
 
 impl Ingest {
@@ -335,6 +338,24 @@ impl Config {
                 self.server.max_password_checks
             );
         }
+        let pc = &self.proconnect;
+        if pc.issuer.trim().is_empty() {
+            if !pc.passwords {
+                bail!(
+                    "proconnect.passwords = false sans proconnect.issuer : personne ne pourrait se connecter ; configurez ProConnect ou gardez les mots de passe"
+                );
+            }
+        } else {
+            for (name, value) in [
+                ("proconnect.client_id", &pc.client_id),
+                ("proconnect.client_secret_file", &pc.client_secret_file),
+                ("proconnect.redirect_url", &pc.redirect_url),
+            ] {
+                if value.trim().is_empty() {
+                    bail!("{name} est requis quand proconnect.issuer est renseigné");
+                }
+            }
+        }
         if self.server.bind.parse::<std::net::SocketAddr>().is_err() {
             bail!(
                 "server.bind = « {} » : adresse attendue sous la forme IP:port, par exemple 127.0.0.1:8080",
@@ -418,6 +439,7 @@ impl Config {
                 self.server.values(),
                 self.upload.values(),
                 self.ingest.values(),
+                self.proconnect.values(),
             ]
             .into_iter()
             .flatten()
@@ -470,8 +492,11 @@ impl Loaded {
             });
             let key = keys().find(|k| k.name == name);
             let _ = writeln!(out, "# {}", key.map_or("", |k| k.doc));
+            let textual = key.is_none_or(|k| matches!(k.kind, Kind::Path | Kind::Text));
             match value {
-                Some(_) if is_secret(name) => {
+                // A secret's file is shown, never a secret (issue 17: `proconnect.passwords`
+                // is a switch, `proconnect.client_secret_file` a path).
+                Some(_) if is_secret(name) && textual && !name.ends_with("_file") => {
                     let _ = writeln!(out, "{leaf} = \"<masqué>\"  # {}", source.label());
                 }
                 Some(v) if key.is_some_and(|k| !matches!(k.kind, Kind::Path | Kind::Text)) => {
@@ -521,6 +546,7 @@ pub fn template() -> String {
         server: Server::default(),
         upload: Upload::default(),
         ingest: Ingest::default(),
+        proconnect: Proconnect::default(),
     }
     .values();
     for k in keys() {

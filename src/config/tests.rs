@@ -226,3 +226,56 @@ fn rendering_names_sources() {
     assert!(text.parse::<toml::Table>().is_ok());
     assert!(is_secret("session_secret") && !is_secret("key_file"));
 }
+
+/// Issue 17: the `[proconnect]` keys come from the one declaration (file, environment,
+/// template); passwords off needs ProConnect, ProConnect needs its client; `copil config`
+/// shows the secret's file and the switch, never a secret.
+#[test]
+fn issue_17_proconnect_keys_are_declared_once_and_checked() {
+    let l = load(&Overrides::default(), &[]).unwrap();
+    assert!(l.config.proconnect.issuer.is_empty());
+    assert!(l.config.proconnect.passwords);
+    let t = template();
+    for var in [
+        "COPIL_PROCONNECT_ISSUER",
+        "COPIL_PROCONNECT_CLIENT_ID",
+        "COPIL_PROCONNECT_CLIENT_SECRET_FILE",
+        "COPIL_PROCONNECT_REDIRECT_URL",
+        "COPIL_PROCONNECT_ACR_VALUES",
+        "COPIL_PROCONNECT_PASSWORDS",
+    ] {
+        assert!(t.contains(var), "{var}");
+    }
+    assert!(t.parse::<toml::Table>().is_ok());
+    let e = load(
+        &Overrides::default(),
+        &env(&[("COPIL_PROCONNECT_PASSWORDS", "false")]),
+    )
+    .unwrap_err();
+    assert!(format!("{e:#}").contains("proconnect.passwords"), "{e:#}");
+    let e = load(
+        &Overrides::default(),
+        &env(&[(
+            "COPIL_PROCONNECT_ISSUER",
+            "https://auth.exemple.gouv.fr/api/v2",
+        )]),
+    )
+    .unwrap_err();
+    assert!(format!("{e:#}").contains("proconnect.client_id"), "{e:#}");
+    let (_dir, o) = with_file(
+        "[proconnect]\n\
+         issuer = \"https://auth.exemple.gouv.fr/api/v2\"\n\
+         client_id = \"copil\"\n\
+         client_secret_file = \"/etc/copil/proconnect.secret\"\n\
+         redirect_url = \"https://copil.exemple.gouv.fr/connexion/proconnect/retour\"\n\
+         passwords = false\n",
+    );
+    let l = load(&o, &[]).unwrap();
+    assert!(!l.config.proconnect.passwords);
+    let text = l.render();
+    assert!(text.contains("passwords = false"), "{text}");
+    assert!(
+        text.contains("client_secret_file = \"/etc/copil/proconnect.secret\""),
+        "{text}"
+    );
+}

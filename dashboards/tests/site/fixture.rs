@@ -225,6 +225,17 @@ pub async fn serve_with(change: impl FnOnce(&mut Settings)) -> Server {
         .tempdir()
         .unwrap()
         .keep();
+    serve_dir(dir(), own, |s, _| change(s), false).await
+}
+
+/// Serves the fixture with settings changed by `change`, which is given the server's base URL
+/// (ProConnect's redirect URL names it: issue 17).
+pub async fn serve_at(change: impl FnOnce(&mut Settings, &str)) -> Server {
+    let own = tempfile::Builder::new()
+        .prefix("copil-serveur-")
+        .tempdir()
+        .unwrap()
+        .keep();
     serve_dir(dir(), own, change, false).await
 }
 
@@ -253,15 +264,17 @@ pub async fn serve_copy(change: impl FnOnce(&mut Settings)) -> Server {
         .status()
         .unwrap();
     assert!(status.success());
-    serve_dir(&own.clone(), own, change, true).await
+    serve_dir(&own.clone(), own, |s, _| change(s), true).await
 }
 
 async fn serve_dir(
     data: &Path,
     own: PathBuf,
-    change: impl FnOnce(&mut Settings),
+    change: impl FnOnce(&mut Settings, &str),
     with_ingestion: bool,
 ) -> Server {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
     let departments = Departments::builtin();
     let register = register(&departments);
     let location = data.join("entrepot").to_str().unwrap().to_string();
@@ -273,7 +286,7 @@ async fn serve_dir(
     settings.held_dir = data.join("en_attente");
     // Plain HTTP on 127.0.0.1: cookies without `Secure` (on by default, issue 13).
     settings.secure_cookies = false;
-    change(&mut settings);
+    change(&mut settings, &base);
     let clock = Arc::new(FixedClock::at_date(today()));
     let state = AppState::new(
         warehouse,
@@ -342,8 +355,6 @@ async fn serve_dir(
             })
         }));
     }
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
     let app = copil_dashboards::app(state.clone());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     Server { base, state }

@@ -11,4 +11,5 @@ mod fixture;
 mod hostile;
 mod http;
 mod openapi;
+mod proconnect;
 mod reflow;
