@@ -13,7 +13,8 @@ use copil_warehouse::{ACCUMULATEURS, EVENEMENTS, PERSONNES, Warehouse};
 use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, Date32Builder, Int64Builder, RecordBatch, StringBuilder,
 };
-use datafusion::arrow::datatypes::{Date32Type, Int64Type};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, Date32Type, Int64Type};
 use datafusion::prelude::SessionContext;
 
 use crate::catalogue::{Catalogue, Sorte};
@@ -106,10 +107,18 @@ pub(crate) async fn read(
         .map_err(q)?;
     let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
     for b in &batches {
-        let text = |k: usize| b.column(k).as_string::<i32>();
+        // The scan may give text as views or dictionaries (the partition column): as plain
+        // strings here.
+        let texts: Vec<ArrayRef> = [0, 1, 2, 4, 5]
+            .into_iter()
+            .map(|k| cast(b.column(k), &DataType::Utf8))
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|e| q(e.into()))?;
+        let text = |k: usize| texts[k].as_string::<i32>();
         let (territoire, empreinte, indicateur) = (text(0), text(1), text(2));
-        let mois = b.column(3).as_primitive::<Date32Type>();
-        let (ventilation, modalite) = (text(4), text(5));
+        let mois = cast(b.column(3), &DataType::Date32).map_err(|e| q(e.into()))?;
+        let mois = mois.as_primitive::<Date32Type>();
+        let (ventilation, modalite) = (text(3), text(4));
         let long = |k: usize| b.column(k).as_primitive::<Int64Type>();
         let (num, den, people, days) = (long(6), long(7), long(8), long(9));
         let value = |a: &datafusion::arrow::array::Int64Array, i: usize| {
