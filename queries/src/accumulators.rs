@@ -203,7 +203,12 @@ pub(crate) fn batch(
             match ind.sorte {
                 Sorte::Delai => {
                     for (days, n) in &acc.histogram {
-                        row(&ind.id, Some(key), [None, None, Some(*n), Some(*days)], &mut text);
+                        row(
+                            &ind.id,
+                            Some(key),
+                            [None, None, Some(*n), Some(*days)],
+                            &mut text,
+                        );
                     }
                 }
                 _ => row(
@@ -215,8 +220,12 @@ pub(crate) fn batch(
             }
         }
     }
-    let mut t = text.into_iter().map(|mut b| Arc::new(b.finish()) as ArrayRef);
-    let mut l = longs.into_iter().map(|mut b| Arc::new(b.finish()) as ArrayRef);
+    let mut t = text
+        .into_iter()
+        .map(|mut b| Arc::new(b.finish()) as ArrayRef);
+    let mut l = longs
+        .into_iter()
+        .map(|mut b| Arc::new(b.finish()) as ArrayRef);
     let next = |it: &mut dyn Iterator<Item = ArrayRef>| it.next().expect("built above");
     let (empreinte, indicateur) = (next(&mut t), next(&mut t));
     let columns: Vec<ArrayRef> = vec![

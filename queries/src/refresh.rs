@@ -14,8 +14,8 @@ use datafusion::arrow::array::{
 use datafusion::prelude::{SessionConfig, SessionContext};
 
 use crate::Result;
-use crate::catalogue::Catalogue;
 use crate::accumulators;
+use crate::catalogue::Catalogue;
 use crate::compute::{self, Cell};
 use crate::secrecy::Rules;
 

@@ -490,8 +490,18 @@ pub const ACCUMULATEURS: TableDef = TableDef {
         col("modalite", Text, false, "Valeur de la ventilation."),
         col("numerateur", Long, true, "Numérateur."),
         col("denominateur", Long, true, "Dénominateur."),
-        col("personnes", Long, true, "Personnes (pour un délai : personnes à ce délai)."),
-        col("jours", Long, true, "Délai en jours (indicateurs de délai)."),
+        col(
+            "personnes",
+            Long,
+            true,
+            "Personnes (pour un délai : personnes à ce délai).",
+        ),
+        col(
+            "jours",
+            Long,
+            true,
+            "Délai en jours (indicateurs de délai).",
+        ),
     ],
 };
 

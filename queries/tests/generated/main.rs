@@ -1,19 +1,27 @@
 //! The whole catalogue on generated, ingested data (issue #4): every indicator runs through
 //! DataFusion over the real Delta tables, and the national figures land near the brief's.
 
+#[path = "../common/mod.rs"]
 mod common;
+mod incremental;
 
 use std::sync::Arc;
 
 use chrono::{Datelike, NaiveDate};
 use copil_ingest::{IngestConfig, Ingestor, SecretKey};
-use copil_queries::{Catalogue, Cell, Niveau, read, refresh, refresh_full};
+use copil_queries::{Catalogue, Cell, Niveau, read, refresh};
 use copil_sample::{Destination, Options};
 use copil_warehouse::{Departments, FixedClock, Register, Warehouse};
 
 async fn landed(dir: &std::path::Path, echelle: f64) -> Warehouse {
     SecretKey::create_file(&dir.join("cle")).unwrap();
-    land(dir, echelle, NaiveDate::from_ymd_opt(2025, 6, 30).unwrap(), None).await
+    land(
+        dir,
+        echelle,
+        NaiveDate::from_ymd_opt(2025, 6, 30).unwrap(),
+        None,
+    )
+    .await
 }
 
 /// Generates the drops of `territoires` (all if `None`) extracted around `extraction` and
@@ -575,163 +583,5 @@ async fn issue_16_compute_time_on_a_generated_warehouse() {
         "issue 16: scale {echelle}: whole catalogue (compute): {} cells, {:.2} s",
         cells.len(),
         t.elapsed().as_secs_f64()
-    );
-}
-
-/// Every published cell, in a stable order.
-async fn published(warehouse: &Warehouse, catalogue: &Catalogue) -> Vec<Cell> {
-    let mut cells = Vec::new();
-    for ind in catalogue.iter() {
-        cells.extend(read(warehouse, &ind.id, None, None).await.unwrap());
-    }
-    let key = |c: &Cell| {
-        (
-            c.indicateur.clone(),
-            c.niveau,
-            c.code.clone(),
-            c.mois,
-            c.ventilation.clone(),
-            c.modalite.clone(),
-        )
-    };
-    cells.sort_by_key(key);
-    cells
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn issue_16_an_incremental_refresh_gives_the_table_of_a_full_one() {
-    let dir = tempfile::tempdir().unwrap();
-    let warehouse = landed(dir.path(), 0.005).await;
-    let departments = Departments::builtin();
-    let register = Register::builtin(&departments);
-    let territories = register.iter().count();
-    let catalogue = Catalogue::builtin();
-    let rules = copil_queries::Rules::default();
-    let clock = FixedClock::at_date(NaiveDate::from_ymd_opt(2025, 10, 1).unwrap());
-    // Nothing stored yet: every territory is computed from its events.
-    let first = refresh(&warehouse, &catalogue, &register, &rules, &clock)
-        .await
-        .unwrap();
-    assert_eq!(first.territoires_recalcules, territories);
-    let before = published(&warehouse, &catalogue).await;
-    // Nothing changed: every territory comes from its accumulators, same table.
-    let again = refresh(&warehouse, &catalogue, &register, &rules, &clock)
-        .await
-        .unwrap();
-    assert_eq!(again.territoires_recalcules, 0);
-    assert!(again.version_indicateurs > first.version_indicateurs);
-    assert!(published(&warehouse, &catalogue).await == before);
-    // One territory sends a later drop: only it is recomputed.
-    let warehouse = land(
-        dir.path(),
-        0.005,
-        NaiveDate::from_ymd_opt(2025, 9, 30).unwrap(),
-        Some(vec!["dep-59".into()]),
-    )
-    .await;
-    let incremental = refresh(&warehouse, &catalogue, &register, &rules, &clock)
-        .await
-        .unwrap();
-    assert_eq!(incremental.territoires_recalcules, 1);
-    let after = published(&warehouse, &catalogue).await;
-    assert!(after != before, "the new drop changes published figures");
-    let last = |cells: &[Cell]| {
-        cells
-            .iter()
-            .filter(|c| c.code == "dep-59")
-            .map(|c| c.mois)
-            .max()
-    };
-    assert!(
-        last(&after) > last(&before),
-        "the territory's new months are published"
-    );
-    // The full refresh recomputes everything and gives exactly the same table.
-    let full = refresh_full(&warehouse, &catalogue, &register, &rules, &clock)
-        .await
-        .unwrap();
-    assert_eq!(full.territoires_recalcules, territories);
-    assert_eq!(full.cells, incremental.cells);
-    let complete = published(&warehouse, &catalogue).await;
-    assert_eq!(after.len(), complete.len());
-    for (a, b) in after.iter().zip(&complete) {
-        assert_eq!(a, b);
-    }
-}
-
-/// What share of the territory cells (totals, no breakdown) is secret at a scale: how large the
-/// demo must be for its pages not to look empty (issue 16). Run by hand:
-/// `COPIL_ISSUE_16_ECHELLE=0.05 cargo test --workspace --test generated secret_share -- --ignored --nocapture`.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "measurement, run by hand"]
-async fn issue_16_secret_share_of_territory_cells_by_scale() {
-    let echelle: f64 = std::env::var("COPIL_ISSUE_16_ECHELLE")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0.02);
-    let dir = tempfile::tempdir().unwrap();
-    let t = std::time::Instant::now();
-    let warehouse = landed(dir.path(), echelle).await;
-    let landed_in = t.elapsed();
-    let departments = Departments::builtin();
-    let register = Register::builtin(&departments);
-    let catalogue = Catalogue::builtin();
-    let clock = FixedClock::at_date(NaiveDate::from_ymd_opt(2025, 7, 1).unwrap());
-    let t = std::time::Instant::now();
-    refresh(
-        &warehouse,
-        &catalogue,
-        &register,
-        &copil_queries::Rules::default(),
-        &clock,
-    )
-    .await
-    .unwrap();
-    let refreshed_in = t.elapsed();
-    let cells = published(&warehouse, &catalogue).await;
-    let recent = NaiveDate::from_ymd_opt(2024, 7, 1).unwrap();
-    let share = |f: &dyn Fn(&Cell) -> bool| {
-        let all: Vec<&Cell> = cells
-            .iter()
-            .filter(|c| c.niveau == Niveau::Territoire && c.ventilation.is_empty() && f(c))
-            .collect();
-        all.iter().filter(|c| c.secret).count() as f64 / all.len().max(1) as f64
-    };
-    for ind in catalogue.iter() {
-        eprintln!(
-            "issue 16: scale {echelle}: {:<24} {:>5.1} % secret ({:>5.1} % over the last 12 months)",
-            ind.id,
-            100.0 * share(&|c| c.indicateur == ind.id),
-            100.0 * share(&|c| c.indicateur == ind.id && c.mois >= recent),
-        );
-    }
-    eprintln!(
-        "issue 16: scale {echelle}: territory totals {:.1} % secret ({:.1} % over the last 12 months); landed in {:.1} s, refreshed in {:.1} s",
-        100.0 * share(&|_| true),
-        100.0 * share(&|c| c.mois >= recent),
-        landed_in.as_secs_f64(),
-        refreshed_in.as_secs_f64()
-    );
-    // A later drop from one large territory: the incremental refresh against the full one.
-    let warehouse = land(
-        dir.path(),
-        echelle,
-        NaiveDate::from_ymd_opt(2025, 9, 30).unwrap(),
-        Some(vec!["dep-59".into()]),
-    )
-    .await;
-    let rules = copil_queries::Rules::default();
-    let incremental = refresh(&warehouse, &catalogue, &register, &rules, &clock)
-        .await
-        .unwrap();
-    let full = refresh_full(&warehouse, &catalogue, &register, &rules, &clock)
-        .await
-        .unwrap();
-    eprintln!(
-        "issue 16: scale {echelle}: after dep-59's new drop: incremental refresh {:.1} s ({} territory recomputed), full refresh {:.1} s ({} territories)",
-        incremental.duree.as_secs_f64(),
-        incremental.territoires_recalcules,
-        full.duree.as_secs_f64(),
-        full.territoires_recalcules
     );
 }
