@@ -97,7 +97,7 @@ fn run(cli: &Cli) -> Result<()> {
                     .await
                     .context("ouverture de l'entrepôt")?;
                 let _run = run_lock(&warehouse).await?;
-                refresh(&loaded.config, complet).await
+                refresh(&loaded.config, *complet).await
             })
         }
         Command::Entrepot { action } => {

@@ -83,7 +83,7 @@ pub(crate) struct Stored {
 pub(crate) async fn read(
     ctx: &SessionContext,
     catalogue: &Catalogue,
-    keep: &dyn Fn(&str, &str) -> bool,
+    keep: &(dyn Fn(&str, &str) -> bool + Sync),
 ) -> Result<Stored> {
     let q = |e: datafusion::error::DataFusionError| Error::Query {
         indicator: "accumulateurs".into(),

@@ -202,7 +202,7 @@ impl Warehouse {
             ),
             (Some(col), Scope::Partitions(ts)) => (
                 ts.iter()
-                    .map(|t| vec![(col, FilterOp::Eq, FilterValue::Scalar(*t))])
+                    .map(|t| vec![(col, FilterOp::Eq, FilterValue::Scalar(t))])
                     .collect(),
                 SaveMode::Overwrite,
                 Some(format!(

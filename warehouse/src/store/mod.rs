@@ -150,7 +150,7 @@ impl Warehouse {
         for t in territoires {
             let mut paths = Vec::new();
             if table.version().is_some() {
-                let filter = [(col, FilterOp::Eq, FilterValue::Scalar(*t))];
+                let filter = [(col, FilterOp::Eq, FilterValue::Scalar(t))];
                 let files: Vec<_> = table
                     .get_active_add_actions_by_partitions(&filter)
                     .try_collect()

@@ -331,7 +331,7 @@ async fn token(
         vec![Audience::new(audience.into())],
         now + Duration::seconds(60),
         now,
-        StandardClaims::new(SubjectIdentifier::new(person.sub.clone())),
+        StandardClaims::new(SubjectIdentifier::new(person.sub)),
         EmptyAdditionalClaims {},
     )
     .set_nonce(Some(Nonce::new(nonce)));
@@ -376,7 +376,7 @@ async fn userinfo(State(s): State<Arc<MockState>>, headers: HeaderMap) -> Respon
         StandardClaims::new(SubjectIdentifier::new(person.sub.clone()))
             .set_email(Some(EndUserEmail::new(person.email.clone())))
             .set_given_name(Some(LocalizedClaim::from(EndUserGivenName::new(
-                person.given_name.clone(),
+                person.given_name,
             )))),
         extra,
     )
