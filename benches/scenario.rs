@@ -4,8 +4,10 @@
 //! 2. ingestion of every CSV-family drop, and DuckDB reading the same files into Parquet;
 //! 3. ingestion of the XLSX drops (DuckDB cannot read them offline);
 //! 4. the full indicator refresh, and DuckDB running the same SQL files over the same Parquet;
-//! 5. the dashboard under load: 32 concurrent clients on the national page and on an indicator
-//!    page, p50 / p99.
+//! 5. the incremental refresh (issue 16): the largest territory sends a later drop, which is
+//!    ingested, then only that territory is recomputed from its events;
+//! 6. the dashboard under load: 32 concurrent clients on each page kind (national, indicator,
+//!    territory, quality), p50 / p99.
 //!
 //! Each step runs in a child process of its own (this program, with `--etape`) and reports its
 //! time, rows per second and peak resident memory (VmHWM). DuckDB runs as a Python child
@@ -16,8 +18,10 @@
 //! cargo bench --bench scenario -- --echelle 1 [--ecrire] [--requetes 100] [--garder DIR]
 //! ```
 //!
-//! `--ecrire` puts the figures into `docs/benchmarks.md` (one row per scale, with the date and
-//! the commit measured).
+//! `--ecrire` puts the figures into `docs/benchmarks.md` (one block per scale, with the date and
+//! the commit measured), keeps them in `docs/mesures/scenario.json` and redraws the plots of
+//! time and memory against rows (`docs/mesures/scenario-*.svg`) with the dashboard's own chart
+//! code.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -26,15 +30,18 @@ use std::time::{Duration, Instant};
 use chrono::NaiveDate;
 use copil_dashboards::{Accounts, AppState, ExportKey, Role, Settings};
 use copil_ingest::{IngestConfig, Ingestor, SecretKey};
-use copil_queries::Catalogue;
+use copil_queries::{Catalogue, Scope};
 use copil_sample::{Destination, Options};
 use copil_warehouse::{Departments, FixedClock, Register, SystemClock, Warehouse};
 use serde_json::{Value, json};
 
+#[path = "scenario/plot.rs"]
+mod plot;
+
 const CLIENTS: usize = 32;
 
 /// One page under load: path, requests, p50 ms, p99 ms, requests per second.
-type PageRow = (&'static str, usize, f64, f64, f64);
+type PageRow = (String, usize, f64, f64, f64);
 
 fn rss_mib(field: &str) -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
@@ -155,12 +162,31 @@ async fn ingest(
     run.drops.iter().map(|d| d.lignes_lues).sum()
 }
 
+/// The refresh of the warehouse under `base`: every territory (`full`) or only those whose
+/// drops changed.
+async fn refresh(base: &Path, register: &Register, full: bool) -> copil_queries::Refreshed {
+    let warehouse = Warehouse::open(base.join("entrepot").to_str().unwrap())
+        .await
+        .unwrap();
+    copil_queries::refresh(
+        &warehouse,
+        &Catalogue::builtin(),
+        register,
+        &copil_queries::Rules::default(),
+        &SystemClock,
+        if full { Scope::All } else { Scope::Changed },
+    )
+    .await
+    .unwrap()
+}
+
 /// 32 clients × `requests` on each page; (page, requests, p50 ms, p99 ms, req/s).
 async fn load(
     base: &Path,
     register: &Register,
     departments: &Departments,
     requests: usize,
+    territory: &str,
 ) -> (Vec<PageRow>, usize) {
     let warehouse = Warehouse::open(base.join("entrepot").to_str().unwrap())
         .await
@@ -209,7 +235,13 @@ async fn load(
         .pool_max_idle_per_host(CLIENTS)
         .build()
         .unwrap();
-    let pages = ["/", "/indicateurs/orientes_30j"];
+    let territory_page = format!("/territoires/{territory}");
+    let pages = [
+        "/",
+        "/indicateurs/orientes_30j",
+        territory_page.as_str(),
+        "/qualite",
+    ];
     for p in pages {
         let r = client.get(format!("{url}{p}")).send().await.unwrap();
         assert!(r.status().is_success(), "{p}");
@@ -242,7 +274,7 @@ async fn load(
         let wall = started.elapsed().as_secs_f64();
         all.sort();
         rows.push((
-            p,
+            p.to_string(),
             all.len(),
             percentile(&all, 0.5),
             percentile(&all, 0.99),
@@ -274,6 +306,11 @@ fn child(name: &str, base: &Path, args: &[String]) -> ! {
             let seconds = t.elapsed().as_secs_f64();
             let rows = manifests.iter().map(|m| m.lignes).sum();
             let people: u64 = manifests.iter().map(|m| m.personnes).sum();
+            let largest = manifests
+                .iter()
+                .max_by_key(|m| (m.lignes, std::cmp::Reverse(m.territoire.clone())))
+                .map(|m| m.territoire.clone())
+                .unwrap_or_default();
             let csv: Vec<Value> = manifests
                 .iter()
                 .filter(|m| m.format != "xlsx")
@@ -293,7 +330,7 @@ fn child(name: &str, base: &Path, args: &[String]) -> ! {
             report(
                 seconds,
                 rows,
-                json!({ "personnes": people, "depots": manifests.len(), "depots_csv": csv.len() }),
+                json!({ "personnes": people, "depots": manifests.len(), "depots_csv": csv.len(), "plus_grand": largest }),
             )
         }
         "ingestion-csv" | "ingestion-xlsx" => {
@@ -306,27 +343,36 @@ fn child(name: &str, base: &Path, args: &[String]) -> ! {
             report(t.elapsed().as_secs_f64(), rows, json!({}))
         }
         "rafraichissement" => {
-            let cells = rt.block_on(async {
-                let warehouse = Warehouse::open(base.join("entrepot").to_str().unwrap())
-                    .await
-                    .unwrap();
-                copil_queries::refresh(
-                    &warehouse,
-                    &Catalogue::builtin(),
-                    &register,
-                    &copil_queries::Rules::default(),
-                    &SystemClock,
-                )
-                .await
-                .unwrap()
-                .cells
-            });
+            let cells = rt.block_on(refresh(base, &register, true)).cells;
             let rows: u64 = arg(args, "--lignes").unwrap_or(0);
             report(t.elapsed().as_secs_f64(), rows, json!({ "cases": cells }))
         }
+        "incremental" => {
+            let territory: String = arg(args, "--territoire").expect("--territoire");
+            let mut o = Options::par_defaut(NaiveDate::from_ymd_opt(2025, 11, 30).unwrap());
+            o.echelle = arg(args, "--echelle").unwrap_or(1.0);
+            o.territoires = Some(vec![territory]);
+            let dest = Destination {
+                inbox: base.join("inbox-incremental"),
+                manifestes: base.join("manifests-incremental"),
+            };
+            copil_sample::generer(&register, &departments, &o, &dest, &|_| {}).unwrap();
+            let t = Instant::now();
+            let rows = rt.block_on(ingest(base, dest.inbox, &register, &departments));
+            let ingested = t.elapsed().as_secs_f64();
+            let t = Instant::now();
+            let done = rt.block_on(refresh(base, &register, false));
+            report(
+                t.elapsed().as_secs_f64(),
+                rows,
+                json!({ "ingestion_s": ingested, "recalcules": done.territoires_recalcules, "cases": done.cells }),
+            )
+        }
         "tableau" => {
             let requests = arg(args, "--requetes").unwrap_or(100);
-            let (pages, cells) = rt.block_on(load(base, &register, &departments, requests));
+            let territory: String = arg(args, "--territoire").expect("--territoire");
+            let (pages, cells) =
+                rt.block_on(load(base, &register, &departments, requests, &territory));
             let rows = pages.iter().map(|p| p.1 as u64).sum();
             let pages: Vec<Value> = pages
                 .iter()
@@ -418,11 +464,32 @@ fn main() {
         &base.join("duckdb-indicateurs-tables.json"),
     );
 
-    // 5. The dashboard under load.
+    // 5. The incremental refresh after the largest territory's later drop.
+    let largest = generation["plus_grand"]
+        .as_str()
+        .unwrap_or("dep-59")
+        .to_string();
+    let incremental = step(
+        "incremental",
+        &base,
+        &[
+            "--territoire".into(),
+            largest.clone(),
+            "--echelle".into(),
+            echelle.to_string(),
+        ],
+    );
+
+    // 6. The dashboard under load.
     let board = step(
         "tableau",
         &base,
-        &["--requetes".into(), requests.to_string()],
+        &[
+            "--requetes".into(),
+            requests.to_string(),
+            "--territoire".into(),
+            largest.clone(),
+        ],
     );
 
     // The report.
@@ -506,6 +573,18 @@ fn main() {
             duck(&duck_sql_tables, "peak_rss_mib"),
             dtab_s,
         ),
+        line(
+            format!(
+                "rafraîchissement incrémental après un nouveau dépôt de {largest} ({} lignes, ingéré en {:.1} s) : {} territoire(s) recalculé(s)",
+                num(&incremental, "rows"),
+                num(&incremental, "ingestion_s"),
+                num(&incremental, "recalcules"),
+            ),
+            &incremental,
+            "—".into(),
+            f64::NAN,
+            f64::NAN,
+        ),
     ];
     for p in board["pages"].as_array().into_iter().flatten() {
         rows.push(format!(
@@ -568,7 +647,33 @@ fn main() {
             _ => format!("{old}\n{section}\n"),
         };
         std::fs::write(&doc, new).unwrap();
-        println!("docs/benchmarks.md mis à jour");
+        let total_rows = num(&generation, "rows");
+        let measure = |v: &Value| (num(v, "seconds"), num(v, "peak_mib"));
+        let duck_measure =
+            |v: &Result<Value, String>, key: &str| (duck(v, key), duck(v, "peak_rss_mib"));
+        plot::record(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/mesures"),
+            echelle,
+            total_rows,
+            &[
+                ("Copil : ingestion CSV", measure(&ingest_csv)),
+                (
+                    "DuckDB : CSV vers Parquet",
+                    duck_measure(&duck_in, "seconds"),
+                ),
+                ("Copil : ingestion XLSX", measure(&ingest_xlsx)),
+                ("Copil : rafraîchissement complet", measure(&refresh)),
+                (
+                    "DuckDB : même SQL",
+                    duck_measure(&duck_sql, "total_seconds"),
+                ),
+                (
+                    "Copil : rafraîchissement incrémental",
+                    measure(&incremental),
+                ),
+            ],
+        );
+        println!("docs/benchmarks.md et docs/mesures/ mis à jour");
     }
     if keep.is_none() {
         drop(tmp);

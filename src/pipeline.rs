@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use copil_ingest::{Checkpoint, DropReport, IngestConfig, Ingestor, Progress, RunReport, Status};
-use copil_queries::Catalogue;
+use copil_queries::{Catalogue, Scope};
 use copil_warehouse::{Departments, Register, SystemClock, Warehouse};
 
 use crate::config::Config;
@@ -222,12 +222,10 @@ pub async fn refresh(config: &Config, complet: bool) -> Result<()> {
         .await
         .context("ouverture de l'entrepôt")?;
     let (catalogue, rules) = (Catalogue::builtin(), config.rules());
-    let r = if complet {
-        copil_queries::refresh_full(&warehouse, &catalogue, &reg, &rules, &SystemClock).await
-    } else {
-        copil_queries::refresh(&warehouse, &catalogue, &reg, &rules, &SystemClock).await
-    }
-    .context("calcul des indicateurs")?;
+    let scope = if complet { Scope::All } else { Scope::Changed };
+    let r = copil_queries::refresh(&warehouse, &catalogue, &reg, &rules, &SystemClock, scope)
+        .await
+        .context("calcul des indicateurs")?;
     println!(
         "Indicateurs recalculés : {} cases (dont {} sous secret statistique, seuil {}), depuis la version {} des événements ({} territoire(s) recalculé(s) depuis leurs événements, les autres repris de leurs comptes), en {:.1} s.",
         milliers(r.cells as u64),

@@ -4,7 +4,6 @@
 //! are built (issue 14).
 
 use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
 use axum::response::Response;
 use copil_queries::{Cell, Indicator, Sorte, format_value};
 use copil_warehouse::Territory;
@@ -14,7 +13,7 @@ use crate::cache::{self, Kind};
 use crate::error::HttpError;
 use crate::filters;
 use crate::pages::{indicator_of, provenance, report, territory_of};
-use crate::session::User;
+use crate::session::{Ctx, User};
 use crate::state::AppState;
 
 mod openapi;
@@ -94,34 +93,21 @@ fn envelope(state: &AppState, data: &Value) -> String {
 }
 
 /// The enveloped JSON answer, cached and compressed like every page.
-fn respond(
-    state: &AppState,
-    user: &User,
-    headers: &HeaderMap,
-    data: &Value,
-) -> Result<Response, HttpError> {
-    cache::respond(state, user, headers, &Kind::Json, envelope(state, data))
+fn respond(c: &Ctx, data: &Value) -> Result<Response, HttpError> {
+    cache::respond(c, &Kind::Json, envelope(&c.state, data))
 }
 
 /// `GET /api/v1/indicateurs`.
-pub async fn indicators(
-    State(state): State<AppState>,
-    user: User,
-    headers: HeaderMap,
-) -> Result<Response, HttpError> {
-    let data: Vec<Value> = state.catalogue().iter().map(indicator_json).collect();
-    respond(&state, &user, &headers, &json!(data))
+pub async fn indicators(c: Ctx) -> Result<Response, HttpError> {
+    let data: Vec<Value> = c.state.catalogue().iter().map(indicator_json).collect();
+    respond(&c, &json!(data))
 }
 
 /// `GET /api/v1/national`.
-pub async fn national(
-    State(state): State<AppState>,
-    user: User,
-    headers: HeaderMap,
-) -> Result<Response, HttpError> {
-    let results = state.results();
+pub async fn national(c: Ctx) -> Result<Response, HttpError> {
+    let results = c.state.results();
     let rows: Vec<Value> = results
-        .overview(state.catalogue(), state.register())
+        .overview(c.state.catalogue(), c.state.register())
         .iter()
         .map(|r| {
             let ind = r.indicateur;
@@ -136,23 +122,21 @@ pub async fn national(
             })
         })
         .collect();
-    respond(&state, &user, &headers, &json!(rows))
+    respond(&c, &json!(rows))
 }
 
 /// `GET /api/v1/indicateurs/{id}`.
 pub async fn indicator(
-    State(state): State<AppState>,
-    user: User,
+    c: Ctx,
     Path(id): Path<String>,
     Query(q): Query<filters::Query>,
-    headers: HeaderMap,
 ) -> Result<Response, HttpError> {
-    let ind = indicator_of(&state, &id).map_err(HttpError::json)?;
+    let ind = indicator_of(&c.state, &id).map_err(HttpError::json)?;
     let f = q
-        .check(Some(ind), state.register())
+        .check(Some(ind), c.state.register())
         .map_err(HttpError::json)?;
-    let results = state.results();
-    let r = report(&state, &results, ind, &f).map_err(HttpError::json)?;
+    let results = c.state.results();
+    let r = report(&c.state, &results, ind, &f).map_err(HttpError::json)?;
     let data = json!({
         "indicateur": indicator_json(ind),
         "mois": r.snapshot.mois.format("%Y-%m").to_string(),
@@ -179,29 +163,20 @@ pub async fn indicator(
             "cases": cells.iter().map(|c| json!({ "modalite": c.modalite, "valeur": cell(ind, Some(c)) })).collect::<Vec<_>>(),
         })),
     });
-    respond(&state, &user, &headers, &data)
+    respond(&c, &data)
 }
 
 /// `GET /api/v1/territoires`.
-pub async fn territories(
-    State(state): State<AppState>,
-    user: User,
-    headers: HeaderMap,
-) -> Result<Response, HttpError> {
-    let data: Vec<Value> = state.register().iter().map(territory_json).collect();
-    respond(&state, &user, &headers, &json!(data))
+pub async fn territories(c: Ctx) -> Result<Response, HttpError> {
+    let data: Vec<Value> = c.state.register().iter().map(territory_json).collect();
+    respond(&c, &json!(data))
 }
 
 /// `GET /api/v1/territoires/{id}`.
-pub async fn territory(
-    State(state): State<AppState>,
-    user: User,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-) -> Result<Response, HttpError> {
-    let t = territory_of(&state, &id).map_err(HttpError::json)?;
-    let results = state.results();
-    let r = results.territory(state.catalogue(), state.register(), t);
+pub async fn territory(c: Ctx, Path(id): Path<String>) -> Result<Response, HttpError> {
+    let t = territory_of(&c.state, &id).map_err(HttpError::json)?;
+    let results = c.state.results();
+    let r = results.territory(c.state.catalogue(), c.state.register(), t);
     let data = json!({
         "territoire": territory_json(t),
         "pairs": r.pairs.iter().map(|p| p.id.clone()).collect::<Vec<_>>(),
@@ -216,7 +191,7 @@ pub async fn territory(
             "evolution_12_mois": l.tendance.1,
         })).collect::<Vec<_>>(),
     });
-    respond(&state, &user, &headers, &data)
+    respond(&c, &data)
 }
 
 pub(crate) fn depot_json(d: &copil_queries::Depot) -> Value {
@@ -234,17 +209,13 @@ pub(crate) fn depot_json(d: &copil_queries::Depot) -> Value {
 }
 
 /// `GET /api/v1/qualite`.
-pub async fn quality(
-    State(state): State<AppState>,
-    user: User,
-    headers: HeaderMap,
-) -> Result<Response, HttpError> {
-    user.require_quality().map_err(HttpError::json)?;
-    let results = state.results();
+pub async fn quality(c: Ctx) -> Result<Response, HttpError> {
+    c.user.require_quality().map_err(HttpError::json)?;
+    let results = c.state.results();
     let data: Vec<Value> = results
-        .quality(state.register(), state.clock().today())
+        .quality(c.state.register(), c.state.clock().today())
         .iter()
-        .filter(|q| user.sees_details_of(&q.territoire.id))
+        .filter(|q| c.user.sees_details_of(&q.territoire.id))
         .map(|q| {
             json!({
                 "territoire": q.territoire.id,
@@ -255,7 +226,7 @@ pub async fn quality(
             })
         })
         .collect();
-    respond(&state, &user, &headers, &json!(data))
+    respond(&c, &json!(data))
 }
 
 /// `GET /api/openapi.json`.

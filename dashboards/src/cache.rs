@@ -9,7 +9,7 @@ use axum::response::Response;
 use sha2::{Digest, Sha256};
 
 use crate::error::HttpError;
-use crate::session::User;
+use crate::session::{Ctx, User};
 use crate::state::AppState;
 
 /// What is answered.
@@ -38,15 +38,10 @@ pub fn etag(state: &AppState, user: &User) -> String {
 }
 
 /// Answers `body` with the version headers, or 304 when `If-None-Match` matches.
-pub fn respond(
-    state: &AppState,
-    user: &User,
-    headers: &HeaderMap,
-    kind: &Kind,
-    body: String,
-) -> Result<Response, HttpError> {
-    let tag = etag(state, user);
-    let matches = headers
+pub fn respond(c: &Ctx, kind: &Kind, body: String) -> Result<Response, HttpError> {
+    let tag = etag(&c.state, &c.user);
+    let matches = c
+        .headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.split(',').any(|t| t.trim() == tag || t.trim() == "*"));
@@ -75,7 +70,7 @@ pub fn respond(
             format!("attachment; filename=\"{name}\""),
         );
     }
-    let body = if accepts_gzip(headers) && body.len() >= GZIP_FROM {
+    let body = if accepts_gzip(&c.headers) && body.len() >= GZIP_FROM {
         builder = builder.header(header::CONTENT_ENCODING, "gzip");
         gzip(body.as_bytes()).map_err(|e| HttpError::internal(&e))?
     } else {

@@ -9,7 +9,7 @@ use std::path::{Path as FsPath, PathBuf};
 use axum::Form;
 use axum::body::Body;
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use copil_accounts::Role;
 use futures::{Stream, StreamExt};
@@ -24,7 +24,7 @@ use crate::figures::Table;
 use crate::held::plain_name;
 use crate::layout;
 use crate::pages::depots_table;
-use crate::session::{CSRF_HEADER, User};
+use crate::session::{CSRF_HEADER, Ctx, User};
 use crate::state::AppState;
 
 /// Rejected rows shown on the page (the CSV has them all).
@@ -40,6 +40,14 @@ fn territory_id(state: &AppState, id: &str) -> Result<String, HttpError> {
                 "Territoire inconnu : « {id} ». La liste des territoires est sur /territoires."
             ))
         })
+}
+
+/// The territory of `id` when `user` may read its details (issue 15: a territory account asking
+/// for another territory gets 404, as if it did not exist).
+fn detailed(state: &AppState, user: &User, id: &str) -> Result<String, HttpError> {
+    let id = territory_id(state, id)?;
+    user.require_details_of(&id)?;
+    Ok(id)
 }
 
 /// Files of `territoire` waiting in the inbox (uploads not yet processed).
@@ -65,25 +73,23 @@ pub struct Uploaded {
 
 /// `GET /territoires/{id}/depots`.
 pub async fn page(
-    State(state): State<AppState>,
-    user: User,
+    c: Ctx,
     Path(id): Path<String>,
     Query(q): Query<Uploaded>,
 ) -> Result<Response, HttpError> {
-    let id = territory_id(&state, &id)?;
-    user.require_details_of(&id)?;
-    let t = state.register().get(&id).expect("checked");
-    let results = state.results();
+    let id = detailed(&c.state, &c.user, &id)?;
+    let t = c.state.register().get(&id).expect("checked");
+    let results = c.state.results();
     let mut depots: Vec<&copil_queries::Depot> = results
         .depots
         .iter()
         .filter(|d| d.territoire == id)
         .collect();
     depots.reverse();
-    let rejects = copil_queries::rejects(state.warehouse(), &id).await?;
-    let pending = waiting(&state, &id);
-    let may_upload = user.role == Role::Territoire;
-    let max_mio = state.settings().upload_max_bytes / (1024 * 1024);
+    let rejects = copil_queries::rejects(c.state.warehouse(), &id).await?;
+    let pending = waiting(&c.state, &id);
+    let may_upload = c.user.role == Role::Territoire;
+    let max_mio = c.state.settings().upload_max_bytes / (1024 * 1024);
     let body = html! {
         p { a href=(format!("/territoires/{id}")) { "← " (t.nom) " : indicateurs et comparaisons" } }
         @if let Some(f) = &q.fichier {
@@ -107,7 +113,7 @@ pub async fn page(
         @if may_upload {
             h2 { "Déposer une extraction" }
             form class="formulaire" method="post" enctype="multipart/form-data" action=(format!("/territoires/{id}/depots")) {
-                (layout::csrf_field(&user))
+                (layout::csrf_field(&c.user))
                 label { "Fichier (CSV, CSV compressé .gz ou XLSX, " (max_mio) " Mio au plus ; nom avec la date d'extraction, par exemple " code { (id) "_2025-06-30.csv" } ")"
                     input type="file" name="fichier" required; }
                 label class="case" { input type="checkbox" name="traiter" value="maintenant" checked; " Traiter tout de suite (sinon : à la prochaine ingestion planifiée)" }
@@ -147,10 +153,10 @@ pub async fn page(
             (header::VARY, "Cookie, Authorization"),
         ],
         Html(layout::simple(
-            state.brand(),
+            c.state.brand(),
             &format!("Dépôts — {}", t.nom),
             &format!("/territoires/{}/depots", t.id),
-            Some(&user),
+            Some(&c.user),
             &body,
         )),
     )
@@ -179,14 +185,9 @@ fn rejects_table(rejects: &[copil_queries::Reject]) -> Table {
 }
 
 /// `GET /territoires/{id}/rejets.csv`.
-pub async fn rejects_csv(
-    State(state): State<AppState>,
-    user: User,
-    Path(id): Path<String>,
-) -> Result<Response, HttpError> {
-    let id = territory_id(&state, &id)?;
-    user.require_details_of(&id)?;
-    let rejects = copil_queries::rejects(state.warehouse(), &id).await?;
+pub async fn rejects_csv(c: Ctx, Path(id): Path<String>) -> Result<Response, HttpError> {
+    let id = detailed(&c.state, &c.user, &id)?;
+    let rejects = copil_queries::rejects(c.state.warehouse(), &id).await?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
@@ -202,14 +203,9 @@ pub async fn rejects_csv(
 }
 
 /// `GET /api/v1/territoires/{id}/depots`.
-pub async fn api_list(
-    State(state): State<AppState>,
-    user: User,
-    Path(id): Path<String>,
-) -> Result<Response, HttpError> {
-    let id = territory_id(&state, &id).map_err(HttpError::json)?;
-    user.require_details_of(&id).map_err(HttpError::json)?;
-    let results = state.results();
+pub async fn api_list(c: Ctx, Path(id): Path<String>) -> Result<Response, HttpError> {
+    let id = detailed(&c.state, &c.user, &id).map_err(HttpError::json)?;
+    let results = c.state.results();
     let depots: Vec<Value> = results
         .depots
         .iter()
@@ -219,20 +215,15 @@ pub async fn api_list(
         .collect();
     Ok(private_json(&json!({
         "territoire": id,
-        "en_attente": waiting(&state, &id),
+        "en_attente": waiting(&c.state, &id),
         "depots": depots,
     })))
 }
 
 /// `GET /api/v1/territoires/{id}/rejets`.
-pub async fn api_rejects(
-    State(state): State<AppState>,
-    user: User,
-    Path(id): Path<String>,
-) -> Result<Response, HttpError> {
-    let id = territory_id(&state, &id).map_err(HttpError::json)?;
-    user.require_details_of(&id).map_err(HttpError::json)?;
-    let rejects = copil_queries::rejects(state.warehouse(), &id)
+pub async fn api_rejects(c: Ctx, Path(id): Path<String>) -> Result<Response, HttpError> {
+    let id = detailed(&c.state, &c.user, &id).map_err(HttpError::json)?;
+    let rejects = copil_queries::rejects(c.state.warehouse(), &id)
         .await
         .map_err(|e| HttpError::from(e).json())?;
     Ok(private_json(&json!({
@@ -449,27 +440,26 @@ pub struct Process {
 /// `PUT /api/v1/territoires/{id}/depots/{fichier}`: the body is the file. With
 /// `?traiter=maintenant`, answers the drop's report once ingestion ran.
 pub async fn api_upload(
-    State(state): State<AppState>,
-    user: User,
+    c: Ctx,
     Path((id, name)): Path<(String, String)>,
     Query(p): Query<Process>,
-    headers: HeaderMap,
     body: Body,
 ) -> Result<Response, HttpError> {
     let inner = async {
-        let id = territory_id(&state, &id)?;
-        user.require_upload_for(&id)?;
-        user.check_csrf(headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()))?;
-        let dest = check_name(&state, &id, &name)?;
+        let id = territory_id(&c.state, &id)?;
+        c.user.require_upload_for(&id)?;
+        c.user
+            .check_csrf(c.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()))?;
+        let dest = check_name(&c.state, &id, &name)?;
         let size = save(
             &dest,
             body.into_data_stream(),
-            state.settings().upload_max_bytes,
+            c.state.settings().upload_max_bytes,
         )
         .await?;
         let asked = p.traiter.as_deref() == Some("maintenant");
-        let ran = after_upload(&state, &user, &id, &name, size, asked).await?;
-        let results = state.results();
+        let ran = after_upload(&c.state, &c.user, &id, &name, size, asked).await?;
+        let results = c.state.results();
         let report = results
             .depots
             .iter()
@@ -609,14 +599,13 @@ pub async fn release_from_form(
 
 /// `POST /api/v1/depots-en-attente/{territoire}/{fichier}/liberer`: the drop's new report.
 pub async fn api_release(
-    State(state): State<AppState>,
-    user: User,
+    c: Ctx,
     Path((territoire, name)): Path<(String, String)>,
-    headers: HeaderMap,
 ) -> Result<Response, HttpError> {
     let inner = async {
-        user.check_csrf(headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()))?;
-        let d = release(&state, &user, &territoire, &name).await?;
+        c.user
+            .check_csrf(c.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()))?;
+        let d = release(&c.state, &c.user, &territoire, &name).await?;
         Ok::<_, HttpError>(private_json(&json!({
             "territoire": d.territoire,
             "fichier": d.fichier,

@@ -15,7 +15,7 @@ use serde_json::json;
 use crate::error::HttpError;
 use crate::layout;
 use crate::session::{
-    LOGIN_CSRF_COOKIE, LoginOutcome, SESSION_COOKIE, SESSION_LIFETIME, User, cookie, identify,
+    Ctx, LOGIN_CSRF_COOKIE, LoginOutcome, SESSION_COOKIE, SESSION_LIFETIME, User, cookie, identify,
     random_hex, set_cookie,
 };
 use crate::state::AppState;
@@ -322,21 +322,16 @@ pub struct CsrfForm {
 }
 
 /// `POST /deconnexion`.
-pub async fn logout(
-    State(state): State<AppState>,
-    user: User,
-    headers: HeaderMap,
-    Form(f): Form<CsrfForm>,
-) -> Result<Response, HttpError> {
-    user.check_csrf(Some(&f.csrf))?;
-    let id_token = cookie(&headers, SESSION_COOKIE).and_then(|c| state.sessions().logout(c));
-    audit(&state, &user.login, user.role.code(), "deconnexion");
+pub async fn logout(c: Ctx, Form(f): Form<CsrfForm>) -> Result<Response, HttpError> {
+    c.user.check_csrf(Some(&f.csrf))?;
+    let id_token = cookie(&c.headers, SESSION_COOKIE).and_then(|k| c.state.sessions().logout(k));
+    audit(&c.state, &c.user.login, c.user.role.code(), "deconnexion");
     // A session opened through ProConnect ends there too, once Copil's is over (issue 17): a
     // page sending the browser on with `Refresh`, as `form-action 'self'` stops a form's
     // redirection to another site.
-    let end_session = match (id_token, state.proconnect()) {
+    let end_session = match (id_token, c.state.proconnect()) {
         (Some(id_token), Some(pc)) => pc
-            .logout_url(&id_token, state.clock().now())
+            .logout_url(&id_token, c.state.clock().now())
             .await
             .unwrap_or_else(|e| {
                 tracing::warn!(error = %e, "ProConnect : déconnexion du fournisseur impossible");
@@ -353,7 +348,7 @@ pub async fn logout(
             let mut r = (
                 [(header::CACHE_CONTROL, "no-store")],
                 Html(layout::simple(
-                    state.brand(),
+                    c.state.brand(),
                     "Déconnexion",
                     "",
                     None,
@@ -368,7 +363,7 @@ pub async fn logout(
         }
         None => Redirect::to("/connexion").into_response(),
     };
-    if let Ok(v) = set_cookie(&state, SESSION_COOKIE, "", 0).parse() {
+    if let Ok(v) = set_cookie(&c.state, SESSION_COOKIE, "", 0).parse() {
         r.headers_mut().insert(header::SET_COOKIE, v);
     }
     Ok(r)

@@ -231,6 +231,29 @@ impl FromRequestParts<AppState> for User {
     }
 }
 
+/// What a page or API handler reads from every request: the application state, the
+/// signed-in [`User`] and the headers (for conditional requests and the response's caching).
+pub struct Ctx {
+    /// The application state.
+    pub state: AppState,
+    /// Who is asking.
+    pub user: User,
+    /// The request's headers.
+    pub headers: HeaderMap,
+}
+
+impl FromRequestParts<AppState> for Ctx {
+    type Rejection = HttpError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Ctx, HttpError> {
+        Ok(Ctx {
+            state: state.clone(),
+            user: User::from_request_parts(parts, state).await?,
+            headers: parts.headers.clone(),
+        })
+    }
+}
+
 impl User {
     /// Writes what this user did to the audit log (time from the app's clock).
     pub fn audit(

@@ -13,42 +13,19 @@
 -- ventilations: aucune
 -- rupture: 2025-01 ; loi pour le plein emploi : le contrat d'engagement succède au CER
 
--- Stocks as intervals (issue 16): a contract signed on day D covers the months M whose last day
--- is from D to D + 364 days, that is from the month of D to the month of D + 365 days excluded;
--- a person's covering intervals are merged, then intersected with their intervals in droits et
--- devoirs under an orientation in force outside France Travail; a running sum over months of +1
--- at each start and -1 at each end gives both stocks.
+-- Stocks as intervals (issue 16): a person's coverage by contracts (the `cer` periods of
+-- `periodes`, merged where they overlap) is intersected with their intervals in droits et devoirs
+-- under an orientation in force outside France Travail; a running sum over months of +1 at each
+-- start and -1 at each end gives both stocks.
 WITH hors_ft AS (
     SELECT territoire, personne, entree, sortie
     FROM orientations_dd
     WHERE organisme IS DISTINCT FROM 'france_travail'
 ),
-contrats AS (
-    SELECT c.territoire, c.personne,
-           CAST(date_trunc('month', c.date) AS DATE) AS entree,
-           CAST(date_trunc('month', CAST(c.date + INTERVAL '365 days' AS DATE)) AS DATE) AS sortie
-    FROM evenements c
-    WHERE c.evenement = 'contrat_signe'
-      AND (c.type_contrat = 'cer'
-           OR (c.type_contrat = 'contrat_engagement' AND c.date >= DATE '2025-01-01'))
-),
-suivis AS (
-    SELECT territoire, personne, entree, sortie,
-           max(sortie) OVER (PARTITION BY territoire, personne ORDER BY entree, sortie
-                             ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS avant
-    FROM contrats
-),
-numerotes AS (
-    SELECT territoire, personne, entree, sortie,
-           sum(CASE WHEN avant IS NULL OR entree > avant THEN 1 ELSE 0 END)
-               OVER (PARTITION BY territoire, personne ORDER BY entree, sortie
-                     ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS periode
-    FROM suivis
-),
 couvertures AS (
-    SELECT territoire, personne, min(entree) AS entree, max(sortie) AS sortie
-    FROM numerotes
-    GROUP BY territoire, personne, periode
+    SELECT territoire, personne, entree, sortie
+    FROM periodes
+    WHERE nature = 'cer'
 ),
 couverts AS (
     SELECT h.territoire, greatest(h.entree, c.entree) AS entree, least(h.sortie, c.sortie) AS sortie

@@ -90,25 +90,48 @@ FROM (
     GROUP BY i.territoire
 )
 ;
--- A person's periods in droits et devoirs: the intervals of their episodes merged where they
--- overlap (an episode never closed runs on under the next one), so a person counts once a month.
-CREATE OR REPLACE VIEW dd_periodes AS
+-- The intervals of months merged per person, by nature: droits et devoirs (`dd`, the intervals
+-- of the episodes) and coverage by a contract (`cer`: a CER, or from 1 January 2025 a contrat
+-- d'engagement, signed on day D covers the months M whose last day is from D to D + 364 days,
+-- that is from the month of D to the month of D + 365 days excluded).
+CREATE OR REPLACE VIEW intervalles AS
+SELECT 'dd' AS nature, territoire, personne, entree, sortie
+FROM dd_intervalles
+UNION ALL
+SELECT 'cer' AS nature, c.territoire, c.personne,
+       CAST(date_trunc('month', c.date) AS DATE) AS entree,
+       CAST(date_trunc('month', CAST(c.date + INTERVAL '365 days' AS DATE)) AS DATE) AS sortie
+FROM evenements c
+WHERE c.evenement = 'contrat_signe'
+  AND (c.type_contrat = 'cer'
+       OR (c.type_contrat = 'contrat_engagement' AND c.date >= DATE '2025-01-01'))
+;
+-- A person's periods of each nature: their intervals merged where they overlap (an episode never
+-- closed runs on under the next one, a contract renewed before its end extends the coverage),
+-- so a person counts once a month.
+CREATE OR REPLACE VIEW periodes AS
 WITH suivis AS (
-    SELECT territoire, personne, entree, sortie,
-           max(sortie) OVER (PARTITION BY territoire, personne ORDER BY entree, sortie
+    SELECT nature, territoire, personne, entree, sortie,
+           max(sortie) OVER (PARTITION BY nature, territoire, personne ORDER BY entree, sortie
                              ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS avant
-    FROM dd_intervalles
+    FROM intervalles
 ),
 numerotes AS (
-    SELECT territoire, personne, entree, sortie,
+    SELECT nature, territoire, personne, entree, sortie,
            sum(CASE WHEN avant IS NULL OR entree > avant THEN 1 ELSE 0 END)
-               OVER (PARTITION BY territoire, personne ORDER BY entree, sortie
+               OVER (PARTITION BY nature, territoire, personne ORDER BY entree, sortie
                      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS periode
     FROM suivis
 )
-SELECT territoire, personne, min(entree) AS entree, max(sortie) AS sortie
+SELECT nature, territoire, personne, min(entree) AS entree, max(sortie) AS sortie
 FROM numerotes
-GROUP BY territoire, personne, periode
+GROUP BY nature, territoire, personne, periode
+;
+-- A person's periods in droits et devoirs.
+CREATE OR REPLACE VIEW dd_periodes AS
+SELECT territoire, personne, entree, sortie
+FROM periodes
+WHERE nature = 'dd'
 ;
 -- People subject to droits et devoirs at the end of each mature month M (entered, not closed by
 -- then): months with nobody are left out.

@@ -85,10 +85,6 @@ pub(crate) async fn read(
     catalogue: &Catalogue,
     keep: &(dyn Fn(&str, &str) -> bool + Sync),
 ) -> Result<Stored> {
-    let q = |e: datafusion::error::DataFusionError| Error::Query {
-        indicator: "accumulateurs".into(),
-        message: e.to_string(),
-    };
     let index: HashMap<&str, (usize, Sorte)> = catalogue
         .iter()
         .enumerate()
@@ -98,13 +94,17 @@ pub(crate) async fn read(
         stamps: HashMap::new(),
         accs: catalogue.iter().map(|_| HashMap::new()).collect(),
     };
-    let batches = ctx
-        .sql(include_str!("../sql/accumulateurs.sql"))
-        .await
-        .map_err(q)?
-        .collect()
-        .await
-        .map_err(q)?;
+    let batches = crate::sql::collect(
+        ctx,
+        "accumulateurs",
+        include_str!("../sql/accumulateurs.sql"),
+        Vec::new(),
+    )
+    .await?;
+    let q = |e: datafusion::arrow::error::ArrowError| Error::Query {
+        indicator: "accumulateurs".into(),
+        message: e.to_string(),
+    };
     let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
     for b in &batches {
         // The scan may give text as views or dictionaries (the partition column): as plain
@@ -113,10 +113,10 @@ pub(crate) async fn read(
             .into_iter()
             .map(|k| cast(b.column(k), &DataType::Utf8))
             .collect::<std::result::Result<_, _>>()
-            .map_err(|e| q(e.into()))?;
+            .map_err(q)?;
         let text = |k: usize| texts[k].as_string::<i32>();
         let (territoire, empreinte, indicateur) = (text(0), text(1), text(2));
-        let mois = cast(b.column(3), &DataType::Date32).map_err(|e| q(e.into()))?;
+        let mois = cast(b.column(3), &DataType::Date32).map_err(q)?;
         let mois = mois.as_primitive::<Date32Type>();
         let (ventilation, modalite) = (text(3), text(4));
         let long = |k: usize| b.column(k).as_primitive::<Int64Type>();

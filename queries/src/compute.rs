@@ -22,17 +22,13 @@ pub use crate::model::{Cell, Extent, Niveau, RELATIF};
 
 /// Each territory's extent, from `depots` and `evenements`.
 pub(crate) async fn extents(ctx: &SessionContext) -> Result<BTreeMap<String, Extent>> {
-    let q = |e: datafusion::error::DataFusionError| Error::Query {
-        indicator: "etendue".into(),
-        message: e.to_string(),
-    };
-    let batches = ctx
-        .sql(include_str!("../sql/etendue.sql"))
-        .await
-        .map_err(q)?
-        .collect()
-        .await
-        .map_err(q)?;
+    let batches = crate::sql::collect(
+        ctx,
+        "etendue",
+        include_str!("../sql/etendue.sql"),
+        Vec::new(),
+    )
+    .await?;
     let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
     let mut out = BTreeMap::new();
     for b in &batches {
@@ -231,17 +227,7 @@ async fn territory_rows(
     ind: &Indicator,
     out: &mut HashMap<Key, Acc>,
 ) -> Result<()> {
-    let q = |e: datafusion::error::DataFusionError| Error::Query {
-        indicator: ind.id.clone(),
-        message: e.to_string(),
-    };
-    let batches = ctx
-        .sql(ind.sql)
-        .await
-        .map_err(q)?
-        .collect()
-        .await
-        .map_err(q)?;
+    let batches = crate::sql::collect(ctx, &ind.id, ind.sql, Vec::new()).await?;
     for b in &batches {
         let territoire = as_type(column(b, "territoire", &ind.id)?, &DataType::Utf8, &ind.id)?;
         let mois = as_type(column(b, "mois", &ind.id)?, &DataType::Date32, &ind.id)?;

@@ -27,6 +27,7 @@ mod refresh;
 mod rejects;
 mod results;
 pub mod secrecy;
+mod sql;
 pub mod stats;
 
 pub use catalogue::{Catalogue, Compte, Direction, Indicator, Lien, Relation, Sorte, Ventilation};
@@ -36,7 +37,7 @@ pub use microdata::{
     ExportColumn, MicroTable, Microdata, export_pseudonym, key_fingerprint, project_key,
 };
 pub use read::{audit_published, format_spread, format_value, month_label, read};
-pub use refresh::{Refreshed, refresh, refresh_full};
+pub use refresh::{Refreshed, Scope, refresh};
 pub use rejects::{Reject, rejects};
 pub use results::{
     Depot, IndicatorReport, OverviewRow, PEERS, QualityRow, Ranked, Results, SIZE_INDICATOR,

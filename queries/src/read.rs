@@ -20,10 +20,6 @@ pub async fn read(
     territoire: Option<&str>,
     mois: Option<NaiveDate>,
 ) -> Result<Vec<Cell>> {
-    let q = |e: datafusion::error::DataFusionError| Error::Query {
-        indicator: indicator.to_string(),
-        message: e.to_string(),
-    };
     let ctx = SessionContext::new();
     let table = warehouse.load(&INDICATEURS).await?;
     warehouse.register_table(&ctx, &INDICATEURS, &table).await?;
@@ -32,15 +28,13 @@ pub async fn read(
         ScalarValue::from(territoire.unwrap_or("")),
         ScalarValue::from(mois.map(|m| m.to_string()).unwrap_or_default()),
     ];
-    let batches = ctx
-        .sql(include_str!("../sql/indicateur.sql"))
-        .await
-        .map_err(q)?
-        .with_param_values(params)
-        .map_err(q)?
-        .collect()
-        .await
-        .map_err(q)?;
+    let batches = crate::sql::collect(
+        &ctx,
+        indicator,
+        include_str!("../sql/indicateur.sql"),
+        params,
+    )
+    .await?;
     cells_of(&batches, indicator)
 }
 
@@ -51,20 +45,16 @@ pub async fn audit_published(
     register: &copil_warehouse::Register,
     rules: &crate::secrecy::Rules,
 ) -> Result<crate::secrecy::Audit> {
-    let q = |e: datafusion::error::DataFusionError| Error::Query {
-        indicator: "indicateurs".into(),
-        message: e.to_string(),
-    };
     let ctx = SessionContext::new();
     let table = warehouse.load(&INDICATEURS).await?;
     warehouse.register_table(&ctx, &INDICATEURS, &table).await?;
-    let batches = ctx
-        .sql(include_str!("../sql/indicateurs_tous.sql"))
-        .await
-        .map_err(q)?
-        .collect()
-        .await
-        .map_err(q)?;
+    let batches = crate::sql::collect(
+        &ctx,
+        "indicateurs",
+        include_str!("../sql/indicateurs_tous.sql"),
+        Vec::new(),
+    )
+    .await?;
     let cells = cells_of(&batches, "indicateurs")?;
     Ok(crate::secrecy::audit(&cells, catalogue, register, rules))
 }

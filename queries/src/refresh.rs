@@ -112,41 +112,29 @@ fn batch(cells: &[Cell], version: u64, now_micros: i64) -> RecordBatch {
     RecordBatch::try_new(INDICATEURS.file_schema(), columns).expect("indicateurs schema")
 }
 
-/// Refreshes the indicators incrementally (issue 16): only the territories whose data changed
-/// since their accumulators were stored (or whose accumulators are missing) are recomputed;
-/// the others are read back from `accumulateurs`. Pooling and secrecy then run on every
-/// territory and `indicateurs` is replaced in one commit, as [`refresh_full`] does; both give
-/// the same table.
+/// Which territories a refresh recomputes from their events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Only the territories whose data changed since their accumulators were stored (or whose
+    /// accumulators are missing); the others are read back from `accumulateurs` (issue 16).
+    Changed,
+    /// Every territory, rewriting every accumulator (`copil calculer --complet`).
+    All,
+}
+
+/// Refreshes the indicators: the territories of `scope` are recomputed from the warehouse's
+/// current versions, the others read back from their accumulators. Pooling and secrecy then
+/// run on every territory and `indicateurs` is replaced in one commit; both scopes give the
+/// same table.
 pub async fn refresh(
     warehouse: &Warehouse,
     catalogue: &Catalogue,
     register: &Register,
     rules: &Rules,
     clock: &dyn Clock,
+    scope: Scope,
 ) -> Result<Refreshed> {
-    run(warehouse, catalogue, register, rules, clock, false).await
-}
-
-/// Recomputes every territory from the warehouse's current versions (`copil calculer
-/// --complet`), rewrites every accumulator and replaces the `indicateurs` table in one commit.
-pub async fn refresh_full(
-    warehouse: &Warehouse,
-    catalogue: &Catalogue,
-    register: &Register,
-    rules: &Rules,
-    clock: &dyn Clock,
-) -> Result<Refreshed> {
-    run(warehouse, catalogue, register, rules, clock, true).await
-}
-
-async fn run(
-    warehouse: &Warehouse,
-    catalogue: &Catalogue,
-    register: &Register,
-    rules: &Rules,
-    clock: &dyn Clock,
-    full: bool,
-) -> Result<Refreshed> {
+    let full = scope == Scope::All;
     let started = Instant::now();
     // Batches four times DataFusion's default: fewer, larger batches through the hash joins
     // and aggregations of the catalogue (same time, about 15 % less memory, measured).

@@ -49,14 +49,13 @@ pub async fn rejects(warehouse: &Warehouse, territoire: &str) -> Result<Vec<Reje
     let ctx = SessionContext::new();
     let table = warehouse.load(&REJETS).await?;
     warehouse.register_table(&ctx, &REJETS, &table).await?;
-    let batches = ctx
-        .sql(include_str!("../sql/rejets_territoire.sql"))
-        .await
-        .and_then(|df| df.with_param_values(vec![ScalarValue::from(territoire)]))
-        .map_err(|e| error(territoire, e))?
-        .collect()
-        .await
-        .map_err(|e| error(territoire, e))?;
+    let batches = crate::sql::collect(
+        &ctx,
+        &format!("rejets de {territoire}"),
+        include_str!("../sql/rejets_territoire.sql"),
+        vec![ScalarValue::from(territoire)],
+    )
+    .await?;
     let mut out = Vec::new();
     for b in &batches {
         let text = |i: usize| cast(b.column(i), &DataType::Utf8).map_err(|e| error(territoire, e));

@@ -16,15 +16,7 @@ const LAST: i32 = 24;
 /// at months absent from its series. Never panics: non-finite values are treated as missing.
 /// With no value at all, the chart only says « Aucune donnée publiable ».
 pub fn before_after(b: &BeforeAfter, width: i32) -> String {
-    let lines: Vec<Line<'_>> = b
-        .series
-        .iter()
-        .map(|series| Line {
-            label: &series.label,
-            points: series.points.clone(),
-            tone: series.tone,
-        })
-        .collect();
+    let lines = Line::of(&b.series);
     let ticks = |plot: i32| -> Vec<(i32, String)> {
         (FIRST..=LAST)
             .step_by(if plot < 400 { 12 } else { 6 })

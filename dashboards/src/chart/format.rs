@@ -13,6 +13,8 @@ const NOT_AVAILABLE: &str = "n.d.";
 ///   « 45,3 % ».
 /// - [`Unit::Days`]: rounded to the day: `31.6` → « 32 j ».
 /// - [`Unit::Count`]: rounded, thousands grouped: `1234.0` → « 1 234 ».
+/// - [`Unit::Seconds`]: one decimal: `2.45` → « 2,5 s » (benchmarks).
+/// - [`Unit::Mebibytes`]: rounded: `1222.4` → « 1 222 Mio » (benchmarks).
 ///
 /// Spaces are narrow no-break spaces (U+202F), negative numbers take the minus sign (U+2212),
 /// and a value that is not finite is written « n.d. ».
@@ -25,9 +27,11 @@ const NOT_AVAILABLE: &str = "n.d.";
 /// ```
 pub fn format_value(v: f64, unit: Unit) -> String {
     match unit {
-        Unit::Share => with_suffix(decimal(v * 100.0, 1), '%'),
-        Unit::Days => with_suffix(decimal(v, 0), 'j'),
+        Unit::Share => with_suffix(decimal(v * 100.0, 1), "%"),
+        Unit::Days => with_suffix(decimal(v, 0), "j"),
         Unit::Count => decimal(v, 0).unwrap_or_else(|| NOT_AVAILABLE.to_owned()),
+        Unit::Seconds => with_suffix(decimal(v, 1), "s"),
+        Unit::Mebibytes => with_suffix(decimal(v, 0), "Mio"),
     }
 }
 
@@ -36,13 +40,15 @@ pub fn format_value(v: f64, unit: Unit) -> String {
 pub(super) fn format_tick(v: f64, unit: Unit, step: f64) -> String {
     let scaled_step = match unit {
         Unit::Share => step * 100.0,
-        Unit::Days | Unit::Count => step,
+        Unit::Days | Unit::Count | Unit::Seconds | Unit::Mebibytes => step,
     };
     let decimals = decimals_for(scaled_step);
     match unit {
-        Unit::Share => with_suffix(decimal(v * 100.0, decimals), '%'),
-        Unit::Days => with_suffix(decimal(v, decimals), 'j'),
+        Unit::Share => with_suffix(decimal(v * 100.0, decimals), "%"),
+        Unit::Days => with_suffix(decimal(v, decimals), "j"),
         Unit::Count => decimal(v, decimals).unwrap_or_else(|| NOT_AVAILABLE.to_owned()),
+        Unit::Seconds => with_suffix(decimal(v, decimals), "s"),
+        Unit::Mebibytes => with_suffix(decimal(v, decimals), "Mio"),
     }
 }
 
@@ -59,7 +65,7 @@ fn decimals_for(step: f64) -> usize {
         .map_or(3, |d| d as usize)
 }
 
-fn with_suffix(number: Option<String>, suffix: char) -> String {
+fn with_suffix(number: Option<String>, suffix: &str) -> String {
     match number {
         Some(n) => format!("{n}{NNBSP}{suffix}"),
         None => NOT_AVAILABLE.to_owned(),

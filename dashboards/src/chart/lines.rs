@@ -31,6 +31,20 @@ pub(super) struct Line<'a> {
     pub tone: super::Tone,
 }
 
+impl<'a> Line<'a> {
+    /// The lines of series over an integer x axis, as given.
+    pub fn of(series: &'a [super::RelativeSeries]) -> Vec<Line<'a>> {
+        series
+            .iter()
+            .map(|s| Line {
+                label: &s.label,
+                points: s.points.clone(),
+                tone: s.tone,
+            })
+            .collect()
+    }
+}
+
 /// A line chart, ready to draw.
 pub(super) struct LineChart<'a> {
     pub caption: &'a Caption,

@@ -10,6 +10,7 @@ mod format;
 mod lines;
 mod ranking;
 mod scale;
+mod scaling;
 mod style;
 mod svg;
 mod tile_map;
@@ -21,6 +22,7 @@ mod tests;
 pub use before_after::before_after;
 pub use format::format_value;
 pub use ranking::ranking;
+pub use scaling::scaling;
 pub use tile_map::tile_map;
 pub use timeline::timeline;
 
@@ -55,6 +57,10 @@ pub enum Unit {
     Days,
     /// A count of people (« 1 234 »).
     Count,
+    /// A duration in seconds (« 2,5 s »), for benchmarks.
+    Seconds,
+    /// A memory size in mebibytes (« 1 222 Mio »), for benchmarks.
+    Mebibytes,
 }
 
 /// What every chart carries for assistive technology.
@@ -173,6 +179,17 @@ pub struct BeforeAfter {
     /// Unit of the values.
     pub unit: Unit,
     /// One line per wave.
+    pub series: Vec<RelativeSeries>,
+}
+
+/// Measures against a size: a benchmark's time or memory against the rows it read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scaling {
+    /// Title and description.
+    pub caption: Caption,
+    /// Unit of the values.
+    pub unit: Unit,
+    /// One line per measured step: (thousands of rows, value).
     pub series: Vec<RelativeSeries>,
 }
 

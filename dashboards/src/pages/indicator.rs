@@ -153,26 +153,24 @@ fn territory_tile(
 
 /// `/indicateurs/{id}`: ranking, map, series, before / after.
 pub async fn indicator(
-    State(state): State<AppState>,
-    user: User,
+    c: Ctx,
     Path(id): Path<String>,
     Query(q): Query<filters::Query>,
-    headers: HeaderMap,
 ) -> Result<Response, HttpError> {
-    let ind = indicator_of(&state, &id)?;
-    let mut f = q.check(Some(ind), state.register())?;
+    let ind = indicator_of(&c.state, &id)?;
+    let mut f = q.check(Some(ind), c.state.register())?;
     // A territory team sees its own territory highlighted without choosing it (issue 15).
-    if f.territoire.is_none() && user.role == copil_accounts::Role::Territoire {
-        f.territoire.clone_from(&user.territoire);
+    if f.territoire.is_none() && c.user.role == copil_accounts::Role::Territoire {
+        f.territoire.clone_from(&c.user.territoire);
     }
-    let results = state.results();
-    // The body is the same for every user with the same filters: drawn once per version.
+    let results = c.state.results();
+    // The body is the same for every c.user with the same filters: drawn once per version.
     let key = format!("indicateur:{}{}", ind.id, f.query_string());
-    let body = state.cached_body(&results, &key, || indicator_body(&state, &results, ind, &f))?;
+    let body = c.state.cached_body(&results, &key, || {
+        indicator_body(&c.state, &results, ind, &f)
+    })?;
     html_page(
-        &state,
-        &user,
-        &headers,
+        &c,
         &results,
         &ind.titre,
         "/indicateurs",
@@ -246,20 +244,18 @@ fn indicator_body(
 
 /// `/indicateurs/{id}/{figure}.csv`: exactly what a chart shows.
 pub async fn figure_csv(
-    State(state): State<AppState>,
-    user: User,
+    c: Ctx,
     Path((id, file)): Path<(String, String)>,
     Query(q): Query<filters::Query>,
-    headers: HeaderMap,
 ) -> Result<Response, HttpError> {
-    let ind = indicator_of(&state, &id)?;
-    let f = q.check(Some(ind), state.register())?;
-    let results = state.results();
-    let r = report(&state, &results, ind, &f)?;
+    let ind = indicator_of(&c.state, &id)?;
+    let f = q.check(Some(ind), c.state.register())?;
+    let results = c.state.results();
+    let r = report(&c.state, &results, ind, &f)?;
     let table = match file.as_str() {
         "classement.csv" => figures::ranking(&r, f.territoire.as_deref()).1,
-        "carte.csv" => figures::map(&r, state.departments()).1,
-        "evolution.csv" => figures::timeline(&r, highlighted(&state, &results, ind, &f)).1,
+        "carte.csv" => figures::map(&r, c.state.departments()).1,
+        "evolution.csv" => figures::timeline(&r, highlighted(&c.state, &results, ind, &f)).1,
         "avant-apres.csv" => figures::before_after(&r).1,
         other => {
             return Err(HttpError::not_found(format!(
@@ -268,9 +264,7 @@ pub async fn figure_csv(
         }
     };
     cache::respond(
-        &state,
-        &user,
-        &headers,
+        &c,
         &Kind::Csv(format!("{}-{}", ind.id, file)),
         table.to_csv(),
     )

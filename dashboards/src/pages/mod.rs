@@ -3,8 +3,7 @@
 //! indicator page and its figures), [`territory`] (the register and one territory),
 //! [`quality`] (data quality and methodology); the national view and the shared pieces here.
 
-use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
+use axum::extract::{Path, Query};
 use axum::response::Response;
 use copil_queries::{Cell, Direction, Indicator, Results, Sorte, format_spread, format_value};
 use copil_warehouse::{Territory, Wave};
@@ -18,7 +17,7 @@ use crate::error::HttpError;
 use crate::figures::{self, Table, month_label};
 use crate::filters::{self, Filters};
 use crate::layout::{self, Provenance};
-use crate::session::User;
+use crate::session::Ctx;
 use crate::state::AppState;
 
 mod indicator;
@@ -54,21 +53,17 @@ pub fn provenance(state: &AppState, results: &Results) -> Provenance {
 
 /// A full page, with its provenance and the version headers.
 fn html_page(
-    state: &AppState,
-    user: &User,
-    headers: &HeaderMap,
+    c: &Ctx,
     results: &Results,
     title: &str,
     current: &str,
     body: &Markup,
 ) -> Result<Response, HttpError> {
-    let p = provenance(state, results);
+    let p = provenance(&c.state, results);
     cache::respond(
-        state,
-        user,
-        headers,
+        c,
         &Kind::Html,
-        layout::page(state.brand(), title, current, user, &p, body),
+        layout::page(c.state.brand(), title, current, &c.user, &p, body),
     )
 }
 
@@ -137,19 +132,13 @@ fn spread_text(ind: &Indicator, s: Option<copil_queries::comparison::Spread>) ->
 }
 
 /// `/`: the national view.
-pub async fn national(
-    State(state): State<AppState>,
-    user: User,
-    headers: HeaderMap,
-) -> Result<Response, HttpError> {
-    let results = state.results();
-    let body = state.cached_body(&results, "nationale", || {
-        Ok(national_body(&state, &results))
+pub async fn national(c: Ctx) -> Result<Response, HttpError> {
+    let results = c.state.results();
+    let body = c.state.cached_body(&results, "nationale", || {
+        Ok(national_body(&c.state, &results))
     })?;
     html_page(
-        &state,
-        &user,
-        &headers,
+        &c,
         &results,
         "Vue nationale",
         "/",
@@ -206,15 +195,11 @@ fn national_body(state: &AppState, results: &Results) -> String {
 }
 
 /// `/indicateurs`: the catalogue.
-pub async fn indicators(
-    State(state): State<AppState>,
-    user: User,
-    Query(list): Query<ListQuery>,
-    headers: HeaderMap,
-) -> Result<Response, HttpError> {
-    let results = state.results();
+pub async fn indicators(c: Ctx, Query(list): Query<ListQuery>) -> Result<Response, HttpError> {
+    let results = c.state.results();
     let search = list.search();
-    let shown: Vec<&Indicator> = state
+    let shown: Vec<&Indicator> = c
+        .state
         .catalogue()
         .iter()
         .filter(|ind| {
@@ -231,7 +216,7 @@ pub async fn indicators(
             }
             button type="submit" { "Rechercher" }
         }
-        p role="status" { (shown.len()) " indicateurs sur " (state.catalogue().iter().count()) @if !search.is_empty() { " pour « " (search) " »" } "." }
+        p role="status" { (shown.len()) " indicateurs sur " (c.state.catalogue().iter().count()) @if !search.is_empty() { " pour « " (search) " »" } "." }
         div class="defilement" tabindex="0" { table {
             caption { "Les indicateurs du SPIE" }
             thead { tr { th scope="col" { "indicateur" } th scope="col" { "définition" } th scope="col" { "sens" } } }
@@ -246,15 +231,7 @@ pub async fn indicators(
             }
         } }
     };
-    html_page(
-        &state,
-        &user,
-        &headers,
-        &results,
-        "Indicateurs",
-        "/indicateurs",
-        &body,
-    )
+    html_page(&c, &results, "Indicateurs", "/indicateurs", &body)
 }
 
 fn direction(d: Direction) -> &'static str {

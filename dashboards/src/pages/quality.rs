@@ -4,19 +4,17 @@ use super::*;
 
 /// `/qualite`: every territory's last drop, its age and its rejection rate.
 pub async fn quality(
-    State(state): State<AppState>,
-    user: User,
+    c: Ctx,
     Query(released): Query<crate::held::Released>,
-    headers: HeaderMap,
 ) -> Result<Response, HttpError> {
-    user.require_quality()?;
-    let results = state.results();
-    let mut rows = results.quality(state.register(), state.clock().today());
-    rows.retain(|q| user.sees_details_of(&q.territoire.id));
+    c.user.require_quality()?;
+    let results = c.state.results();
+    let mut rows = results.quality(c.state.register(), c.state.clock().today());
+    rows.retain(|q| c.user.sees_details_of(&q.territoire.id));
     let body = html! {
-        @if let Some(m) = crate::held::release_outcome(&state, &user, &released) { (m) }
-        p { "Pour chaque territoire : son dernier dépôt intégré, l'âge de son extraction au " (state.clock().today().format("%d/%m/%Y")) ", et la part de lignes rejetées. Un dépôt « en attente d'examen » (sans ligne valide, trop de rejets, trop de personnes perdues, ou daté dans le futur) n'est pas intégré : les données précédentes restent en vigueur. Après examen, un compte « national » ou « admin » l'intègre par le bouton « Intégrer ce dépôt » ci-dessous (ou l'API), ou un administrateur du serveur par « copil integrer --liberer FICHIER »." }
-        @if user.may_release() {
+        @if let Some(m) = crate::held::release_outcome(&c.state, &c.user, &released) { (m) }
+        p { "Pour chaque territoire : son dernier dépôt intégré, l'âge de son extraction au " (c.state.clock().today().format("%d/%m/%Y")) ", et la part de lignes rejetées. Un dépôt « en attente d'examen » (sans ligne valide, trop de rejets, trop de personnes perdues, ou daté dans le futur) n'est pas intégré : les données précédentes restent en vigueur. Après examen, un compte « national » ou « admin » l'intègre par le bouton « Intégrer ce dépôt » ci-dessous (ou l'API), ou un administrateur du serveur par « copil integrer --liberer FICHIER »." }
+        @if c.user.may_release() {
             p { "Intégrer un dépôt en attente lève les garde-fous (part de lignes rejetées, personnes perdues, date d'extraction future) : il remplace les données de son territoire. Le contrat du fichier, les limites et l'ordre des extractions s'appliquent toujours ; l'opération est journalisée." }
         }
         div class="defilement" tabindex="0" { table {
@@ -46,32 +44,20 @@ pub async fn quality(
                         td { @for (i, d) in q.en_attente.iter().enumerate() {
                             @if i > 0 { ", " }
                             (d.fichier) " : " (crate::error::without_paths(d.message.as_deref().unwrap_or_default()))
-                            @if let Some(n) = crate::held::held_name(&state, d) { (crate::held::release_form(&user, &d.territoire, &n)) }
+                            @if let Some(n) = crate::held::held_name(&c.state, d) { (crate::held::release_form(&c.user, &d.territoire, &n)) }
                         } }
                     }
                 }
             }
         } }
     };
-    html_page(
-        &state,
-        &user,
-        &headers,
-        &results,
-        "Qualité des données",
-        "/qualite",
-        &body,
-    )
+    html_page(&c, &results, "Qualité des données", "/qualite", &body)
 }
 
 /// `/methodologie`: definitions, secrecy rules, sources.
-pub async fn methodology(
-    State(state): State<AppState>,
-    user: User,
-    headers: HeaderMap,
-) -> Result<Response, HttpError> {
-    let results = state.results();
-    let seuil = state.settings().threshold;
+pub async fn methodology(c: Ctx) -> Result<Response, HttpError> {
+    let results = c.state.results();
+    let seuil = c.state.settings().threshold;
     let body = html! {
         nav class="sommaire" aria-label="Sommaire de la méthodologie" {
             h2 { "Sommaire" }
@@ -81,7 +67,7 @@ pub async fn methodology(
                 li { a href="#couverture" { "Couverture et cases provisoires" } }
                 li { a href="#comparaisons" { "Comparaisons" } }
                 li { a href="#definitions" { "Définitions des indicateurs" }
-                    ol { @for ind in state.catalogue().iter() { li { a href=(format!("#{}", ind.id)) { (ind.titre) } } } }
+                    ol { @for ind in c.state.catalogue().iter() { li { a href=(format!("#{}", ind.id)) { (ind.titre) } } } }
                 }
             }
         }
@@ -101,13 +87,13 @@ pub async fn methodology(
             li { "Une case masquée est affichée « secret », jamais zéro ; elle n'entre ni dans les classements, ni dans les médianes de territoires, ni dans les courbes." }
         }
         h2 id="couverture" { "Couverture et cases provisoires" }
-        p { "Chaque territoire n'est observé que jusqu'à la date d'extraction de son dernier dépôt, et les territoires déposent à des dates différentes. Une case de vague ou de la France n'additionne que les territoires dont le mois est complet ; elle indique combien de territoires elle compte sur combien sont en vigueur ce mois-là, et quelle part des personnes du niveau ils représentent. Elle n'est publiée qu'à partir de " (state.settings().coverage_percent) " % de ces personnes, et reste marquée « provisoire » (p) tant qu'un territoire manque : une série ne chute donc jamais parce qu'un dépôt est en retard." }
+        p { "Chaque territoire n'est observé que jusqu'à la date d'extraction de son dernier dépôt, et les territoires déposent à des dates différentes. Une case de vague ou de la France n'additionne que les territoires dont le mois est complet ; elle indique combien de territoires elle compte sur combien sont en vigueur ce mois-là, et quelle part des personnes du niveau ils représentent. Elle n'est publiée qu'à partir de " (c.state.settings().coverage_percent) " % de ces personnes, et reste marquée « provisoire » (p) tant qu'un territoire manque : une série ne chute donc jamais parce qu'un dépôt est en retard." }
         p { "Le mois de référence des pages est le dernier mois complet pour tous les territoires en vigueur ; il est le même pour tous les indicateurs sans fenêtre d'observation. Un indicateur de cohorte avec une fenêtre (par exemple une réorientation dans les 365 jours) a un mois de référence plus ancien, le dernier dont la fenêtre est écoulée partout." }
         p { "Un territoire qui cède ses départements à un autre (le Bas-Rhin à la Collectivité européenne d'Alsace en janvier 2021) compte jusqu'à sa fin, son successeur ensuite : chaque département n'est compté qu'une fois dans les chiffres de la France." }
         h2 id="comparaisons" { "Comparaisons" }
         p { "France et vagues : somme des numérateurs et dénominateurs des territoires (les délais fusionnent leurs distributions, médianes et quartiles exacts). Dispersion : médiane et quartiles des valeurs publiées des territoires. Pairs : les " (copil_queries::PEERS) " territoires les plus proches par le nombre de personnes soumises aux droits et devoirs. Rang : parmi les valeurs publiées, pour les indicateurs qui ont un sens. Intervalle de confiance à 95 % des taux : méthode de Wilson." }
         h2 id="definitions" { "Définitions des indicateurs" }
-        @for ind in state.catalogue().iter() {
+        @for ind in c.state.catalogue().iter() {
             h3 id=(ind.id) { (ind.titre) }
             dl class="definition" {
                 dt { "Définition" } dd { (ind.definition) }
@@ -126,13 +112,5 @@ pub async fn methodology(
             }
         }
     };
-    html_page(
-        &state,
-        &user,
-        &headers,
-        &results,
-        "Méthodologie",
-        "/methodologie",
-        &body,
-    )
+    html_page(&c, &results, "Méthodologie", "/methodologie", &body)
 }

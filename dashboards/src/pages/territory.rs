@@ -5,21 +5,16 @@ use super::*;
 
 /// `/territoires`: the register, searchable and sortable, with each territory's size and the
 /// freshness of its data.
-pub async fn territories(
-    State(state): State<AppState>,
-    user: User,
-    Query(list): Query<ListQuery>,
-    headers: HeaderMap,
-) -> Result<Response, HttpError> {
-    let results = state.results();
+pub async fn territories(c: Ctx, Query(list): Query<ListQuery>) -> Result<Response, HttpError> {
+    let results = c.state.results();
     let search = list.search();
     let tri = list
         .tri
         .as_deref()
         .filter(|t| ["nom", "vague", "taille", "age"].contains(t))
         .unwrap_or("vague");
-    let sizes = results.sizes(state.register());
-    let quality = results.quality(state.register(), state.clock().today());
+    let sizes = results.sizes(c.state.register());
+    let quality = results.quality(c.state.register(), c.state.clock().today());
     let mut rows: Vec<_> = quality
         .iter()
         .filter(|q| {
@@ -78,27 +73,14 @@ pub async fn territories(
             }
         } }
     };
-    html_page(
-        &state,
-        &user,
-        &headers,
-        &results,
-        "Territoires",
-        "/territoires",
-        &body,
-    )
+    html_page(&c, &results, "Territoires", "/territoires", &body)
 }
 
 /// `/territoires/{id}`: one territory against the nation, its wave and its peers.
-pub async fn territory(
-    State(state): State<AppState>,
-    user: User,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-) -> Result<Response, HttpError> {
-    let t = territory_of(&state, &id)?;
-    let results = state.results();
-    let r = results.territory(state.catalogue(), state.register(), t);
+pub async fn territory(c: Ctx, Path(id): Path<String>) -> Result<Response, HttpError> {
+    let t = territory_of(&c.state, &id)?;
+    let results = c.state.results();
+    let r = results.territory(c.state.catalogue(), c.state.register(), t);
     let body = html! {
         p {
             (t.nom) " · " (t.vague.label()) " · début du SPIE : " (month_label(t.debut_spie))
@@ -146,7 +128,7 @@ pub async fn territory(
             }
         }
         h2 { "Qualité des données" }
-        @if user.sees_details_of(&t.id) {
+        @if c.user.sees_details_of(&t.id) {
             (depots_table(&r.depots))
             p { a href=(format!("/territoires/{}/depots", t.id)) { "Dépôts, rejets ligne à ligne et dépôt d'une nouvelle extraction" } }
         } @else {
@@ -154,9 +136,7 @@ pub async fn territory(
         }
     };
     html_page(
-        &state,
-        &user,
-        &headers,
+        &c,
         &results,
         &t.nom,
         &format!("/territoires/{}", t.id),

@@ -8,9 +8,9 @@ use std::sync::{Arc, OnceLock};
 
 use chrono::NaiveDate;
 use copil_dashboards::{Accounts, AppState, ExportKey, Role, Settings};
-use copil_ingest::{IngestConfig, Ingestor, SecretKey, Silent};
+use copil_ingest::{IngestConfig, Ingestor, Silent};
 use copil_queries::Catalogue;
-use copil_sample::{Destination, Options};
+use copil_test_support::Landing;
 use copil_warehouse::{Clock, Departments, FixedClock, Register, Warehouse, Wave};
 
 /// The day the fixture's data is extracted and the clock is stopped at the next day.
@@ -51,29 +51,13 @@ fn build() -> PathBuf {
     rt.block_on(async {
         let departments = Departments::builtin();
         let register = register(&departments);
-        let mut o = Options::par_defaut(NaiveDate::from_ymd_opt(2025, 6, 30).unwrap());
-        o.echelle = 0.02;
-        o.fils = 2;
-        o.territoires = Some(territories(&register));
-        let dest = Destination {
-            inbox: dir.join("inbox"),
-            manifestes: dir.join("manifests"),
+        let landing = Landing {
+            territoires: Some(territories(&register)),
+            register: Some(register.clone()),
+            ..Landing::new(0.02, NaiveDate::from_ymd_opt(2025, 6, 30).unwrap())
         };
-        // Generated against the whole register, so each territory has its national size.
-        copil_sample::generer(
-            &Register::builtin(&departments),
-            &departments,
-            &o,
-            &dest,
-            &|_| {},
-        )
-        .unwrap();
-        SecretKey::create_file(&dir.join("cle")).unwrap();
+        copil_test_support::land(&dir, &landing).await;
         let clock = Arc::new(FixedClock::at_date(today()));
-        let config = IngestConfig::in_folder(&dir, dest.inbox, 2);
-        Ingestor::run_folder(&dir, config, register.clone(), departments, clock.clone())
-            .await
-            .unwrap();
         let mut accounts = Accounts::open(&dir.join("secrets").join("comptes.json")).unwrap();
         let ids = territories(&register);
         let mut tokens = BTreeMap::new();
@@ -131,6 +115,7 @@ async fn refresh(location: &str, register: &Register, clock: &dyn Clock) -> Resu
         register,
         &copil_queries::Rules::default(),
         clock,
+        copil_queries::Scope::Changed,
     )
     .await
     .map_err(|e| e.to_string())?;

@@ -400,6 +400,7 @@ async fn a_new_warehouse_version_is_served_after_a_reload_with_a_new_etag() {
         &register,
         &copil_queries::Rules::default(),
         &copil_warehouse::FixedClock::at_date(fixture::today()),
+        copil_queries::Scope::Changed,
     )
     .await
     .unwrap();

@@ -278,14 +278,7 @@ impl Results {
         warehouse.register_table(&ctx, &DEPOTS, &depots).await?;
         let run = |sql: &'static str| {
             let ctx = &ctx;
-            async move {
-                ctx.sql(sql)
-                    .await
-                    .map_err(query_error)?
-                    .collect()
-                    .await
-                    .map_err(query_error)
-            }
+            async move { crate::sql::collect(ctx, "resultats", sql, Vec::new()).await }
         };
         let cells = cells_of(
             &run(include_str!("../../sql/indicateurs_tous.sql")).await?,

@@ -2,10 +2,21 @@
 //! full refresh, and how large the demo must be for its pages not to look empty.
 
 use chrono::NaiveDate;
-use copil_queries::{Catalogue, Cell, Niveau, read, refresh, refresh_full};
+use copil_queries::{Catalogue, Cell, Niveau, Refreshed, Rules, Scope, read, refresh};
 use copil_warehouse::{Departments, FixedClock, Register, Warehouse};
 
-use super::{land, landed};
+use copil_test_support::Landing;
+
+use super::landed;
+
+/// dep-59 sends a drop extracted on 30 September 2025, landed in `dir`.
+async fn later_drop(dir: &std::path::Path, echelle: f64) -> Warehouse {
+    let landing = Landing {
+        territoires: Some(vec!["dep-59".into()]),
+        ..Landing::new(echelle, NaiveDate::from_ymd_opt(2025, 9, 30).unwrap())
+    };
+    copil_test_support::land(dir, &landing).await.0
+}
 
 /// Every published cell, in a stable order.
 async fn published(warehouse: &Warehouse, catalogue: &Catalogue) -> Vec<Cell> {
@@ -27,40 +38,42 @@ async fn published(warehouse: &Warehouse, catalogue: &Catalogue) -> Vec<Cell> {
     cells
 }
 
+/// Refreshes `warehouse` (builtin register, catalogue and rules) on `scope`, as of `today`.
+async fn refreshed(warehouse: &Warehouse, today: NaiveDate, scope: Scope) -> Refreshed {
+    let departments = Departments::builtin();
+    let register = Register::builtin(&departments);
+    let clock = FixedClock::at_date(today);
+    refresh(
+        warehouse,
+        &Catalogue::builtin(),
+        &register,
+        &Rules::default(),
+        &clock,
+        scope,
+    )
+    .await
+    .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn issue_16_an_incremental_refresh_gives_the_table_of_a_full_one() {
     let dir = tempfile::tempdir().unwrap();
     let warehouse = landed(dir.path(), 0.003).await;
-    let departments = Departments::builtin();
-    let register = Register::builtin(&departments);
-    let territories = register.iter().count();
+    let territories = Register::builtin(&Departments::builtin()).iter().count();
     let catalogue = Catalogue::builtin();
-    let rules = copil_queries::Rules::default();
-    let clock = FixedClock::at_date(NaiveDate::from_ymd_opt(2025, 10, 1).unwrap());
+    let today = NaiveDate::from_ymd_opt(2025, 10, 1).unwrap();
     // Nothing stored yet: every territory is computed from its events.
-    let first = refresh(&warehouse, &catalogue, &register, &rules, &clock)
-        .await
-        .unwrap();
+    let first = refreshed(&warehouse, today, Scope::Changed).await;
     assert_eq!(first.territoires_recalcules, territories);
     let before = published(&warehouse, &catalogue).await;
     // Nothing changed: every territory comes from its accumulators, same table.
-    let again = refresh(&warehouse, &catalogue, &register, &rules, &clock)
-        .await
-        .unwrap();
+    let again = refreshed(&warehouse, today, Scope::Changed).await;
     assert_eq!(again.territoires_recalcules, 0);
     assert!(again.version_indicateurs > first.version_indicateurs);
     assert!(published(&warehouse, &catalogue).await == before);
     // One territory sends a later drop: only it is recomputed.
-    let warehouse = land(
-        dir.path(),
-        0.003,
-        NaiveDate::from_ymd_opt(2025, 9, 30).unwrap(),
-        Some(vec!["dep-59".into()]),
-    )
-    .await;
-    let incremental = refresh(&warehouse, &catalogue, &register, &rules, &clock)
-        .await
-        .unwrap();
+    let warehouse = later_drop(dir.path(), 0.003).await;
+    let incremental = refreshed(&warehouse, today, Scope::Changed).await;
     assert_eq!(incremental.territoires_recalcules, 1);
     let after = published(&warehouse, &catalogue).await;
     assert!(after != before, "the new drop changes published figures");
@@ -76,9 +89,7 @@ async fn issue_16_an_incremental_refresh_gives_the_table_of_a_full_one() {
         "the territory's new months are published"
     );
     // The full refresh recomputes everything and gives exactly the same table.
-    let full = refresh_full(&warehouse, &catalogue, &register, &rules, &clock)
-        .await
-        .unwrap();
+    let full = refreshed(&warehouse, today, Scope::All).await;
     assert_eq!(full.territoires_recalcules, territories);
     assert_eq!(full.cells, incremental.cells);
     let complete = published(&warehouse, &catalogue).await;
@@ -102,20 +113,10 @@ async fn issue_16_secret_share_of_territory_cells_by_scale() {
     let t = std::time::Instant::now();
     let warehouse = landed(dir.path(), echelle).await;
     let landed_in = t.elapsed();
-    let departments = Departments::builtin();
-    let register = Register::builtin(&departments);
     let catalogue = Catalogue::builtin();
-    let clock = FixedClock::at_date(NaiveDate::from_ymd_opt(2025, 7, 1).unwrap());
+    let today = NaiveDate::from_ymd_opt(2025, 7, 1).unwrap();
     let t = std::time::Instant::now();
-    refresh(
-        &warehouse,
-        &catalogue,
-        &register,
-        &copil_queries::Rules::default(),
-        &clock,
-    )
-    .await
-    .unwrap();
+    refreshed(&warehouse, today, Scope::Changed).await;
     let refreshed_in = t.elapsed();
     let cells = published(&warehouse, &catalogue).await;
     let recent = NaiveDate::from_ymd_opt(2024, 7, 1).unwrap();
@@ -142,20 +143,9 @@ async fn issue_16_secret_share_of_territory_cells_by_scale() {
         refreshed_in.as_secs_f64()
     );
     // A later drop from one large territory: the incremental refresh against the full one.
-    let warehouse = land(
-        dir.path(),
-        echelle,
-        NaiveDate::from_ymd_opt(2025, 9, 30).unwrap(),
-        Some(vec!["dep-59".into()]),
-    )
-    .await;
-    let rules = copil_queries::Rules::default();
-    let incremental = refresh(&warehouse, &catalogue, &register, &rules, &clock)
-        .await
-        .unwrap();
-    let full = refresh_full(&warehouse, &catalogue, &register, &rules, &clock)
-        .await
-        .unwrap();
+    let warehouse = later_drop(dir.path(), echelle).await;
+    let incremental = refreshed(&warehouse, today, Scope::Changed).await;
+    let full = refreshed(&warehouse, today, Scope::All).await;
     eprintln!(
         "issue 16: scale {echelle}: after dep-59's new drop: incremental refresh {:.1} s ({} territory recomputed), full refresh {:.1} s ({} territories)",
         incremental.duree.as_secs_f64(),

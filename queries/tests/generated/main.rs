@@ -5,53 +5,23 @@
 mod common;
 mod incremental;
 
-use std::sync::Arc;
-
 use chrono::{Datelike, NaiveDate};
-use copil_ingest::{IngestConfig, Ingestor, SecretKey};
 use copil_queries::{Catalogue, Cell, Niveau, read, refresh};
-use copil_sample::{Destination, Options};
+use copil_test_support::Landing;
 use copil_warehouse::{Departments, FixedClock, Register, Warehouse};
 
+/// Every territory generated at `echelle`, extracted on 30 June 2025, and landed in `dir`.
 async fn landed(dir: &std::path::Path, echelle: f64) -> Warehouse {
-    SecretKey::create_file(&dir.join("cle")).unwrap();
-    land(
-        dir,
-        echelle,
-        NaiveDate::from_ymd_opt(2025, 6, 30).unwrap(),
-        None,
-    )
-    .await
+    let landing = Landing::new(echelle, NaiveDate::from_ymd_opt(2025, 6, 30).unwrap());
+    copil_test_support::land(dir, &landing).await.0
 }
 
-/// Generates the drops of `territoires` (all if `None`) extracted around `extraction` and
-/// ingests them into the warehouse of `dir`, whose key exists.
-async fn land(
-    dir: &std::path::Path,
-    echelle: f64,
-    extraction: NaiveDate,
-    territoires: Option<Vec<String>>,
-) -> Warehouse {
-    let departments = Departments::builtin();
-    let register = Register::builtin(&departments);
-    let mut o = Options::par_defaut(extraction);
-    o.echelle = echelle;
-    o.fils = 2;
-    o.territoires = territoires;
-    let inbox = dir.join(format!("inbox-{extraction}"));
-    let dest = Destination {
-        inbox: inbox.clone(),
-        manifestes: dir.join("manifests"),
-    };
-    copil_sample::generer(&register, &departments, &o, &dest, &|_| {}).unwrap();
-    let config = IngestConfig::in_folder(dir, inbox, 2);
-    let clock = Arc::new(FixedClock::at_date(extraction + chrono::Days::new(1)));
-    Ingestor::run_folder(dir, config, register, departments, clock)
-        .await
-        .unwrap();
-    Warehouse::open(dir.join("entrepot").to_str().unwrap())
-        .await
-        .unwrap()
+/// A session where the tables of a landed warehouse (see [`landed`]) are registered.
+async fn registered(dir: &std::path::Path, echelle: f64) -> datafusion::prelude::SessionContext {
+    let warehouse = landed(dir, echelle).await;
+    let ctx = datafusion::prelude::SessionContext::new();
+    warehouse.register(&ctx).await.unwrap();
+    ctx
 }
 
 fn national(cells: &[Cell], ind: &str, mois: &str) -> Option<f64> {
@@ -81,6 +51,7 @@ async fn every_indicator_runs_on_the_warehouse_and_lands_near_the_brief() {
         &register,
         &copil_queries::Rules::default(),
         &clock,
+        copil_queries::Scope::Changed,
     )
     .await
     .unwrap();
@@ -188,9 +159,7 @@ async fn an_independent_rust_computation_agrees_with_the_sql() {
     use std::collections::{BTreeMap, BTreeSet, HashMap};
 
     let dir = tempfile::tempdir().unwrap();
-    let warehouse = landed(dir.path(), 0.003).await;
-    let ctx = datafusion::prelude::SessionContext::new();
-    warehouse.register(&ctx).await.unwrap();
+    let ctx = registered(dir.path(), 0.003).await;
     let register = Register::builtin(&Departments::builtin());
     // Threshold 1: every cell with someone in it is published, so values can be compared.
     let rules = copil_queries::Rules {
@@ -420,9 +389,7 @@ async fn an_independent_rust_computation_agrees_with_the_sql() {
 async fn issue_12_declared_links_between_indicators_hold_on_generated_data() {
     use copil_queries::{Compte, Rules};
     let dir = tempfile::tempdir().unwrap();
-    let warehouse = landed(dir.path(), 0.01).await;
-    let ctx = datafusion::prelude::SessionContext::new();
-    warehouse.register(&ctx).await.unwrap();
+    let ctx = registered(dir.path(), 0.01).await;
     let catalogue = Catalogue::builtin();
     let register = Register::builtin(&Departments::builtin());
     // Threshold 1: nothing is secret, every count is there to compare.
@@ -487,9 +454,7 @@ async fn issue_16_stocks_as_intervals_match_the_expansion_on_a_generated_warehou
         .and_then(|s| s.parse().ok())
         .unwrap_or(0.005);
     let dir = tempfile::tempdir().unwrap();
-    let warehouse = landed(dir.path(), echelle).await;
-    let ctx = datafusion::prelude::SessionContext::new();
-    warehouse.register(&ctx).await.unwrap();
+    let ctx = registered(dir.path(), echelle).await;
     let compared = common::assert_stocks_match_expansion(&ctx).await;
     assert!(compared > 100, "{compared} rows compared");
     let count = |name: &'static str| {
@@ -565,9 +530,7 @@ async fn issue_16_compute_time_on_a_generated_warehouse() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(0.02);
     let dir = tempfile::tempdir().unwrap();
-    let warehouse = landed(dir.path(), echelle).await;
-    let ctx = datafusion::prelude::SessionContext::new();
-    warehouse.register(&ctx).await.unwrap();
+    let ctx = registered(dir.path(), echelle).await;
     let departments = Departments::builtin();
     let register = Register::builtin(&departments);
     let t = std::time::Instant::now();
