@@ -13,13 +13,26 @@
 -- ventilations: type_frein, intensite
 -- ventilation type_frein: chevauchement ; mobilite, logement, sante, famille, numerique, financier, administratif, langue
 -- ventilation intensite: chevauchement ; faible, moyen, fort
-WITH diagnostiques AS (
-    SELECT g.territoire, g.personne,
-           unnest(range(CAST(date_trunc('month', min(g.date)) AS DATE), max(b.mois_limite), INTERVAL '1 month')) AS mois
+-- Stocks as intervals (issue 16): a diagnosed person counts from the month of their first
+-- diagnostic, and in a numerator from the later of that month and the month of their first frein
+-- (of the type, of the intensity); nobody leaves these cumulative stocks, so each is a running sum
+-- over the territory's months of +1 at each arrival, never one row per person and month.
+WITH diagnostics AS (
+    SELECT g.territoire, CAST(date_trunc('month', min(g.date)) AS DATE) AS mois, g.personne
     FROM evenements g
-    JOIN bornes b ON b.territoire = g.territoire
     WHERE g.evenement = 'diagnostic'
     GROUP BY g.territoire, g.personne
+),
+diagnostiques AS (
+    SELECT d.territoire, d.personne, d.mois, b.mois_limite
+    FROM diagnostics d
+    JOIN bornes b ON b.territoire = d.territoire
+    WHERE d.mois < b.mois_limite
+),
+mois_diagnostic AS (
+    SELECT territoire, unnest(range(min(mois), max(mois_limite), INTERVAL '1 month')) AS mois
+    FROM diagnostiques
+    GROUP BY territoire
 ),
 freins AS (
     SELECT f.territoire, f.personne, v.ventilation,
@@ -31,21 +44,42 @@ freins AS (
     GROUP BY f.territoire, f.personne, v.ventilation,
              CASE v.ventilation WHEN 'type_frein' THEN f.type_frein WHEN 'intensite' THEN f.intensite ELSE '' END
 ),
-totaux AS (
-    SELECT territoire, mois, count(*) AS n FROM diagnostiques GROUP BY territoire, mois
+arrivees AS (
+    SELECT d.territoire, f.ventilation, f.modalite,
+           greatest(d.mois, f.premier_mois) AS mois, count(*) AS n
+    FROM diagnostiques d
+    JOIN freins f ON f.territoire = d.territoire AND f.personne = d.personne
+    WHERE greatest(d.mois, f.premier_mois) < d.mois_limite
+    GROUP BY d.territoire, f.ventilation, f.modalite, greatest(d.mois, f.premier_mois)
+),
+cases AS (
+    SELECT DISTINCT territoire, ventilation, modalite FROM arrivees
+),
+denominateurs AS (
+    SELECT m.territoire, m.mois,
+           sum(coalesce(a.n, 0)) OVER (PARTITION BY m.territoire ORDER BY m.mois) AS n
+    FROM mois_diagnostic m
+    LEFT JOIN (SELECT territoire, mois, count(*) AS n FROM diagnostiques GROUP BY territoire, mois) a
+      ON a.territoire = m.territoire AND a.mois = m.mois
+),
+numerateurs AS (
+    SELECT c.territoire, m.mois, c.ventilation, c.modalite,
+           sum(coalesce(a.n, 0)) OVER (PARTITION BY c.territoire, c.ventilation, c.modalite ORDER BY m.mois) AS n
+    FROM cases c
+    JOIN mois_diagnostic m ON m.territoire = c.territoire
+    LEFT JOIN arrivees a
+      ON a.territoire = c.territoire AND a.ventilation = c.ventilation
+     AND (a.modalite IS NOT DISTINCT FROM c.modalite) AND a.mois = m.mois
 )
-SELECT t.territoire, t.mois, '' AS ventilation, '' AS modalite,
-       coalesce(sum(CASE WHEN f.premier_mois <= d.mois THEN 1 ELSE 0 END), 0) AS numerateur,
-       max(t.n) AS denominateur,
-       max(t.n) AS personnes
-FROM totaux t
-JOIN diagnostiques d ON d.territoire = t.territoire AND d.mois = t.mois
-LEFT JOIN freins f ON f.territoire = d.territoire AND f.personne = d.personne AND f.ventilation = ''
-GROUP BY t.territoire, t.mois
+SELECT d.territoire, d.mois, '' AS ventilation, '' AS modalite,
+       coalesce(n.n, 0) AS numerateur, d.n AS denominateur, d.n AS personnes
+FROM denominateurs d
+LEFT JOIN numerateurs n
+  ON n.territoire = d.territoire AND n.mois = d.mois AND n.ventilation = ''
+WHERE d.n > 0
 UNION ALL
-SELECT d.territoire, d.mois, f.ventilation, f.modalite,
-       count(*) AS numerateur, max(t.n) AS denominateur, count(*) AS personnes
-FROM diagnostiques d
-JOIN freins f ON f.territoire = d.territoire AND f.personne = d.personne AND f.ventilation <> '' AND f.premier_mois <= d.mois
-JOIN totaux t ON t.territoire = d.territoire AND t.mois = d.mois
-GROUP BY d.territoire, d.mois, f.ventilation, f.modalite
+SELECT n.territoire, n.mois, n.ventilation, n.modalite,
+       n.n AS numerateur, d.n AS denominateur, n.n AS personnes
+FROM numerateurs n
+JOIN denominateurs d ON d.territoire = n.territoire AND d.mois = n.mois
+WHERE n.ventilation <> '' AND n.n > 0

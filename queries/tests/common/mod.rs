@@ -201,6 +201,10 @@ pub const STOCKS: &[(&str, &str)] = &[
         "sorties_emploi",
         include_str!("../reference/sorties_emploi.sql"),
     ),
+    (
+        "prevalence_freins",
+        include_str!("../reference/prevalence_freins.sql"),
+    ),
 ];
 
 /// One territory row of an indicator: territory, month (days since 1970), breakdown, modality,
