@@ -180,6 +180,36 @@ async fn refresh(base: &Path, register: &Register, full: bool) -> copil_queries:
     .unwrap()
 }
 
+/// The share of secret cells among the territory totals (no breakdown) of every indicator: all
+/// months, and the last 12 months of data (issue 16: how large the demo must be).
+async fn secret_shares(base: &Path) -> (f64, f64) {
+    let warehouse = Warehouse::open(base.join("entrepot").to_str().unwrap())
+        .await
+        .unwrap();
+    let mut cells = Vec::new();
+    for ind in Catalogue::builtin().iter() {
+        cells.extend(
+            copil_queries::read(&warehouse, &ind.id, None, None)
+                .await
+                .unwrap()
+                .into_iter()
+                .filter(|c| {
+                    c.niveau == copil_queries::Niveau::Territoire && c.ventilation.is_empty()
+                }),
+        );
+    }
+    let last = cells.iter().map(|c| c.mois).max();
+    let recent = last.and_then(|m| m.checked_sub_months(chrono::Months::new(12)));
+    let share = |f: &dyn Fn(&copil_queries::Cell) -> bool| {
+        let (n, s) = cells
+            .iter()
+            .filter(|c| f(c))
+            .fold((0, 0), |(n, s), c| (n + 1, s + usize::from(c.secret)));
+        s as f64 / f64::from(n.max(1))
+    };
+    (share(&|_| true), share(&|c| Some(c.mois) > recent))
+}
+
 /// 32 clients × `requests` on each page; (page, requests, p50 ms, p99 ms, req/s).
 async fn load(
     base: &Path,
@@ -344,8 +374,14 @@ fn child(name: &str, base: &Path, args: &[String]) -> ! {
         }
         "rafraichissement" => {
             let cells = rt.block_on(refresh(base, &register, true)).cells;
+            let seconds = t.elapsed().as_secs_f64();
             let rows: u64 = arg(args, "--lignes").unwrap_or(0);
-            report(t.elapsed().as_secs_f64(), rows, json!({ "cases": cells }))
+            let (secret, recent) = rt.block_on(secret_shares(base));
+            report(
+                seconds,
+                rows,
+                json!({ "cases": cells, "secret_territoires": secret, "secret_12_mois": recent }),
+            )
         }
         "incremental" => {
             let territory: String = arg(args, "--territoire").expect("--territoire");
@@ -558,8 +594,10 @@ fn main() {
         ),
         line(
             format!(
-                "rafraîchissement : 16 indicateurs, {} cases",
-                num(&refresh, "cases")
+                "rafraîchissement : 16 indicateurs, {} cases (totaux des territoires secrets : {:.1} %, {:.1} % sur les 12 derniers mois)",
+                num(&refresh, "cases"),
+                100.0 * num(&refresh, "secret_territoires"),
+                100.0 * num(&refresh, "secret_12_mois"),
             ),
             &refresh,
             format!("{dsql_s:.1} s (SQL tel quel, vues recalculées par requête)"),
