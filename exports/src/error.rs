@@ -95,3 +95,19 @@ pub(crate) fn indicators_write<E: Into<Cause>>(e: E) -> Error {
 
 /// The crate's result type.
 pub type Result<T> = std::result::Result<T, Error>;
+
+/// Filters as a view checks them ([`copil_queries::filters::check_view`], the same checks and
+/// messages as the dashboard's); an unknown breakdown also names [`copil_queries::RELATIF`].
+impl From<copil_queries::filters::FilterError> for Error {
+    fn from(e: copil_queries::filters::FilterError) -> Error {
+        Error::Parameter(if e.parametre == "ventilation" {
+            format!(
+                "{} La ventilation « {} » (mois depuis le début du SPIE, par vague) se demande aussi explicitement.",
+                e.message,
+                copil_queries::RELATIF
+            )
+        } else {
+            e.message
+        })
+    }
+}

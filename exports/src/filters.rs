@@ -6,8 +6,8 @@
 use std::collections::{BTreeSet, HashMap};
 
 use chrono::NaiveDate;
-use copil_queries::filters::ViewFilters;
-use copil_queries::{Catalogue, Indicator, MicroTable, RELATIF, Results};
+use copil_queries::filters::{ViewFilters, check_view};
+use copil_queries::{Catalogue, MicroTable, RELATIF, Results};
 use copil_warehouse::{Register, Wave};
 use serde_json::{Value, json};
 
@@ -48,30 +48,6 @@ pub fn refuse_unknown(q: &HashMap<String, String>, allowed: &[&str], file: &str)
 /// Whether `p` can name a project: the rule of declared evaluation projects
 /// ([`copil_accounts::projects::valid_name`]).
 pub use copil_accounts::projects::valid_name as valid_project_name;
-
-/// Filters as a view checks them ([`copil_queries::filters::check_view`], the same checks and
-/// messages as the dashboard's); an unknown breakdown also names [`RELATIF`].
-fn check(
-    mois: Option<&str>,
-    vague: Option<&str>,
-    ventilation: Option<&str>,
-    territoire: Option<&str>,
-    ind: Option<&Indicator>,
-    register: &Register,
-) -> Result<ViewFilters> {
-    copil_queries::filters::check_view(mois, vague, ventilation, territoire, ind, register).map_err(
-        |e| {
-            Error::Parameter(if e.parametre == "ventilation" {
-                format!(
-                    "{} La ventilation « {RELATIF} » (mois depuis le début du SPIE, par vague) se demande aussi explicitement.",
-                    e.message
-                )
-            } else {
-                e.message
-            })
-        },
-    )
-}
 
 /// Checks the territory and wave filters together: a territory outside the wave is refused.
 fn territory_and_wave(
@@ -137,7 +113,7 @@ impl IndicatorFilters {
             ));
         }
         let relatif = asked_ventilation == Some(RELATIF);
-        let checked = check(
+        let checked = check_view(
             param(q, "mois"),
             param(q, "vague"),
             asked_ventilation.filter(|_| !relatif),
@@ -250,7 +226,7 @@ impl MicroFilters {
                 ));
             }
         };
-        let checked = check(
+        let checked = check_view(
             None,
             param(q, "vague"),
             None,
