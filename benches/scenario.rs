@@ -262,14 +262,15 @@ fn child(name: &str, base: &Path, args: &[String]) -> ! {
             report(t.elapsed().as_secs_f64(), rows, json!({}))
         }
         "rafraichissement" => {
-            let cells = rt.block_on(refresh(base, &register, true)).cells;
+            let done = rt.block_on(refresh(base, &register, true));
+            let (cells, secret_s) = (done.cells, done.duree_secret.as_secs_f64());
             let seconds = t.elapsed().as_secs_f64();
             let rows: u64 = arg(args, "--lignes").unwrap_or(0);
             let (secret, recent) = rt.block_on(secret_shares(base));
             report(
                 seconds,
                 rows,
-                json!({ "cases": cells, "secret_territoires": secret, "secret_12_mois": recent }),
+                json!({ "cases": cells, "secret_territoires": secret, "secret_12_mois": recent, "secret_s": secret_s }),
             )
         }
         "incremental" => {
@@ -290,7 +291,7 @@ fn child(name: &str, base: &Path, args: &[String]) -> ! {
             report(
                 t.elapsed().as_secs_f64(),
                 rows,
-                json!({ "ingestion_s": ingested, "recalcules": done.territoires_recalcules, "cases": done.cells }),
+                json!({ "ingestion_s": ingested, "recalcules": done.territoires_recalcules, "cases": done.cells, "secret_s": done.duree_secret.as_secs_f64() }),
             )
         }
         "tableau" => {
@@ -483,8 +484,9 @@ fn main() {
         ),
         line(
             format!(
-                "rafraîchissement : 16 indicateurs, {} cases (totaux des territoires secrets : {:.1} %, {:.1} % sur les 12 derniers mois)",
+                "rafraîchissement : 16 indicateurs, {} cases, dont {:.1} s d'agrégation et de secret statistique (totaux des territoires secrets : {:.1} %, {:.1} % sur les 12 derniers mois)",
                 num(&refresh, "cases"),
+                num(&refresh, "secret_s"),
                 100.0 * num(&refresh, "secret_territoires"),
                 100.0 * num(&refresh, "secret_12_mois"),
             ),
@@ -502,10 +504,11 @@ fn main() {
         ),
         line(
             format!(
-                "rafraîchissement incrémental après un nouveau dépôt de {largest} ({} lignes, ingéré en {:.1} s) : {} territoire(s) recalculé(s)",
+                "rafraîchissement incrémental après un nouveau dépôt de {largest} ({} lignes, ingéré en {:.1} s) : {} territoire(s) recalculé(s), dont {:.1} s d'agrégation et de secret statistique",
                 num(&incremental, "rows"),
                 num(&incremental, "ingestion_s"),
                 num(&incremental, "recalcules"),
+                num(&incremental, "secret_s"),
             ),
             &incremental,
             "—".into(),

@@ -227,13 +227,14 @@ pub async fn refresh(config: &Config, complet: bool) -> Result<()> {
         .await
         .context("calcul des indicateurs")?;
     println!(
-        "Indicateurs recalculés : {} cases (dont {} sous secret statistique, seuil {}), depuis la version {} des événements ({} territoire(s) recalculé(s) depuis leurs événements, les autres repris de leurs comptes), en {:.1} s.",
+        "Indicateurs recalculés : {} cases (dont {} sous secret statistique, seuil {}), depuis la version {} des événements ({} territoire(s) recalculé(s) depuis leurs événements, les autres repris de leurs comptes), en {:.1} s, dont {:.1} s d'agrégation et de secret statistique.",
         milliers(r.cells as u64),
         milliers(r.secret as u64),
         config.secrecy.threshold,
         r.version_evenements,
         r.territoires_recalcules,
-        r.duree.as_secs_f64()
+        r.duree.as_secs_f64(),
+        r.duree_secret.as_secs_f64()
     );
     Ok(())
 }

@@ -35,6 +35,9 @@ pub struct Refreshed {
     pub territoires_recalcules: usize,
     /// Time taken.
     pub duree: Duration,
+    /// Of which pooling into waves and the nation, statistical secrecy and its audit: they
+    /// depend on the number of cells, not of people.
+    pub duree_secret: Duration,
 }
 
 fn batch(cells: &[Cell], version: u64, now_micros: i64) -> RecordBatch {
@@ -168,7 +171,9 @@ pub async fn refresh(
             acc.entry(key).or_default().add(&p);
         }
     }
+    let pooled = Instant::now();
     let cells = compute::publish(catalogue, register, rules, accs, &extents)?;
+    let duree_secret = pooled.elapsed();
     let mut staged_accs = Vec::new();
     for (t, rows) in stale.iter().zip(&rows) {
         let mut writer = warehouse.part_writer(&ACCUMULATEURS, Some(t))?;
@@ -213,5 +218,6 @@ pub async fn refresh(
         version_indicateurs,
         territoires_recalcules: stale.len(),
         duree: started.elapsed(),
+        duree_secret,
     })
 }

@@ -164,7 +164,7 @@ pub async fn indicator(
         f.territoire.clone_from(&c.user.territoire);
     }
     let results = c.state.results();
-    // The body is the same for every c.user with the same filters: drawn once per version.
+    // The body is the same for every user with the same filters: drawn once per version.
     let key = format!("indicateur:{}{}", ind.id, f.query_string());
     let body = c.state.cached_body(&results, &key, || {
         indicator_body(&c.state, &results, ind, &f)
