@@ -20,73 +20,105 @@ pub(super) fn attack(
     let threshold = rules.threshold;
     let mut out = Audit::default();
     let pairs = twins(cells, catalogue, register);
-    for ind in catalogue.iter() {
+    let inds: Vec<&Indicator> = catalogue.iter().collect();
+    let mut all: Vec<(usize, Group)> = Vec::new();
+    for (k, ind) in inds.iter().enumerate() {
         let indices: Vec<usize> = (0..cells.len())
             .filter(|&i| cells[i].indicateur == ind.id)
             .collect();
-        let mut stats = IndicatorAudit {
-            cases: indices.len(),
-            secretes: indices.iter().filter(|&&i| cells[i].secret).count(),
-            plus_etroite: None,
-        };
-        for g in groups(ind, cells, &indices, register) {
-            let hidden: Vec<bool> = g.cells.iter().map(|&i| cells[i].secret).collect();
-            let known = |l: usize, a: Attr| value(&cells[g.cells[l]], a).unwrap_or(0) as f64;
-            for l in 0..g.cells.len() {
-                if !hidden[l] {
-                    continue;
-                }
-                for a in sensitive(ind, &cells[g.cells[l]], rules.numerators) {
-                    if let Some((truth, proofs)) = insider {
-                        if value(&truth[g.cells[l]], a).unwrap_or(0) == 0
-                            || proofs.contains(&(g.cells[l], a))
-                        {
-                            continue;
-                        }
-                        let bound = exchange_bound(&g, truth, &hidden, l, a)
-                            .max(rectangle_bound(ind, &g, truth, &hidden, l, a))
-                            .max(vertical_bound(ind, &g, truth, &hidden, l, a));
-                        if bound >= threshold as f64 {
-                            stats.plus_etroite =
-                                Some(stats.plus_etroite.map_or(bound, |p| p.min(bound)));
-                            continue;
-                        }
-                    }
-                    let r = range(&g, &hidden, &known, l, a);
-                    if let Some(max) = r.max
-                        && max > 0.5
-                    {
-                        let w = max - r.min;
-                        stats.plus_etroite = Some(stats.plus_etroite.map_or(w, |p| p.min(w)));
-                    }
-                    if r.narrow(threshold) {
-                        let c = &cells[g.cells[l]];
-                        out.failures.push(Failure {
-                            indicateur: ind.id.clone(),
-                            niveau: c.niveau,
-                            code: c.code.clone(),
-                            mois: c.mois,
-                            case: format!(
-                                "{}{}{} ({})",
-                                c.ventilation,
-                                if c.ventilation.is_empty() { "" } else { "=" },
-                                c.modalite,
-                                match a {
-                                    Attr::Num => "numérateur",
-                                    Attr::Den => "dénominateur",
-                                }
-                            ),
-                            range: r,
-                        });
-                    }
-                }
-            }
+        out.indicateurs.push((
+            ind.id.clone(),
+            IndicatorAudit {
+                cases: indices.len(),
+                secretes: indices.iter().filter(|&&i| cells[i].secret).count(),
+                plus_etroite: None,
+            },
+        ));
+        all.extend(
+            groups(ind, cells, &indices, register)
+                .into_iter()
+                .map(|g| (k, g)),
+        );
+    }
+    // Each group is attacked on its own, on every core; results in the sequential order.
+    let attacked = par_map(&all, |(k, g)| {
+        attack_group(inds[*k], g, cells, insider, threshold, rules.numerators)
+    });
+    for ((k, _), (narrowest, failures)) in all.iter().zip(attacked) {
+        let stats = &mut out.indicateurs[*k].1;
+        if let Some(w) = narrowest {
+            stats.plus_etroite = Some(stats.plus_etroite.map_or(w, |p| p.min(w)));
         }
-        out.indicateurs.push((ind.id.clone(), stats));
+        out.failures.extend(failures);
     }
     out.failures
         .extend(twin_attack(cells, &pairs, catalogue, threshold));
     out
+}
+
+/// The attack on one linked group: the narrowest range found over its secret counts, and the
+/// counts pinned down.
+fn attack_group(
+    ind: &Indicator,
+    g: &Group,
+    cells: &[Cell],
+    insider: Option<Insider<'_>>,
+    threshold: i64,
+    numerators: bool,
+) -> (Option<f64>, Vec<Failure>) {
+    let mut narrowest: Option<f64> = None;
+    let mut failures = Vec::new();
+    let mut narrow_to = |w: f64| narrowest = Some(narrowest.map_or(w, |p: f64| p.min(w)));
+    let hidden: Vec<bool> = g.cells.iter().map(|&i| cells[i].secret).collect();
+    let known = |l: usize, a: Attr| value(&cells[g.cells[l]], a).unwrap_or(0) as f64;
+    for l in 0..g.cells.len() {
+        if !hidden[l] {
+            continue;
+        }
+        for a in sensitive(ind, &cells[g.cells[l]], numerators) {
+            if let Some((truth, proofs)) = insider {
+                if value(&truth[g.cells[l]], a).unwrap_or(0) == 0
+                    || proofs.contains(&(g.cells[l], a))
+                {
+                    continue;
+                }
+                let bound = exchange_bound(g, truth, &hidden, l, a)
+                    .max(rectangle_bound(ind, g, truth, &hidden, l, a))
+                    .max(vertical_bound(ind, g, truth, &hidden, l, a));
+                if bound >= threshold as f64 {
+                    narrow_to(bound);
+                    continue;
+                }
+            }
+            let r = range(g, &hidden, &known, l, a);
+            if let Some(max) = r.max
+                && max > 0.5
+            {
+                narrow_to(max - r.min);
+            }
+            if r.narrow(threshold) {
+                let c = &cells[g.cells[l]];
+                failures.push(Failure {
+                    indicateur: ind.id.clone(),
+                    niveau: c.niveau,
+                    code: c.code.clone(),
+                    mois: c.mois,
+                    case: format!(
+                        "{}{}{} ({})",
+                        c.ventilation,
+                        if c.ventilation.is_empty() { "" } else { "=" },
+                        c.modalite,
+                        match a {
+                            Attr::Num => "numérateur",
+                            Attr::Den => "dénominateur",
+                        }
+                    ),
+                    range: r,
+                });
+            }
+        }
+    }
+    (narrowest, failures)
 }
 
 pub(super) fn attr_of(k: Compte) -> Attr {

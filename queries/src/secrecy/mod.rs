@@ -260,10 +260,14 @@ pub fn apply(
     let mut hidden_now = vec![false; cells.len()];
     // Each round hides more (forced cells only grow), so the rounds end.
     while !dirty.is_empty() {
-        for &gi in &dirty {
+        let cells_now: &[Cell] = cells;
+        let done = par_map(&dirty, |&gi| {
             let (k, g) = &all[gi];
-            let r = suppress(inds[*k], cells, g, rules, &forced[gi])?;
-            for (&i, &h) in g.cells.iter().zip(&r.0) {
+            suppress(inds[*k], cells_now, g, rules, &forced[gi])
+        });
+        for (&gi, r) in dirty.iter().zip(done) {
+            let r = r?;
+            for (&i, &h) in all[gi].1.cells.iter().zip(&r.0) {
                 hidden_now[i] = h;
             }
             results[gi] = Some(r);
@@ -305,6 +309,44 @@ pub fn apply(
         });
     }
     Ok(())
+}
+
+/// `f` over `items` on every core, in their order: each linked group is suppressed (and
+/// attacked) on its own, so the result is the sequential one.
+fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(items.len());
+    if threads <= 1 {
+        return items.iter().map(f).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let mut out: Vec<Option<R>> = std::iter::repeat_with(|| None).take(items.len()).collect();
+    std::thread::scope(|s| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(item) = items.get(i) else {
+                            return mine;
+                        };
+                        mine.push((i, f(item)));
+                    }
+                })
+            })
+            .collect();
+        for w in workers {
+            for (i, r) in w.join().expect("secrecy worker") {
+                out[i] = Some(r);
+            }
+        }
+    });
+    out.into_iter()
+        .map(|r| r.expect("every item mapped"))
+        .collect()
 }
 
 /// A secret count that the published figures pin down.
