@@ -21,7 +21,7 @@
 //! `--ecrire` puts the figures into `docs/benchmarks.md` (one block per scale, with the date and
 //! the commit measured), keeps them in `docs/mesures/scenario.json` and redraws the plots of
 //! time and memory against rows (`docs/mesures/scenario-*.svg`) with the dashboard's own chart
-//! code.
+//! code; `--dessiner` only redraws the plots from the stored figures.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -320,6 +320,10 @@ fn main() {
         let base: PathBuf = arg(&args, "--base").expect("--base");
         child(&name, &base, &args);
     }
+    if args.iter().any(|a| a == "--dessiner") {
+        plot::redraw(&Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/mesures"));
+        return;
+    }
     let echelle: f64 = arg(&args, "--echelle").unwrap_or(1.0);
     let requests: usize = arg(&args, "--requetes").unwrap_or(100);
     let keep: Option<PathBuf> = arg(&args, "--garder");
@@ -585,23 +589,17 @@ fn main() {
             &Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/mesures"),
             echelle,
             total_rows,
-            &[
-                ("Copil : ingestion CSV", measure(&ingest_csv)),
-                (
-                    "DuckDB : CSV vers Parquet",
+            &plot::STEPS
+                .into_iter()
+                .zip([
+                    measure(&ingest_csv),
                     duck_measure(&duck_in, "seconds"),
-                ),
-                ("Copil : ingestion XLSX", measure(&ingest_xlsx)),
-                ("Copil : rafraîchissement complet", measure(&refresh)),
-                (
-                    "DuckDB : même SQL",
+                    measure(&ingest_xlsx),
+                    measure(&refresh),
                     duck_measure(&duck_sql, "total_seconds"),
-                ),
-                (
-                    "Copil : rafraîchissement incrémental",
                     measure(&incremental),
-                ),
-            ],
+                ])
+                .collect::<Vec<_>>(),
         );
         println!("docs/benchmarks.md et docs/mesures/ mis à jour");
     }

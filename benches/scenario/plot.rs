@@ -17,6 +17,16 @@ const TONES: [Tone; 6] = [
     Tone::Other,
 ];
 
+/// The steps drawn, in legend order (the names [`record`] is given).
+pub const STEPS: [&str; 6] = [
+    "Copil : ingestion CSV",
+    "DuckDB : CSV vers Parquet",
+    "Copil : ingestion XLSX",
+    "Copil : rafraîchissement complet",
+    "DuckDB : même SQL",
+    "Copil : rafraîchissement incrémental",
+];
+
 /// Stores one scale's measures (step → (seconds, peak MiB)) beside the other scales', then
 /// redraws both plots from every stored scale.
 pub fn record(dir: &Path, echelle: f64, rows: f64, steps: &[(&str, (f64, f64))]) {
@@ -41,9 +51,21 @@ pub fn record(dir: &Path, echelle: f64, rows: f64, steps: &[(&str, (f64, f64))])
         json!({ "lignes": rows, "mesures": measures }),
     );
     std::fs::write(&file, serde_json::to_string_pretty(&all).unwrap() + "\n").unwrap();
-    let names: Vec<&str> = steps.iter().map(|(n, _)| *n).collect();
+    draw(dir, &all);
+}
+
+/// Redraws both plots from the stored scales (`--dessiner`), with the steps of the first one.
+pub fn redraw(dir: &Path) {
+    let file = dir.join("scenario.json");
+    let all: Map<String, Value> =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    draw(dir, &all);
+}
+
+/// Draws time and memory against rows, one line per step of [`STEPS`].
+fn draw(dir: &Path, all: &Map<String, Value>) {
     let series = |key: &str| -> Vec<RelativeSeries> {
-        names
+        STEPS
             .iter()
             .zip(TONES.iter().cycle())
             .map(|(name, tone)| RelativeSeries {

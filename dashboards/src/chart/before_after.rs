@@ -33,6 +33,7 @@ pub fn before_after(b: &BeforeAfter, width: i32) -> String {
         marks: vec![(0, "début SPIE")],
         x_title: Some("Mois depuis le début du SPIE"),
         x_name: &|m| format!("{} mois", relative_label(m)),
+        continuous: false,
     })
 }
 

@@ -62,6 +62,9 @@ pub(super) struct LineChart<'a> {
     pub x_title: Option<&'a str>,
     /// How an x value is named in a point's hover text (« mars 2024 », « +6 »).
     pub x_name: &'a dyn Fn(i32) -> String,
+    /// Whether a line joins points whatever the gap between their x (measures at a few sizes);
+    /// otherwise it is broken where an x is absent (a month without value).
+    pub continuous: bool,
 }
 
 /// A legend entry laid out: where it starts and its text.
@@ -236,7 +239,9 @@ pub(super) fn draw(chart: &LineChart<'_>) -> String {
             let mut previous: Option<i32> = None;
             for &(px, v) in points {
                 match v {
-                    Some(v) if previous.is_some_and(|p| p + 1 == px) => run.push((x(px), y(v))),
+                    Some(v) if previous.is_some_and(|p| chart.continuous || p + 1 == px) => {
+                        run.push((x(px), y(v)));
+                    }
                     Some(v) => {
                         flush(area, &mut run, colour)?;
                         run.push((x(px), y(v)));

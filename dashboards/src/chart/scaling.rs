@@ -11,7 +11,8 @@ const STEPS: [i32; 9] = [
 ];
 
 /// Draws one line per step against the rows read (x in thousands of rows, labelled in
-/// millions), from 0 to the largest size measured, with a legend.
+/// millions), from 0 to the largest size measured, with a legend; a line joins the sizes
+/// measured.
 ///
 /// A line is broken at `None` (a step not measured at that size). Never panics: non-finite
 /// values are treated as missing. With no value at all, the chart only says « Aucune donnée
@@ -46,6 +47,7 @@ pub fn scaling(s: &Scaling, width: i32) -> String {
         marks: Vec::new(),
         x_title: Some("Lignes lues (millions)"),
         x_name: &|x| format!("{} millions de lignes", millions(x)),
+        continuous: true,
     })
 }
 

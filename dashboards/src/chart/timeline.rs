@@ -56,6 +56,7 @@ pub fn timeline(t: &Timeline, width: i32) -> String {
             .collect(),
         x_title: None,
         x_name: &month_label,
+        continuous: false,
     })
 }
 
