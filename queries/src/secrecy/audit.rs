@@ -21,11 +21,8 @@ pub(super) fn attack(
     let mut out = Audit::default();
     let pairs = twins(cells, catalogue, register);
     let inds: Vec<&Indicator> = catalogue.iter().collect();
-    let mut all: Vec<(usize, Group)> = Vec::new();
-    for (k, ind) in inds.iter().enumerate() {
-        let indices: Vec<usize> = (0..cells.len())
-            .filter(|&i| cells[i].indicateur == ind.id)
-            .collect();
+    let (all, of_indicator) = all_groups(cells, &inds, register);
+    for (ind, indices) in inds.iter().zip(&of_indicator) {
         out.indicateurs.push((
             ind.id.clone(),
             IndicatorAudit {
@@ -34,11 +31,6 @@ pub(super) fn attack(
                 plus_etroite: None,
             },
         ));
-        all.extend(
-            groups(ind, cells, &indices, register)
-                .into_iter()
-                .map(|g| (k, g)),
-        );
     }
     // Each group is attacked on its own, on every core; results in the sequential order.
     let attacked = par_map(&all, |(k, g)| {

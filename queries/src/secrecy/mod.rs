@@ -236,17 +236,7 @@ pub fn apply(
 ) -> Result<()> {
     let truth = cells.to_vec();
     let inds: Vec<&Indicator> = catalogue.iter().collect();
-    let mut all: Vec<(usize, Group)> = Vec::new();
-    for (k, ind) in inds.iter().enumerate() {
-        let indices: Vec<usize> = (0..cells.len())
-            .filter(|&i| cells[i].indicateur == ind.id)
-            .collect();
-        all.extend(
-            groups(ind, cells, &indices, register)
-                .into_iter()
-                .map(|g| (k, g)),
-        );
-    }
+    let (all, _) = all_groups(cells, &inds, register);
     let mut group_of: HashMap<usize, usize> = HashMap::new();
     for (gi, (_, g)) in all.iter().enumerate() {
         for &i in &g.cells {
@@ -309,6 +299,29 @@ pub fn apply(
         });
     }
     Ok(())
+}
+
+/// Every linked group of every indicator (with the indicator's index in `inds`), and each
+/// indicator's cells (indices into `cells`).
+fn all_groups(
+    cells: &[Cell],
+    inds: &[&Indicator],
+    register: &Register,
+) -> (Vec<(usize, Group)>, Vec<Vec<usize>>) {
+    let mut all: Vec<(usize, Group)> = Vec::new();
+    let mut of_indicator = Vec::new();
+    for (k, ind) in inds.iter().enumerate() {
+        let indices: Vec<usize> = (0..cells.len())
+            .filter(|&i| cells[i].indicateur == ind.id)
+            .collect();
+        all.extend(
+            groups(ind, cells, &indices, register)
+                .into_iter()
+                .map(|g| (k, g)),
+        );
+        of_indicator.push(indices);
+    }
+    (all, of_indicator)
 }
 
 /// `f` over `items` on every core, in their order: each linked group is suppressed (and
