@@ -30,41 +30,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import sys
 import tempfile
 import time
 
 import duckdb
 
+from duckdb_commun import cores, pic_memoire_mib, sql_string
+
 ENCODINGS = {"utf-8": "utf-8", "windows-1252": "windows-1252"}
-
-
-
-def pic_memoire_mib():
-    """Peak resident memory of this process, in MiB.
-
-    Read from /proc/self/status (VmHWM), which belongs to this program only: getrusage's
-    ru_maxrss also carries the peak of the process that started it (Linux keeps it across exec).
-    """
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-def cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
-
-
-def sql_string(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def encodings_extension(con) -> str | None:

@@ -26,13 +26,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import duckdb  # noqa: E402
 
-from duckdb_csv_to_parquet import (  # noqa: E402
-    cores,
-    encodings_extension,
-    pic_memoire_mib,
-    sql_string,
-    transcode_to_utf8,
-)
+from duckdb_commun import cores, pic_memoire_mib, sql_string  # noqa: E402
+from duckdb_csv_to_parquet import encodings_extension, transcode_to_utf8  # noqa: E402
 
 
 def main() -> int:

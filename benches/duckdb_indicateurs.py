@@ -68,7 +68,6 @@ import argparse
 import json
 import os
 import re
-import resource
 import sys
 import time
 from pathlib import Path
@@ -76,6 +75,8 @@ from urllib.parse import unquote, urlparse
 
 import duckdb
 from deltalake import DeltaTable
+
+from duckdb_commun import cores, pic_memoire_mib, sql_string
 
 RACINE = Path(__file__).resolve().parent.parent
 VUES = RACINE / "queries" / "sql" / "vues.sql"
@@ -86,33 +87,6 @@ CATALOGUE_RS = RACINE / "queries" / "src" / "catalogue.rs"
 # à l'identique, à vues.sql et à chaque fichier du catalogue. Aucune n'est nécessaire avec
 # DuckDB 2.0.1.
 REWRITES: list[tuple[str, str, str]] = []
-
-
-
-def pic_memoire_mib():
-    """Peak resident memory of this process, in MiB.
-
-    Read from /proc/self/status (VmHWM), which belongs to this program only: getrusage's
-    ru_maxrss also carries the peak of the process that started it (Linux keeps it across exec).
-    """
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-def cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
-
-
-def sql_string(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def ordre_catalogue() -> list[str]:
