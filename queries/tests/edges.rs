@@ -20,118 +20,49 @@
 
 mod common;
 
-use common::{Ev, d, ev, ratio};
+use common::{
+    CER, DEPARTEMENT_SOCIAL, EMPLOI_DURABLE, EMPLOI_TRANSITION, Ev, FRANCE_TRAVAIL_PRO,
+    MOBILITE_FORTE, PPAE, d, ev, ratio,
+};
 use copil_queries::Cell;
 
+/// The one territory.
+const T: &str = "dep-44";
+
 const EVENTS: &[Ev] = &[
-    ev(
-        "dep-44",
-        "e1",
-        "2024-01-10",
-        "orientation",
-        &[("organisme", "france_travail"), ("orientation", "pro")],
-    ),
-    ev("dep-44", "e1", "2024-02-01", "droit_ouvert", &[]),
-    ev("dep-44", "e2", "2024-03-01", "droit_ouvert", &[]),
-    ev(
-        "dep-44",
-        "e2",
-        "2024-03-05",
-        "reorientation",
-        &[
-            ("organisme", "conseil_departemental"),
-            ("orientation", "social"),
-        ],
-    ),
-    ev(
-        "dep-44",
-        "e2",
-        "2024-03-20",
-        "orientation",
-        &[("organisme", "france_travail"), ("orientation", "pro")],
-    ),
-    ev("dep-44", "e3", "2024-04-10", "droit_ouvert", &[]),
-    ev("dep-44", "e3", "2024-04-10", "entree_droits_devoirs", &[]),
-    ev("dep-44", "e3", "2024-04-10", "droit_clos", &[]),
-    ev("dep-44", "e4", "2024-05-02", "droit_ouvert", &[]),
-    ev("dep-44", "e4", "2024-05-02", "entree_droits_devoirs", &[]),
-    ev(
-        "dep-44",
-        "e4",
-        "2024-05-31",
-        "orientation",
-        &[
-            ("organisme", "conseil_departemental"),
-            ("orientation", "social"),
-        ],
-    ),
-    ev(
-        "dep-44",
-        "e4",
-        "2024-05-31",
-        "orientation",
-        &[("organisme", "france_travail"), ("orientation", "pro")],
-    ),
-    ev("dep-44", "e5", "2024-06-01", "droit_ouvert", &[]),
-    ev(
-        "dep-44",
-        "e5",
-        "2024-06-05",
-        "orientation",
-        &[
-            ("organisme", "conseil_departemental"),
-            ("orientation", "social"),
-        ],
-    ),
-    ev(
-        "dep-44",
-        "e5",
-        "2024-06-10",
-        "contrat_signe",
-        &[("type_contrat", "ppae")],
-    ),
-    ev(
-        "dep-44",
-        "e5",
-        "2024-06-10",
-        "contrat_signe",
-        &[("type_contrat", "cer")],
-    ),
-    ev("dep-44", "e6", "2024-07-01", "droit_ouvert", &[]),
-    ev(
-        "dep-44",
-        "e6",
-        "2024-07-05",
-        "frein_identifie",
-        &[("type_frein", "mobilite"), ("intensite", "fort")],
-    ),
-    ev("dep-44", "e6", "2024-08-10", "diagnostic", &[]),
-    ev("dep-44", "e7", "2024-01-05", "droit_ouvert", &[]),
-    ev("dep-44", "e7", "2024-01-05", "entree_droits_devoirs", &[]),
-    ev(
-        "dep-44",
-        "e7",
-        "2024-09-03",
-        "sortie",
-        &[("type_sortie", "emploi_transition")],
-    ),
-    ev(
-        "dep-44",
-        "e7",
-        "2024-09-20",
-        "sortie",
-        &[("type_sortie", "emploi_durable")],
-    ),
+    ev(T, "e1", "2024-01-10", "orientation", FRANCE_TRAVAIL_PRO),
+    ev(T, "e1", "2024-02-01", "droit_ouvert", &[]),
+    ev(T, "e2", "2024-03-01", "droit_ouvert", &[]),
+    ev(T, "e2", "2024-03-05", "reorientation", DEPARTEMENT_SOCIAL),
+    ev(T, "e2", "2024-03-20", "orientation", FRANCE_TRAVAIL_PRO),
+    ev(T, "e3", "2024-04-10", "droit_ouvert", &[]),
+    ev(T, "e3", "2024-04-10", "entree_droits_devoirs", &[]),
+    ev(T, "e3", "2024-04-10", "droit_clos", &[]),
+    ev(T, "e4", "2024-05-02", "droit_ouvert", &[]),
+    ev(T, "e4", "2024-05-02", "entree_droits_devoirs", &[]),
+    ev(T, "e4", "2024-05-31", "orientation", DEPARTEMENT_SOCIAL),
+    ev(T, "e4", "2024-05-31", "orientation", FRANCE_TRAVAIL_PRO),
+    ev(T, "e5", "2024-06-01", "droit_ouvert", &[]),
+    ev(T, "e5", "2024-06-05", "orientation", DEPARTEMENT_SOCIAL),
+    ev(T, "e5", "2024-06-10", "contrat_signe", PPAE),
+    ev(T, "e5", "2024-06-10", "contrat_signe", CER),
+    ev(T, "e6", "2024-07-01", "droit_ouvert", &[]),
+    ev(T, "e6", "2024-07-05", "frein_identifie", MOBILITE_FORTE),
+    ev(T, "e6", "2024-08-10", "diagnostic", &[]),
+    ev(T, "e7", "2024-01-05", "droit_ouvert", &[]),
+    ev(T, "e7", "2024-01-05", "entree_droits_devoirs", &[]),
+    ev(T, "e7", "2024-09-03", "sortie", EMPLOI_TRANSITION),
+    ev(T, "e7", "2024-09-20", "sortie", EMPLOI_DURABLE),
 ];
 
-const DROPS: &[(&str, &str, &str)] = &[("dep-44", "2025-12-31", "integre")];
+const DROPS: &[(&str, &str, &str)] = &[(T, "2025-12-31", "integre")];
 
 async fn cells() -> Vec<Cell> {
     common::cells(EVENTS, DROPS, 1).await
 }
 
 fn r(cells: &[Cell], ind: &str, mois: &str, v: &str, md: &str) -> Option<(i64, i64)> {
-    ratio(cells, ind, "dep-44", mois, v, md)
+    ratio(cells, ind, T, mois, v, md)
 }
 
 #[tokio::test]
@@ -141,7 +72,7 @@ async fn issue_12_an_orientation_before_entry_does_not_orient_the_entrant() {
     assert_eq!(r(&c, "entrants", "2024-02-01", "", ""), Some((1, 1)));
     assert_eq!(r(&c, "orientes_30j", "2024-02-01", "", ""), Some((0, 1)));
     // No delay for 2024-02: nobody entering then was oriented after entering.
-    let delay = common::find(&c, "delai_orientation", "dep-44", "2024-02-01", "", "");
+    let delay = common::find(&c, "delai_orientation", T, "2024-02-01", "", "");
     assert!(delay.is_none_or(|c| c.valeur.is_none()));
 }
 
@@ -149,7 +80,7 @@ async fn issue_12_an_orientation_before_entry_does_not_orient_the_entrant() {
 async fn issue_12_a_reorientation_before_the_first_orientation() {
     let c = cells().await;
     // e2: 19 days to its first orientation.
-    let delay = common::find(&c, "delai_orientation", "dep-44", "2024-03-01", "", "").unwrap();
+    let delay = common::find(&c, "delai_orientation", T, "2024-03-01", "", "").unwrap();
     assert_eq!(delay.valeur, Some(19.0));
     assert_eq!(r(&c, "orientes_30j", "2024-03-01", "", ""), Some((1, 1)));
     // Oriented in 2024-03 (first orientation 2024-03-20), not reoriented afterwards.
@@ -173,29 +104,12 @@ async fn issue_12_a_right_closed_the_day_it_opened_never_enters_the_stock() {
 #[tokio::test]
 async fn issue_12_two_orientations_on_the_same_last_day_leave_one_in_force() {
     let c = cells().await;
+    let may = |v: &str, md: &str| r(&c, "part_france_travail", "2024-05-01", v, md);
     // End of 2024-05, in droits et devoirs and oriented: e4 only, toward France Travail (pro).
+    assert_eq!(may("", ""), Some((1, 1)));
+    assert_eq!(may("orientation", "pro"), Some((1, 1)));
     assert_eq!(
-        r(&c, "part_france_travail", "2024-05-01", "", ""),
-        Some((1, 1))
-    );
-    assert_eq!(
-        r(
-            &c,
-            "part_france_travail",
-            "2024-05-01",
-            "orientation",
-            "pro"
-        ),
-        Some((1, 1))
-    );
-    assert_eq!(
-        r(
-            &c,
-            "part_france_travail",
-            "2024-05-01",
-            "orientation",
-            "social"
-        ),
+        may("orientation", "social"),
         Some((0, 1)),
         "the other modality is written as a zero"
     );
@@ -204,64 +118,31 @@ async fn issue_12_two_orientations_on_the_same_last_day_leave_one_in_force() {
 #[tokio::test]
 async fn issue_12_two_contracts_within_28_days_count_once_under_the_first() {
     let c = cells().await;
-    assert_eq!(r(&c, "contrat_28j", "2024-06-01", "", ""), Some((1, 1)));
-    assert_eq!(
-        r(&c, "contrat_28j", "2024-06-01", "type_contrat", "cer"),
-        Some((1, 1))
-    );
-    assert_eq!(
-        r(&c, "contrat_28j", "2024-06-01", "type_contrat", "ppae"),
-        Some((0, 1))
-    );
+    let june = |v: &str, md: &str| r(&c, "contrat_28j", "2024-06-01", v, md);
+    assert_eq!(june("", ""), Some((1, 1)));
+    assert_eq!(june("type_contrat", "cer"), Some((1, 1)));
+    assert_eq!(june("type_contrat", "ppae"), Some((0, 1)));
 }
 
 #[tokio::test]
 async fn issue_12_a_frein_found_before_the_diagnostic_counts_from_the_diagnostic() {
     let c = cells().await;
     // Diagnosed by the end of 2024-07: nobody, so no share (a zero denominator).
-    let july = common::find(&c, "prevalence_freins", "dep-44", "2024-07-01", "", "");
+    let july = common::find(&c, "prevalence_freins", T, "2024-07-01", "", "");
     assert!(july.is_none_or(|c| c.denominateur == Some(0)));
-    assert_eq!(
-        r(&c, "prevalence_freins", "2024-08-01", "", ""),
-        Some((1, 1))
-    );
-    assert_eq!(
-        r(
-            &c,
-            "prevalence_freins",
-            "2024-08-01",
-            "type_frein",
-            "mobilite"
-        ),
-        Some((1, 1))
-    );
+    let august = |v: &str, md: &str| r(&c, "prevalence_freins", "2024-08-01", v, md);
+    assert_eq!(august("", ""), Some((1, 1)));
+    assert_eq!(august("type_frein", "mobilite"), Some((1, 1)));
 }
 
 #[tokio::test]
 async fn issue_12_two_exits_to_work_in_one_month_count_once_as_the_more_durable() {
     let c = cells().await;
+    let september = |v: &str, md: &str| r(&c, "sorties_emploi", "2024-09-01", v, md);
     // In droits et devoirs at the end of 2024-08: e4 and e7.
-    assert_eq!(r(&c, "sorties_emploi", "2024-09-01", "", ""), Some((1, 2)));
-    assert_eq!(
-        r(
-            &c,
-            "sorties_emploi",
-            "2024-09-01",
-            "type_sortie",
-            "emploi_durable"
-        ),
-        Some((1, 2))
-    );
-    assert_eq!(
-        r(
-            &c,
-            "sorties_emploi",
-            "2024-09-01",
-            "type_sortie",
-            "emploi_transition"
-        ),
-        Some((0, 2))
-    );
+    assert_eq!(september("", ""), Some((1, 2)));
+    assert_eq!(september("type_sortie", "emploi_durable"), Some((1, 2)));
+    assert_eq!(september("type_sortie", "emploi_transition"), Some((0, 2)));
     let _ = d("2024-09-01");
 }
 

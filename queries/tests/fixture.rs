@@ -18,27 +18,15 @@
 
 mod common;
 
-use common::{Ev, d, ev};
+use common::{ACCOMPAGNEMENT_ABSENT, ACCOMPAGNEMENT_HONORE, Ev, d, ev};
 use copil_queries::{Cell, Niveau};
 
 const EVENTS: &[Ev] = &[
     ev("dep-44", "a1", "2024-01-05", "droit_ouvert", &[]),
-    ev(
-        "dep-44",
-        "a1",
-        "2024-01-08",
-        "rdv",
-        &[("type_rdv", "accompagnement"), ("statut_rdv", "honore")],
-    ),
+    ev("dep-44", "a1", "2024-01-08", "rdv", ACCOMPAGNEMENT_HONORE),
     ev("dep-44", "a1", "2024-01-20", "orientation", &[]),
     ev("dep-44", "a2", "2024-01-10", "droit_ouvert", &[]),
-    ev(
-        "dep-44",
-        "a2",
-        "2024-01-12",
-        "rdv",
-        &[("type_rdv", "accompagnement"), ("statut_rdv", "absent")],
-    ),
+    ev("dep-44", "a2", "2024-01-12", "rdv", ACCOMPAGNEMENT_ABSENT),
     ev(
         "dep-44",
         "a2",
@@ -102,46 +90,33 @@ fn value(cells: &[Cell], ind: &str, niveau: Niveau, code: &str, mois: &str) -> O
     find(cells, ind, niveau, code, mois, "").and_then(|c| c.valeur)
 }
 
+/// dep-44's cell of `ind` for `mois` and `modalite` (the total when empty), which must exist.
+#[track_caller]
+fn dep44<'a>(cells: &'a [Cell], ind: &str, mois: &str, modalite: &str) -> &'a Cell {
+    find(cells, ind, Niveau::Territoire, "dep-44", mois, modalite)
+        .unwrap_or_else(|| panic!("no cell {ind} dep-44 {mois} {modalite:?}"))
+}
+
 #[tokio::test]
 async fn entrants_count_first_rights_by_month_and_level() {
     let c = cells(1).await;
     use Niveau::*;
+    let entrants = |niveau, code, mois| value(&c, "entrants", niveau, code, mois);
     // dep-44: December a6; January a1, a2, a3; February a4 (a6's second right does not count);
     // March a5 (mature: 2024-03-31 ≤ 2024-03-31).
-    assert_eq!(
-        value(&c, "entrants", Territoire, "dep-44", "2023-12-01"),
-        Some(1.0)
-    );
-    assert_eq!(
-        value(&c, "entrants", Territoire, "dep-44", "2024-01-01"),
-        Some(3.0)
-    );
-    assert_eq!(
-        value(&c, "entrants", Territoire, "dep-44", "2024-02-01"),
-        Some(1.0)
-    );
-    assert_eq!(
-        value(&c, "entrants", Territoire, "dep-44", "2024-03-01"),
-        Some(1.0)
-    );
+    assert_eq!(entrants(Territoire, "dep-44", "2023-12-01"), Some(1.0));
+    assert_eq!(entrants(Territoire, "dep-44", "2024-01-01"), Some(3.0));
+    assert_eq!(entrants(Territoire, "dep-44", "2024-02-01"), Some(1.0));
+    assert_eq!(entrants(Territoire, "dep-44", "2024-03-01"), Some(1.0));
     // dep-03: b1 and b2 in January; its refused drop's date (June) does not count.
-    assert_eq!(
-        value(&c, "entrants", Territoire, "dep-03", "2024-01-01"),
-        Some(2.0)
-    );
+    assert_eq!(entrants(Territoire, "dep-03", "2024-01-01"), Some(2.0));
     // Waves and nation pool the territories: January 3 + 2.
     assert_eq!(
-        value(&c, "entrants", Vague, "experimentation-2020", "2024-01-01"),
+        entrants(Vague, "experimentation-2020", "2024-01-01"),
         Some(3.0)
     );
-    assert_eq!(
-        value(&c, "entrants", Vague, "ami1-2021", "2024-01-01"),
-        Some(2.0)
-    );
-    assert_eq!(
-        value(&c, "entrants", National, "national", "2024-01-01"),
-        Some(5.0)
-    );
+    assert_eq!(entrants(Vague, "ami1-2021", "2024-01-01"), Some(2.0));
+    assert_eq!(entrants(National, "national", "2024-01-01"), Some(5.0));
 }
 
 #[tokio::test]
@@ -151,18 +126,10 @@ async fn orientation_within_30_and_45_days_respects_maturity() {
     // 30 days. dep-44: December mature (12-31 + 30 = 01-30 ≤ 03-31): a6 in 16 days → 1/1.
     // January mature (01-31 + 30 = 03-01): a1 (15) yes, a2 (46) no, a3 never → 1/3.
     // February mature (02-29 + 30 = 03-30): a4 (10) → 1/1. March not mature (04-30 > 03-31).
-    assert_eq!(
-        value(&c, "orientes_30j", Territoire, "dep-44", "2023-12-01"),
-        Some(1.0)
-    );
-    assert_eq!(
-        value(&c, "orientes_30j", Territoire, "dep-44", "2024-01-01"),
-        Some(1.0 / 3.0)
-    );
-    assert_eq!(
-        value(&c, "orientes_30j", Territoire, "dep-44", "2024-02-01"),
-        Some(1.0)
-    );
+    let orientes_30j = |mois| value(&c, "orientes_30j", Territoire, "dep-44", mois);
+    assert_eq!(orientes_30j("2023-12-01"), Some(1.0));
+    assert_eq!(orientes_30j("2024-01-01"), Some(1.0 / 3.0));
+    assert_eq!(orientes_30j("2024-02-01"), Some(1.0));
     assert!(find(&c, "orientes_30j", Territoire, "dep-44", "2024-03-01", "").is_none());
     // dep-03's January is not mature yet (03-01 > 02-29): the nation's January would be
     // dep-44's alone, half the territories (neither has anyone in droits et devoirs, so each
@@ -184,7 +151,7 @@ async fn orientation_within_30_and_45_days_respects_maturity() {
     );
     assert!(find(&c, "orientes_45j", Territoire, "dep-44", "2024-02-01", "").is_none());
     // Wilson 95 % interval of 1/3 ≈ [0.0615, 0.7923].
-    let jan = find(&c, "orientes_30j", Territoire, "dep-44", "2024-01-01", "").unwrap();
+    let jan = dep44(&c, "orientes_30j", "2024-01-01", "");
     assert!(
         (jan.ic_bas.unwrap() - 0.0615).abs() < 1e-3 && (jan.ic_haut.unwrap() - 0.7923).abs() < 1e-3,
         "{jan:?}"
@@ -198,15 +165,7 @@ async fn delay_to_orientation_median_mean_and_quartiles() {
     use Niveau::*;
     // dep-44 January: a1 15, a2 46 (a3 not oriented): median 30.5, mean 30.5,
     // Q1 = 15 + 0.25 × 31 = 22.75, Q3 = 15 + 0.75 × 31 = 38.25.
-    let jan = find(
-        &c,
-        "delai_orientation",
-        Territoire,
-        "dep-44",
-        "2024-01-01",
-        "",
-    )
-    .unwrap();
+    let jan = dep44(&c, "delai_orientation", "2024-01-01", "");
     assert_eq!(
         (jan.valeur, jan.moyenne, jan.q1, jan.q3),
         (Some(30.5), Some(30.5), Some(22.75), Some(38.25))
@@ -244,16 +203,7 @@ async fn absenteeism_counts_appointments_with_a_breakdown() {
         Some(1.0 / 3.0)
     );
     assert_eq!(
-        find(
-            &c,
-            "taux_absenteisme",
-            Territoire,
-            "dep-44",
-            "2024-01-01",
-            ""
-        )
-        .unwrap()
-        .personnes,
+        dep44(&c, "taux_absenteisme", "2024-01-01", "").personnes,
         Some(2)
     );
     assert_eq!(
@@ -261,28 +211,12 @@ async fn absenteeism_counts_appointments_with_a_breakdown() {
         Some(1.0)
     );
     // By type: accompagnement 1/2, orientation 0/1.
-    let acc = find(
-        &c,
-        "taux_absenteisme",
-        Territoire,
-        "dep-44",
-        "2024-01-01",
-        "accompagnement",
-    )
-    .unwrap();
+    let acc = dep44(&c, "taux_absenteisme", "2024-01-01", "accompagnement");
     assert_eq!(
         (acc.valeur, acc.ventilation.as_str()),
         (Some(0.5), "type_rdv")
     );
-    let ori = find(
-        &c,
-        "taux_absenteisme",
-        Territoire,
-        "dep-44",
-        "2024-01-01",
-        "orientation",
-    )
-    .unwrap();
+    let ori = dep44(&c, "taux_absenteisme", "2024-01-01", "orientation");
     assert_eq!(ori.valeur, Some(0.0));
 }
 
@@ -291,7 +225,7 @@ async fn secrecy_hides_small_cells_and_what_would_give_them_away() {
     let c = cells(2).await;
     use Niveau::*;
     // Primary: one entrant in dep-44's December is hidden, shown as secret, never as zero.
-    let dec = find(&c, "entrants", Territoire, "dep-44", "2023-12-01", "").unwrap();
+    let dec = dep44(&c, "entrants", "2023-12-01", "");
     assert!(
         dec.secret && dec.valeur.is_none() && dec.numerateur.is_none() && dec.personnes.is_none()
     );
@@ -299,32 +233,16 @@ async fn secrecy_hides_small_cells_and_what_would_give_them_away() {
     // numerator (1) is under the threshold, hidden too (issue 12); without the numerator rule
     // the share is published. January's 3 entrants are orientes_30j's denominator: hidden
     // with it (issue 12, twins), published with it.
-    assert!(
-        find(&c, "orientes_30j", Territoire, "dep-44", "2023-12-01", "")
-            .unwrap()
-            .secret
-    );
-    assert!(
-        find(&c, "orientes_30j", Territoire, "dep-44", "2024-01-01", "")
-            .unwrap()
-            .secret
-    );
+    assert!(dep44(&c, "orientes_30j", "2023-12-01", "").secret);
+    assert!(dep44(&c, "orientes_30j", "2024-01-01", "").secret);
     let rules = copil_queries::Rules {
         threshold: 2,
         numerators: false,
         ..copil_queries::Rules::default()
     };
-    assert!(
-        find(&c, "entrants", Territoire, "dep-44", "2024-01-01", "")
-            .unwrap()
-            .secret
-    );
+    assert!(dep44(&c, "entrants", "2024-01-01", "").secret);
     let c = common::cells_with(EVENTS, DROPS, &rules).await;
-    assert!(
-        !find(&c, "orientes_30j", Territoire, "dep-44", "2024-01-01", "")
-            .unwrap()
-            .secret
-    );
+    assert!(!dep44(&c, "orientes_30j", "2024-01-01", "").secret);
     assert_eq!(
         value(&c, "entrants", Territoire, "dep-44", "2024-01-01"),
         Some(3.0)
@@ -332,42 +250,9 @@ async fn secrecy_hides_small_cells_and_what_would_give_them_away() {
     // Secondary (numerators aside): January's absenteeism total (two people) is published; the
     // orientation cell (one person, one appointment) is hidden, so accompagnement must be
     // hidden too, or it would give orientation away by difference from the total.
-    assert!(
-        !find(
-            &c,
-            "taux_absenteisme",
-            Territoire,
-            "dep-44",
-            "2024-01-01",
-            ""
-        )
-        .unwrap()
-        .secret
-    );
-    assert!(
-        find(
-            &c,
-            "taux_absenteisme",
-            Territoire,
-            "dep-44",
-            "2024-01-01",
-            "orientation"
-        )
-        .unwrap()
-        .secret
-    );
-    assert!(
-        find(
-            &c,
-            "taux_absenteisme",
-            Territoire,
-            "dep-44",
-            "2024-01-01",
-            "accompagnement"
-        )
-        .unwrap()
-        .secret
-    );
+    assert!(!dep44(&c, "taux_absenteisme", "2024-01-01", "").secret);
+    assert!(dep44(&c, "taux_absenteisme", "2024-01-01", "orientation").secret);
+    assert!(dep44(&c, "taux_absenteisme", "2024-01-01", "accompagnement").secret);
     // Nothing published covers between 1 and threshold − 1 people (zeros are published).
     for cell in c.iter().filter(|c| !c.secret) {
         assert!(cell.personnes.unwrap() != 1, "{cell:?}");

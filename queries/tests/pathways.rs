@@ -16,136 +16,44 @@
 
 mod common;
 
-use common::{Ev, cells, ev, find, ratio};
+use common::{
+    ACCOMPAGNEMENT_ABSENT, ACCOMPAGNEMENT_HONORE, Attrs, CER, DEPARTEMENT_SOCIAL, EMPLOI_DURABLE,
+    Ev, FRANCE_TRAVAIL_PRO, MOBILITE_FORTE, PPAE, cells, ev, find, ratio,
+};
 
 const T: &str = "dep-44";
+
+const CCAS_SOCIAL: Attrs = &[("organisme", "ccas_cias"), ("orientation", "social")];
+const LOGEMENT_MOYEN: Attrs = &[("type_frein", "logement"), ("intensite", "moyen")];
+const SANTE_FAIBLE: Attrs = &[("type_frein", "sante"), ("intensite", "faible")];
 
 const EVENTS: &[Ev] = &[
     ev(T, "p1", "2024-01-10", "droit_ouvert", &[]),
     ev(T, "p1", "2024-01-15", "entree_droits_devoirs", &[]),
-    ev(
-        T,
-        "p1",
-        "2024-02-05",
-        "orientation",
-        &[("organisme", "france_travail"), ("orientation", "pro")],
-    ),
-    ev(
-        T,
-        "p1",
-        "2024-02-20",
-        "rdv",
-        &[("type_rdv", "accompagnement"), ("statut_rdv", "honore")],
-    ),
-    ev(
-        T,
-        "p1",
-        "2024-02-25",
-        "contrat_signe",
-        &[("type_contrat", "ppae")],
-    ),
+    ev(T, "p1", "2024-02-05", "orientation", FRANCE_TRAVAIL_PRO),
+    ev(T, "p1", "2024-02-20", "rdv", ACCOMPAGNEMENT_HONORE),
+    ev(T, "p1", "2024-02-25", "contrat_signe", PPAE),
     ev(T, "p1", "2024-03-01", "diagnostic", &[]),
-    ev(
-        T,
-        "p1",
-        "2024-06-10",
-        "sortie",
-        &[("type_sortie", "emploi_durable")],
-    ),
+    ev(T, "p1", "2024-06-10", "sortie", EMPLOI_DURABLE),
     ev(T, "p1", "2024-06-15", "droit_clos", &[]),
     ev(T, "p2", "2024-01-20", "droit_ouvert", &[]),
     ev(T, "p2", "2024-01-20", "entree_droits_devoirs", &[]),
-    ev(
-        T,
-        "p2",
-        "2024-02-10",
-        "orientation",
-        &[
-            ("organisme", "conseil_departemental"),
-            ("orientation", "social"),
-        ],
-    ),
-    ev(
-        T,
-        "p2",
-        "2024-02-15",
-        "rdv",
-        &[("type_rdv", "accompagnement"), ("statut_rdv", "absent")],
-    ),
-    ev(
-        T,
-        "p2",
-        "2024-03-01",
-        "contrat_signe",
-        &[("type_contrat", "cer")],
-    ),
-    ev(
-        T,
-        "p2",
-        "2024-03-20",
-        "rdv",
-        &[("type_rdv", "accompagnement"), ("statut_rdv", "honore")],
-    ),
+    ev(T, "p2", "2024-02-10", "orientation", DEPARTEMENT_SOCIAL),
+    ev(T, "p2", "2024-02-15", "rdv", ACCOMPAGNEMENT_ABSENT),
+    ev(T, "p2", "2024-03-01", "contrat_signe", CER),
+    ev(T, "p2", "2024-03-20", "rdv", ACCOMPAGNEMENT_HONORE),
     ev(T, "p2", "2024-06-01", "diagnostic", &[]),
-    ev(
-        T,
-        "p2",
-        "2024-06-01",
-        "frein_identifie",
-        &[("type_frein", "mobilite"), ("intensite", "fort")],
-    ),
-    ev(
-        T,
-        "p2",
-        "2024-09-01",
-        "frein_leve",
-        &[("type_frein", "mobilite"), ("intensite", "fort")],
-    ),
-    ev(
-        T,
-        "p2",
-        "2024-09-15",
-        "reorientation",
-        &[("organisme", "france_travail"), ("orientation", "pro")],
-    ),
+    ev(T, "p2", "2024-06-01", "frein_identifie", MOBILITE_FORTE),
+    ev(T, "p2", "2024-09-01", "frein_leve", MOBILITE_FORTE),
+    ev(T, "p2", "2024-09-15", "reorientation", FRANCE_TRAVAIL_PRO),
     ev(T, "p3", "2024-01-25", "droit_ouvert", &[]),
     ev(T, "p3", "2024-02-05", "entree_droits_devoirs", &[]),
-    ev(
-        T,
-        "p3",
-        "2024-02-28",
-        "orientation",
-        &[("organisme", "ccas_cias"), ("orientation", "social")],
-    ),
+    ev(T, "p3", "2024-02-28", "orientation", CCAS_SOCIAL),
     ev(T, "p3", "2024-03-10", "diagnostic", &[]),
-    ev(
-        T,
-        "p3",
-        "2024-03-10",
-        "frein_identifie",
-        &[("type_frein", "logement"), ("intensite", "moyen")],
-    ),
-    ev(
-        T,
-        "p3",
-        "2024-03-10",
-        "frein_identifie",
-        &[("type_frein", "sante"), ("intensite", "faible")],
-    ),
-    ev(
-        T,
-        "p3",
-        "2024-04-15",
-        "contrat_signe",
-        &[("type_contrat", "cer")],
-    ),
-    ev(
-        T,
-        "p3",
-        "2024-10-01",
-        "frein_leve",
-        &[("type_frein", "logement"), ("intensite", "moyen")],
-    ),
+    ev(T, "p3", "2024-03-10", "frein_identifie", LOGEMENT_MOYEN),
+    ev(T, "p3", "2024-03-10", "frein_identifie", SANTE_FAIBLE),
+    ev(T, "p3", "2024-04-15", "contrat_signe", CER),
+    ev(T, "p3", "2024-10-01", "frein_leve", LOGEMENT_MOYEN),
     ev(T, "p4", "2024-02-01", "droit_ouvert", &[]),
     ev(T, "p4", "2024-02-01", "entree_droits_devoirs", &[]),
     ev(T, "p4", "2024-04-10", "droit_clos", &[]),
@@ -200,27 +108,18 @@ async fn orientations_in_force_toward_france_travail() {
 #[tokio::test]
 async fn what_follows_an_orientation_in_the_month() {
     let c = cells(EVENTS, EXTRACTION, 1).await;
-    let feb = "2024-02-01";
+    let feb = |ind: &str, v: &str, k: &str| ratio(&c, ind, T, "2024-02-01", v, k);
     // Oriented in February: p1, p2, p3.
     // Accompaniment honoured within 30 days: p1 only (p2's honoured one comes after 39 days).
-    assert_eq!(ratio(&c, "premier_rdv_30j", T, feb, "", ""), Some((1, 3)));
+    assert_eq!(feb("premier_rdv_30j", "", ""), Some((1, 3)));
     // Contract within 28 days: p1 (PPAE, 20 days), p2 (CER, 20 days); p3's CER took 47.
-    assert_eq!(ratio(&c, "contrat_28j", T, feb, "", ""), Some((2, 3)));
-    assert_eq!(
-        ratio(&c, "contrat_28j", T, feb, "type_contrat", "ppae"),
-        Some((1, 3))
-    );
-    assert_eq!(
-        ratio(&c, "contrat_28j", T, feb, "type_contrat", "cer"),
-        Some((1, 3))
-    );
+    assert_eq!(feb("contrat_28j", "", ""), Some((2, 3)));
+    assert_eq!(feb("contrat_28j", "type_contrat", "ppae"), Some((1, 3)));
+    assert_eq!(feb("contrat_28j", "type_contrat", "cer"), Some((1, 3)));
     // Diagnostic within 90 days: p1 (25), p3 (11); p2's came after 112.
-    assert_eq!(ratio(&c, "taux_diagnostic", T, feb, "", ""), Some((2, 3)));
+    assert_eq!(feb("taux_diagnostic", "", ""), Some((2, 3)));
     // Reoriented within 365 days: p2 (218 days).
-    assert_eq!(
-        ratio(&c, "taux_reorientation", T, feb, "", ""),
-        Some((1, 3))
-    );
+    assert_eq!(feb("taux_reorientation", "", ""), Some((1, 3)));
     // Nobody was first oriented in January: a zero denominator, no share (issue 12: the
     // month is complete, so it is written).
     assert_eq!(

@@ -27,7 +27,7 @@ pub struct Ev {
     pub personne: &'static str,
     pub date: &'static str,
     pub evenement: &'static str,
-    pub attrs: &'static [(&'static str, &'static str)],
+    pub attrs: Attrs,
 }
 
 pub const fn ev(
@@ -35,7 +35,7 @@ pub const fn ev(
     personne: &'static str,
     date: &'static str,
     evenement: &'static str,
-    attrs: &'static [(&'static str, &'static str)],
+    attrs: Attrs,
 ) -> Ev {
     Ev {
         territoire,
@@ -45,6 +45,26 @@ pub const fn ev(
         attrs,
     }
 }
+
+/// An event's attributes (column, value).
+pub type Attrs = &'static [(&'static str, &'static str)];
+
+/// The attributes that recur across the fixtures: an orientation (body, kind), an appointment
+/// (type, status), a contract, an obstacle (type, intensity), an exit.
+pub const FRANCE_TRAVAIL_PRO: Attrs = &[("organisme", "france_travail"), ("orientation", "pro")];
+pub const DEPARTEMENT_SOCIAL: Attrs = &[
+    ("organisme", "conseil_departemental"),
+    ("orientation", "social"),
+];
+pub const ACCOMPAGNEMENT_HONORE: Attrs =
+    &[("type_rdv", "accompagnement"), ("statut_rdv", "honore")];
+pub const ACCOMPAGNEMENT_ABSENT: Attrs =
+    &[("type_rdv", "accompagnement"), ("statut_rdv", "absent")];
+pub const PPAE: Attrs = &[("type_contrat", "ppae")];
+pub const CER: Attrs = &[("type_contrat", "cer")];
+pub const MOBILITE_FORTE: Attrs = &[("type_frein", "mobilite"), ("intensite", "fort")];
+pub const EMPLOI_DURABLE: Attrs = &[("type_sortie", "emploi_durable")];
+pub const EMPLOI_TRANSITION: Attrs = &[("type_sortie", "emploi_transition")];
 
 /// A session with `evenements` and `depots` (territory, extraction date, status) registered.
 pub fn context(events: &[Ev], drops: &[(&str, &str, &str)]) -> SessionContext {

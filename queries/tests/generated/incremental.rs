@@ -7,7 +7,7 @@ use copil_warehouse::{Departments, FixedClock, Register, Warehouse};
 
 use copil_test_support::Landing;
 
-use super::landed;
+use super::{echelle_from_env, landed};
 
 /// dep-59 sends a drop extracted on 30 September 2025, landed in `dir` (deployed `register`).
 async fn later_drop(dir: &std::path::Path, echelle: f64, register: &Register) -> Warehouse {
@@ -138,10 +138,7 @@ async fn issue_16_an_incremental_refresh_gives_the_table_of_a_full_one() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "measurement, run by hand"]
 async fn issue_16_secret_share_of_territory_cells_by_scale() {
-    let echelle: f64 = std::env::var("COPIL_ISSUE_16_ECHELLE")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0.02);
+    let echelle = echelle_from_env(0.02);
     let dir = tempfile::tempdir().unwrap();
     let t = std::time::Instant::now();
     let warehouse = landed(dir.path(), echelle).await;

@@ -24,6 +24,14 @@ async fn registered(dir: &std::path::Path, echelle: f64) -> datafusion::prelude:
     ctx
 }
 
+/// The scale set by `COPIL_ISSUE_16_ECHELLE` for the measurements of issue 16, or `default`.
+fn echelle_from_env(default: f64) -> f64 {
+    std::env::var("COPIL_ISSUE_16_ECHELLE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default)
+}
+
 fn national(cells: &[Cell], ind: &str, mois: &str) -> Option<f64> {
     let m = NaiveDate::parse_from_str(mois, "%Y-%m-%d").unwrap();
     cells
@@ -151,6 +159,19 @@ type Key = (String, NaiveDate);
 /// (date, evenement, statut_rdv) of one person.
 type Event = (NaiveDate, String, String);
 
+/// The earliest date of an `evenement` among `events` that `keep` accepts.
+fn earliest(
+    events: &[Event],
+    evenement: &str,
+    keep: impl Fn(NaiveDate) -> bool,
+) -> Option<NaiveDate> {
+    events
+        .iter()
+        .filter(|e| e.1 == evenement && keep(e.0))
+        .map(|e| e.0)
+        .min()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_independent_rust_computation_agrees_with_the_sql() {
     use datafusion::arrow::array::{Array, AsArray};
@@ -237,19 +258,10 @@ async fn an_independent_rust_computation_agrees_with_the_sql() {
         events.sort();
         let x = extraction[t];
         let month = |d: NaiveDate| d.with_day(1).unwrap();
-        let Some(first) = events
-            .iter()
-            .filter(|e| e.1 == "droit_ouvert")
-            .map(|e| e.0)
-            .min()
-        else {
+        let Some(first) = earliest(events, "droit_ouvert", |_| true) else {
             continue;
         };
-        let oriented = events
-            .iter()
-            .filter(|e| e.1 == "orientation" && e.0 >= first)
-            .map(|e| e.0)
-            .min();
+        let oriented = earliest(events, "orientation", |d| d >= first);
         let key = (t.clone(), month(first));
         if end_of_month(first) <= x {
             *entrants.entry(key.clone()).or_default() += 1;
@@ -290,16 +302,8 @@ async fn an_independent_rust_computation_agrees_with_the_sql() {
         for (k, debut) in opens.iter().enumerate() {
             let next = opens.get(k + 1).copied();
             let within = |d: NaiveDate| d >= *debut && next.is_none_or(|n| d < n);
-            let dd = events
-                .iter()
-                .filter(|e| e.1 == "entree_droits_devoirs" && within(e.0))
-                .map(|e| e.0)
-                .min();
-            let closed = events
-                .iter()
-                .filter(|e| e.1 == "droit_clos" && within(e.0))
-                .map(|e| e.0)
-                .min();
+            let dd = earliest(events, "entree_droits_devoirs", within);
+            let closed = earliest(events, "droit_clos", within);
             let Some(dd) = dd else { continue };
             let mut m = month(dd);
             while end_of_month(m) <= x && closed.is_none_or(|c| end_of_month(m) < c) {
@@ -335,15 +339,19 @@ async fn an_independent_rust_computation_agrees_with_the_sql() {
     for (k, n) in &entrants {
         assert_eq!(e[k].numerateur, Some(*n), "entrants {k:?}");
     }
-    let o = sql("orientes_30j");
-    assert_eq!(o.len(), oriented30.len());
-    for (k, (num, den)) in &oriented30 {
-        assert_eq!(
-            (o[k].numerateur, o[k].denominateur),
-            (Some(*num), Some(*den)),
-            "orientes_30j {k:?}"
-        );
-    }
+    // A share's published cells against the plain (numerator, denominator).
+    let assert_ratios = |ind: &str, expected: &BTreeMap<Key, (i64, i64)>| {
+        let found = sql(ind);
+        assert_eq!(found.len(), expected.len(), "{ind}: same cells");
+        for (k, (num, den)) in expected {
+            assert_eq!(
+                (found[k].numerateur, found[k].denominateur),
+                (Some(*num), Some(*den)),
+                "{ind} {k:?}"
+            );
+        }
+    };
+    assert_ratios("orientes_30j", &oriented30);
     let dl = sql("delai_orientation");
     assert_eq!(dl.len(), delays.len());
     for (k, v) in &mut delays {
@@ -356,15 +364,7 @@ async fn an_independent_rust_computation_agrees_with_the_sql() {
         };
         assert_eq!(dl[k].valeur, Some(median), "delai_orientation {k:?}");
     }
-    let a = sql("taux_absenteisme");
-    assert_eq!(a.len(), absences.len());
-    for (k, (num, den)) in &absences {
-        assert_eq!(
-            (a[k].numerateur, a[k].denominateur),
-            (Some(*num), Some(*den)),
-            "taux_absenteisme {k:?}"
-        );
-    }
+    assert_ratios("taux_absenteisme", &absences);
     let b = sql("beneficiaires_dd");
     assert_eq!(b.len(), stock.len());
     for (k, s) in &stock {
@@ -449,10 +449,7 @@ async fn issue_12_declared_links_between_indicators_hold_on_generated_data() {
 /// `--nocapture` to read them).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn issue_16_stocks_as_intervals_match_the_expansion_on_a_generated_warehouse() {
-    let echelle: f64 = std::env::var("COPIL_ISSUE_16_ECHELLE")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0.005);
+    let echelle = echelle_from_env(0.005);
     let dir = tempfile::tempdir().unwrap();
     let ctx = registered(dir.path(), echelle).await;
     let compared = common::assert_stocks_match_expansion(&ctx).await;
@@ -502,22 +499,27 @@ async fn issue_16_stocks_as_intervals_match_the_expansion_on_a_generated_warehou
         old_total += old_s;
     }
     eprintln!("issue 16: five stocks: {new_total:.2} s as intervals, {old_total:.2} s expanded");
-    let departments = Departments::builtin();
-    let register = Register::builtin(&departments);
+    let (cells, seconds) = timed_compute(&ctx).await;
+    eprintln!(
+        "issue 16: whole catalogue (compute): {} cells, {seconds:.2} s",
+        cells.len()
+    );
+}
+
+/// The whole catalogue's cells on `ctx` (built-in register, default rules), and the seconds
+/// their computation took.
+async fn timed_compute(ctx: &datafusion::prelude::SessionContext) -> (Vec<Cell>, f64) {
+    let register = Register::builtin(&Departments::builtin());
     let t = std::time::Instant::now();
     let cells = copil_queries::compute(
-        &ctx,
-        &catalogue,
+        ctx,
+        &Catalogue::builtin(),
         &register,
         &copil_queries::Rules::default(),
     )
     .await
     .unwrap();
-    eprintln!(
-        "issue 16: whole catalogue (compute): {} cells, {:.2} s",
-        cells.len(),
-        t.elapsed().as_secs_f64()
-    );
+    (cells, t.elapsed().as_secs_f64())
 }
 
 /// Issue 16, measurement only (`--ignored --nocapture`): the whole catalogue's `compute` on a
@@ -525,26 +527,12 @@ async fn issue_16_stocks_as_intervals_match_the_expansion_on_a_generated_warehou
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "measurement, run by hand"]
 async fn issue_16_compute_time_on_a_generated_warehouse() {
-    let echelle: f64 = std::env::var("COPIL_ISSUE_16_ECHELLE")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0.02);
+    let echelle = echelle_from_env(0.02);
     let dir = tempfile::tempdir().unwrap();
     let ctx = registered(dir.path(), echelle).await;
-    let departments = Departments::builtin();
-    let register = Register::builtin(&departments);
-    let t = std::time::Instant::now();
-    let cells = copil_queries::compute(
-        &ctx,
-        &Catalogue::builtin(),
-        &register,
-        &copil_queries::Rules::default(),
-    )
-    .await
-    .unwrap();
+    let (cells, seconds) = timed_compute(&ctx).await;
     eprintln!(
-        "issue 16: scale {echelle}: whole catalogue (compute): {} cells, {:.2} s",
-        cells.len(),
-        t.elapsed().as_secs_f64()
+        "issue 16: scale {echelle}: whole catalogue (compute): {} cells, {seconds:.2} s",
+        cells.len()
     );
 }
