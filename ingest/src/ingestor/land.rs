@@ -250,20 +250,8 @@ impl Ingestor {
         message: String,
     ) -> Result<DropReport> {
         report.statut = Status::EnAttente(message);
-        let meta: HashMap<String, serde_json::Value> = [
-            ("copil.depot".to_string(), report.depot.clone().into()),
-            ("copil.statut".to_string(), "en_attente".into()),
-        ]
-        .into();
-        {
-            let guard = self.warehouse.lock().await?;
-            self.append_depot(&guard, &report, meta).await?;
-        }
-        let prefix = report.depot.get(..12).unwrap_or("attente").to_string();
-        let dest = move_into(path, &self.held.join(&report.territoire), &prefix)?;
-        let mut rapport = dest.into_os_string();
-        rapport.push(".rapport.txt");
-        std::fs::write(&rapport, report.render()).map_err(io(Path::new(&rapport)))?;
+        self.set_aside(&report, path, "en_attente", &self.held, "attente")
+            .await?;
         tracing::warn!(territoire = %report.territoire, fichier = %report.fichier, "dépôt mis en attente");
         Ok(report)
     }
@@ -275,21 +263,37 @@ impl Ingestor {
         message: String,
     ) -> Result<DropReport> {
         report.statut = Status::Refuse(message);
+        self.set_aside(&report, path, "refuse", &self.config.refused, "refuse")
+            .await?;
+        tracing::warn!(territoire = %report.territoire, fichier = %report.fichier, "dépôt refusé");
+        Ok(report)
+    }
+
+    /// Records a drop that does not land in `depots` (as `statut`), then moves it into its
+    /// territory's folder under `folder`, prefixed with the start of its digest (`fallback`
+    /// without one), its report written beside it.
+    async fn set_aside(
+        &self,
+        report: &DropReport,
+        path: &Path,
+        statut: &str,
+        folder: &Path,
+        fallback: &str,
+    ) -> Result<()> {
         let meta: HashMap<String, serde_json::Value> = [
             ("copil.depot".to_string(), report.depot.clone().into()),
-            ("copil.statut".to_string(), "refuse".into()),
+            ("copil.statut".to_string(), statut.into()),
         ]
         .into();
         {
             let guard = self.warehouse.lock().await?;
-            self.append_depot(&guard, &report, meta).await?;
+            self.append_depot(&guard, report, meta).await?;
         }
-        let prefix = report.depot.get(..12).unwrap_or("refuse").to_string();
-        let dest = move_into(path, &self.config.refused.join(&report.territoire), &prefix)?;
+        let prefix = report.depot.get(..12).unwrap_or(fallback);
+        let dest = move_into(path, &folder.join(&report.territoire), prefix)?;
         let mut rapport = dest.into_os_string();
         rapport.push(".rapport.txt");
         std::fs::write(&rapport, report.render()).map_err(io(Path::new(&rapport)))?;
-        tracing::warn!(territoire = %report.territoire, fichier = %report.fichier, "dépôt refusé");
-        Ok(report)
+        Ok(())
     }
 }
