@@ -213,6 +213,19 @@ pub(crate) fn cle_nir(body: &str) -> u32 {
     97 - (n % 97) as u32
 }
 
+/// A mobile number drawn in pairs of digits after `prefix`: « 06 12 34 56 78 » after « 0 »,
+/// « +33 6 12 34 56 78 » after « +33 ».
+fn mobile(r: &mut Rng, prefix: &str) -> String {
+    format!(
+        "{prefix}{} {:02} {:02} {:02} {:02}",
+        r.range(6, 7),
+        r.range(0, 99),
+        r.range(0, 99),
+        r.range(0, 99),
+        r.range(0, 99)
+    )
+}
+
 /// Draws a person's identifiers. `departement` is the département of residence.
 pub(crate) fn tirer(
     r: &mut Rng,
@@ -254,22 +267,8 @@ pub(crate) fn tirer(
         format!("{rue}, {postal}")
     };
     let telephone = match r.range(0, 2) {
-        0 => format!(
-            "0{} {:02} {:02} {:02} {:02}",
-            r.range(6, 7),
-            r.range(0, 99),
-            r.range(0, 99),
-            r.range(0, 99),
-            r.range(0, 99)
-        ),
-        1 => format!(
-            "+33 {} {:02} {:02} {:02} {:02}",
-            r.range(6, 7),
-            r.range(0, 99),
-            r.range(0, 99),
-            r.range(0, 99),
-            r.range(0, 99)
-        ),
+        0 => mobile(r, "0"),
+        1 => mobile(r, "+33 "),
         _ => format!("0{}{:08}", r.range(1, 7), r.range(0, 99_999_999)),
     };
     let courriel = r.chance(0.8).then(|| {
