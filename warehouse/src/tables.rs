@@ -544,20 +544,20 @@ impl ColumnType {
 impl TableDef {
     /// The table's full Arrow schema (as readers see it).
     pub fn schema(&self) -> SchemaRef {
-        Arc::new(Schema::new(
-            self.columns
-                .iter()
-                .map(|c| Field::new(c.name, c.ty.arrow(), c.nullable))
-                .collect::<Vec<_>>(),
-        ))
+        self.arrow_schema(|_| true)
     }
 
     /// The Arrow schema of its data files: without the partition column.
     pub fn file_schema(&self) -> SchemaRef {
+        self.arrow_schema(|c| Some(c.name) != self.partition)
+    }
+
+    /// The Arrow schema of the columns that `keep` accepts, in order.
+    fn arrow_schema(&self, keep: impl Fn(&ColumnDef) -> bool) -> SchemaRef {
         Arc::new(Schema::new(
             self.columns
                 .iter()
-                .filter(|c| Some(c.name) != self.partition)
+                .filter(|c| keep(c))
                 .map(|c| Field::new(c.name, c.ty.arrow(), c.nullable))
                 .collect::<Vec<_>>(),
         ))
