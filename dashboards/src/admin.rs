@@ -75,13 +75,8 @@ fn render(state: &AppState, user: &User, message: Option<Markup>) -> Response {
             (layout::csrf_field(user))
             input type="hidden" name="action" value="ajouter";
             label { "Identifiant" input name="identifiant" required pattern="[A-Za-z0-9._-]{3,64}"; }
-            label { "Rôle" select name="role" {
-                @for r in Role::ALL { option value=(r.code()) { (r.code()) } }
-            } }
-            label { "Territoire (compte « territoire » seulement)" select name="territoire" {
-                option value="" { "—" }
-                @for t in state.register().iter() { option value=(t.id) { (t.nom) " (" (t.id) ")" } }
-            } }
+            label { "Rôle" select name="role" { (role_options()) } }
+            label { "Territoire (compte « territoire » seulement)" select name="territoire" { (territory_options(state)) } }
             label { "Adresse électronique (connexion avec ProConnect ; facultative)" input name="email" type="email" maxlength="254"; }
             button type="submit" { "Créer (mot de passe tiré au hasard)" }
         }
@@ -150,6 +145,36 @@ fn render(state: &AppState, user: &User, message: Option<Markup>) -> Response {
         .into_response()
 }
 
+/// Refuses a form posted to the administration unless it comes from an administrator's page
+/// (its CSRF token).
+fn check_admin_post(user: &User, csrf: &str) -> Result<(), HttpError> {
+    user.require_admin()?;
+    user.check_csrf(Some(csrf))
+}
+
+/// The options of a role's choice: every role, by its code.
+fn role_options() -> Markup {
+    html! { @for r in Role::ALL { option value=(r.code()) { (r.code()) } } }
+}
+
+/// The options of a territory's choice: none, then every territory of the register.
+fn territory_options(state: &AppState) -> Markup {
+    html! {
+        option value="" { "—" }
+        @for t in state.register().iter() { option value=(t.id) { (t.nom) " (" (t.id) ")" } }
+    }
+}
+
+/// The role chosen in a form (an unknown or missing code is refused).
+fn chosen_role(code: Option<&str>) -> Result<Role, HttpError> {
+    Ok(Role::from_code(code.unwrap_or(""))?)
+}
+
+/// The territory chosen in a form, if any (the empty choice is none).
+fn chosen_territory(id: Option<&str>) -> Option<&str> {
+    id.filter(|t| !t.is_empty())
+}
+
 /// `GET /admin/comptes`.
 pub async fn page(
     State(state): State<AppState>,
@@ -183,39 +208,35 @@ pub async fn change(
     user: User,
     Form(f): Form<ChangeForm>,
 ) -> Result<Response, HttpError> {
-    user.require_admin()?;
-    user.check_csrf(Some(&f.csrf))?;
+    check_admin_post(&user, &f.csrf)?;
     let now = state.clock().now();
-    let bad = <HttpError as From<copil_accounts::Error>>::from;
     let message = match f.action.as_str() {
         "ajouter" => {
-            let role = Role::from_code(f.role.as_deref().unwrap_or("")).map_err(bad)?;
-            let territoire = f.territoire.as_deref().filter(|t| !t.is_empty());
+            let role = chosen_role(f.role.as_deref())?;
+            let territoire = chosen_territory(f.territoire.as_deref());
             let email = f.email.as_deref().map(str::trim).filter(|e| !e.is_empty());
             if let Some(e) = email
                 && copil_accounts::normalise_email(e).is_none()
             {
-                return Err(bad(copil_accounts::Error::InvalidEmail(
-                    copil_accounts::shown_login(e),
-                )));
+                return Err(
+                    copil_accounts::Error::InvalidEmail(copil_accounts::shown_login(e)).into(),
+                );
             }
             let password = random_password().map_err(|e| HttpError::internal(&e))?;
-            state
-                .update_accounts(|a| {
-                    a.add(
-                        &f.identifiant,
-                        role,
-                        territoire,
-                        &password,
-                        state.register(),
-                        now,
-                    )?;
-                    match email {
-                        Some(e) => a.set_email(&f.identifiant, Some(e)),
-                        None => Ok(()),
-                    }
-                })
-                .map_err(bad)?;
+            state.update_accounts(|a| {
+                a.add(
+                    &f.identifiant,
+                    role,
+                    territoire,
+                    &password,
+                    state.register(),
+                    now,
+                )?;
+                match email {
+                    Some(e) => a.set_email(&f.identifiant, Some(e)),
+                    None => Ok(()),
+                }
+            })?;
             html! {
                 div class="succes" role="status" {
                     p { "Compte « " (f.identifiant) " » créé. Mot de passe, affiché une seule fois : " }
@@ -229,9 +250,7 @@ pub async fn change(
                     "Un administrateur ne désactive pas son propre compte.",
                 ));
             }
-            state
-                .update_accounts(|a| a.disable(&f.identifiant))
-                .map_err(bad)?;
+            state.update_accounts(|a| a.disable(&f.identifiant))?;
             html! { p class="succes" role="status" { "Compte « " (f.identifiant) " » désactivé." } }
         }
         "reinitialiser" => {
@@ -242,9 +261,7 @@ pub async fn change(
                 ));
             }
             let password = random_password().map_err(|e| HttpError::internal(&e))?;
-            state
-                .update_accounts(|a| a.set_password(&f.identifiant, &password))
-                .map_err(bad)?;
+            state.update_accounts(|a| a.set_password(&f.identifiant, &password))?;
             html! {
                 div class="succes" role="status" {
                     p { "Compte « " (f.identifiant) " » actif, avec un nouveau mot de passe, affiché une seule fois : " }
@@ -305,10 +322,8 @@ pub async fn projects(
     user: User,
     Form(f): Form<ProjectForm>,
 ) -> Result<Response, HttpError> {
-    user.require_admin()?;
-    user.check_csrf(Some(&f.csrf))?;
+    check_admin_post(&user, &f.csrf)?;
     let now = state.clock().now();
-    let bad = <HttpError as From<copil_accounts::Error>>::from;
     let message = match f.action.as_str() {
         "ajouter" => {
             let new = copil_accounts::NewProject {
@@ -319,15 +334,13 @@ pub async fn projects(
                 debut: date(&f.debut, "début")?,
                 fin: date(&f.fin, "fin")?,
             };
-            state
-                .update_projects(|p, accounts| {
-                    p.add(new, accounts, state.register(), now).map(|_| ())
-                })
-                .map_err(bad)?;
+            state.update_projects(|p, accounts| {
+                p.add(new, accounts, state.register(), now).map(|_| ())
+            })?;
             html! { p class="succes" role="status" { "Projet « " (f.nom.trim()) " » déclaré." } }
         }
         "clore" => {
-            state.update_projects(|p, _| p.close(&f.nom)).map_err(bad)?;
+            state.update_projects(|p, _| p.close(&f.nom))?;
             html! { p class="succes" role="status" { "Projet « " (f.nom) " » clos : plus aucun export sous ce nom." } }
         }
         other => {
@@ -379,13 +392,8 @@ fn access_requests(state: &AppState, user: &User) -> Markup {
                                 form method="post" action="/admin/demandes" {
                                     (layout::csrf_field(user))
                                     input type="hidden" name="email" value=(r.email);
-                                    label { "Rôle " select name="role" {
-                                        @for role in Role::ALL { option value=(role.code()) { (role.code()) } }
-                                    } }
-                                    label { " Territoire " select name="territoire" {
-                                        option value="" { "—" }
-                                        @for t in state.register().iter() { option value=(t.id) { (t.nom) " (" (t.id) ")" } }
-                                    } }
+                                    label { "Rôle " select name="role" { (role_options()) } }
+                                    label { " Territoire " select name="territoire" { (territory_options(state)) } }
                                     button type="submit" name="action" value="approuver" { "Accepter" }
                                     " "
                                     button type="submit" name="action" value="refuser" class="discret" { "Refuser" }
@@ -419,34 +427,30 @@ pub async fn requests(
     user: User,
     Form(f): Form<RequestDecision>,
 ) -> Result<Response, HttpError> {
-    user.require_admin()?;
-    user.check_csrf(Some(&f.csrf))?;
+    check_admin_post(&user, &f.csrf)?;
     let now = state.clock().now();
-    let bad = <HttpError as From<copil_accounts::Error>>::from;
-    let territoire = f.territoire.as_deref().filter(|t| !t.is_empty());
+    let territoire = chosen_territory(f.territoire.as_deref());
     let (message, login) = match f.action.as_str() {
         "approuver" => {
-            let role = Role::from_code(f.role.as_deref().unwrap_or("")).map_err(bad)?;
-            let login = state
-                .update_accounts(|a| {
-                    copil_accounts::requests::approve(
-                        state.requests(),
-                        a,
-                        &f.email,
-                        role,
-                        territoire,
-                        state.register(),
-                        now,
-                    )
-                })
-                .map_err(bad)?;
+            let role = chosen_role(f.role.as_deref())?;
+            let login = state.update_accounts(|a| {
+                copil_accounts::requests::approve(
+                    state.requests(),
+                    a,
+                    &f.email,
+                    role,
+                    territoire,
+                    state.register(),
+                    now,
+                )
+            })?;
             let message = html! { p class="succes" role="status" {
                 "Demande de « " (f.email) " » acceptée : compte « " (login) " » (" (role.label()) "). La personne se connecte avec ProConnect."
             } };
             (message, Some(login))
         }
         "refuser" => {
-            state.requests().remove(&f.email).map_err(bad)?;
+            state.requests().remove(&f.email)?;
             let message = html! { p class="succes" role="status" { "Demande de « " (f.email) " » refusée." } };
             (message, None)
         }

@@ -48,24 +48,18 @@ impl User {
 
     /// Refuses unless this user sees the data-quality overview.
     pub fn require_quality(&self) -> Result<(), HttpError> {
-        if self.sees_quality() {
-            Ok(())
-        } else {
-            Err(HttpError::forbidden(
-                "La qualité des données des territoires est réservée à l'équipe nationale et aux équipes des territoires.",
-            ))
-        }
+        allowed(
+            self.sees_quality(),
+            "La qualité des données des territoires est réservée à l'équipe nationale et aux équipes des territoires.",
+        )
     }
 
     /// Refuses unless this user may export (`national`, `evaluateur`).
     pub fn require_exports(&self) -> Result<(), HttpError> {
-        if matches!(self.role, Role::National | Role::Evaluateur) {
-            Ok(())
-        } else {
-            Err(HttpError::forbidden(
-                "Les exports sont réservés aux comptes « national » et « evaluateur ».",
-            ))
-        }
+        allowed(
+            matches!(self.role, Role::National | Role::Evaluateur),
+            "Les exports sont réservés aux comptes « national » et « evaluateur ».",
+        )
     }
 
     /// Refuses unless this user may upload a drop for `territoire` (its own territory account).
@@ -83,36 +77,36 @@ impl User {
 
     /// Refuses unless this user may release a drop held for review.
     pub fn require_release(&self) -> Result<(), HttpError> {
-        if self.may_release() {
-            Ok(())
-        } else {
-            Err(HttpError::forbidden(
-                "L'intégration d'un dépôt mis en attente d'examen est réservée aux comptes « national » et « admin ».",
-            ))
-        }
+        allowed(
+            self.may_release(),
+            "L'intégration d'un dépôt mis en attente d'examen est réservée aux comptes « national » et « admin ».",
+        )
     }
 
     /// Refuses unless this user administers accounts.
     pub fn require_admin(&self) -> Result<(), HttpError> {
-        if self.role == Role::Admin {
-            Ok(())
-        } else {
-            Err(HttpError::forbidden(
-                "La gestion des comptes est réservée aux comptes « admin ».",
-            ))
-        }
+        allowed(
+            self.role == Role::Admin,
+            "La gestion des comptes est réservée aux comptes « admin ».",
+        )
     }
 
     /// Checks a form's (or header's) CSRF token against the session's. API-token requests
     /// carry no cookie, so they cannot be forged by another site and need none.
     pub fn check_csrf(&self, token: Option<&str>) -> Result<(), HttpError> {
-        if self.by_token || token.is_some_and(|t| !t.is_empty() && constant_eq(t, &self.csrf)) {
-            Ok(())
-        } else {
-            Err(HttpError::forbidden(
-                "Jeton de formulaire (CSRF) absent ou périmé : rechargez la page puis recommencez.",
-            ))
-        }
+        allowed(
+            self.by_token || token.is_some_and(|t| !t.is_empty() && constant_eq(t, &self.csrf)),
+            "Jeton de formulaire (CSRF) absent ou périmé : rechargez la page puis recommencez.",
+        )
+    }
+}
+
+/// `Ok` if `allowed`, else a refusal (403) that says `why`.
+fn allowed(allowed: bool, why: &str) -> Result<(), HttpError> {
+    if allowed {
+        Ok(())
+    } else {
+        Err(HttpError::forbidden(why))
     }
 }
 

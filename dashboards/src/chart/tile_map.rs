@@ -305,29 +305,21 @@ fn draw_legend(
                 style::fill_rect(area, (x0, y), (x0 + step_width, y + 14), scale_colour(t))?;
             }
             let ramp_end = x + RAMP_STEPS * RAMP_STEP;
+            // A value under the ramp, at `at` across.
+            let label = |value: f64, at: i32, anchor: HPos| {
+                LEGEND.draw(
+                    area,
+                    &format_value(value, unit),
+                    (at, y + 18),
+                    anchor,
+                    VPos::Top,
+                )
+            };
             if hi > lo {
-                LEGEND.draw(
-                    area,
-                    &format_value(lo, unit),
-                    (x, y + 18),
-                    HPos::Left,
-                    VPos::Top,
-                )?;
-                LEGEND.draw(
-                    area,
-                    &format_value(hi, unit),
-                    (ramp_end, y + 18),
-                    HPos::Right,
-                    VPos::Top,
-                )?;
+                label(lo, x, HPos::Left)?;
+                label(hi, ramp_end, HPos::Right)?;
             } else {
-                LEGEND.draw(
-                    area,
-                    &format_value(lo, unit),
-                    ((x + ramp_end) / 2, y + 18),
-                    HPos::Center,
-                    VPos::Top,
-                )?;
+                label(lo, (x + ramp_end) / 2, HPos::Center)?;
             }
         }
         None => {
