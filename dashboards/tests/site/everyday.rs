@@ -278,18 +278,17 @@ async fn issue_15_users_change_their_password_and_an_admin_reenables_an_account(
     assert!(r.text().await.unwrap().contains("Mot de passe actuel faux"));
     // A huge form is refused before any password is hashed.
     let huge = "x".repeat(200 * 1024);
-    let r = post_form(
-        &s.base,
-        "/compte/mot-de-passe",
-        &eval.cookie,
-        form(&[
-            ("csrf", &eval.csrf),
-            ("actuel", &huge),
-            ("nouveau", &huge),
-            ("confirmation", &huge),
-        ]),
-    )
-    .await;
+    let r = eval
+        .post(
+            &s.base,
+            "/compte/mot-de-passe",
+            &[
+                ("actuel", &huge),
+                ("nouveau", &huge),
+                ("confirmation", &huge),
+            ],
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
     let r = change(fixture::PASSWORD, "un nouveau mot de passe", "un autre").await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);

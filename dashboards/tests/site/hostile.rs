@@ -173,13 +173,13 @@ async fn issue_13_a_disable_from_the_command_line_is_not_undone() {
         .disable("evaluation")
         .unwrap();
     // The server writes the file: a token for the national account.
-    let r = post_form(
-        &s.base,
-        "/compte/jetons",
-        &nat.cookie,
-        form(&[("csrf", &nat.csrf), ("action", "creer"), ("nom", "apres")]),
-    )
-    .await;
+    let r = nat
+        .post(
+            &s.base,
+            "/compte/jetons",
+            &[("action", "creer"), ("nom", "apres")],
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::OK);
     let on_disk = Accounts::open(&path).unwrap();
     assert!(!on_disk.get("evaluation").unwrap().actif, "still disabled");
@@ -265,65 +265,35 @@ async fn issue_13_security_headers_on_every_response() {
         &copil_warehouse::Departments::builtin(),
     ))[0]
         .clone();
-    let responses = vec![
-        (
-            "/connexion",
-            raw()
-                .get(format!("{}/connexion", s.base))
-                .send()
-                .await
-                .unwrap(),
-        ),
-        (
-            "/ sans session",
-            raw().get(format!("{}/", s.base)).send().await.unwrap(),
-        ),
+    let anonymous = raw();
+    let requests = [
+        ("/connexion", &anonymous, "/connexion".to_string()),
+        ("/ sans session", &anonymous, "/".to_string()),
         (
             "/api/v1/national sans jeton",
-            raw()
-                .get(format!("{}/api/v1/national", s.base))
-                .send()
-                .await
-                .unwrap(),
+            &anonymous,
+            "/api/v1/national".to_string(),
         ),
         (
             "/static/copil.css",
-            raw()
-                .get(format!("{}/static/copil.css", s.base))
-                .send()
-                .await
-                .unwrap(),
+            &anonymous,
+            "/static/copil.css".to_string(),
         ),
-        (
-            "/sante",
-            raw().get(format!("{}/sante", s.base)).send().await.unwrap(),
-        ),
-        (
-            "/inexistant",
-            nat.get(format!("{}/inexistant", s.base))
-                .send()
-                .await
-                .unwrap(),
-        ),
-        (
-            "/api/v1/national",
-            nat.get(format!("{}/api/v1/national", s.base))
-                .send()
-                .await
-                .unwrap(),
-        ),
+        ("/sante", &anonymous, "/sante".to_string()),
+        ("/inexistant", &nat, "/inexistant".to_string()),
+        ("/api/v1/national", &nat, "/api/v1/national".to_string()),
         (
             "/exports/indicateurs.csv",
-            nat.get(format!(
-                "{}/exports/indicateurs.csv?indicateur={id}",
-                s.base
-            ))
-            .send()
-            .await
-            .unwrap(),
+            &nat,
+            format!("/exports/indicateurs.csv?indicateur={id}"),
         ),
     ];
-    for (what, r) in responses {
+    for (what, client, path) in requests {
+        let r = client
+            .get(format!("{}{path}", s.base))
+            .send()
+            .await
+            .unwrap();
         let h = r.headers();
         let csp = h["content-security-policy"].to_str().unwrap();
         for part in [
@@ -511,13 +481,13 @@ async fn issue_13_evaluators_export_only_for_their_projects() {
     assert_eq!(status, StatusCode::FORBIDDEN);
     // Only an administrator declares.
     let nat = log_in(&s.base, "pilotage").await;
-    let r = post_form(
-        &s.base,
-        "/admin/projets",
-        &nat.cookie,
-        form(&[("csrf", &nat.csrf), ("action", "clore"), ("nom", "p")]),
-    )
-    .await;
+    let r = nat
+        .post(
+            &s.base,
+            "/admin/projets",
+            &[("action", "clore"), ("nom", "p")],
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     let entries = s.state.audit().entries();
     assert!(

@@ -148,14 +148,7 @@ async fn issue_14_the_openapi_document_and_the_served_api_routes_are_the_same() 
 async fn issue_14_the_api_page_lists_the_documented_routes() {
     let s = serve().await;
     let doc = document(&s.base).await;
-    let page = fixture::national()
-        .get(format!("{}/api", s.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = fixture::get_text(&fixture::national(), format!("{}/api", s.base)).await;
     for (path, method) in operations(&doc) {
         if path.starts_with("/api/v1/") {
             let line = format!("{} {path}", method.to_uppercase());

@@ -58,13 +58,7 @@ async fn login_sets_a_strict_session_cookie_and_logout_ends_it() {
     .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     // …and then ends the session for good.
-    let r = post_form(
-        &s.base,
-        "/deconnexion",
-        &session.cookie,
-        form(&[("csrf", &session.csrf)]),
-    )
-    .await;
+    let r = session.post(&s.base, "/deconnexion", &[]).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert!(
         set_cookie(&r, "copil_session")
@@ -143,13 +137,13 @@ async fn disabled_accounts_and_revoked_tokens_lose_access() {
     let accounts = own.path().join("comptes.json");
     let eval = log_in(&s.base, "evaluation").await;
     // A token made on the account page, shown once.
-    let r = post_form(
-        &s.base,
-        "/compte/jetons",
-        &eval.cookie,
-        form(&[("csrf", &eval.csrf), ("action", "creer"), ("nom", "script")]),
-    )
-    .await;
+    let r = eval
+        .post(
+            &s.base,
+            "/compte/jetons",
+            &[("action", "creer"), ("nom", "script")],
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::OK);
     let html = r.text().await.unwrap();
     let at = html.find("copil_").unwrap();
@@ -173,17 +167,13 @@ async fn disabled_accounts_and_revoked_tokens_lose_access() {
     .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert_eq!(national(&token).await.unwrap().status(), StatusCode::OK);
-    let r = post_form(
-        &s.base,
-        "/compte/jetons",
-        &eval.cookie,
-        form(&[
-            ("csrf", &eval.csrf),
-            ("action", "revoquer"),
-            ("nom", "script"),
-        ]),
-    )
-    .await;
+    let r = eval
+        .post(
+            &s.base,
+            "/compte/jetons",
+            &[("action", "revoquer"), ("nom", "script")],
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(
         national(&token).await.unwrap().status(),
@@ -191,17 +181,13 @@ async fn disabled_accounts_and_revoked_tokens_lose_access() {
     );
     // The administrator disables the evaluator: session and fixture token both stop.
     let admin = log_in(&s.base, "administration").await;
-    let r = post_form(
-        &s.base,
-        "/admin/comptes",
-        &admin.cookie,
-        form(&[
-            ("csrf", &admin.csrf),
-            ("action", "desactiver"),
-            ("identifiant", "evaluation"),
-        ]),
-    )
-    .await;
+    let r = admin
+        .post(
+            &s.base,
+            "/admin/comptes",
+            &[("action", "desactiver"), ("identifiant", "evaluation")],
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::OK);
     let r = get_with_cookie(format!("{}/", s.base), &eval.cookie).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
@@ -218,16 +204,12 @@ async fn disabled_accounts_and_revoked_tokens_lose_access() {
     );
     // A national account cannot administer.
     let nat = log_in(&s.base, "pilotage").await;
-    let r = post_form(
-        &s.base,
-        "/admin/comptes",
-        &nat.cookie,
-        form(&[
-            ("csrf", &nat.csrf),
-            ("action", "desactiver"),
-            ("identifiant", "administration"),
-        ]),
-    )
-    .await;
+    let r = nat
+        .post(
+            &s.base,
+            "/admin/comptes",
+            &[("action", "desactiver"), ("identifiant", "administration")],
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
 }

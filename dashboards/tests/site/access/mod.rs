@@ -90,6 +90,20 @@ pub(crate) struct Session {
     pub(crate) csrf: String,
 }
 
+impl Session {
+    /// Posts the form `fields` to `path` in this session, its CSRF token first.
+    pub(crate) async fn post(
+        &self,
+        base: &str,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let mut all = vec![("csrf", self.csrf.as_str())];
+        all.extend_from_slice(fields);
+        post_form(base, path, &self.cookie, form(&all)).await
+    }
+}
+
 pub(crate) async fn post_login(base: &str, login: &str, password: &str) -> reqwest::Response {
     let page = raw().get(format!("{base}/connexion")).send().await.unwrap();
     let csrf_cookie = cookie_value(&set_cookie(&page, "copil_csrf").unwrap());

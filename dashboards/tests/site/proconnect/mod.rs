@@ -13,16 +13,9 @@ use copil_dashboards::{Accounts, Role};
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use serde_json::Value;
 
+use crate::access::{csrf_of, form, get_with_cookie, post_form, raw};
 use crate::fixture::{self, Server};
 use mock::{Mock, Person, Quirk};
-
-/// A client that follows no redirection and keeps no cookie: each step is checked.
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
 
 /// The value of cookie `name` set by `response`.
 fn set_cookie(response: &reqwest::Response, name: &str) -> Option<String> {
@@ -90,7 +83,7 @@ pub async fn sign_in(
     mock: &Mock,
     meddle: impl FnOnce(&Mock, String) -> String,
 ) -> SignIn {
-    let http = client();
+    let http = raw();
     let start = http
         .get(format!(
             "{}/connexion/proconnect?suite=/territoires",
@@ -157,16 +150,16 @@ async fn assert_refused(s: &Server, sign_in: SignIn, status: u16, sentence: &str
 #[tokio::test]
 async fn issue_17_without_proconnect_nothing_changes_for_local_accounts() {
     let s = fixture::serve().await;
-    let page = fixture::get_text(&client(), format!("{}/connexion", s.base)).await;
+    let page = fixture::get_text(&raw(), format!("{}/connexion", s.base)).await;
     assert!(!page.contains("ProConnect"), "no button: {page}");
     assert!(page.contains("name=\"mot_de_passe\""));
-    let r = client()
+    let r = raw()
         .get(format!("{}/connexion/proconnect", s.base))
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), 404);
-    let r = client()
+    let r = raw()
         .get(format!(
             "{}/connexion/proconnect/retour?code=x&state=y",
             s.base
@@ -180,7 +173,7 @@ async fn issue_17_without_proconnect_nothing_changes_for_local_accounts() {
 #[tokio::test]
 async fn issue_17_sign_in_follows_proconnect_rules() {
     let (s, mock, _own) = serve_proconnect(true).await;
-    let page = fixture::get_text(&client(), format!("{}/connexion", s.base)).await;
+    let page = fixture::get_text(&raw(), format!("{}/connexion", s.base)).await;
     assert!(page.contains("S'identifier avec ProConnect"), "{page}");
     assert!(
         page.contains("href=\"/connexion/proconnect?suite=/\""),
@@ -237,7 +230,7 @@ async fn issue_17_sign_in_follows_proconnect_rules() {
         BTreeSet::from(["client_id", "code", "grant_type", "redirect_uri"])
     );
     // Signed in as the account of that e-mail, with its role.
-    let home = client()
+    let home = raw()
         .get(format!("{}/compte", s.base))
         .header(COOKIE, format!("copil_session={session}"))
         .send()
@@ -254,7 +247,7 @@ async fn issue_17_sign_in_follows_proconnect_rules() {
     assert_eq!(entry["compte"], "pilotage");
     assert_eq!(entry["details"]["methode"], "proconnect");
     // The flow cookie is spent: the same return again is refused.
-    let again = client()
+    let again = raw()
         .get(done.callback.as_str())
         .header(COOKIE, format!("copil_proconnect={}", done.flow_cookie))
         .send()
@@ -276,18 +269,24 @@ async fn issue_17_wrong_state_is_refused() {
     assert_refused(&s, done, 403, "paramètre state", "state").await;
     // No flow cookie at all (another browser) is refused the same way.
     let done = sign_in(&s, &mock, untouched).await;
-    let r = client().get(done.callback.as_str()).send().await.unwrap();
+    let r = raw().get(done.callback.as_str()).send().await.unwrap();
     assert_eq!(r.status(), 403);
     assert_eq!(last_audit(&s)["details"]["motif"], "state");
 }
 
-#[tokio::test]
-async fn issue_17_wrong_nonce_is_refused() {
+/// `pilotage` signs in while the provider errs as `quirk`: refused with `sentence`, audited
+/// with `motif` (see [`assert_refused`]).
+async fn assert_quirk_refused(quirk: Quirk, sentence: &str, motif: &str) {
     let (s, mock, _own) = serve_proconnect(true).await;
     mock.sign_in_as(Person::new(&email_of("pilotage")));
-    mock.set_quirk(Quirk::WrongNonce);
+    mock.set_quirk(quirk);
     let done = sign_in(&s, &mock, untouched).await;
-    assert_refused(&s, done, 403, "(nonce)", "nonce").await;
+    assert_refused(&s, done, 403, sentence, motif).await;
+}
+
+#[tokio::test]
+async fn issue_17_wrong_nonce_is_refused() {
+    assert_quirk_refused(Quirk::WrongNonce, "(nonce)", "nonce").await;
 }
 
 #[tokio::test]
@@ -305,29 +304,27 @@ async fn issue_17_expired_code_is_refused() {
 
 #[tokio::test]
 async fn issue_17_bad_signature_is_refused() {
-    let (s, mock, _own) = serve_proconnect(true).await;
-    mock.sign_in_as(Person::new(&email_of("pilotage")));
-    mock.set_quirk(Quirk::BadSignature);
-    let done = sign_in(&s, &mock, untouched).await;
-    assert_refused(&s, done, 403, "signature", "signature").await;
+    assert_quirk_refused(Quirk::BadSignature, "signature", "signature").await;
 }
 
 #[tokio::test]
 async fn issue_17_wrong_audience_is_refused() {
-    let (s, mock, _own) = serve_proconnect(true).await;
-    mock.sign_in_as(Person::new(&email_of("pilotage")));
-    mock.set_quirk(Quirk::WrongAudience);
-    let done = sign_in(&s, &mock, untouched).await;
-    assert_refused(&s, done, 403, "destinée à un autre service", "audience").await;
+    assert_quirk_refused(
+        Quirk::WrongAudience,
+        "destinée à un autre service",
+        "audience",
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn issue_17_unsigned_userinfo_is_refused() {
-    let (s, mock, _own) = serve_proconnect(true).await;
-    mock.sign_in_as(Person::new(&email_of("pilotage")));
-    mock.set_quirk(Quirk::UnsignedUserInfo);
-    let done = sign_in(&s, &mock, untouched).await;
-    assert_refused(&s, done, 403, "pas arrivées signées", "infos_utilisateur").await;
+    assert_quirk_refused(
+        Quirk::UnsignedUserInfo,
+        "pas arrivées signées",
+        "infos_utilisateur",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -357,25 +354,21 @@ async fn issue_17_unknown_email_may_ask_for_access() {
     )
     .await;
     // Without the identity cookie, no request.
-    let r = client()
+    let r = raw()
         .post(format!("{}/connexion/proconnect/demande", s.base))
         .header("content-type", "application/x-www-form-urlencoded")
-        .body(crate::access::form(&[("motif", "Chargée de mission")]))
+        .body(form(&[("motif", "Chargée de mission")]))
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), 403);
-    let r = client()
-        .post(format!("{}/connexion/proconnect/demande", s.base))
-        .header(COOKIE, format!("copil_proconnect_identite={identity}"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(crate::access::form(&[(
-            "motif",
-            "Chargée de mission, suivi du territoire",
-        )]))
-        .send()
-        .await
-        .unwrap();
+    let r = post_form(
+        &s.base,
+        "/connexion/proconnect/demande",
+        &format!("copil_proconnect_identite={identity}"),
+        form(&[("motif", "Chargée de mission, suivi du territoire")]),
+    )
+    .await;
     assert_eq!(r.status(), 200);
     assert!(
         r.text()
@@ -395,7 +388,7 @@ async fn issue_17_unknown_email_may_ask_for_access() {
     let r = admin
         .post(format!("{}/admin/demandes", s.base))
         .header("content-type", "application/x-www-form-urlencoded")
-        .body(crate::access::form(&[
+        .body(form(&[
             ("action", "refuser"),
             ("email", "nouvelle.personne@exemple.gouv.fr"),
         ]))
@@ -417,31 +410,9 @@ async fn issue_17_logout_ends_copil_then_the_provider_session() {
     let done = sign_in(&s, &mock, untouched).await;
     let session = set_cookie(&done.response, "copil_session").unwrap();
     let cookie = format!("copil_session={session}");
-    let account = client()
-        .get(format!("{}/compte", s.base))
-        .header(COOKIE, &cookie)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = account
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string();
-    let r = client()
-        .post(format!("{}/deconnexion", s.base))
-        .header(COOKIE, &cookie)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(crate::access::form(&[("csrf", csrf.as_str())]))
-        .send()
-        .await
-        .unwrap();
+    let account = get_with_cookie(format!("{}/compte", s.base), &cookie).await;
+    let csrf = csrf_of(&account.text().await.unwrap());
+    let r = post_form(&s.base, "/deconnexion", &cookie, form(&[("csrf", &csrf)])).await;
     assert_eq!(r.status(), 200);
     assert!(set_cookie(&r, "copil_session").is_some_and(|v| v.is_empty()));
     let refresh = r.headers()["refresh"].to_str().unwrap().to_string();
@@ -452,14 +423,9 @@ async fn issue_17_logout_ends_copil_then_the_provider_session() {
     );
     assert_eq!(last_audit(&s)["action"], "deconnexion");
     // Copil's session is over before the provider is asked.
-    let after = client()
-        .get(format!("{}/compte", s.base))
-        .header(COOKIE, &cookie)
-        .send()
-        .await
-        .unwrap();
+    let after = get_with_cookie(format!("{}/compte", s.base), &cookie).await;
     assert_eq!(after.status(), 303);
-    let r = client().get(url.as_str()).send().await.unwrap();
+    let r = raw().get(url.as_str()).send().await.unwrap();
     assert_eq!(
         r.status(),
         303,
@@ -486,21 +452,20 @@ async fn issue_17_logout_ends_copil_then_the_provider_session() {
 #[tokio::test]
 async fn issue_17_passwords_off_leaves_proconnect_only() {
     let (s, _mock, _own) = serve_proconnect(false).await;
-    let page = fixture::get_text(&client(), format!("{}/connexion", s.base)).await;
+    let page = fixture::get_text(&raw(), format!("{}/connexion", s.base)).await;
     assert!(page.contains("S'identifier avec ProConnect"));
     assert!(!page.contains("name=\"mot_de_passe\""), "{page}");
-    let r = client()
-        .post(format!("{}/connexion", s.base))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(crate::access::form(&[
+    let r = post_form(
+        &s.base,
+        "/connexion",
+        "copil_csrf=x",
+        form(&[
             ("identifiant", "pilotage"),
             ("mot_de_passe", fixture::PASSWORD),
             ("csrf", "x"),
-        ]))
-        .header(COOKIE, "copil_csrf=x")
-        .send()
-        .await
-        .unwrap();
+        ]),
+    )
+    .await;
     assert_eq!(r.status(), 403);
     assert!(
         r.text()
