@@ -12,6 +12,19 @@ fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The overrides of one `--definir key=value` flag, and nothing else.
+fn flag(key: &str, value: &str) -> Overrides {
+    Overrides {
+        config_file: None,
+        sets: vec![(key.into(), value.into())],
+    }
+}
+
+/// Why loading fails, with its causes (`{:#}`).
+fn refusal(o: &Overrides, e: &[(String, String)]) -> String {
+    format!("{:#}", load(o, e).unwrap_err())
+}
+
 fn with_file(text: &str) -> (tempfile::TempDir, Overrides) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("copil.toml");
@@ -93,58 +106,38 @@ fn file_then_environment_then_flags() {
 #[test]
 fn mistakes_are_named() {
     let (_d, o) = with_file("data_dirr = \"x\"\n");
-    let m = format!("{:#}", load(&o, &[]).unwrap_err());
+    let m = refusal(&o, &[]);
     assert!(m.contains("data_dirr"), "{m}");
 
-    let m = format!(
-        "{:#}",
-        load(
-            &Overrides::default(),
-            &env(&[("COPIL_SECRECY_TRESHOLD", "5")])
-        )
-        .unwrap_err()
+    let m = refusal(
+        &Overrides::default(),
+        &env(&[("COPIL_SECRECY_TRESHOLD", "5")]),
     );
     assert!(
         m.contains("COPIL_SECRECY_TRESHOLD") && m.contains("COPIL_SECRECY_THRESHOLD"),
         "{m}"
     );
 
-    let m = format!(
-        "{:#}",
-        load(
-            &Overrides::default(),
-            &env(&[("COPIL_SECRECY_THRESHOLD", "onze")])
-        )
-        .unwrap_err()
+    let m = refusal(
+        &Overrides::default(),
+        &env(&[("COPIL_SECRECY_THRESHOLD", "onze")]),
     );
     assert!(m.contains("« onze » n'est pas un entier"), "{m}");
 
-    let o = Overrides {
-        config_file: None,
-        sets: vec![("server.bind".into(), "localhost".into())],
-    };
-    let m = format!("{:#}", load(&o, &[]).unwrap_err());
+    let m = refusal(&flag("server.bind", "localhost"), &[]);
     assert!(m.contains("server.bind"), "{m}");
 
     let o = Overrides {
         config_file: Some(PathBuf::from("/nonexistent/copil.toml")),
         sets: vec![],
     };
-    let m = format!("{:#}", load(&o, &[]).unwrap_err());
+    let m = refusal(&o, &[]);
     assert!(m.contains("/nonexistent/copil.toml"), "{m}");
 
-    let o = Overrides {
-        config_file: None,
-        sets: vec![("schedule.ingest".into(), "*/15 * * * *".into())],
-    };
-    let m = format!("{:#}", load(&o, &[]).unwrap_err());
+    let m = refusal(&flag("schedule.ingest", "*/15 * * * *"), &[]);
     assert!(m.contains("6 champs"), "{m}");
 
-    let o = Overrides {
-        config_file: None,
-        sets: vec![("server.max_password_checks".into(), "0".into())],
-    };
-    let m = format!("{:#}", load(&o, &[]).unwrap_err());
+    let m = refusal(&flag("server.max_password_checks", "0"), &[]);
     assert!(m.contains("server.max_password_checks"), "{m}");
 }
 
@@ -190,11 +183,7 @@ fn issue_13_ingest_limits_and_safeguards_are_settable() {
             "n'est pas un nombre décimal",
         ),
     ] {
-        let o = Overrides {
-            config_file: None,
-            sets: vec![(key.into(), value.into())],
-        };
-        let m = format!("{:#}", load(&o, &[]).unwrap_err());
+        let m = refusal(&flag(key, value), &[]);
         assert!(m.contains(expected) && m.contains(key), "{m}");
     }
     let text = load(&Overrides::default(), &[]).unwrap().render();
@@ -204,10 +193,7 @@ fn issue_13_ingest_limits_and_safeguards_are_settable() {
 
 #[test]
 fn rendering_names_sources() {
-    let o = Overrides {
-        config_file: None,
-        sets: vec![("secrecy.threshold".into(), "4".into())],
-    };
+    let o = flag("secrecy.threshold", "4");
     let text = load(&o, &[]).unwrap().render();
     assert!(
         text.contains("threshold = 4  # option de la ligne de commande"),
