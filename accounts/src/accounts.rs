@@ -171,16 +171,8 @@ pub fn normalise_email(email: &str) -> Option<String> {
 fn read(path: &Path) -> Result<(Vec<Account>, Option<Signature>)> {
     // Taken before reading: a write racing the read makes the next check read again.
     let signature = store::signature(path);
-    let accounts = match std::fs::read_to_string(path) {
-        Ok(text) => {
-            serde_json::from_str::<File>(&text)
-                .map_err(|e| file_error(path, e))?
-                .comptes
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-        Err(e) => return Err(file_error(path, e)),
-    };
-    Ok((accounts, signature))
+    let file: File = store::read_json(path).map_err(|e| file_error(path, e))?;
+    Ok((file.comptes, signature))
 }
 
 fn file_error(path: &Path, e: impl std::fmt::Display) -> Error {
@@ -470,11 +462,10 @@ impl Accounts {
     /// Writes the file atomically (temporary file, then rename), readable by its owner only.
     /// Called under the lock only.
     fn save(&self) -> Result<()> {
-        let text = serde_json::to_string_pretty(&File {
+        let file = File {
             comptes: self.accounts.clone(),
-        })
-        .map_err(|e| file_error(&self.path, e))?;
-        store::write_private(&self.path, &text).map_err(|e| file_error(&self.path, e))
+        };
+        store::write_json(&self.path, &file).map_err(|e| file_error(&self.path, e))
     }
 }
 

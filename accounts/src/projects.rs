@@ -72,16 +72,8 @@ fn file_error(path: &Path, e: impl std::fmt::Display) -> Error {
 
 fn read(path: &Path) -> Result<(Vec<Project>, Option<Signature>)> {
     let signature = store::signature(path);
-    let projects = match std::fs::read_to_string(path) {
-        Ok(text) => {
-            serde_json::from_str::<File>(&text)
-                .map_err(|e| file_error(path, e))?
-                .projets
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-        Err(e) => return Err(file_error(path, e)),
-    };
-    Ok((projects, signature))
+    let file: File = store::read_json(path).map_err(|e| file_error(path, e))?;
+    Ok((file.projets, signature))
 }
 
 /// What a new project declares.
@@ -147,11 +139,10 @@ impl Projects {
         self.projects = projects;
         self.signature = signature;
         let value = change(&mut self.projects)?;
-        let text = serde_json::to_string_pretty(&File {
+        let file = File {
             projets: self.projects.clone(),
-        })
-        .map_err(|e| file_error(&self.path, e))?;
-        store::write_private(&self.path, &text).map_err(|e| file_error(&self.path, e))?;
+        };
+        store::write_json(&self.path, &file).map_err(|e| file_error(&self.path, e))?;
         self.signature = store::signature(&self.path);
         Ok(value)
     }

@@ -74,22 +74,16 @@ impl Requests {
     }
 
     fn read(&self) -> Result<Vec<AccessRequest>> {
-        match std::fs::read_to_string(&self.path) {
-            Ok(text) => Ok(serde_json::from_str::<File>(&text)
-                .map_err(|e| file_error(&self.path, e))?
-                .demandes),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
-            Err(e) => Err(file_error(&self.path, e)),
-        }
+        let file: File = store::read_json(&self.path).map_err(|e| file_error(&self.path, e))?;
+        Ok(file.demandes)
     }
 
     fn change<T>(&self, change: impl FnOnce(&mut Vec<AccessRequest>) -> Result<T>) -> Result<T> {
         let _lock = FileLock::acquire(&self.path).map_err(|e| file_error(&self.path, e))?;
         let mut requests = self.read()?;
         let value = change(&mut requests)?;
-        let text = serde_json::to_string_pretty(&File { demandes: requests })
+        store::write_json(&self.path, &File { demandes: requests })
             .map_err(|e| file_error(&self.path, e))?;
-        store::write_private(&self.path, &text).map_err(|e| file_error(&self.path, e))?;
         Ok(value)
     }
 
