@@ -145,6 +145,14 @@ async fn every_indicator_runs_on_the_warehouse_and_lands_near_the_brief() {
     );
 }
 
+/// The batches of `sql` on `ctx`, collected.
+async fn collected(
+    ctx: &datafusion::prelude::SessionContext,
+    sql: &str,
+) -> Vec<datafusion::arrow::array::RecordBatch> {
+    ctx.sql(sql).await.unwrap().collect().await.unwrap()
+}
+
 /// Last day of the month of `d`.
 fn end_of_month(d: NaiveDate) -> NaiveDate {
     let first = d.with_day(1).unwrap();
@@ -195,14 +203,8 @@ async fn an_independent_rust_computation_agrees_with_the_sql() {
     let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
     let text = |a: &std::sync::Arc<dyn Array>| cast(a, &DataType::Utf8).unwrap();
     let mut people: HashMap<(String, String), Vec<Event>> = HashMap::new();
-    let batches = ctx
-        .sql("SELECT territoire, personne, date, evenement, statut_rdv FROM evenements")
-        .await
-        .unwrap()
-        .collect()
-        .await
-        .unwrap();
-    for b in &batches {
+    let sql = "SELECT territoire, personne, date, evenement, statut_rdv FROM evenements";
+    for b in &collected(&ctx, sql).await {
         let (t, p, e, s) = (
             text(b.column(0)),
             text(b.column(1)),
@@ -230,14 +232,8 @@ async fn an_independent_rust_computation_agrees_with_the_sql() {
         }
     }
     let mut extraction: HashMap<String, NaiveDate> = HashMap::new();
-    let batches = ctx
-        .sql("SELECT territoire, date_extraction FROM depots WHERE statut = 'integre'")
-        .await
-        .unwrap()
-        .collect()
-        .await
-        .unwrap();
-    for b in &batches {
+    let sql = "SELECT territoire, date_extraction FROM depots WHERE statut = 'integre'";
+    for b in &collected(&ctx, sql).await {
         let t = text(b.column(0));
         let dates = b.column(1).as_primitive::<Date32Type>();
         for i in 0..b.num_rows() {
@@ -457,8 +453,7 @@ async fn issue_16_stocks_as_intervals_match_the_expansion_on_a_generated_warehou
     let count = |name: &'static str| {
         let ctx = ctx.clone();
         async move {
-            let sql = format!("SELECT count(*) FROM {name}");
-            let b = ctx.sql(&sql).await.unwrap().collect().await.unwrap();
+            let b = collected(&ctx, &format!("SELECT count(*) FROM {name}")).await;
             datafusion::arrow::array::AsArray::as_primitive::<
                 datafusion::arrow::datatypes::Int64Type,
             >(b[0].column(0))
