@@ -196,6 +196,8 @@ pub struct Server {
     pub base: String,
     /// The state it serves (its exports and audit log are in a folder of its own).
     pub state: AppState,
+    /// That folder, removed with the server.
+    _own: tempfile::TempDir,
 }
 
 /// Serves the fixture on port 0 in the current runtime.
@@ -208,8 +210,7 @@ pub async fn serve_with(change: impl FnOnce(&mut Settings)) -> Server {
     let own = tempfile::Builder::new()
         .prefix("copil-serveur-")
         .tempdir()
-        .unwrap()
-        .keep();
+        .unwrap();
     serve_dir(dir(), own, |s, _| change(s), false).await
 }
 
@@ -219,8 +220,7 @@ pub async fn serve_at(change: impl FnOnce(&mut Settings, &str)) -> Server {
     let own = tempfile::Builder::new()
         .prefix("copil-serveur-")
         .tempdir()
-        .unwrap()
-        .keep();
+        .unwrap();
     serve_dir(dir(), own, change, false).await
 }
 
@@ -240,21 +240,21 @@ pub async fn serve_copy(change: impl FnOnce(&mut Settings)) -> Server {
     let own = tempfile::Builder::new()
         .prefix("copil-copie-")
         .tempdir()
-        .unwrap()
-        .keep();
+        .unwrap();
     let status = std::process::Command::new("cp")
         .arg("-a")
         .arg(format!("{}/.", dir().display()))
-        .arg(&own)
+        .arg(own.path())
         .status()
         .unwrap();
     assert!(status.success());
-    serve_dir(&own.clone(), own, |s, _| change(s), true).await
+    let data = own.path().to_path_buf();
+    serve_dir(&data, own, |s, _| change(s), true).await
 }
 
 async fn serve_dir(
     data: &Path,
-    own: PathBuf,
+    own: tempfile::TempDir,
     change: impl FnOnce(&mut Settings, &str),
     with_ingestion: bool,
 ) -> Server {
@@ -264,7 +264,7 @@ async fn serve_dir(
     let register = register(&departments);
     let location = data.join("entrepot").to_str().unwrap().to_string();
     let warehouse = Warehouse::open(&location).await.unwrap();
-    let mut settings = Settings::under(&own, 11, ExportKey([7; 32]));
+    let mut settings = Settings::under(own.path(), 11, ExportKey([7; 32]));
     settings.accounts_file = data.join("secrets").join("comptes.json");
     settings.projects_file = data.join("secrets").join("projets.json");
     settings.inbox = data.join("inbox");
@@ -342,5 +342,9 @@ async fn serve_dir(
     }
     let app = copil_dashboards::app(state.clone());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    Server { base, state }
+    Server {
+        base,
+        state,
+        _own: own,
+    }
 }

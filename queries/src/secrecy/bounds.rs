@@ -32,50 +32,166 @@ pub(super) fn range(
     cell: usize,
     attr: Attr,
 ) -> Range {
-    use microlp::{ComparisonOp, OptimizationDirection, Problem};
-    // The constraints linked to the count through hidden counts.
-    let mut vars: Vec<(usize, Attr)> = vec![(cell, attr)];
-    let mut seen: HashSet<(usize, Attr)> = vars.iter().copied().collect();
-    let mut used = vec![false; g.constraints.len()];
-    let mut k = 0;
-    while k < vars.len() {
-        let v = vars[k];
-        k += 1;
-        for &ci in &g.by_cell[v.0] {
-            let c = &g.constraints[ci];
-            if used[ci] || !c.terms.iter().any(|&(l, a, _)| (l, a) == v) {
-                continue;
+    range_or_wide(g, hidden, known, cell, attr, None, None)
+}
+
+/// The values hidden counts of one group were seen to take at feasible points: the true
+/// figures, and the optima of the linear programmes solved so far (each, completed by the true
+/// values of the counts outside its programme, satisfies every relation). A count seen at least
+/// `threshold` apart has a range at least that wide, with no programme of its own (issue 16).
+///
+/// Valid while cells are only added to the hidden ones: a feasible point stays feasible when
+/// more cells are hidden (they keep their true values).
+#[derive(Debug, Default)]
+pub(super) struct Reach(HashMap<(usize, Attr), (f64, f64)>);
+
+impl Reach {
+    /// Whether `(cell, attr)` was seen at least `threshold` apart.
+    pub(super) fn wide(&self, cell: usize, attr: Attr, threshold: i64) -> bool {
+        self.0
+            .get(&(cell, attr))
+            .is_some_and(|(lo, hi)| hi - lo >= threshold as f64 - 1e-6)
+    }
+
+    /// Adds what `other` saw.
+    pub(super) fn merge(&mut self, other: &Reach) {
+        for (key, (lo, hi)) in &other.0 {
+            let (l, h) = self.0.entry(*key).or_insert((*lo, *hi));
+            *l = l.min(*lo);
+            *h = h.max(*hi);
+        }
+    }
+
+    fn record(&mut self, key: (usize, Attr), truth: f64, value: f64) {
+        let (lo, hi) = self.0.entry(key).or_insert((truth, truth));
+        *lo = lo.min(value);
+        *hi = hi.max(value);
+    }
+}
+
+/// [`range`], or as soon as the count is proven wide: with `truth = Some((value, threshold))`
+/// (`known` gives the true figures, a feasible point, so `min ≤ value ≤ max`), a largest value
+/// at least `threshold` above the true one settles it without the second linear programme, and
+/// the range returned is `[value, max]`, narrower than the real one but as wide as the
+/// threshold. The optima found are added to `reach` when given.
+pub(super) fn range_or_wide(
+    g: &Group,
+    hidden: &[bool],
+    known: &dyn Fn(usize, Attr) -> f64,
+    cell: usize,
+    attr: Attr,
+    truth: Option<(f64, i64)>,
+    mut reach: Option<&mut Reach>,
+) -> Range {
+    use microlp::OptimizationDirection::{Maximize, Minimize};
+    let lp = Component::of(g, hidden, &[(cell, attr)]);
+    let objective = |v: (usize, Attr)| if v == (cell, attr) { 1.0 } else { 0.0 };
+    let max = lp.solve(g, known, &objective, Maximize, reach.as_deref_mut());
+    if let (Some((value, threshold)), Some(max)) = (truth, max) {
+        match max {
+            None => {
+                return Range {
+                    min: 0.0,
+                    max: None,
+                };
             }
-            used[ci] = true;
-            for &(l, a, _) in &c.terms {
-                if hidden[l] && seen.insert((l, a)) {
-                    vars.push((l, a));
+            Some(m) if m - value >= threshold as f64 - 1e-6 => {
+                return Range {
+                    min: value,
+                    max: Some(m),
+                };
+            }
+            Some(_) => {}
+        }
+    }
+    let min = lp.solve(g, known, &objective, Minimize, reach).flatten();
+    match (min, max) {
+        (Some(min), Some(max)) => Range { min, max },
+        // Infeasible or failed: count it as pinned (fail closed).
+        _ => Range {
+            min: 0.0,
+            max: Some(1.0),
+        },
+    }
+}
+
+/// Fills `reach` from two programmes over every count linked to `targets` (the hidden counts
+/// still to prove): their sum pushed up, then down. The two optima move most of them at once,
+/// so most need no programme of their own (issue 16).
+pub(super) fn spread(
+    g: &Group,
+    hidden: &[bool],
+    known: &dyn Fn(usize, Attr) -> f64,
+    targets: &[(usize, Attr)],
+    reach: &mut Reach,
+) {
+    use microlp::OptimizationDirection::{Maximize, Minimize};
+    let lp = Component::of(g, hidden, targets);
+    let wanted: HashSet<(usize, Attr)> = targets.iter().copied().collect();
+    let objective = |v: (usize, Attr)| if wanted.contains(&v) { 1.0 } else { 0.0 };
+    lp.solve(g, known, &objective, Maximize, Some(reach));
+    lp.solve(g, known, &objective, Minimize, Some(reach));
+}
+
+/// The hidden counts linked to some counts through the relations, and those relations.
+struct Component {
+    vars: Vec<(usize, Attr)>,
+    used: Vec<bool>,
+}
+
+impl Component {
+    fn of(g: &Group, hidden: &[bool], starts: &[(usize, Attr)]) -> Component {
+        let mut vars: Vec<(usize, Attr)> = starts.to_vec();
+        let mut seen: HashSet<(usize, Attr)> = vars.iter().copied().collect();
+        let mut used = vec![false; g.constraints.len()];
+        let mut k = 0;
+        while k < vars.len() {
+            let v = vars[k];
+            k += 1;
+            for &ci in &g.by_cell[v.0] {
+                let c = &g.constraints[ci];
+                if used[ci] || !c.terms.iter().any(|&(l, a, _)| (l, a) == v) {
+                    continue;
+                }
+                used[ci] = true;
+                for &(l, a, _) in &c.terms {
+                    if hidden[l] && seen.insert((l, a)) {
+                        vars.push((l, a));
+                    }
                 }
             }
         }
+        Component { vars, used }
     }
-    let solve = |direction: OptimizationDirection| -> Option<Option<f64>> {
+
+    /// The optimum of `objective` over the counts ≥ 0 and the relations, the others at their
+    /// `known` values: `Some(None)` when unbounded, `None` when infeasible or failed. The
+    /// optimum's values go to `reach`.
+    fn solve(
+        &self,
+        g: &Group,
+        known: &dyn Fn(usize, Attr) -> f64,
+        objective: &dyn Fn((usize, Attr)) -> f64,
+        direction: microlp::OptimizationDirection,
+        reach: Option<&mut Reach>,
+    ) -> Option<Option<f64>> {
+        use microlp::{ComparisonOp, Problem};
         let mut p = Problem::new(direction);
-        let ids: HashMap<(usize, Attr), microlp::Variable> = vars
+        let ids: HashMap<(usize, Attr), microlp::Variable> = self
+            .vars
             .iter()
-            .enumerate()
-            .map(|(i, &v)| {
-                (
-                    v,
-                    p.add_var(if i == 0 { 1.0 } else { 0.0 }, (0.0, f64::INFINITY)),
-                )
-            })
+            .map(|&v| (v, p.add_var(objective(v), (0.0, f64::INFINITY))))
             .collect();
         for (ci, c) in g.constraints.iter().enumerate() {
-            if !used[ci] {
+            if !self.used[ci] {
                 continue;
             }
             let mut expr = Vec::new();
             let mut rhs = 0.0;
             for &(l, a, coef) in &c.terms {
                 match ids.get(&(l, a)) {
-                    Some(v) if hidden[l] => expr.push((*v, coef)),
-                    _ => rhs -= coef * known(l, a),
+                    Some(v) => expr.push((*v, coef)),
+                    None => rhs -= coef * known(l, a),
                 }
             }
             let op = if c.equality {
@@ -89,21 +205,18 @@ pub(super) fn range(
             p.add_constraint(expr.as_slice(), op, rhs);
         }
         match p.solve() {
-            Ok(microlp::SolveOutcome::Solution(s)) => Some(Some(s.objective())),
+            Ok(microlp::SolveOutcome::Solution(s)) => {
+                if let Some(reach) = reach {
+                    for (v, id) in &ids {
+                        reach.record(*v, known(v.0, v.1), s.var_value(*id));
+                    }
+                }
+                Some(Some(s.objective()))
+            }
             Ok(_) => None,
             Err(microlp::Error::Unbounded) => Some(None),
             Err(_) => None,
         }
-    };
-    let min = solve(OptimizationDirection::Minimize).flatten();
-    let max = solve(OptimizationDirection::Maximize);
-    match (min, max) {
-        (Some(min), Some(max)) => Range { min, max },
-        // Infeasible or failed: count it as pinned (fail closed).
-        _ => Range {
-            min: 0.0,
-            max: Some(1.0),
-        },
     }
 }
 

@@ -215,6 +215,10 @@ fn cost(ind: &Indicator, cell: &Cell) -> (u8, bool, i64) {
 /// Evaluations of candidate complements per repair at the territory level.
 const CANDIDATES: usize = 12;
 
+/// Counts still to prove in a group from which two programmes over all of them ([`spread`])
+/// are worth solving first.
+const SPREAD: usize = 4;
+
 /// Secondary suppression in one group: returns the local cells to hide.
 /// The hidden cells of a group, and the counts proven protected by a linear programme along
 /// the way (still protected once more cells are hidden: hiding only widens what is possible).

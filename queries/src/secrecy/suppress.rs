@@ -81,10 +81,12 @@ pub(super) fn suppress(
     let mut rounds = 0;
     // Counts found protected stay protected: hiding more only widens what is possible.
     let mut protected: HashSet<(usize, Attr)> = HashSet::new();
+    // Values seen at feasible points: they prove most counts wide without a programme.
+    let mut reach = Reach::default();
     loop {
-        // The first count of a hidden cell that is pinned down.
-        let mut narrow = None;
-        'search: for l in (0..n).filter(|&l| hidden[l]) {
+        // The counts of hidden cells still to prove: the cheap proofs first.
+        let mut pending: Vec<(usize, Attr)> = Vec::new();
+        for l in (0..n).filter(|&l| hidden[l]) {
             for a in sensitive(ind, &cells[g.cells[l]], rules.numerators) {
                 // A true zero discloses nobody: only counts with someone in them are protected.
                 if protected.contains(&(l, a)) || known(l, a) < 0.5 {
@@ -93,17 +95,31 @@ pub(super) fn suppress(
                 if exchange_bound(g, cells, &hidden, l, a) >= t as f64
                     || rectangle_bound(ind, g, cells, &hidden, l, a) >= t as f64
                     || vertical_bound(ind, g, cells, &hidden, l, a) >= t as f64
+                    || reach.wide(l, a, t)
                 {
                     protected.insert((l, a));
                     continue;
                 }
-                let r = range(g, &hidden, &known, l, a);
-                if r.narrow(t) {
-                    narrow = Some((l, a, r));
-                    break 'search;
-                }
-                protected.insert((l, a));
+                pending.push((l, a));
             }
+        }
+        if pending.len() >= SPREAD {
+            spread(g, &hidden, &known, &pending, &mut reach);
+        }
+        // The first of them that is pinned down.
+        let mut narrow = None;
+        for &(l, a) in &pending {
+            if reach.wide(l, a, t) {
+                protected.insert((l, a));
+                continue;
+            }
+            let truth = Some((known(l, a), t));
+            let r = range_or_wide(g, &hidden, &known, l, a, truth, Some(&mut reach));
+            if r.narrow(t) {
+                narrow = Some((l, a, r));
+                break;
+            }
+            protected.insert((l, a));
         }
         let Some((l, a, r)) = narrow else {
             return Ok((hidden, protected));
@@ -185,7 +201,7 @@ pub(super) fn suppress(
         }
         let width = |r: &Range| r.max.map_or(f64::INFINITY, |m| m - r.min);
         let base = width(&r);
-        let mut best: Option<(usize, f64)> = None;
+        let mut best: Option<(usize, f64, Reach)> = None;
         let mut chosen = None;
         let mut territory_tries = 0;
         for &y in &candidates {
@@ -195,19 +211,34 @@ pub(super) fn suppress(
                     continue;
                 }
             }
+            // The points found with `y` hidden stay feasible once it is.
+            let mut seen = Reach::default();
             hidden[y] = true;
-            let w = width(&range(g, &hidden, &known, l, a));
+            let truth = Some((known(l, a), t));
+            let w = width(&range_or_wide(
+                g,
+                &hidden,
+                &known,
+                l,
+                a,
+                truth,
+                Some(&mut seen),
+            ));
             hidden[y] = false;
             if w >= t as f64 - 1e-6 {
-                chosen = Some(y);
+                chosen = Some((y, seen));
                 break;
             }
-            if w > base + 1e-6 && best.is_none_or(|(_, bw)| w > bw) {
-                best = Some((y, w));
+            if w > base + 1e-6 && best.as_ref().is_none_or(|(_, bw, _)| w > *bw) {
+                best = Some((y, w, seen));
             }
         }
-        let y = chosen
-            .or(best.map(|b| b.0))
+        let picked = chosen.or(best.map(|(y, _, seen)| (y, seen)));
+        if let Some((_, seen)) = &picked {
+            reach.merge(seen);
+        }
+        let y = picked
+            .map(|(y, _)| y)
             .or_else(|| candidates.iter().copied().find(|&y| cost_of(y).0 > 0))
             .unwrap_or(candidates[0]);
         hidden[y] = true;
