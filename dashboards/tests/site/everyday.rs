@@ -75,6 +75,14 @@ async fn page_as(base: &str, role: Role, path: &str) -> (StatusCode, String) {
     (r.status(), r.text().await.unwrap())
 }
 
+/// The labels of the menu entries marked `aria-current="page"` in `html`.
+fn current_tabs(html: &str) -> Vec<&str> {
+    html.split("aria-current=\"page\">")
+        .skip(1)
+        .map(|x| x.split('<').next().unwrap())
+        .collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn issue_15_error_pages_keep_the_menu_and_the_drops_tab_is_marked() {
     let s = serve().await;
@@ -105,12 +113,7 @@ async fn issue_15_error_pages_keep_the_menu_and_the_drops_tab_is_marked() {
     )
     .await;
     assert_eq!(status, StatusCode::OK);
-    let current: Vec<&str> = body
-        .split("aria-current=\"page\">")
-        .skip(1)
-        .map(|x| x.split('<').next().unwrap())
-        .collect();
-    assert_eq!(current, ["Nos dépôts"]);
+    assert_eq!(current_tabs(&body), ["Nos dépôts"]);
     // « Mon territoire » leads the team to its own page, marked there.
     assert!(body.contains(&format!("href=\"/territoires/{}\">Mon territoire<", ids[0])));
     let (_, own) = page_as(
@@ -119,12 +122,7 @@ async fn issue_15_error_pages_keep_the_menu_and_the_drops_tab_is_marked() {
         &format!("/territoires/{}", ids[0]),
     )
     .await;
-    let current: Vec<&str> = own
-        .split("aria-current=\"page\">")
-        .skip(1)
-        .map(|x| x.split('<').next().unwrap())
-        .collect();
-    assert_eq!(current, ["Mon territoire"]);
+    assert_eq!(current_tabs(&own), ["Mon territoire"]);
     // The neutral header: no State brand unless configured.
     assert!(!body.contains("République"));
     let state = serve_with_brand().await;

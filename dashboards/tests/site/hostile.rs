@@ -386,6 +386,13 @@ async fn get_as(base: &str, role: Role, path: &str) -> (StatusCode, String) {
     (r.status(), r.text().await.unwrap())
 }
 
+/// Asserts that the evaluator's GET of `path` is refused (403) with `why` in the French text.
+async fn refused_to_evaluator(base: &str, path: &str, why: &str) {
+    let (status, body) = get_as(base, Role::Evaluateur, path).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{path}");
+    assert!(body.contains(why), "{path}: {body}");
+}
+
 /// Issue 13: an evaluator exports microdata only under a declared project naming it, during
 /// its period and within its territories (403 in French otherwise); a national account is
 /// not bound to projects. Projects are declared and closed on the admin page.
@@ -406,9 +413,7 @@ async fn issue_13_evaluators_export_only_for_their_projects() {
         format!("/exports/personnes.parquet.manifeste.json?projet=clandestin&territoire={ta}"),
         format!("/exports/microdonnees?table=personnes&projet=clandestin&territoire={ta}"),
     ] {
-        let (status, body) = get_as(&s.base, Role::Evaluateur, &p).await;
-        assert_eq!(status, StatusCode::FORBIDDEN, "{p}");
-        assert!(body.contains("pas déclaré"), "{p}: {body}");
+        refused_to_evaluator(&s.base, &p, "pas déclaré").await;
     }
     let (status, _) = get_as(
         &s.base,
@@ -446,22 +451,18 @@ async fn issue_13_evaluators_export_only_for_their_projects() {
     let ok = format!("/exports/personnes.parquet?projet=orientations&territoire={ta}");
     let (status, body) = get_as(&s.base, Role::Evaluateur, &ok).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let (status, body) = get_as(
+    refused_to_evaluator(
         &s.base,
-        Role::Evaluateur,
         &format!("/exports/personnes.parquet?projet=orientations&territoire={tb}"),
+        "n'est pas couvert",
     )
     .await;
-    assert_eq!(status, StatusCode::FORBIDDEN);
-    assert!(body.contains("n'est pas couvert"), "{body}");
-    let (status, body) = get_as(
+    refused_to_evaluator(
         &s.base,
-        Role::Evaluateur,
         &format!("/exports/personnes.parquet?projet=passe&territoire={ta}"),
+        "pas ouvert",
     )
     .await;
-    assert_eq!(status, StatusCode::FORBIDDEN);
-    assert!(body.contains("pas ouvert"), "{body}");
     // Without a territory filter, the export covers the project's territories only.
     let (status, manifest) = get_as(
         &s.base,

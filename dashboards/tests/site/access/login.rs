@@ -150,13 +150,15 @@ async fn disabled_accounts_and_revoked_tokens_lose_access() {
     let token = html[at..at + html[at..].find('<').unwrap()].to_string();
     let stored = std::fs::read_to_string(&accounts).unwrap();
     assert!(!stored.contains(&token), "only the token's digest is kept");
+    // The status of a national API call with token `t`.
     let national = |t: &str| {
-        raw()
+        let sent = raw()
             .get(format!("{}/api/v1/national", s.base))
             .bearer_auth(t)
-            .send()
+            .send();
+        async move { sent.await.unwrap().status() }
     };
-    assert_eq!(national(&token).await.unwrap().status(), StatusCode::OK);
+    assert_eq!(national(&token).await, StatusCode::OK);
     // Without CSRF token, nothing is revoked.
     let r = post_form(
         &s.base,
@@ -166,7 +168,7 @@ async fn disabled_accounts_and_revoked_tokens_lose_access() {
     )
     .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    assert_eq!(national(&token).await.unwrap().status(), StatusCode::OK);
+    assert_eq!(national(&token).await, StatusCode::OK);
     let r = eval
         .post(
             &s.base,
@@ -175,10 +177,7 @@ async fn disabled_accounts_and_revoked_tokens_lose_access() {
         )
         .await;
     assert_eq!(r.status(), StatusCode::OK);
-    assert_eq!(
-        national(&token).await.unwrap().status(),
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(national(&token).await, StatusCode::UNAUTHORIZED);
     // The administrator disables the evaluator: session and fixture token both stop.
     let admin = log_in(&s.base, "administration").await;
     let r = admin
@@ -192,10 +191,7 @@ async fn disabled_accounts_and_revoked_tokens_lose_access() {
     let r = get_with_cookie(format!("{}/", s.base), &eval.cookie).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(
-        national(&fixture::token(Role::Evaluateur))
-            .await
-            .unwrap()
-            .status(),
+        national(&fixture::token(Role::Evaluateur)).await,
         StatusCode::UNAUTHORIZED
     );
     assert_eq!(

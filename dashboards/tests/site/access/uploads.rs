@@ -2,19 +2,22 @@
 
 use super::*;
 
-fn put(
+async fn put(
     base: &str,
     role: Role,
     territory: &str,
     name: &str,
     body: Vec<u8>,
-) -> reqwest::RequestBuilder {
+) -> reqwest::Response {
     raw()
         .put(format!(
             "{base}/api/v1/territoires/{territory}/depots/{name}?traiter=maintenant"
         ))
         .bearer_auth(fixture::token(role))
         .body(body)
+        .send()
+        .await
+        .unwrap()
 }
 
 /// Uploads (issue #6): size limit, unknown territory, wrong role, a refused drop and its
@@ -28,10 +31,7 @@ async fn uploads_are_checked_stored_and_reported() {
     let inbox = s.state.settings().inbox.join(ta);
     // Too large: 413, nothing left in the inbox.
     let big = vec![b'x'; 4 * 1024 * 1024 + 1];
-    let r = put(&s.base, Role::Territoire, ta, "gros_2025-06-30.csv", big)
-        .send()
-        .await
-        .unwrap();
+    let r = put(&s.base, Role::Territoire, ta, "gros_2025-06-30.csv", big).await;
     assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
     assert!(r.text().await.unwrap().contains("limite"));
     assert_eq!(std::fs::read_dir(&inbox).map(|d| d.count()).unwrap_or(0), 0);
@@ -47,9 +47,7 @@ async fn uploads_are_checked_stored_and_reported() {
         "meme_2025-06-30.csv",
         b"a;b\n1;2\n".to_vec(),
     )
-    .send()
-    .await
-    .unwrap();
+    .await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
     assert!(r.text().await.unwrap().contains("déjà en cours"));
     assert_eq!(std::fs::read(&part).unwrap(), b"premier envoi en cours");
@@ -65,10 +63,7 @@ async fn uploads_are_checked_stored_and_reported() {
         (Role::Admin, ta.as_str(), "x_2025-06-30.csv", 403),
         (Role::Territoire, ta.as_str(), ".cache", 400),
     ] {
-        let r = put(&s.base, role, t, name, small.clone())
-            .send()
-            .await
-            .unwrap();
+        let r = put(&s.base, role, t, name, small.clone()).await;
         assert_eq!(r.status().as_u16(), want, "{role:?} {t} {name}");
         let v: Value = r.json().await.unwrap();
         assert!(v["erreur"].as_str().is_some_and(|e| !e.is_empty()));
@@ -81,9 +76,7 @@ async fn uploads_are_checked_stored_and_reported() {
         "sans-colonnes_2025-06-30.csv",
         small.clone(),
     )
-    .send()
-    .await
-    .unwrap();
+    .await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["traite"], true, "{v}");
@@ -103,9 +96,7 @@ async fn uploads_are_checked_stored_and_reported() {
         "pas-un-classeur_2025-06-30.xlsx",
         b"ceci n'est pas un classeur".to_vec(),
     )
-    .send()
-    .await
-    .unwrap();
+    .await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["rapport"]["statut"], "refuse", "{v}");
@@ -238,13 +229,16 @@ async fn uploads_are_checked_stored_and_reported() {
 }
 
 /// Releases a held drop through the API with `role`'s token.
-fn release_api(base: &str, role: Role, territory: &str, name: &str) -> reqwest::RequestBuilder {
+async fn release_api(base: &str, role: Role, territory: &str, name: &str) -> reqwest::Response {
     raw()
         .post(format!(
             "{base}/api/v1/depots-en-attente/{territory}/{}/liberer",
             encode(name)
         ))
         .bearer_auth(fixture::token(role))
+        .send()
+        .await
+        .unwrap()
 }
 
 /// Issue 13: a drop held for review is released from the web by a national or admin account,
@@ -269,14 +263,13 @@ async fn issue_13_admin_releases_held_drop_from_the_web() {
             name,
             format!("{header}\n").into_bytes(),
         )
-        .send()
     };
     let (first, second) = ("vide_2025-06-30.csv", "vide-encore_2025-06-30.csv");
     for (name, header) in [
         (first, "id_personne;date_naissance;date;evenement"),
         (second, "date;evenement;id_personne;date_naissance"),
     ] {
-        let r = hold(name, header).await.unwrap();
+        let r = hold(name, header).await;
         assert_eq!(r.status(), StatusCode::CREATED);
         let v: Value = r.json().await.unwrap();
         assert_eq!(v["rapport"]["statut"], "en_attente", "{v}");
@@ -325,7 +318,7 @@ async fn issue_13_admin_releases_held_drop_from_the_web() {
             .contains("réservée aux comptes « national » et « admin »")
     );
     for role in [Role::Territoire, Role::Evaluateur] {
-        let r = release_api(&s.base, role, ta, first).send().await.unwrap();
+        let r = release_api(&s.base, role, ta, first).await;
         assert_eq!(r.status(), StatusCode::FORBIDDEN, "{role:?}");
         let v: Value = r.json().await.unwrap();
         assert!(v["erreur"].as_str().unwrap().contains("national"), "{v}");
@@ -344,10 +337,7 @@ async fn issue_13_admin_releases_held_drop_from_the_web() {
         (tb.as_str(), first, 404),
         ("dep-999", first, 404),
     ] {
-        let r = release_api(&s.base, Role::National, territory, name)
-            .send()
-            .await
-            .unwrap();
+        let r = release_api(&s.base, Role::National, territory, name).await;
         assert_eq!(r.status().as_u16(), want, "{territory} {name}");
         let v: Value = r.json().await.unwrap();
         assert!(v["erreur"].as_str().is_some_and(|e| !e.is_empty()), "{v}");
@@ -358,10 +348,7 @@ async fn issue_13_admin_releases_held_drop_from_the_web() {
     }
     assert!(held_dir.join(first).is_file() && held_dir.join(second).is_file());
     // The national account releases the first through the API: integrated at once.
-    let r = release_api(&s.base, Role::National, ta, first)
-        .send()
-        .await
-        .unwrap();
+    let r = release_api(&s.base, Role::National, ta, first).await;
     let status = r.status();
     let v: Value = r.json().await.unwrap();
     assert_eq!(status, StatusCode::OK, "{v}");
@@ -369,10 +356,7 @@ async fn issue_13_admin_releases_held_drop_from_the_web() {
     assert_eq!(v["rapport"]["statut"], "integre", "{v}");
     assert!(!held_dir.join(first).exists());
     // Released, it is no longer held: a second release finds nothing.
-    let r = release_api(&s.base, Role::National, ta, first)
-        .send()
-        .await
-        .unwrap();
+    let r = release_api(&s.base, Role::National, ta, first).await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     // The admin account releases the second from its page's form.
     let r = post_form(&s.base, FORM, &adm.cookie, fields(&adm, ta, second)).await;
@@ -449,10 +433,7 @@ async fn issue_13_a_release_without_the_pipeline_is_a_503() {
     let file = held.path().join(ta).join("x_2025-06-30.csv");
     std::fs::create_dir_all(file.parent().unwrap()).unwrap();
     std::fs::write(&file, "id_personne;date_naissance;date;evenement\n").unwrap();
-    let r = release_api(&s.base, Role::Admin, ta, "x_2025-06-30.csv")
-        .send()
-        .await
-        .unwrap();
+    let r = release_api(&s.base, Role::Admin, ta, "x_2025-06-30.csv").await;
     assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
     let v: Value = r.json().await.unwrap();
     assert!(v["erreur"].as_str().unwrap().contains("--liberer"), "{v}");

@@ -116,6 +116,19 @@ async fn indicator_tables_read_back_alike_in_three_formats_and_match_the_api() {
     assert!(compared > 30, "{compared} cases comparées");
 }
 
+/// The (level, code) of each row of `t`, in the table's order.
+fn places(t: &Table) -> Vec<(String, String)> {
+    t.rows
+        .iter()
+        .map(|r| {
+            (
+                t.get(r, "niveau").unwrap().to_string(),
+                t.get(r, "code").unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
 /// Issue #6: the filters keep what the pages keep; secrecy holds in every format of a filtered
 /// table too.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -139,16 +152,7 @@ async fn filters_select_levels_months_and_breakdowns() {
     {
         want.insert(("territoire".into(), id.clone()));
     }
-    let got: BTreeSet<(String, String)> = t
-        .rows
-        .iter()
-        .map(|r| {
-            (
-                t.get(r, "niveau").unwrap().to_string(),
-                t.get(r, "code").unwrap().to_string(),
-            )
-        })
-        .collect();
+    let got: BTreeSet<(String, String)> = places(&t).into_iter().collect();
     assert_eq!(got, want);
     // A territory: itself, its wave and the nation, in this order.
     let ta = &ids[0];
@@ -161,23 +165,8 @@ async fn filters_select_levels_months_and_breakdowns() {
         .await
         .bytes,
     );
-    let order: Vec<(String, String)> = one
-        .rows
-        .iter()
-        .map(|r| {
-            (
-                one.get(r, "niveau").unwrap().to_string(),
-                one.get(r, "code").unwrap().to_string(),
-            )
-        })
-        .collect::<Vec<_>>()
-        .into_iter()
-        .fold(Vec::new(), |mut v, k| {
-            if v.last() != Some(&k) {
-                v.push(k);
-            }
-            v
-        });
+    let mut order = places(&one);
+    order.dedup();
     assert_eq!(
         order,
         vec![
