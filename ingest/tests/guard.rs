@@ -11,7 +11,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use common::{Site, files_under};
-use copil_ingest::{Silent, Status};
+use copil_ingest::{DropReport, Ingestor, Silent, Status};
 use datafusion::arrow::array::AsArray;
 use datafusion::arrow::datatypes::Int64Type;
 
@@ -45,6 +45,15 @@ async fn count_with_status(site: &Site, statut: &str) -> i64 {
         )
         .await;
     b[0].column(0).as_primitive::<Int64Type>().value(0)
+}
+
+/// Releases the file at `file` below the site, as `copil integrer --liberer` does.
+async fn release(
+    ingestor: &Arc<Ingestor>,
+    site: &Site,
+    file: &str,
+) -> copil_ingest::Result<DropReport> {
+    ingestor.release(&site.path(file), Arc::new(Silent)).await
 }
 
 fn held_reason(status: &Status) -> &str {
@@ -132,11 +141,7 @@ async fn issue_13_drops_that_would_gut_a_territory_are_held_then_released_on_req
     // Released on request: the people lost are accepted by a person (but an extraction older
     // than the data in place is still refused).
     let ingestor = site.ingestor("inbox").await;
-    let older = ingestor
-        .release(
-            &site.path("en_attente/dep-05/perte_20250203.csv"),
-            Arc::new(Silent),
-        )
+    let older = release(&ingestor, &site, "en_attente/dep-05/perte_20250203.csv")
         .await
         .unwrap();
     assert!(
@@ -147,11 +152,7 @@ async fn issue_13_drops_that_would_gut_a_territory_are_held_then_released_on_req
     put(&site, "perte_20250401.csv", &drop_text(0, 20, 0));
     let run = site.ingest("inbox").await;
     assert!(held_reason(&run.drops[0].statut).contains("perte"));
-    let released = ingestor
-        .release(
-            &site.path("en_attente/dep-05/perte_20250401.csv"),
-            Arc::new(Silent),
-        )
+    let released = release(&ingestor, &site, "en_attente/dep-05/perte_20250401.csv")
         .await
         .unwrap();
     assert_eq!(released.statut, Status::Integre, "{}", released.render());
@@ -164,8 +165,7 @@ async fn issue_13_drops_that_would_gut_a_territory_are_held_then_released_on_req
     );
     assert!(site.path("archive/dep-05/perte_20250401.csv").exists());
     // Outside a territory's folder: told in French.
-    let e = ingestor
-        .release(&site.path("ailleurs_20250101.csv"), Arc::new(Silent))
+    let e = release(&ingestor, &site, "ailleurs_20250101.csv")
         .await
         .unwrap_err()
         .to_string();

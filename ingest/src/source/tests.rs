@@ -15,14 +15,19 @@ fn read_all(path: &Path, format: DropFormat) -> (Vec<String>, Detected, Rows) {
     (header, detected, rows)
 }
 
-#[test]
-fn windows_1252_with_semicolons_and_quoted_line_breaks() {
+/// Writes `bytes` as a CSV drop in a fresh folder and reads it all back.
+fn read_csv(bytes: impl AsRef<[u8]>) -> (Vec<String>, Detected, Rows) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("x_20250101.csv");
+    std::fs::write(&path, bytes).unwrap();
+    read_all(&path, DropFormat::Csv)
+}
+
+#[test]
+fn windows_1252_with_semicolons_and_quoted_line_breaks() {
     let text =
         "Identifiant;Événement;Adresse\r\n1;rdv;\"Bât. B\r\n12 rue\"\r\n2;diagnostic;Élancourt\r\n";
-    std::fs::write(&path, encoding_rs::WINDOWS_1252.encode(text).0).unwrap();
-    let (header, detected, rows) = read_all(&path, DropFormat::Csv);
+    let (header, detected, rows) = read_csv(encoding_rs::WINDOWS_1252.encode(text).0);
     assert_eq!(header, ["Identifiant", "Événement", "Adresse"]);
     assert_eq!(
         detected,
@@ -41,19 +46,13 @@ fn windows_1252_with_semicolons_and_quoted_line_breaks() {
 
 #[test]
 fn line_numbers_with_plain_line_feeds() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("x_20250101.csv");
-    std::fs::write(&path, "id,adresse\n1,\"a\nb\"\n2,c\n").unwrap();
-    let (_, _, rows) = read_all(&path, DropFormat::Csv);
+    let (_, _, rows) = read_csv("id,adresse\n1,\"a\nb\"\n2,c\n");
     assert_eq!(rows.iter().map(|r| r.0).collect::<Vec<_>>(), [2, 4]);
 }
 
 #[test]
 fn utf8_with_bom_and_commas_and_gzip_tabs() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("x_20250101.csv");
-    std::fs::write(&path, "\u{feff}\"id\",\"évènement\"\n\"a\",\"rdv\"\n").unwrap();
-    let (header, detected, rows) = read_all(&path, DropFormat::Csv);
+    let (header, detected, rows) = read_csv("\u{feff}\"id\",\"évènement\"\n\"a\",\"rdv\"\n");
     assert_eq!(header, ["id", "évènement"]);
     assert_eq!(
         detected,
@@ -64,6 +63,7 @@ fn utf8_with_bom_and_commas_and_gzip_tabs() {
     );
     assert_eq!(rows.len(), 1);
 
+    let dir = tempfile::tempdir().unwrap();
     let gz = dir.path().join("y_20250101.csv.gz");
     let mut e =
         flate2::write::GzEncoder::new(File::create(&gz).unwrap(), flate2::Compression::fast());
@@ -83,15 +83,12 @@ fn utf8_with_bom_and_commas_and_gzip_tabs() {
 
 #[test]
 fn an_accent_past_the_first_megabyte_still_decides_the_encoding() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("x_20250101.csv");
     let mut bytes = b"id;nom\n".to_vec();
     for i in 0..200_000 {
         bytes.extend_from_slice(format!("{i};abcdef\n").as_bytes());
     }
     bytes.extend_from_slice(b"x;H\xe9l\xe8ne\n");
-    std::fs::write(&path, &bytes).unwrap();
-    let (_, detected, rows) = read_all(&path, DropFormat::Csv);
+    let (_, detected, rows) = read_csv(&bytes);
     assert_eq!(detected.encodage, "Windows-1252");
     assert_eq!(rows.last().unwrap().1[1], "Hélène");
 }
