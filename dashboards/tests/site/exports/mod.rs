@@ -19,7 +19,9 @@ use copil_queries::{Niveau, RELATIF, export_pseudonym, project_key};
 use copil_warehouse::{Register, Warehouse, Wave};
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Float64Type, Int32Type, Int64Type};
+use datafusion::arrow::datatypes::{
+    ArrowPrimitiveType, DataType, Float64Type, Int32Type, Int64Type,
+};
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use datafusion::prelude::SessionContext;
 use reqwest::StatusCode;
@@ -177,25 +179,24 @@ fn parquet_batches(bytes: &[u8]) -> Vec<RecordBatch> {
         .collect()
 }
 
+/// A column of numbers of type `T`, as text (`None` for null).
+fn primitive_texts<T: ArrowPrimitiveType>(c: &dyn Array) -> Vec<Option<String>>
+where
+    T::Native: ToString,
+{
+    c.as_primitive::<T>()
+        .iter()
+        .map(|v| v.map(|v| v.to_string()))
+        .collect()
+}
+
 /// A column of a batch, as text (`None` for null).
 fn texts(b: &RecordBatch, name: &str) -> Vec<Option<String>> {
     let c = b.column_by_name(name).unwrap();
     match c.data_type() {
-        DataType::Float64 => c
-            .as_primitive::<Float64Type>()
-            .iter()
-            .map(|v| v.map(|v| v.to_string()))
-            .collect(),
-        DataType::Int64 => c
-            .as_primitive::<Int64Type>()
-            .iter()
-            .map(|v| v.map(|v| v.to_string()))
-            .collect(),
-        DataType::Int32 => c
-            .as_primitive::<Int32Type>()
-            .iter()
-            .map(|v| v.map(|v| v.to_string()))
-            .collect(),
+        DataType::Float64 => primitive_texts::<Float64Type>(c),
+        DataType::Int64 => primitive_texts::<Int64Type>(c),
+        DataType::Int32 => primitive_texts::<Int32Type>(c),
         DataType::Boolean => c
             .as_boolean()
             .iter()
