@@ -62,6 +62,22 @@ impl Reach {
         }
     }
 
+    /// The smallest value `(cell, attr)` was seen at, if it was.
+    pub(super) fn low(&self, cell: usize, attr: Attr) -> Option<f64> {
+        self.0.get(&(cell, attr)).map(|(lo, _)| *lo)
+    }
+
+    fn record_all(
+        &mut self,
+        ids: &HashMap<(usize, Attr), microlp::Variable>,
+        solution: &microlp::Solution,
+        known: &dyn Fn(usize, Attr) -> f64,
+    ) {
+        for (v, id) in ids {
+            self.record(*v, known(v.0, v.1), solution.var_value(*id));
+        }
+    }
+
     fn record(&mut self, key: (usize, Attr), truth: f64, value: f64) {
         let (lo, hi) = self.0.entry(key).or_insert((truth, truth));
         *lo = lo.min(value);
@@ -117,20 +133,64 @@ pub(super) fn range_or_wide(
 
 /// Fills `reach` from two programmes over every count linked to `targets` (the hidden counts
 /// still to prove): their sum pushed up, then down. The two optima move most of them at once,
-/// so most need no programme of their own (issue 16).
+/// so most need no programme of their own (issue 16). Returns the first, solved, to probe the
+/// others from.
 pub(super) fn spread(
     g: &Group,
     hidden: &[bool],
     known: &dyn Fn(usize, Attr) -> f64,
     targets: &[(usize, Attr)],
     reach: &mut Reach,
-) {
+) -> Option<Probe> {
     use microlp::OptimizationDirection::{Maximize, Minimize};
     let lp = Component::of(g, hidden, targets);
     let wanted: HashSet<(usize, Attr)> = targets.iter().copied().collect();
     let objective = |v: (usize, Attr)| if wanted.contains(&v) { 1.0 } else { 0.0 };
-    lp.solve(g, known, &objective, Maximize, Some(reach));
     lp.solve(g, known, &objective, Minimize, Some(reach));
+    let (problem, ids) = lp.problem(g, known, &objective, Maximize);
+    match problem.solve() {
+        Ok(microlp::SolveOutcome::Solution(solution)) => {
+            reach.record_all(&ids, &solution, known);
+            Some(Probe { solution, ids })
+        }
+        _ => None,
+    }
+}
+
+/// A solved programme over hidden counts, from which one asks, warm, whether a count can reach
+/// a value: one constraint added to the optimum (a few pivots of the dual simplex) instead of
+/// a programme of its own.
+pub(super) struct Probe {
+    solution: microlp::Solution,
+    ids: HashMap<(usize, Attr), microlp::Variable>,
+}
+
+impl Probe {
+    /// Whether `(cell, attr)` can reach `at_least` under the same relations (the point found
+    /// goes to `reach`); `None` when the count is not in the programme. `Some(false)` proves
+    /// nothing about its range's width: only that its largest value is below `at_least`.
+    pub(super) fn reaches(
+        &self,
+        cell: usize,
+        attr: Attr,
+        at_least: f64,
+        known: &dyn Fn(usize, Attr) -> f64,
+        reach: &mut Reach,
+    ) -> Option<bool> {
+        let id = *self.ids.get(&(cell, attr))?;
+        let probed = self.solution.clone().add_constraint(
+            &[(id, 1.0)][..],
+            microlp::ComparisonOp::Ge,
+            at_least,
+        );
+        Some(match probed {
+            Ok(microlp::SolveOutcome::Solution(s)) => {
+                reach.record_all(&self.ids, &s, known);
+                true
+            }
+            _ => false,
+        })
+    }
 }
 
 /// The hidden counts linked to some counts through the relations, and those relations.
@@ -164,17 +224,15 @@ impl Component {
         Component { vars, used }
     }
 
-    /// The optimum of `objective` over the counts ≥ 0 and the relations, the others at their
-    /// `known` values: `Some(None)` when unbounded, `None` when infeasible or failed. The
-    /// optimum's values go to `reach`.
-    fn solve(
+    /// The programme of `objective` over the counts ≥ 0 and the relations, the others at their
+    /// `known` values, and the variable of each count.
+    fn problem(
         &self,
         g: &Group,
         known: &dyn Fn(usize, Attr) -> f64,
         objective: &dyn Fn((usize, Attr)) -> f64,
         direction: microlp::OptimizationDirection,
-        reach: Option<&mut Reach>,
-    ) -> Option<Option<f64>> {
+    ) -> (microlp::Problem, HashMap<(usize, Attr), microlp::Variable>) {
         use microlp::{ComparisonOp, Problem};
         let mut p = Problem::new(direction);
         let ids: HashMap<(usize, Attr), microlp::Variable> = self
@@ -204,12 +262,24 @@ impl Component {
             }
             p.add_constraint(expr.as_slice(), op, rhs);
         }
+        (p, ids)
+    }
+
+    /// The optimum of [`Component::problem`]: `Some(None)` when unbounded, `None` when
+    /// infeasible or failed. The optimum's values go to `reach`.
+    fn solve(
+        &self,
+        g: &Group,
+        known: &dyn Fn(usize, Attr) -> f64,
+        objective: &dyn Fn((usize, Attr)) -> f64,
+        direction: microlp::OptimizationDirection,
+        reach: Option<&mut Reach>,
+    ) -> Option<Option<f64>> {
+        let (p, ids) = self.problem(g, known, objective, direction);
         match p.solve() {
             Ok(microlp::SolveOutcome::Solution(s)) => {
                 if let Some(reach) = reach {
-                    for (v, id) in &ids {
-                        reach.record(*v, known(v.0, v.1), s.var_value(*id));
-                    }
+                    reach.record_all(&ids, &s, known);
                 }
                 Some(Some(s.objective()))
             }
@@ -378,22 +448,35 @@ pub(super) fn vertical_bound(
     let Some(detail) = ind.ventilation(&cell.ventilation) else {
         return 0.0;
     };
+    // Every pooled modality of the breakdown must be hidden.
+    let pooled_hidden = (0..g.cells.len()).all(|x| {
+        let c = &cells[g.cells[x]];
+        c.niveau == Niveau::Territoire || c.ventilation != detail.nom || hidden[x]
+    });
+    if !pooled_hidden {
+        return 0.0;
+    }
+    // The group's cells of this breakdown and its totals, by place (the first of each).
+    let mut modalities: HashMap<(Niveau, &str, &str), usize> = HashMap::new();
+    let mut totals: HashMap<(Niveau, &str), &Cell> = HashMap::new();
+    for x in 0..g.cells.len() {
+        let c = &cells[g.cells[x]];
+        if c.ventilation == detail.nom {
+            modalities
+                .entry((c.niveau, c.code.as_str(), c.modalite.as_str()))
+                .or_insert(x);
+        } else if c.ventilation.is_empty() {
+            totals.entry((c.niveau, c.code.as_str())).or_insert(c);
+        }
+    }
     let at = |niveau: Niveau, code: &str, md: &str| -> Option<(usize, &Cell)> {
-        (0..g.cells.len())
-            .map(|x| (x, &cells[g.cells[x]]))
-            .find(|(_, c)| {
-                c.niveau == niveau
-                    && c.code == code
-                    && c.ventilation == detail.nom
-                    && c.modalite == md
-            })
+        modalities
+            .get(&(niveau, code, md))
+            .map(|&x| (x, &cells[g.cells[x]]))
     };
     let v = |c: Option<(usize, &Cell)>| c.and_then(|c| value(c.1, attr)).unwrap_or(0) as f64;
-    let total_of = |niveau: Niveau, code: &str| -> Option<&Cell> {
-        (0..g.cells.len())
-            .map(|x| &cells[g.cells[x]])
-            .find(|c| c.niveau == niveau && c.code == code && c.ventilation.is_empty())
-    };
+    let total_of =
+        |niveau: Niveau, code: &str| -> Option<&Cell> { totals.get(&(niveau, code)).copied() };
     // Room for a modality to rise: the cap of its relation.
     let slack = |niveau: Niveau, code: &str, c: Option<(usize, &Cell)>| -> f64 {
         let x = v(c);
@@ -408,14 +491,6 @@ pub(super) fn vertical_bound(
             _ => f64::INFINITY,
         }
     };
-    // Every pooled modality of the breakdown must be hidden.
-    let pooled_hidden = (0..g.cells.len()).all(|x| {
-        let c = &cells[g.cells[x]];
-        c.niveau == Niveau::Territoire || c.ventilation != detail.nom || hidden[x]
-    });
-    if !pooled_hidden {
-        return 0.0;
-    }
     let me = cell.modalite.as_str();
     // Per wave, what its territories' moves add up to (before the pooled caps).
     let mut by_wave: BTreeMap<&str, (f64, f64)> = BTreeMap::new();

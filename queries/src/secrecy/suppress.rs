@@ -103,15 +103,26 @@ pub(super) fn suppress(
                 pending.push((l, a));
             }
         }
-        if pending.len() >= SPREAD {
-            spread(g, &hidden, &known, &pending, &mut reach);
-        }
+        let probe = if pending.len() >= SPREAD {
+            spread(g, &hidden, &known, &pending, &mut reach)
+        } else {
+            None
+        };
         // The first of them that is pinned down.
         let mut narrow = None;
         for &(l, a) in &pending {
             if reach.wide(l, a, t) {
                 protected.insert((l, a));
                 continue;
+            }
+            // Warm, from the solved programme: can the count reach a threshold above the
+            // smallest value seen? Then it is wide; if not, its own programmes tell.
+            if let Some(p) = &probe {
+                let low = reach.low(l, a).unwrap_or(f64::INFINITY).min(known(l, a));
+                if p.reaches(l, a, low + t as f64, &known, &mut reach) == Some(true) {
+                    protected.insert((l, a));
+                    continue;
+                }
             }
             let truth = Some((known(l, a), t));
             let r = range_or_wide(g, &hidden, &known, l, a, truth, Some(&mut reach));
