@@ -132,9 +132,9 @@ pub(super) fn range_or_wide(
 }
 
 /// Fills `reach` from two programmes over every count linked to `targets` (the hidden counts
-/// still to prove): their sum pushed up, then down. The two optima move most of them at once,
-/// so most need no programme of their own (issue 16). Returns the first, solved, to probe the
-/// others from.
+/// still to prove): their sum pushed down, then up. The two optima move most of them at once,
+/// so most need no programme of their own (issue 16). Returns the second, solved, to probe
+/// each of the others from ([`Probe`]).
 pub(super) fn spread(
     g: &Group,
     hidden: &[bool],
