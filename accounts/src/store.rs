@@ -74,18 +74,17 @@ pub fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
 
 /// The JSON document of `path`, or its default while there is no file; the error says why it
 /// cannot be read or parsed.
-pub fn read_json<T: serde::de::DeserializeOwned + Default>(path: &Path) -> Result<T, String> {
+pub fn read_json<T: serde::de::DeserializeOwned + Default>(path: &Path) -> std::io::Result<T> {
     match std::fs::read_to_string(path) {
-        Ok(text) => serde_json::from_str(&text).map_err(|e| e.to_string()),
+        Ok(text) => Ok(serde_json::from_str(&text)?),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(T::default()),
-        Err(e) => Err(e.to_string()),
+        Err(e) => Err(e),
     }
 }
 
 /// Writes `value` to `path` as indented JSON, atomically and privately ([`write_private`]).
-pub fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<(), String> {
-    let text = serde_json::to_string_pretty(value).map_err(|e| e.to_string())?;
-    write_private(path, &text).map_err(|e| e.to_string())
+pub fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> std::io::Result<()> {
+    write_private(path, &serde_json::to_string_pretty(value)?)
 }
 
 /// What identifies one version of a file: its modification time, size and (on Unix) inode.
