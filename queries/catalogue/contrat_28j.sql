@@ -12,9 +12,10 @@
 -- unite: taux
 -- ventilations: type_contrat
 -- ventilation type_contrat: numerateurs ; cer, ppae, contrat_engagement, cej, pacea
+-- The first contract is the one of the earliest date, the smallest type among that day's (a
+-- window partitioned by person costs DataFusion more than the two groupings; issue 16).
 WITH contrats AS (
-    SELECT o.territoire, o.personne, o.mois,
-           first_value(c.type_contrat) OVER (PARTITION BY o.territoire, o.personne ORDER BY c.date, c.type_contrat) AS premier
+    SELECT o.territoire, o.personne, o.mois, c.date, c.type_contrat
     FROM orientes_du_mois o
     JOIN bornes b ON b.territoire = o.territoire
     JOIN evenements c
@@ -23,8 +24,16 @@ WITH contrats AS (
      AND c.date >= o.date AND c.date <= CAST(o.date + INTERVAL '28 days' AS DATE)
     WHERE CAST(o.fin_mois + INTERVAL '28 days' AS DATE) <= b.date_extraction
 ),
+premiers AS (
+    SELECT territoire, personne, min(date) AS date
+    FROM contrats
+    GROUP BY territoire, personne
+),
 signes AS (
-    SELECT DISTINCT territoire, personne, mois, premier FROM contrats
+    SELECT c.territoire, c.personne, c.mois, min(c.type_contrat) AS premier
+    FROM contrats c
+    JOIN premiers p ON p.territoire = c.territoire AND p.personne = c.personne AND p.date = c.date
+    GROUP BY c.territoire, c.personne, c.mois
 ),
 cohorte AS (
     SELECT o.territoire, o.mois, count(*) AS n

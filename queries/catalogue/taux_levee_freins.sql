@@ -24,10 +24,25 @@ WITH identifies AS (
     WHERE f.evenement = 'frein_identifie'
       AND CAST(date_trunc('month', f.date) + INTERVAL '1 month' - INTERVAL '1 day' + INTERVAL '180 days' AS DATE) <= b.date_extraction
     GROUP BY f.territoire, f.personne, f.type_frein, f.date
+),
+-- People are counted by grouping twice rather than with count(DISTINCT) (see
+-- taux_absenteisme.sql): one row per person, month and type of frein, then per person and month.
+par_type AS (
+    SELECT territoire, mois, type_frein, personne, sum(leve) AS leves, count(*) AS n
+    FROM identifies
+    GROUP BY territoire, mois, type_frein, personne
+),
+par_personne AS (
+    SELECT territoire, mois, personne, sum(leves) AS leves, sum(n) AS n
+    FROM par_type
+    GROUP BY territoire, mois, personne
 )
-SELECT i.territoire, i.mois, v.ventilation,
-       CASE WHEN v.ventilation = '' THEN '' ELSE i.type_frein END AS modalite,
-       sum(i.leve) AS numerateur, count(*) AS denominateur, count(DISTINCT i.personne) AS personnes
-FROM identifies i
-CROSS JOIN (VALUES (''), ('type_frein')) AS v(ventilation)
-GROUP BY i.territoire, i.mois, v.ventilation, CASE WHEN v.ventilation = '' THEN '' ELSE i.type_frein END
+SELECT territoire, mois, '' AS ventilation, '' AS modalite,
+       sum(leves) AS numerateur, sum(n) AS denominateur, count(personne) AS personnes
+FROM par_personne
+GROUP BY territoire, mois
+UNION ALL
+SELECT territoire, mois, 'type_frein' AS ventilation, type_frein AS modalite,
+       sum(leves) AS numerateur, sum(n) AS denominateur, count(personne) AS personnes
+FROM par_type
+GROUP BY territoire, mois, type_frein

@@ -42,11 +42,28 @@ FROM extractions
 ;
 -- RSA episodes: from a right opened to the next one; with the entry into droits et devoirs and
 -- the closing of the right within the episode.
+-- Most people have one right opened: only the others go through the window (a window
+-- partitioned by person costs DataFusion about 2 µs per person, more than the rest of the view;
+-- issue 16), the one-opening people come straight from the count.
 CREATE OR REPLACE VIEW episodes AS
-WITH ouv AS (
-    SELECT territoire, personne, date AS debut,
-           lead(date) OVER (PARTITION BY territoire, personne ORDER BY date) AS suivant
-    FROM (SELECT DISTINCT territoire, personne, date FROM evenements WHERE evenement = 'droit_ouvert')
+WITH ouvertures AS (
+    SELECT DISTINCT territoire, personne, date FROM evenements WHERE evenement = 'droit_ouvert'
+),
+nombres AS (
+    SELECT territoire, personne, count(*) AS k, min(date) AS date
+    FROM ouvertures
+    GROUP BY territoire, personne
+),
+ouv AS (
+    SELECT territoire, personne, date AS debut, CAST(NULL AS DATE) AS suivant
+    FROM nombres
+    WHERE k = 1
+    UNION ALL
+    SELECT o.territoire, o.personne, o.date AS debut,
+           lead(o.date) OVER (PARTITION BY o.territoire, o.personne ORDER BY o.date) AS suivant
+    FROM ouvertures o
+    JOIN nombres n ON n.territoire = o.territoire AND n.personne = o.personne
+    WHERE n.k > 1
 )
 SELECT o.territoire, o.personne, o.debut,
        min(CASE WHEN e.evenement = 'entree_droits_devoirs' THEN e.date END) AS entree_dd,
@@ -108,13 +125,25 @@ WHERE c.evenement = 'contrat_signe'
 ;
 -- A person's periods of each nature: their intervals merged where they overlap (an episode never
 -- closed runs on under the next one, a contract renewed before its end extends the coverage),
--- so a person counts once a month.
+-- so a person counts once a month. A person with one interval of a nature has it as their one
+-- period (most people: they skip the windows, see `episodes`).
 CREATE OR REPLACE VIEW periodes AS
-WITH suivis AS (
+WITH nombres AS (
+    SELECT nature, territoire, personne, count(*) AS k, min(entree) AS entree, max(sortie) AS sortie
+    FROM intervalles
+    GROUP BY nature, territoire, personne
+),
+plusieurs AS (
+    SELECT i.nature, i.territoire, i.personne, i.entree, i.sortie
+    FROM intervalles i
+    JOIN nombres n ON n.nature = i.nature AND n.territoire = i.territoire AND n.personne = i.personne
+    WHERE n.k > 1
+),
+suivis AS (
     SELECT nature, territoire, personne, entree, sortie,
            max(sortie) OVER (PARTITION BY nature, territoire, personne ORDER BY entree, sortie
                              ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS avant
-    FROM intervalles
+    FROM plusieurs
 ),
 numerotes AS (
     SELECT nature, territoire, personne, entree, sortie,
@@ -123,6 +152,10 @@ numerotes AS (
                      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS periode
     FROM suivis
 )
+SELECT nature, territoire, personne, entree, sortie
+FROM nombres
+WHERE k = 1
+UNION ALL
 SELECT nature, territoire, personne, min(entree) AS entree, max(sortie) AS sortie
 FROM numerotes
 GROUP BY nature, territoire, personne, periode
@@ -166,10 +199,28 @@ FROM (
                 THEN CAST(date_trunc('month', o.suivante) AS DATE)
                 ELSE b.mois_limite END AS sortie
     FROM (
-        SELECT territoire, personne, date, organisme, orientation,
-               lead(date) OVER (PARTITION BY territoire, personne ORDER BY date, evenement, organisme, orientation) AS suivante
-        FROM evenements
-        WHERE evenement IN ('orientation', 'reorientation')
+        -- One decision: its values are the group's (min of one row); several: the window.
+        SELECT territoire, personne, date, organisme, orientation, CAST(NULL AS DATE) AS suivante
+        FROM (
+            SELECT territoire, personne, count(*) AS k, min(date) AS date,
+                   min(organisme) AS organisme, min(orientation) AS orientation
+            FROM evenements
+            WHERE evenement IN ('orientation', 'reorientation')
+            GROUP BY territoire, personne
+        )
+        WHERE k = 1
+        UNION ALL
+        SELECT d.territoire, d.personne, d.date, d.organisme, d.orientation,
+               lead(d.date) OVER (PARTITION BY d.territoire, d.personne ORDER BY d.date, d.evenement, d.organisme, d.orientation) AS suivante
+        FROM evenements d
+        JOIN (
+            SELECT territoire, personne
+            FROM evenements
+            WHERE evenement IN ('orientation', 'reorientation')
+            GROUP BY territoire, personne
+            HAVING count(*) > 1
+        ) n ON n.territoire = d.territoire AND n.personne = d.personne
+        WHERE d.evenement IN ('orientation', 'reorientation')
     ) o
     JOIN bornes b ON b.territoire = o.territoire
 )

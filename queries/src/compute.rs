@@ -101,6 +101,9 @@ async fn materialise(ctx: &SessionContext, name: &str) -> Result<()> {
     materialise_with(ctx, name, None).await
 }
 
+/// Pseudonyms recoded as integers, by a fast hash (the pseudonyms are already keyed hashes).
+type People = datafusion::common::HashMap<String, i64>;
+
 /// [`materialise`]; with `people`, the `personne` column (a 32-character pseudonym) is recoded
 /// as an integer, the same for a person in every table recoded with the same map. The
 /// queries only compare, group and count people, which integers do several times faster and
@@ -108,7 +111,7 @@ async fn materialise(ctx: &SessionContext, name: &str) -> Result<()> {
 async fn materialise_with(
     ctx: &SessionContext,
     name: &str,
-    people: Option<&mut HashMap<String, i64>>,
+    people: Option<&mut People>,
 ) -> Result<()> {
     let q = |e: datafusion::error::DataFusionError| Error::Query {
         indicator: format!("vue {name}"),
@@ -129,15 +132,8 @@ async fn materialise_with(
             let ids: Int64Array = (0..text.len())
                 .map(|r| {
                     (!text.is_null(r)).then(|| {
-                        let v = text.value(r);
-                        match map.get(v) {
-                            Some(id) => *id,
-                            None => {
-                                let id = map.len() as i64;
-                                map.insert(v.to_string(), id);
-                                id
-                            }
-                        }
+                        let next = map.len() as i64;
+                        *map.entry_ref(text.value(r)).or_insert(next)
                     })
                 })
                 .collect();
@@ -394,7 +390,7 @@ async fn group_rows(
     catalogue: &Catalogue,
 ) -> Result<Vec<HashMap<Key, Acc>>> {
     let sub = restricted(ctx, group, all).await?;
-    let mut people = HashMap::new();
+    let mut people = People::default();
     materialise_with(&sub, "evenements", Some(&mut people)).await?;
     if sub.table_exist("personnes").unwrap_or(false) {
         materialise_with(&sub, "personnes", Some(&mut people)).await?;
@@ -435,6 +431,11 @@ pub(crate) async fn territory_accs(
     only: &[&str],
 ) -> Result<Vec<HashMap<Key, Acc>>> {
     let all: Vec<&str> = register.iter().map(|t| t.id.as_str()).collect();
+    // `depots` (a few rows per drop, one small file per commit) is read by every group: read
+    // once here rather than its files opened again by each group (issue 16).
+    if ctx.table_exist("depots").unwrap_or(false) {
+        materialise(ctx, "depots").await?;
+    }
     let grouped = groups(only, &volumes(ctx).await);
     let mut parts: Vec<Option<&[&str]>> = grouped.iter().map(|g| Some(g.as_slice())).collect();
     parts.push(None);
