@@ -144,6 +144,38 @@ async fn materialise_with(
         schema = recoded;
         batches = out;
     }
+    // Dictionary columns (the Delta scan gives the partition column `territoire` so) become
+    // plain ones: the joins and groupings on them then take DataFusion's column-wise paths
+    // instead of its row-encoded ones (issue 16).
+    if schema
+        .fields()
+        .iter()
+        .any(|f| matches!(f.data_type(), DataType::Dictionary(..)))
+    {
+        let plain = |t: &DataType| match t {
+            DataType::Dictionary(_, value) => value.as_ref().clone(),
+            other => other.clone(),
+        };
+        let fields: Vec<Field> = schema
+            .fields()
+            .iter()
+            .map(|f| f.as_ref().clone().with_data_type(plain(f.data_type())))
+            .collect();
+        let flat =
+            std::sync::Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()));
+        let mut out = Vec::with_capacity(batches.len());
+        for b in &batches {
+            let columns = b
+                .columns()
+                .iter()
+                .map(|c| cast(c, &plain(c.data_type())))
+                .collect::<std::result::Result<Vec<_>, _>>()
+                .map_err(|e| q(e.into()))?;
+            out.push(RecordBatch::try_new(flat.clone(), columns).map_err(|e| q(e.into()))?);
+        }
+        schema = flat;
+        batches = out;
+    }
     // As many partitions as the session runs in parallel, so reading it stays parallel.
     let n = ctx.copied_config().target_partitions().max(1);
     let mut partitions = vec![Vec::new(); n];
