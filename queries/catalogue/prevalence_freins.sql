@@ -35,14 +35,16 @@ mois_diagnostic AS (
     GROUP BY territoire
 ),
 freins AS (
-    SELECT f.territoire, f.personne, v.ventilation,
-           CASE v.ventilation WHEN 'type_frein' THEN f.type_frein WHEN 'intensite' THEN f.intensite ELSE '' END AS modalite,
-           CAST(date_trunc('month', min(f.date)) AS DATE) AS premier_mois
-    FROM evenements f
-    CROSS JOIN (VALUES (''), ('type_frein'), ('intensite')) AS v(ventilation)
-    WHERE f.evenement = 'frein_identifie'
-    GROUP BY f.territoire, f.personne, v.ventilation,
-             CASE v.ventilation WHEN 'type_frein' THEN f.type_frein WHEN 'intensite' THEN f.intensite ELSE '' END
+    SELECT territoire, personne, ventilation, modalite,
+           CAST(date_trunc('month', min(date)) AS DATE) AS premier_mois
+    FROM (
+        SELECT f.territoire, f.personne, f.date, v.ventilation,
+               CASE v.ventilation WHEN 'type_frein' THEN f.type_frein WHEN 'intensite' THEN f.intensite ELSE '' END AS modalite
+        FROM evenements f
+        CROSS JOIN (VALUES (''), ('type_frein'), ('intensite')) AS v(ventilation)
+        WHERE f.evenement = 'frein_identifie'
+    )
+    GROUP BY territoire, personne, ventilation, modalite
 ),
 arrivees AS (
     SELECT d.territoire, f.ventilation, f.modalite,

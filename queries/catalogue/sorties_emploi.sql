@@ -21,12 +21,15 @@ WITH debut AS (
 -- once, under the more durable exit ('emploi_durable' sorts before 'emploi_transition'), so the
 -- types add up to the total.
 sorties AS (
-    SELECT s.territoire, s.personne, min(s.type_sortie) AS type_sortie, CAST(date_trunc('month', s.date) AS DATE) AS mois
-    FROM evenements s
+    SELECT s.territoire, s.personne, min(s.type_sortie) AS type_sortie, s.mois
+    FROM (
+        SELECT territoire, personne, type_sortie, CAST(date_trunc('month', date) AS DATE) AS mois
+        FROM evenements
+        WHERE evenement = 'sortie' AND type_sortie IN ('emploi_durable', 'emploi_transition')
+    ) s
     JOIN bornes b ON b.territoire = s.territoire
-    WHERE s.evenement = 'sortie' AND s.type_sortie IN ('emploi_durable', 'emploi_transition')
-      AND CAST(date_trunc('month', s.date) AS DATE) < b.mois_limite
-    GROUP BY s.territoire, s.personne, CAST(date_trunc('month', s.date) AS DATE)
+    WHERE s.mois < b.mois_limite
+    GROUP BY s.territoire, s.personne, s.mois
 )
 SELECT d.territoire, d.mois, '' AS ventilation, '' AS modalite,
        coalesce(max(x.n), 0) AS numerateur, max(d.n) AS denominateur, max(d.n) AS personnes

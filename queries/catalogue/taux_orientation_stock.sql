@@ -41,24 +41,20 @@ tranches AS (
     FROM seuils s
     CROSS JOIN (VALUES ('moins_6_mois'), ('6_12_mois'), ('12_mois_plus')) AS a(anciennete)
 ),
-morceaux AS (
-    SELECT t.territoire, t.anciennete, 0 AS oriente, t.entree,
-           CASE WHEN o.mois IS NULL THEN t.sortie ELSE least(t.sortie, o.mois) END AS sortie
-    FROM tranches t
-    LEFT JOIN orientes o ON o.territoire = t.territoire AND o.personne = t.personne
-    UNION ALL
-    SELECT t.territoire, t.anciennete, 1 AS oriente, greatest(t.entree, o.mois) AS entree, t.sortie
-    FROM tranches t
-    JOIN orientes o ON o.territoire = t.territoire AND o.personne = t.personne
-),
 mouvements AS (
     SELECT territoire, anciennete, oriente, mois, sum(n) AS n
     FROM (
-        SELECT m.territoire, m.anciennete, m.oriente,
-               CASE WHEN s.n = 1 THEN m.entree ELSE m.sortie END AS mois, s.n
-        FROM morceaux m
-        CROSS JOIN (VALUES (1), (-1)) AS s(n)
-        WHERE m.entree < m.sortie
+        SELECT t.territoire, t.anciennete, s.oriente,
+               CASE WHEN s.oriente = 0 AND s.n = 1 THEN t.entree
+                    WHEN s.oriente = 0 THEN CASE WHEN o.mois IS NULL THEN t.sortie ELSE least(t.sortie, o.mois) END
+                    WHEN s.n = 1 THEN greatest(t.entree, o.mois)
+                    ELSE t.sortie END AS mois,
+               s.n
+        FROM tranches t
+        LEFT JOIN orientes o ON o.territoire = t.territoire AND o.personne = t.personne
+        CROSS JOIN (VALUES (0, 1), (0, -1), (1, 1), (1, -1)) AS s(oriente, n)
+        WHERE (s.oriente = 0 AND t.entree < CASE WHEN o.mois IS NULL THEN t.sortie ELSE least(t.sortie, o.mois) END)
+           OR (s.oriente = 1 AND o.mois IS NOT NULL AND greatest(t.entree, o.mois) < t.sortie)
     )
     GROUP BY territoire, anciennete, oriente, mois
 ),

@@ -42,9 +42,9 @@ FROM extractions
 ;
 -- RSA episodes: from a right opened to the next one; with the entry into droits et devoirs and
 -- the closing of the right within the episode.
--- Most people have one right opened: only the others go through the window (a window
--- partitioned by person costs DataFusion about 2 µs per person, more than the rest of the view;
--- issue 16), the one-opening people come straight from the count.
+-- Most people have one right opened: they come straight from the count; for the others, the
+-- next opening is the earliest later one. No window partitioned by person: DataFusion spends
+-- about 2 µs per person on one, more than the rest of the view (issue 16).
 CREATE OR REPLACE VIEW episodes AS
 WITH ouvertures AS (
     SELECT DISTINCT territoire, personne, date FROM evenements WHERE evenement = 'droit_ouvert'
@@ -59,11 +59,12 @@ ouv AS (
     FROM nombres
     WHERE k = 1
     UNION ALL
-    SELECT o.territoire, o.personne, o.date AS debut,
-           lead(o.date) OVER (PARTITION BY o.territoire, o.personne ORDER BY o.date) AS suivant
+    SELECT o.territoire, o.personne, o.date AS debut, min(s.date) AS suivant
     FROM ouvertures o
     JOIN nombres n ON n.territoire = o.territoire AND n.personne = o.personne
+    LEFT JOIN ouvertures s ON s.territoire = o.territoire AND s.personne = o.personne AND s.date > o.date
     WHERE n.k > 1
+    GROUP BY o.territoire, o.personne, o.date
 )
 SELECT o.territoire, o.personne, o.debut,
        min(CASE WHEN e.evenement = 'entree_droits_devoirs' THEN e.date END) AS entree_dd,
@@ -126,7 +127,7 @@ WHERE c.evenement = 'contrat_signe'
 -- A person's periods of each nature: their intervals merged where they overlap (an episode never
 -- closed runs on under the next one, a contract renewed before its end extends the coverage),
 -- so a person counts once a month. A person with one interval of a nature has it as their one
--- period (most people: they skip the windows, see `episodes`).
+-- period (most people); the others' periods are found by joins, not windows (see `episodes`).
 CREATE OR REPLACE VIEW periodes AS
 WITH nombres AS (
     SELECT nature, territoire, personne, count(*) AS k, min(entree) AS entree, max(sortie) AS sortie
@@ -139,26 +140,31 @@ plusieurs AS (
     JOIN nombres n ON n.nature = i.nature AND n.territoire = i.territoire AND n.personne = i.personne
     WHERE n.k > 1
 ),
-suivis AS (
-    SELECT nature, territoire, personne, entree, sortie,
-           max(sortie) OVER (PARTITION BY nature, territoire, personne ORDER BY entree, sortie
-                             ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS avant
-    FROM plusieurs
+-- A period starts at a month that no earlier interval of the person reaches (intervals are never
+-- empty); each interval belongs to the period of the latest start at or before its own.
+debuts AS (
+    SELECT DISTINCT p.nature, p.territoire, p.personne, p.entree
+    FROM plusieurs p
+    WHERE NOT EXISTS (
+        SELECT 1 FROM plusieurs j
+        WHERE j.nature = p.nature AND j.territoire = p.territoire AND j.personne = p.personne
+          AND j.entree < p.entree AND j.sortie >= p.entree
+    )
 ),
-numerotes AS (
-    SELECT nature, territoire, personne, entree, sortie,
-           sum(CASE WHEN avant IS NULL OR entree > avant THEN 1 ELSE 0 END)
-               OVER (PARTITION BY nature, territoire, personne ORDER BY entree, sortie
-                     ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS periode
-    FROM suivis
+rattaches AS (
+    SELECT p.nature, p.territoire, p.personne, p.sortie, max(d.entree) AS debut
+    FROM plusieurs p
+    JOIN debuts d ON d.nature = p.nature AND d.territoire = p.territoire AND d.personne = p.personne
+                 AND d.entree <= p.entree
+    GROUP BY p.nature, p.territoire, p.personne, p.entree, p.sortie
 )
 SELECT nature, territoire, personne, entree, sortie
 FROM nombres
 WHERE k = 1
 UNION ALL
-SELECT nature, territoire, personne, min(entree) AS entree, max(sortie) AS sortie
-FROM numerotes
-GROUP BY nature, territoire, personne, periode
+SELECT nature, territoire, personne, debut AS entree, max(sortie) AS sortie
+FROM rattaches
+GROUP BY nature, territoire, personne, debut
 ;
 -- A person's periods in droits et devoirs.
 CREATE OR REPLACE VIEW dd_periodes AS
