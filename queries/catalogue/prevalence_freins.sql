@@ -47,12 +47,15 @@ freins AS (
     GROUP BY territoire, personne, ventilation, modalite
 ),
 arrivees AS (
-    SELECT d.territoire, f.ventilation, f.modalite,
-           greatest(d.mois, f.premier_mois) AS mois, count(*) AS n
-    FROM diagnostiques d
-    JOIN freins f ON f.territoire = d.territoire AND f.personne = d.personne
-    WHERE greatest(d.mois, f.premier_mois) < d.mois_limite
-    GROUP BY d.territoire, f.ventilation, f.modalite, greatest(d.mois, f.premier_mois)
+    SELECT territoire, ventilation, modalite, mois, count(*) AS n
+    FROM (
+        SELECT d.territoire, f.ventilation, f.modalite,
+               greatest(d.mois, f.premier_mois) AS mois, d.mois_limite
+        FROM diagnostiques d
+        JOIN freins f ON f.territoire = d.territoire AND f.personne = d.personne
+    )
+    WHERE mois < mois_limite
+    GROUP BY territoire, ventilation, modalite, mois
 ),
 cases AS (
     SELECT DISTINCT territoire, ventilation, modalite FROM arrivees
