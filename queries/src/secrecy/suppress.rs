@@ -8,7 +8,9 @@ pub(super) fn suppress(
     g: &Group,
     rules: &Rules,
     forced: &HashSet<usize>,
+    proofs: Proofs,
 ) -> Result<Suppressed> {
+    let fast = proofs == Proofs::Fast;
     let t = rules.threshold;
     let n = g.cells.len();
     let mut hidden: Vec<bool> = g
@@ -95,7 +97,7 @@ pub(super) fn suppress(
                 if exchange_bound(g, cells, &hidden, l, a) >= t as f64
                     || rectangle_bound(ind, g, cells, &hidden, l, a) >= t as f64
                     || vertical_bound(ind, g, cells, &hidden, l, a) >= t as f64
-                    || reach.wide(l, a, t)
+                    || (fast && reach.wide(l, a, t))
                 {
                     protected.insert((l, a));
                     continue;
@@ -103,7 +105,7 @@ pub(super) fn suppress(
                 pending.push((l, a));
             }
         }
-        let probe = if pending.len() >= SPREAD {
+        let probe = if fast && pending.len() >= SPREAD {
             spread(g, &hidden, &known, &pending, &mut reach)
         } else {
             None
@@ -111,7 +113,7 @@ pub(super) fn suppress(
         // The first of them that is pinned down.
         let mut narrow = None;
         for &(l, a) in &pending {
-            if reach.wide(l, a, t) {
+            if fast && reach.wide(l, a, t) {
                 protected.insert((l, a));
                 continue;
             }
@@ -124,8 +126,12 @@ pub(super) fn suppress(
                     continue;
                 }
             }
-            let truth = Some((known(l, a), t));
-            let r = range_or_wide(g, &hidden, &known, l, a, truth, Some(&mut reach));
+            let r = if fast {
+                let truth = Some((known(l, a), t));
+                range_or_wide(g, &hidden, &known, l, a, truth, Some(&mut reach))
+            } else {
+                range(g, &hidden, &known, l, a)
+            };
             if r.narrow(t) {
                 narrow = Some((l, a, r));
                 break;
@@ -225,16 +231,12 @@ pub(super) fn suppress(
             // The points found with `y` hidden stay feasible once it is.
             let mut seen = Reach::default();
             hidden[y] = true;
-            let truth = Some((known(l, a), t));
-            let w = width(&range_or_wide(
-                g,
-                &hidden,
-                &known,
-                l,
-                a,
-                truth,
-                Some(&mut seen),
-            ));
+            let w = width(&if fast {
+                let truth = Some((known(l, a), t));
+                range_or_wide(g, &hidden, &known, l, a, truth, Some(&mut seen))
+            } else {
+                range(g, &hidden, &known, l, a)
+            });
             hidden[y] = false;
             if w >= t as f64 - 1e-6 {
                 chosen = Some((y, seen));
