@@ -81,6 +81,12 @@ fn main() {
     ] {
         let mut options = Options::par_defaut(NaiveDate::from_ymd_opt(2025, 10, 31).unwrap());
         options.territoires = Some(vec![territory.into()]);
+        // The generator writes a workbook only up to `MAX_PERSONNES_XLSX` people (a CSV
+        // otherwise): the XLSX drop is measured at that size.
+        let people = match variant {
+            Variante::Xlsx => people.min(copil_sample::MAX_PERSONNES_XLSX as f64),
+            _ => people,
+        };
         options.echelle = people / per_unit;
         options.variante = Some(variant);
         let base = dir.path().join(variant.code());
@@ -91,6 +97,7 @@ fn main() {
         let m = copil_sample::generer(&register, &departments, &options, &dest, &|_| {})
             .unwrap()
             .remove(0);
+        assert_eq!(m.variante, variant.code(), "the drop has the variant measured");
         let csv = dest.inbox.join(territory).join(&m.fichier);
         let bytes = std::fs::metadata(&csv).unwrap().len();
         // DuckDB reads a copy of the drop first (ingestion moves the original to the archive).

@@ -18,7 +18,7 @@ use crate::variant::{ORDRE, Variante};
 use crate::{Error, Result};
 
 /// Above this many people a territory's drop is never a workbook (Excel stops at 1,048,576 rows).
-const MAX_PERSONNES_XLSX: u64 = 40_000;
+pub const MAX_PERSONNES_XLSX: u64 = 40_000;
 
 /// What to generate.
 #[derive(Debug, Clone)]

@@ -39,6 +39,6 @@ mod variant;
 
 pub use calibration::{FOYERS_NATIONAUX, personnes_par_territoire};
 pub use error::{Error, Result};
-pub use generator::{Destination, Options, chemin_manifeste, generer};
+pub use generator::{Destination, MAX_PERSONNES_XLSX, Options, chemin_manifeste, generer};
 pub use manifest::{ComptesNir, Manifeste, Provenance};
 pub use variant::{FormatDate, Variante};
