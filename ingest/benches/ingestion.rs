@@ -6,7 +6,8 @@
 //! `--personnes N` sets the drop's size (71 000 people, about 1 M rows, by default),
 //! `--fils N` the threads that read one CSV drop (issue 16; by default the ingestor's, 1: row by
 //! row).
-//! The workbook (XLSX) variant is measured too, Copil alone.
+//! The workbook (XLSX) variant is measured too, Copil alone. `--variante CODE` (for example
+//! `xlsx`) measures that variant only, for profiling.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -63,6 +64,11 @@ fn main() {
     let write = std::env::args().any(|a| a == "--ecrire");
     let people = arg("--personnes").unwrap_or(71_000.0);
     let threads = arg("--fils").map(|n| n as usize);
+    let args: Vec<String> = std::env::args().collect();
+    let only = args
+        .iter()
+        .position(|a| a == "--variante")
+        .and_then(|i| args.get(i + 1).cloned());
     let departments = Departments::builtin();
     let register = Register::builtin(&departments);
     let dir = tempfile::tempdir().unwrap();
@@ -78,7 +84,10 @@ fn main() {
         Variante::Utf8Virgule,
         Variante::Windows1252PointVirgule,
         Variante::Xlsx,
-    ] {
+    ]
+    .into_iter()
+    .filter(|v| only.as_deref().is_none_or(|code| code == v.code()))
+    {
         let mut options = Options::par_defaut(NaiveDate::from_ymd_opt(2025, 10, 31).unwrap());
         options.territoires = Some(vec![territory.into()]);
         // The generator writes a workbook only up to `MAX_PERSONNES_XLSX` people (a CSV
@@ -97,7 +106,11 @@ fn main() {
         let m = copil_sample::generer(&register, &departments, &options, &dest, &|_| {})
             .unwrap()
             .remove(0);
-        assert_eq!(m.variante, variant.code(), "the drop has the variant measured");
+        assert_eq!(
+            m.variante,
+            variant.code(),
+            "the drop has the variant measured"
+        );
         let csv = dest.inbox.join(territory).join(&m.fichier);
         let bytes = std::fs::metadata(&csv).unwrap().len();
         // DuckDB reads a copy of the drop first (ingestion moves the original to the archive).
@@ -171,7 +184,7 @@ fn main() {
          |---|---|---|---|---|---|---|---|---|\n{rows_table}"
     );
     println!("{table}");
-    if write {
+    if write && only.is_none() {
         let doc = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/benchmarks.md");
         let text = std::fs::read_to_string(&doc).unwrap_or_default();
         let (start, end) = ("<!-- ingestion:debut -->", "<!-- ingestion:fin -->");

@@ -69,7 +69,7 @@ impl Ingestor {
             departments: &self.departments,
             pseudonymiser: &self.pseudonymiser,
             territoire,
-            cache: HashMap::new(),
+            cache: rows::FastMap::default(),
         };
         let read = match source {
             Source::Chunks(chunks) => parallel::run(*chunks, threads, &mut sink, preparer),

@@ -102,7 +102,28 @@ impl<R: Read> Guard<R> {
         let csv = self.delimiter.is_some();
         // Kept only if the whole read is accepted: its bytes are not handed on otherwise.
         let mut boundary = self.boundary;
-        for (i, &b) in bytes.iter().enumerate() {
+        let mut i = 0;
+        while i < bytes.len() {
+            // The run of bytes that only lengthen the record (no line break, and in CSV mode
+            // nothing that changes the field's state) is skipped at once.
+            let rest = &bytes[i..];
+            let run = match (self.delimiter, self.state) {
+                (None, _) => memchr::memchr2(b'\r', b'\n', rest),
+                (Some(d), FieldState::Unquoted) => memchr::memchr3(d, b'\r', b'\n', rest),
+                (Some(_), FieldState::Quoted) => memchr::memchr3(b'"', b'\r', b'\n', rest),
+                (Some(_), FieldState::Start | FieldState::QuoteSeen) => Some(0),
+            }
+            .unwrap_or(rest.len());
+            if run > 0 {
+                self.prev_cr = false;
+                self.record_len += run as u64;
+                if self.record_len > self.max_record {
+                    return Err(exceeded_error_at(Limit::LineBytes, Some(self.record_line)));
+                }
+                i += run;
+                continue;
+            }
+            let b = bytes[i];
             if b == b'\r' || (b == b'\n' && !self.prev_cr) {
                 self.breaks_total += 1;
                 if csv && self.keep_breaks {
@@ -151,6 +172,7 @@ impl<R: Read> Guard<R> {
                     return Err(exceeded_error_at(Limit::LineBytes, Some(self.record_line)));
                 }
             }
+            i += 1;
         }
         self.offset += bytes.len() as u64;
         self.boundary = boundary;

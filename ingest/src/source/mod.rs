@@ -53,8 +53,10 @@ pub enum Records {
     /// A workbook's sheet, streamed cell by cell by a reader thread, a bounded number of rows
     /// ahead (the thread owns the workbook, which the cell reader borrows).
     Xlsx {
-        /// Rows with their sheet row number.
-        rows: std::sync::mpsc::Receiver<Result<(u64, Vec<String>)>>,
+        /// Batches of rows with their sheet row number.
+        rows: std::sync::mpsc::Receiver<Result<xlsx::RowBatch>>,
+        /// The rest of the batch being read.
+        pending: std::vec::IntoIter<(u64, Vec<String>)>,
     },
 }
 
@@ -298,14 +300,16 @@ impl Records {
                 };
                 text.next_row(reader, record, out)
             }
-            Records::Xlsx { rows } => match rows.recv() {
-                Ok(row) => {
-                    let (line, cells) = row?;
+            Records::Xlsx { rows, pending } => loop {
+                if let Some((line, cells)) = pending.next() {
                     *out = cells;
-                    Ok(Some(line))
+                    return Ok(Some(line));
                 }
-                // The reader thread has sent every row.
-                Err(_) => Ok(None),
+                match rows.recv() {
+                    Ok(batch) => *pending = batch?.into_iter(),
+                    // The reader thread has sent every row.
+                    Err(_) => return Ok(None),
+                }
             },
         }
     }

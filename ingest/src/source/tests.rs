@@ -344,6 +344,55 @@ fn issue_13_xlsx_reads_the_sheet_with_the_header_and_skips_blank_rows() {
     assert_eq!(header, ["Nom"]);
 }
 
+/// Issue 16: the reader thread hands rows on in batches; every row still comes in order,
+/// with its line, across batch boundaries, and the rows read before a fault come before it.
+#[test]
+fn issue_16_xlsx_rows_come_in_order_across_batches_and_before_a_fault() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("lots_20250101.xlsx");
+    let mut data = header_cells(0);
+    for r in 1..=700u32 {
+        data.push((r, 0, format!("p{r}")));
+        data.push((r, 3, "rdv".into()));
+    }
+    // Row 701 (sheet row 700) has a cell past the column limit.
+    data.push((700, 12, "trop loin".into()));
+    workbook(&path, &[data]);
+    let limits = Limits {
+        max_columns: 10,
+        ..Limits::default()
+    };
+    let (_, _, mut records) = Records::open(&path, DropFormat::Xlsx, &limits).unwrap();
+    let mut row = vec![];
+    let mut lines = vec![];
+    let error = loop {
+        match records.next_row(&mut row) {
+            Ok(Some(line)) => {
+                assert_eq!(row[0], format!("p{}", line - 1), "line {line}");
+                lines.push(line);
+            }
+            Ok(None) => panic!("read to the end without error"),
+            Err(e) => break e,
+        }
+    };
+    assert_eq!(lines, (2..=700).collect::<Vec<u64>>());
+    assert!(
+        matches!(
+            error,
+            Error::Limit {
+                limit: Limit::Columns,
+                line: Some(701),
+                ..
+            }
+        ),
+        "{error}"
+    );
+    // Within the limits, all 700 rows come, and then the end.
+    let (_, _, rows) = read_all(&path, DropFormat::Xlsx);
+    assert_eq!(rows.len(), 700);
+    assert_eq!(rows[699].0, 701);
+}
+
 #[test]
 fn issue_13_xlsx_cells_and_shared_strings_past_their_limit_are_refused() {
     let dir = tempfile::tempdir().unwrap();

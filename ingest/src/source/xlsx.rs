@@ -4,7 +4,7 @@
 use std::io::{self, BufReader, Read};
 use std::path::Path;
 
-use calamine::{Data, Reader};
+use calamine::{DataRef, Reader};
 use chrono::{Days, NaiveDate};
 
 use super::{Detected, Records, open_file};
@@ -19,25 +19,33 @@ fn excel_date(serial: f64) -> Option<NaiveDate> {
         .flatten()
 }
 
-fn cell_text(cell: &Data) -> String {
+/// A cell's text, made once from the reader's borrowed value (shared strings are not copied
+/// twice).
+fn cell_text(cell: &DataRef<'_>) -> String {
     match cell {
-        Data::Empty => String::new(),
-        Data::String(s) => s.clone(),
-        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
-        Data::Float(f) => f.to_string(),
-        Data::Int(i) => i.to_string(),
-        Data::Bool(b) => b.to_string(),
-        Data::DateTime(d) => {
+        DataRef::Empty => String::new(),
+        DataRef::String(s) | DataRef::DurationIso(s) => s.clone(),
+        DataRef::SharedString(s) => (*s).to_owned(),
+        DataRef::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+        DataRef::Float(f) => f.to_string(),
+        DataRef::Int(i) => i.to_string(),
+        DataRef::Bool(b) => b.to_string(),
+        DataRef::DateTime(d) => {
             excel_date(d.as_f64()).map_or_else(|| d.as_f64().to_string(), |d| d.to_string())
         }
-        Data::DateTimeIso(s) => s.get(..10).unwrap_or(s).to_string(),
-        Data::DurationIso(s) => s.clone(),
-        Data::Error(e) => format!("#{e:?}"),
+        DataRef::DateTimeIso(s) => s.get(..10).unwrap_or(s).to_string(),
+        DataRef::Error(e) => format!("#{e:?}"),
     }
 }
 
-/// Rows read ahead of the validation in a workbook.
-const XLSX_ROWS_AHEAD: usize = 4096;
+/// Rows handed from the reader thread at once (one wake-up per batch, not per row).
+const XLSX_BATCH_ROWS: usize = 256;
+
+/// Batches read ahead of the validation in a workbook (4,096 rows).
+const XLSX_BATCHES_AHEAD: usize = 16;
+
+/// Rows with their sheet row number, in file order.
+pub(super) type RowBatch = Vec<(u64, Vec<String>)>;
 
 /// Checks a workbook's parts before the reader opens it (it loads the shared strings whole):
 /// each part is decompressed as a stream and counted, within the limits on decompressed bytes,
@@ -93,22 +101,29 @@ fn prescan_xlsx(path: &Path, limits: &Limits) -> Result<()> {
             if shared && part > limits.max_xlsx_shared_strings_bytes {
                 return Err(limit(Limit::SharedStrings));
             }
-            for &b in &buf[..n] {
-                if b == b'<' {
-                    run = 0;
-                } else {
-                    run += 1;
-                    if run > limits.max_field_bytes {
-                        return Err(limit(Limit::FieldBytes));
-                    }
+            // The text runs between tags, found with `memchr`, not byte by byte.
+            let mut rest = &buf[..n];
+            loop {
+                let (text, tag) = match memchr::memchr(b'<', rest) {
+                    Some(at) => (at, true),
+                    None => (rest.len(), false),
+                };
+                run += text as u64;
+                if run > limits.max_field_bytes {
+                    return Err(limit(Limit::FieldBytes));
                 }
+                if !tag {
+                    break;
+                }
+                run = 0;
+                rest = &rest[text + 1..];
             }
         }
     }
     Ok(())
 }
 
-type RowSender = std::sync::mpsc::SyncSender<Result<(u64, Vec<String>)>>;
+type RowSender = std::sync::mpsc::SyncSender<Result<RowBatch>>;
 
 /// Hands a finished sheet row on, unless it is blank; false when told to stop.
 fn flush(row: Option<(u32, Vec<String>)>, each: &mut dyn FnMut(u64, Vec<String>) -> bool) -> bool {
@@ -153,7 +168,7 @@ fn sheet_rows<RS: Read + io::Seek>(
                 line: Some(u64::from(r) + 1),
             });
         }
-        let text = cell_text(&Data::from(cell.get_value().clone()));
+        let text = cell_text(cell.get_value());
         if text.is_empty() {
             continue;
         }
@@ -222,14 +237,27 @@ fn stream_xlsx(path: &Path, limits: &Limits, tx: &RowSender) -> Result<()> {
     let Some(sheet) = chosen.or(fallback) else {
         return Ok(());
     };
-    sheet_rows(&mut wb, &sheet, path, limits, |line, row| {
-        tx.send(Ok((line, row))).is_ok()
-    })
+    let mut batch = RowBatch::with_capacity(XLSX_BATCH_ROWS);
+    let read = sheet_rows(&mut wb, &sheet, path, limits, |line, row| {
+        batch.push((line, row));
+        batch.len() < XLSX_BATCH_ROWS
+            || tx
+                .send(Ok(std::mem::replace(
+                    &mut batch,
+                    RowBatch::with_capacity(XLSX_BATCH_ROWS),
+                )))
+                .is_ok()
+    });
+    // The rows read before an error come before it, as in a CSV.
+    if !batch.is_empty() {
+        let _ = tx.send(Ok(batch));
+    }
+    read
 }
 
 /// Opens a workbook: its header, then its rows from the reader thread.
 pub(super) fn open(path: &Path, limits: &Limits) -> Result<(Vec<String>, Detected, Records)> {
-    let (tx, rx) = std::sync::mpsc::sync_channel(XLSX_ROWS_AHEAD);
+    let (tx, rx) = std::sync::mpsc::sync_channel(XLSX_BATCHES_AHEAD);
     let owned = path.to_path_buf();
     let limits = *limits;
     std::thread::Builder::new()
@@ -248,13 +276,18 @@ pub(super) fn open(path: &Path, limits: &Limits) -> Result<(Vec<String>, Detecte
             path: path.to_path_buf(),
         });
     };
-    let (_, header) = first?;
+    let mut pending = first?.into_iter();
+    let Some((_, header)) = pending.next() else {
+        return Err(Error::Empty {
+            path: path.to_path_buf(),
+        });
+    };
     Ok((
         header,
         Detected {
             encodage: "xlsx",
             separateur: None,
         },
-        Records::Xlsx { rows: rx },
+        Records::Xlsx { rows: rx, pending },
     ))
 }
