@@ -342,6 +342,20 @@ pub(super) fn exchange_bound(
     if partners > 0.0 { own + partners } else { 0.0 }
 }
 
+/// How far a modality holding `x` may rise under its total: to the total's numerator for
+/// overlapping modalities, to its denominator for a rate's shared denominator; unbounded
+/// otherwise.
+fn room(ind: &Indicator, detail: &Ventilation, total: Option<&Cell>, x: f64) -> f64 {
+    let cap = match detail.relation {
+        Relation::Chevauchement => total.and_then(|t| t.numerateur),
+        Relation::Numerateurs | Relation::Denominateur if ind.sorte == Sorte::Taux => {
+            total.and_then(|t| t.denominateur)
+        }
+        _ => None,
+    };
+    cap.map_or(f64::INFINITY, |n| n as f64 - x)
+}
+
 /// A lower bound of a hidden modality count's range, proven from the true figures: two
 /// territories adding into the same pooled cells, whose breakdowns are hidden, trade `s` people
 /// between two modalities in opposite directions (every sum, pooled or within a territory,
@@ -384,20 +398,8 @@ pub(super) fn rectangle_bound(
         return 0.0;
     };
     let v = |c: Option<&&Cell>| c.and_then(|c| value(c, attr)).unwrap_or(0) as f64;
-    // How far a modality of a territory may rise (its total's cap, for overlapping modalities
-    // and shared denominators); unbounded otherwise.
-    let cap = |total: Option<&Cell>, c: Option<&&Cell>| -> f64 {
-        let x = v(c);
-        match detail.relation {
-            Relation::Chevauchement => total
-                .and_then(|t| t.numerateur)
-                .map_or(f64::INFINITY, |n| n as f64 - x),
-            Relation::Numerateurs | Relation::Denominateur if ind.sorte == Sorte::Taux => total
-                .and_then(|t| t.denominateur)
-                .map_or(f64::INFINITY, |n| n as f64 - x),
-            _ => f64::INFINITY,
-        }
-    };
+    // How far a modality of a territory may rise.
+    let cap = |total: Option<&Cell>, c: Option<&&Cell>| room(ind, detail, total, v(c));
     let me = cell.modalite.as_str();
     let (mut up, mut down) = (0.0f64, 0.0f64);
     for (j, (_, signature)) in g.territories.iter().enumerate() {
@@ -478,18 +480,8 @@ pub(super) fn vertical_bound(
     let total_of =
         |niveau: Niveau, code: &str| -> Option<&Cell> { totals.get(&(niveau, code)).copied() };
     // Room for a modality to rise: the cap of its relation.
-    let slack = |niveau: Niveau, code: &str, c: Option<(usize, &Cell)>| -> f64 {
-        let x = v(c);
-        let total = total_of(niveau, code);
-        match detail.relation {
-            Relation::Chevauchement => total
-                .and_then(|t| t.numerateur)
-                .map_or(f64::INFINITY, |n| n as f64 - x),
-            Relation::Numerateurs | Relation::Denominateur if ind.sorte == Sorte::Taux => total
-                .and_then(|t| t.denominateur)
-                .map_or(f64::INFINITY, |n| n as f64 - x),
-            _ => f64::INFINITY,
-        }
+    let slack = |niveau: Niveau, code: &str, c: Option<(usize, &Cell)>| {
+        room(ind, detail, total_of(niveau, code), v(c))
     };
     let me = cell.modalite.as_str();
     // Per wave, what its territories' moves add up to (before the pooled caps).

@@ -29,7 +29,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use chrono::NaiveDate;
 use copil_warehouse::Register;
 
-use crate::catalogue::{Catalogue, Compte, Indicator, Relation, Sorte};
+use crate::catalogue::{Catalogue, Compte, Indicator, Relation, Sorte, Ventilation};
 use crate::model::{Cell, Niveau, RELATIF};
 use crate::pooling::pools_at;
 use crate::{Error, Result};
