@@ -120,6 +120,9 @@ pub enum Command {
         /// S'arrête après le calcul des indicateurs, sans servir le tableau de bord.
         #[arg(long)]
         sans_serveur: bool,
+        /// Échelle des données générées (à 1, environ 1,84 million de personnes).
+        #[arg(long, default_value_t = crate::commands::serve::DEMO_SCALE, value_name = "X")]
+        echelle: f64,
     },
 }
 

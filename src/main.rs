@@ -159,9 +159,12 @@ fn run(cli: &Cli) -> Result<()> {
             let loaded = load_config(cli)?;
             runtime()?.block_on(serve::serve(loaded.config))
         }
-        Command::Demo { sans_serveur } => {
+        Command::Demo {
+            sans_serveur,
+            echelle,
+        } => {
             let loaded = load_config(cli)?;
-            serve::demo(&loaded.config, &clock)?;
+            serve::demo(&loaded.config, &clock, *echelle)?;
             if *sans_serveur {
                 return Ok(());
             }

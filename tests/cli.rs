@@ -254,11 +254,19 @@ fn demo_generates_and_ingests_every_territory() {
     let dir = tempfile::tempdir().unwrap();
     let o = copil(
         dir.path(),
-        &["--data-dir", "donnees", "demo", "--sans-serveur"],
+        &[
+            "--data-dir",
+            "donnees",
+            "demo",
+            "--sans-serveur",
+            "--echelle",
+            "0.01",
+        ],
         &[],
     );
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
+    assert!(out.contains("échelle 0.01"), "the scale given is used: {out}");
     assert!(out.contains("68 dépôts"), "{out}");
     assert!(
         out.contains("68 dépôt(s) traité(s) : 68 intégré(s)"),

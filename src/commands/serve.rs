@@ -150,7 +150,7 @@ fn proconnect_settings(config: &Config) -> Result<Option<copil_accounts::proconn
 /// The demo's share of the national population (about 37,000 people).
 pub const DEMO_SCALE: f64 = 0.02;
 
-pub fn demo(config: &Config, clock: &dyn Clock) -> Result<()> {
+pub fn demo(config: &Config, clock: &dyn Clock, echelle: f64) -> Result<()> {
     println!("Copil — démonstration sur des territoires synthétiques\n");
     let key = config.key_path();
     if SecretKey::create_file(&key)? == KeyFileStatus::Created {
@@ -160,8 +160,7 @@ pub fn demo(config: &Config, clock: &dyn Clock) -> Result<()> {
         );
     }
     let mut options = Options::par_defaut(clock.today());
-    // Large enough for most territory figures to clear statistical secrecy on the pages.
-    options.echelle = DEMO_SCALE;
+    options.echelle = echelle;
     println!(
         "Génération des dépôts (graine {}, échelle {}, entrées de {} à {}) :",
         options.graine,
