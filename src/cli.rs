@@ -45,6 +45,10 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// The demo's default share of the national population (about 37,000 people): small enough
+/// for `cargo run -- demo` to serve about 25 s after the build.
+pub const DEMO_SCALE: f64 = 0.02;
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Écrit un copil.toml commenté et une nouvelle clé de pseudonymisation (jamais écrasée).
@@ -121,7 +125,7 @@ pub enum Command {
         #[arg(long)]
         sans_serveur: bool,
         /// Échelle des données générées (à 1, environ 1,84 million de personnes).
-        #[arg(long, default_value_t = crate::commands::serve::DEMO_SCALE, value_name = "X")]
+        #[arg(long, default_value_t = DEMO_SCALE, value_name = "X")]
         echelle: f64,
     },
 }

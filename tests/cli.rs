@@ -266,7 +266,10 @@ fn demo_generates_and_ingests_every_territory() {
     );
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
-    assert!(out.contains("échelle 0.01"), "the scale given is used: {out}");
+    assert!(
+        out.contains("échelle 0.01"),
+        "the scale given is used: {out}"
+    );
     assert!(out.contains("68 dépôts"), "{out}");
     assert!(
         out.contains("68 dépôt(s) traité(s) : 68 intégré(s)"),

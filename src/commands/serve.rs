@@ -147,9 +147,6 @@ fn proconnect_settings(config: &Config) -> Result<Option<copil_accounts::proconn
     Ok(Some(settings))
 }
 
-/// The demo's share of the national population (about 37,000 people).
-pub const DEMO_SCALE: f64 = 0.02;
-
 pub fn demo(config: &Config, clock: &dyn Clock, echelle: f64) -> Result<()> {
     println!("Copil — démonstration sur des territoires synthétiques\n");
     let key = config.key_path();
