@@ -6,7 +6,7 @@
 //! the file back (see [`crate::store`]): the server and `copil comptes` never undo each other's
 //! changes (issue 13).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -15,7 +15,7 @@ use copil_core::Register;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::store::{self, FileLock, Signature};
+use crate::store::Synced;
 
 /// Shortest password accepted.
 pub const MIN_PASSWORD: usize = 12;
@@ -127,7 +127,7 @@ impl std::fmt::Debug for Account {
     }
 }
 
-#[derive(Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct File {
     comptes: Vec<Account>,
 }
@@ -135,10 +135,7 @@ struct File {
 /// The accounts file.
 #[derive(Debug, Clone)]
 pub struct Accounts {
-    path: PathBuf,
-    accounts: Vec<Account>,
-    /// The version of the file `accounts` was read from.
-    signature: Option<Signature>,
+    file: Synced<File>,
 }
 
 /// Longest login: longer identifiers are refused without hashing, and truncated in logs.
@@ -165,14 +162,6 @@ pub fn normalise_email(email: &str) -> Option<String> {
         && e.len() <= 254
         && !e.chars().any(|c| c.is_whitespace() || c.is_control());
     valid.then_some(e)
-}
-
-/// Reads the file (an absent file holds no account), with the signature of what was read.
-fn read(path: &Path) -> Result<(Vec<Account>, Option<Signature>)> {
-    // Taken before reading: a write racing the read makes the next check read again.
-    let signature = store::signature(path);
-    let file: File = store::read_json(path).map_err(|e| file_error(path, e))?;
-    Ok((file.comptes, signature))
 }
 
 fn file_error(path: &Path, e: impl std::fmt::Display) -> Error {
@@ -239,52 +228,40 @@ pub fn random_password() -> Result<String> {
 impl Accounts {
     /// Opens the accounts file (an absent file holds no account).
     pub fn open(path: &Path) -> Result<Accounts> {
-        let (accounts, signature) = read(path)?;
         Ok(Accounts {
-            path: path.to_path_buf(),
-            accounts,
-            signature,
+            file: Synced::open(path).map_err(|e| file_error(path, e))?,
         })
     }
 
     /// Whether the file is still the version read (a cheap `stat`).
     pub fn is_current(&self) -> bool {
-        store::signature(&self.path) == self.signature
+        self.file.is_current()
     }
 
     /// Re-reads the file if another process (or another copy) changed it; returns whether it
     /// did.
     pub fn refresh(&mut self) -> Result<bool> {
-        if self.is_current() {
-            return Ok(false);
-        }
-        let (accounts, signature) = read(&self.path)?;
-        self.accounts = accounts;
-        self.signature = signature;
-        Ok(true)
+        let path = self.file.path().to_path_buf();
+        self.file.refresh().map_err(|e| file_error(&path, e))
     }
 
     /// Applies `change` to the accounts as they are on disk, under the file's exclusive lock,
-    /// and writes the file when it succeeds: never a stale copy.
+    /// and writes the file (atomically, readable by its owner only) when it succeeds: never a
+    /// stale copy.
     fn change<T>(&mut self, change: impl FnOnce(&mut Vec<Account>) -> Result<T>) -> Result<T> {
-        let _lock = FileLock::acquire(&self.path).map_err(|e| file_error(&self.path, e))?;
-        let (accounts, signature) = read(&self.path)?;
-        self.accounts = accounts;
-        self.signature = signature;
-        let value = change(&mut self.accounts)?;
-        self.save()?;
-        self.signature = store::signature(&self.path);
-        Ok(value)
+        let path = self.file.path().to_path_buf();
+        self.file
+            .change(|e| file_error(&path, e), |f| change(&mut f.comptes))
     }
 
     /// Every account, in creation order.
     pub fn list(&self) -> &[Account] {
-        &self.accounts
+        &self.file.doc().comptes
     }
 
     /// The account with this login.
     pub fn get(&self, login: &str) -> Option<&Account> {
-        self.accounts.iter().find(|a| a.login == login)
+        self.list().iter().find(|a| a.login == login)
     }
 
     /// Adds an account and saves the file.
@@ -364,7 +341,7 @@ impl Accounts {
     /// The account whose e-mail is `email` once normalised (issue 17), active or not.
     pub fn by_email(&self, email: &str) -> Option<&Account> {
         let email = normalise_email(email)?;
-        self.accounts
+        self.list()
             .iter()
             .find(|a| a.email.as_deref() == Some(email.as_str()))
     }
@@ -446,7 +423,7 @@ impl Accounts {
 
     /// The active account owning the token whose SHA-256 is `digest`.
     pub fn by_token(&self, digest: &str) -> Option<&Account> {
-        self.accounts
+        self.list()
             .iter()
             .filter(|a| a.actif)
             .find(|a| a.jetons.iter().any(|t| t.empreinte == digest))
@@ -457,15 +434,6 @@ impl Accounts {
     pub fn authenticate(&self, login: &str, password: &str) -> Option<&Account> {
         let a = self.get(login);
         check_password(a, password).then_some(a).flatten()
-    }
-
-    /// Writes the file atomically (temporary file, then rename), readable by its owner only.
-    /// Called under the lock only.
-    fn save(&self) -> Result<()> {
-        let file = File {
-            comptes: self.accounts.clone(),
-        };
-        store::write_json(&self.path, &file).map_err(|e| file_error(&self.path, e))
     }
 }
 

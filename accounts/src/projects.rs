@@ -6,7 +6,7 @@
 //! Stored like the accounts: one JSON file, mode 0600, every change made under the file's
 //! exclusive lock on the file as it is on disk (see [`crate::store`]).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use copil_core::Register;
@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::accounts::{Accounts, Role};
 use crate::error::{Error, Result};
-use crate::store::{self, FileLock, Signature};
+use crate::store::Synced;
 
 /// Longest purpose.
 pub const MAX_PURPOSE: usize = 500;
@@ -58,7 +58,7 @@ pub fn valid_name(name: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
 }
 
-#[derive(Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct File {
     projets: Vec<Project>,
 }
@@ -68,12 +68,6 @@ fn file_error(path: &Path, e: impl std::fmt::Display) -> Error {
         file: path.display().to_string(),
         message: e.to_string(),
     }
-}
-
-fn read(path: &Path) -> Result<(Vec<Project>, Option<Signature>)> {
-    let signature = store::signature(path);
-    let file: File = store::read_json(path).map_err(|e| file_error(path, e))?;
-    Ok((file.projets, signature))
 }
 
 /// What a new project declares.
@@ -96,55 +90,37 @@ pub struct NewProject<'a> {
 /// The projects file.
 #[derive(Debug, Clone)]
 pub struct Projects {
-    path: PathBuf,
-    projects: Vec<Project>,
-    signature: Option<Signature>,
+    file: Synced<File>,
 }
 
 impl Projects {
     /// Opens the projects file (an absent file holds no project).
     pub fn open(path: &Path) -> Result<Projects> {
-        let (projects, signature) = read(path)?;
         Ok(Projects {
-            path: path.to_path_buf(),
-            projects,
-            signature,
+            file: Synced::open(path).map_err(|e| file_error(path, e))?,
         })
     }
 
     /// Every project, in declaration order.
     pub fn list(&self) -> &[Project] {
-        &self.projects
+        &self.file.doc().projets
     }
 
     /// The project named `nom`.
     pub fn get(&self, nom: &str) -> Option<&Project> {
-        self.projects.iter().find(|p| p.nom == nom)
+        self.list().iter().find(|p| p.nom == nom)
     }
 
     /// Re-reads the file if it changed; returns whether it did.
     pub fn refresh(&mut self) -> Result<bool> {
-        if store::signature(&self.path) == self.signature {
-            return Ok(false);
-        }
-        let (projects, signature) = read(&self.path)?;
-        self.projects = projects;
-        self.signature = signature;
-        Ok(true)
+        let path = self.file.path().to_path_buf();
+        self.file.refresh().map_err(|e| file_error(&path, e))
     }
 
     fn change<T>(&mut self, change: impl FnOnce(&mut Vec<Project>) -> Result<T>) -> Result<T> {
-        let _lock = FileLock::acquire(&self.path).map_err(|e| file_error(&self.path, e))?;
-        let (projects, signature) = read(&self.path)?;
-        self.projects = projects;
-        self.signature = signature;
-        let value = change(&mut self.projects)?;
-        let file = File {
-            projets: self.projects.clone(),
-        };
-        store::write_json(&self.path, &file).map_err(|e| file_error(&self.path, e))?;
-        self.signature = store::signature(&self.path);
-        Ok(value)
+        let path = self.file.path().to_path_buf();
+        self.file
+            .change(|e| file_error(&path, e), |f| change(&mut f.projets))
     }
 
     /// Declares a project: its name is new and valid, its purpose said, its evaluators are

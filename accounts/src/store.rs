@@ -114,6 +114,74 @@ pub fn signature(path: &Path) -> Option<Signature> {
     })
 }
 
+/// A JSON document held in memory and kept in step with its file: re-read when another
+/// writer changed it, changed only under the file's lock from what is on disk, never a stale
+/// copy written back (the accounts and the evaluation projects).
+#[derive(Debug, Clone)]
+pub struct Synced<D> {
+    path: PathBuf,
+    doc: D,
+    /// The version of the file `doc` was read from.
+    signature: Option<Signature>,
+}
+
+impl<D: serde::Serialize + serde::de::DeserializeOwned + Default> Synced<D> {
+    /// Reads `path` (an absent file holds the default document).
+    pub fn open(path: &Path) -> std::io::Result<Synced<D>> {
+        // Taken before reading: a write racing the read makes the next check read again.
+        let signature = signature(path);
+        let doc = read_json(path)?;
+        Ok(Synced {
+            path: path.to_path_buf(),
+            doc,
+            signature,
+        })
+    }
+
+    /// The file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The document as last read or written.
+    pub fn doc(&self) -> &D {
+        &self.doc
+    }
+
+    /// Whether the file is still the version read (a cheap `stat`).
+    pub fn is_current(&self) -> bool {
+        signature(&self.path) == self.signature
+    }
+
+    /// Re-reads the file if another process (or another copy) changed it; returns whether it
+    /// did.
+    pub fn refresh(&mut self) -> std::io::Result<bool> {
+        if self.is_current() {
+            return Ok(false);
+        }
+        *self = Synced::open(&self.path)?;
+        Ok(true)
+    }
+
+    /// Applies `change` to the document as it is on disk, under the file's exclusive lock, and
+    /// writes the file when it succeeds ([`write_json`]); `io` turns a file error into the
+    /// caller's.
+    pub fn change<T, E>(
+        &mut self,
+        io: impl Fn(std::io::Error) -> E,
+        change: impl FnOnce(&mut D) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let _lock = FileLock::acquire(&self.path).map_err(&io)?;
+        // A change that fails leaves this copy as it was: consistent with its signature.
+        let mut fresh = Synced::open(&self.path).map_err(&io)?;
+        let value = change(&mut fresh.doc)?;
+        write_json(&fresh.path, &fresh.doc).map_err(&io)?;
+        fresh.signature = signature(&fresh.path);
+        *self = fresh;
+        Ok(value)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,6 +206,51 @@ mod tests {
                 assert_eq!(mode & 0o777, 0o600, "{}", p.display());
             }
         }
+    }
+
+    /// Issue 14: the accounts and the projects share one synced file; a change starts from the
+    /// file as it is on disk, and a change that fails writes nothing and leaves the copy as it
+    /// was.
+    #[test]
+    fn issue_14_synced_changes_start_from_disk_and_failures_write_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.json");
+        let mut a: Synced<Vec<u32>> = Synced::open(&path).unwrap();
+        let mut b: Synced<Vec<u32>> = Synced::open(&path).unwrap();
+        assert!(a.doc().is_empty(), "an absent file holds the default");
+        a.change(
+            |e| e.to_string(),
+            |d| {
+                d.push(1);
+                Ok::<_, String>(())
+            },
+        )
+        .unwrap();
+        assert!(!b.is_current());
+        // `b` is stale, yet its change keeps `a`'s.
+        b.change(
+            |e| e.to_string(),
+            |d| {
+                d.push(2);
+                Ok::<_, String>(())
+            },
+        )
+        .unwrap();
+        assert_eq!(b.doc(), &[1, 2]);
+        let written = std::fs::read_to_string(&path).unwrap();
+        let failed = a.change(
+            |e| e.to_string(),
+            |d| {
+                d.push(3);
+                Err::<(), _>("refusé".to_string())
+            },
+        );
+        assert_eq!(failed, Err("refusé".to_string()));
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), written);
+        assert_eq!(a.doc(), &[1], "the copy is the one read, not half changed");
+        assert!(a.refresh().unwrap());
+        assert_eq!(a.doc(), &[1, 2]);
+        assert!(!a.refresh().unwrap(), "nothing new");
     }
 
     #[test]
