@@ -4,8 +4,8 @@
 //! `cargo bench -p copil-ingest --bench ingestion` prints the figures; add `-- --ecrire` to
 //! update the section of `docs/benchmarks.md`. DuckDB: `pip install duckdb==2.0.1`.
 //! `--personnes N` sets the drop's size (71 000 people, about 1 M rows, by default),
-//! `--fils N` the threads that read one CSV drop (issue 16; by default the ingestor's, 1: row by
-//! row).
+//! `--fils N` the threads that read one CSV drop (issue 16; by default the ingestor's: the drop
+//! is alone in its run, so every core; `--fils 1` reads row by row).
 //! The workbook (XLSX) variant is measured too, Copil alone. `--variante CODE` (for example
 //! `xlsx`) measures that variant only, for profiling.
 

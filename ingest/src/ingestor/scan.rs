@@ -215,6 +215,10 @@ impl Ingestor {
                 .sum()
         };
         groups.sort_by_cached_key(|(t, drops)| (std::cmp::Reverse(size(drops)), t.clone()));
+        self.spare_threads.store(
+            (parallelism / groups.len().clamp(1, parallelism)).max(1),
+            std::sync::atomic::Ordering::Relaxed,
+        );
         let results: Vec<Result<Vec<DropReport>>> =
             futures::stream::iter(groups.into_iter().map(|(territoire, drops)| {
                 let this = Arc::clone(self);

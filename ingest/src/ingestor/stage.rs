@@ -29,7 +29,7 @@ impl Ingestor {
             })
         };
         let limits = self.limits;
-        let threads = self.threads_per_drop.max(1);
+        let threads = self.drop_threads();
         let chunked = threads > 1 && name.format != DropFormat::Xlsx;
         let opened = if chunked {
             Chunks::open(path, name.format, &limits)
