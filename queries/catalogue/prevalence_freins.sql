@@ -17,6 +17,9 @@
 -- diagnostic, and in a numerator from the later of that month and the month of their first frein
 -- (of the type, of the intensity); nobody leaves these cumulative stocks, so each is a running sum
 -- over the territory's months of +1 at each arrival, never one row per person and month.
+-- The cells are every frein value met in the territory's events (a value nobody diagnosed has
+-- only zeros, which are not written), and the total and the breakdowns come out of one join:
+-- DataFusion computes a CTE again at every reference (issue 16).
 WITH diagnostics AS (
     SELECT g.territoire, CAST(date_trunc('month', min(g.date)) AS DATE) AS mois, g.personne
     FROM evenements g
@@ -58,7 +61,11 @@ arrivees AS (
     GROUP BY territoire, ventilation, modalite, mois
 ),
 cases AS (
-    SELECT DISTINCT territoire, ventilation, modalite FROM arrivees
+    SELECT DISTINCT f.territoire, v.ventilation,
+           CASE v.ventilation WHEN 'type_frein' THEN f.type_frein WHEN 'intensite' THEN f.intensite ELSE '' END AS modalite
+    FROM evenements f
+    CROSS JOIN (VALUES (''), ('type_frein'), ('intensite')) AS v(ventilation)
+    WHERE f.evenement = 'frein_identifie'
 ),
 denominateurs AS (
     SELECT m.territoire, m.mois,
@@ -76,15 +83,11 @@ numerateurs AS (
       ON a.territoire = c.territoire AND a.ventilation = c.ventilation
      AND (a.modalite IS NOT DISTINCT FROM c.modalite) AND a.mois = m.mois
 )
-SELECT d.territoire, d.mois, '' AS ventilation, '' AS modalite,
-       coalesce(n.n, 0) AS numerateur, d.n AS denominateur, d.n AS personnes
+SELECT d.territoire, d.mois,
+       coalesce(n.ventilation, '') AS ventilation,
+       CASE WHEN n.ventilation IS NULL THEN '' ELSE n.modalite END AS modalite,
+       coalesce(n.n, 0) AS numerateur, d.n AS denominateur,
+       CASE WHEN coalesce(n.ventilation, '') = '' THEN d.n ELSE n.n END AS personnes
 FROM denominateurs d
-LEFT JOIN numerateurs n
-  ON n.territoire = d.territoire AND n.mois = d.mois AND n.ventilation = ''
-WHERE d.n > 0
-UNION ALL
-SELECT n.territoire, n.mois, n.ventilation, n.modalite,
-       n.n AS numerateur, d.n AS denominateur, n.n AS personnes
-FROM numerateurs n
-JOIN denominateurs d ON d.territoire = n.territoire AND d.mois = n.mois
-WHERE n.ventilation <> '' AND n.n > 0
+LEFT JOIN numerateurs n ON n.territoire = d.territoire AND n.mois = d.mois
+WHERE d.n > 0 AND (coalesce(n.ventilation, '') = '' OR n.n > 0)

@@ -16,26 +16,31 @@
 -- generic accumulator (issue 16: 72 s of the 81 s refresh at scale 1). The figures are the same.
 -- The month is computed in a projection of its own, then grouped on: grouping on the
 -- expression itself made DataFusion's aggregation twice as slow (issue 16).
+-- The total and the breakdown each group the rows once, from the rows: DataFusion computes a
+-- CTE again at every reference, and a per-person CTE read by both was grouped twice (issue 16).
 WITH rdv_mois AS (
-    SELECT r.territoire, r.personne, r.type_rdv, r.statut_rdv,
+    SELECT r.territoire, r.personne, r.type_rdv,
+           CASE WHEN r.statut_rdv = 'absent' THEN 1 ELSE 0 END AS absent,
            CAST(date_trunc('month', r.date) AS DATE) AS mois
     FROM evenements r
     WHERE r.evenement = 'rdv'
       AND r.statut_rdv IN ('honore', 'absent', 'excuse', 'annule')
 ),
 rdv AS (
-    SELECT r.territoire, r.mois, r.type_rdv, r.personne,
-           sum(CASE WHEN r.statut_rdv = 'absent' THEN 1 ELSE 0 END) AS absents,
-           count(*) AS n
+    SELECT r.territoire, r.mois, r.type_rdv, r.personne, r.absent
     FROM rdv_mois r
     JOIN extractions x ON x.territoire = r.territoire
     WHERE CAST(r.mois + INTERVAL '1 month' - INTERVAL '1 day' AS DATE) <= x.date_extraction
-    GROUP BY r.territoire, r.mois, r.type_rdv, r.personne
 ),
 par_personne AS (
-    SELECT territoire, mois, personne, sum(absents) AS absents, sum(n) AS n
+    SELECT territoire, mois, personne, sum(absent) AS absents, count(*) AS n
     FROM rdv
     GROUP BY territoire, mois, personne
+),
+par_type AS (
+    SELECT territoire, mois, type_rdv, personne, sum(absent) AS absents, count(*) AS n
+    FROM rdv
+    GROUP BY territoire, mois, type_rdv, personne
 )
 SELECT territoire, mois, '' AS ventilation, '' AS modalite,
        sum(absents) AS numerateur, sum(n) AS denominateur, count(personne) AS personnes
@@ -44,5 +49,5 @@ GROUP BY territoire, mois
 UNION ALL
 SELECT territoire, mois, 'type_rdv' AS ventilation, type_rdv AS modalite,
        sum(absents) AS numerateur, sum(n) AS denominateur, count(personne) AS personnes
-FROM rdv
+FROM par_type
 GROUP BY territoire, mois, type_rdv

@@ -18,6 +18,9 @@
 -- plus 6 months, that is when M is before the month of that date), each of them at the month of
 -- the person's first orientation (oriented from that month on); a running sum over months of
 -- +1 at each start and -1 at each end, per seniority and oriented or not, gives the stock.
+-- The stock runs over the six fixed (seniority, oriented) cells rather than the ones found in
+-- the movements, which DataFusion would compute a second time (a CTE is computed again at every
+-- reference); a cell without movement stays at zero and is not written (issue 16).
 WITH orientes AS (
     SELECT territoire, personne, CAST(date_trunc('month', min(date)) AS DATE) AS mois
     FROM evenements
@@ -58,14 +61,12 @@ mouvements AS (
     )
     GROUP BY territoire, anciennete, oriente, mois
 ),
-cles AS (
-    SELECT DISTINCT territoire, anciennete, oriente FROM mouvements
-),
 stock AS (
     SELECT g.territoire, g.mois, c.anciennete, c.oriente,
            sum(coalesce(m.n, 0)) OVER (PARTITION BY g.territoire, c.anciennete, c.oriente ORDER BY g.mois) AS n
     FROM grille g
-    JOIN cles c ON c.territoire = g.territoire
+    CROSS JOIN (VALUES ('moins_6_mois', 0), ('moins_6_mois', 1), ('6_12_mois', 0), ('6_12_mois', 1),
+                       ('12_mois_plus', 0), ('12_mois_plus', 1)) AS c(anciennete, oriente)
     LEFT JOIN mouvements m
            ON m.territoire = g.territoire AND m.anciennete = c.anciennete
           AND m.oriente = c.oriente AND m.mois = g.mois
