@@ -5,9 +5,10 @@
 //! password hashes and API [`Token`]s, every change made under the file's lock), [`Projects`]
 //! (evaluation [`Project`]s, declared with a [`NewProject`]), [`Audit`] (the append-only audit
 //! log of [`Entry`]s), [`Sessions`] (the sessions and failed-login lockout of one process, see
-//! [`LoginOutcome`]), [`store::FileLock`] (the exclusive lock of a data file), [`ProConnect`]
-//! (sign-in with ProConnect, OpenID Connect: issue 17) with its [`Requests`] for access, and
-//! [`Error`] (the one error type).
+//! [`LoginOutcome`]), [`store::Synced`] (a JSON file kept in step with its disk copy, which the
+//! accounts and the projects share) and [`store::FileLock`] (the exclusive lock of a data file),
+//! [`ProConnect`] (sign-in with ProConnect, OpenID Connect: issue 17) with its [`Requests`] for
+//! access, and [`Error`] (the one error type).
 //!
 //! ```no_run
 //! # fn run() -> copil_accounts::Result<()> {
