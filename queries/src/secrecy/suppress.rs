@@ -23,6 +23,16 @@ pub(super) fn suppress(
     }
     let known = |l: usize, a: Attr| value(&cells[g.cells[l]], a).unwrap_or(0) as f64;
     let cost_of = |l: usize| cost(ind, &cells[g.cells[l]]);
+    // A count's range: with the fast proofs, stopped once it is wide and its feasible points
+    // kept in `seen`; with the exact ones, its own two programmes.
+    let measure = |hidden: &[bool], l: usize, a: Attr, seen: &mut Reach| {
+        if fast {
+            let truth = Some((known(l, a), t));
+            range_or_wide(g, hidden, &known, l, a, truth, Some(seen))
+        } else {
+            range(g, hidden, &known, l, a)
+        }
+    };
     // Closure: an equality with exactly one hidden cell gives it away; hide the cheapest other.
     let closure = |hidden: &mut Vec<bool>| loop {
         let mut changed = false;
@@ -126,12 +136,7 @@ pub(super) fn suppress(
                     continue;
                 }
             }
-            let r = if fast {
-                let truth = Some((known(l, a), t));
-                range_or_wide(g, &hidden, &known, l, a, truth, Some(&mut reach))
-            } else {
-                range(g, &hidden, &known, l, a)
-            };
+            let r = measure(&hidden, l, a, &mut reach);
             if r.narrow(t) {
                 narrow = Some((l, a, r));
                 break;
@@ -231,12 +236,7 @@ pub(super) fn suppress(
             // The points found with `y` hidden stay feasible once it is.
             let mut seen = Reach::default();
             hidden[y] = true;
-            let w = width(&if fast {
-                let truth = Some((known(l, a), t));
-                range_or_wide(g, &hidden, &known, l, a, truth, Some(&mut seen))
-            } else {
-                range(g, &hidden, &known, l, a)
-            });
+            let w = width(&measure(&hidden, l, a, &mut seen));
             hidden[y] = false;
             if w >= t as f64 - 1e-6 {
                 chosen = Some((y, seen));
