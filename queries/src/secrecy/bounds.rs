@@ -4,6 +4,10 @@
 
 use super::*;
 
+/// A hash map with a fast hasher: the proofs look counts up millions of times (issue 16).
+type FastMap<K, V> = datafusion::common::HashMap<K, V>;
+type FastSet<T> = datafusion::common::HashSet<T>;
+
 /// The values an outsider can give a count: smallest and largest (`None`: unbounded).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Range {
@@ -43,7 +47,7 @@ pub(super) fn range(
 /// Valid while cells are only added to the hidden ones: a feasible point stays feasible when
 /// more cells are hidden (they keep their true values).
 #[derive(Debug, Default)]
-pub(super) struct Reach(HashMap<(usize, Attr), (f64, f64)>);
+pub(super) struct Reach(FastMap<(usize, Attr), (f64, f64)>);
 
 impl Reach {
     /// Whether `(cell, attr)` was seen at least `threshold` apart.
@@ -69,7 +73,7 @@ impl Reach {
 
     fn record_all(
         &mut self,
-        ids: &HashMap<(usize, Attr), microlp::Variable>,
+        ids: &FastMap<(usize, Attr), microlp::Variable>,
         solution: &microlp::Solution,
         known: &dyn Fn(usize, Attr) -> f64,
     ) {
@@ -144,7 +148,7 @@ pub(super) fn spread(
 ) -> Option<Probe> {
     use microlp::OptimizationDirection::{Maximize, Minimize};
     let lp = Component::of(g, hidden, targets);
-    let wanted: HashSet<(usize, Attr)> = targets.iter().copied().collect();
+    let wanted: FastSet<(usize, Attr)> = targets.iter().copied().collect();
     let objective = |v: (usize, Attr)| if wanted.contains(&v) { 1.0 } else { 0.0 };
     lp.solve(g, known, &objective, Minimize, Some(reach));
     let (problem, ids) = lp.problem(g, known, &objective, Maximize);
@@ -162,7 +166,7 @@ pub(super) fn spread(
 /// a programme of its own.
 pub(super) struct Probe {
     solution: microlp::Solution,
-    ids: HashMap<(usize, Attr), microlp::Variable>,
+    ids: FastMap<(usize, Attr), microlp::Variable>,
 }
 
 impl Probe {
@@ -202,7 +206,7 @@ struct Component {
 impl Component {
     fn of(g: &Group, hidden: &[bool], starts: &[(usize, Attr)]) -> Component {
         let mut vars: Vec<(usize, Attr)> = starts.to_vec();
-        let mut seen: HashSet<(usize, Attr)> = vars.iter().copied().collect();
+        let mut seen: FastSet<(usize, Attr)> = vars.iter().copied().collect();
         let mut used = vec![false; g.constraints.len()];
         let mut k = 0;
         while k < vars.len() {
@@ -232,10 +236,10 @@ impl Component {
         known: &dyn Fn(usize, Attr) -> f64,
         objective: &dyn Fn((usize, Attr)) -> f64,
         direction: microlp::OptimizationDirection,
-    ) -> (microlp::Problem, HashMap<(usize, Attr), microlp::Variable>) {
+    ) -> (microlp::Problem, FastMap<(usize, Attr), microlp::Variable>) {
         use microlp::{ComparisonOp, Problem};
         let mut p = Problem::new(direction);
-        let ids: HashMap<(usize, Attr), microlp::Variable> = self
+        let ids: FastMap<(usize, Attr), microlp::Variable> = self
             .vars
             .iter()
             .map(|&v| (v, p.add_var(objective(v), (0.0, f64::INFINITY))))
@@ -312,13 +316,18 @@ pub(super) fn exchange_bound(
     let cell = &cells[g.cells[l]];
     let own = value(cell, attr).unwrap_or(0) as f64;
     // Two territories of different waves can trade too when every wave cell (and before /
-    // after cell) of both waves is hidden or absent: the nation's sums stay the same.
-    let waves_hidden = |wave: &str| {
-        g.cells.iter().enumerate().all(|(x, &i)| {
-            let c = &cells[i];
-            c.niveau != Niveau::Vague || c.code != wave || hidden[x]
-        })
-    };
+    // after cell) of both waves is hidden or absent: the nation's sums stay the same. The
+    // waves with a published cell, found once.
+    let mut published_waves: Vec<&str> = g
+        .cells
+        .iter()
+        .enumerate()
+        .filter(|&(x, &i)| !hidden[x] && cells[i].niveau == Niveau::Vague)
+        .map(|(_, &i)| cells[i].code.as_str())
+        .collect();
+    published_waves.sort_unstable();
+    published_waves.dedup();
+    let waves_hidden = |wave: &str| published_waves.binary_search(&wave).is_err();
     let own_signature = &g.territories[k].1;
     if own_signature.0.is_empty() {
         return 0.0;
@@ -334,9 +343,8 @@ pub(super) fn exchange_bound(
         }
         partners += members
             .iter()
-            .map(|&x| &cells[g.cells[x]])
-            .find(|c| c.ventilation == cell.ventilation && c.modalite == cell.modalite)
-            .and_then(|c| value(c, attr))
+            .find(|&&x| g.slot[x] == g.slot[l])
+            .and_then(|&x| value(&cells[g.cells[x]], attr))
             .unwrap_or(0) as f64;
     }
     if partners > 0.0 { own + partners } else { 0.0 }
@@ -377,18 +385,19 @@ pub(super) fn rectangle_bound(
     let Some(detail) = ind.ventilation(&cell.ventilation) else {
         return 0.0;
     };
+    let vent = g.vent[l];
     // The cells of territory `j` in this breakdown, all hidden, by modality; and its total.
     let profile = |j: usize| -> Option<(BTreeMap<&str, &Cell>, Option<&Cell>)> {
         let mut mods = BTreeMap::new();
         let mut total = None;
         for &x in &g.territories[j].0 {
             let c = &cells[g.cells[x]];
-            if c.ventilation == detail.nom {
+            if g.vent[x] == vent {
                 if !hidden[x] {
                     return None;
                 }
                 mods.insert(c.modalite.as_str(), c);
-            } else if c.ventilation.is_empty() {
+            } else if g.vent[x] == TOTAL {
                 total = Some(c);
             }
         }
@@ -450,24 +459,23 @@ pub(super) fn vertical_bound(
     let Some(detail) = ind.ventilation(&cell.ventilation) else {
         return 0.0;
     };
+    let vent = g.vent[l];
     // Every pooled modality of the breakdown must be hidden.
-    let pooled_hidden = (0..g.cells.len()).all(|x| {
-        let c = &cells[g.cells[x]];
-        c.niveau == Niveau::Territoire || c.ventilation != detail.nom || hidden[x]
-    });
+    let pooled_hidden = (0..g.cells.len())
+        .all(|x| g.vent[x] != vent || hidden[x] || cells[g.cells[x]].niveau == Niveau::Territoire);
     if !pooled_hidden {
         return 0.0;
     }
     // The group's cells of this breakdown and its totals, by place (the first of each).
-    let mut modalities: HashMap<(Niveau, &str, &str), usize> = HashMap::new();
-    let mut totals: HashMap<(Niveau, &str), &Cell> = HashMap::new();
+    let mut modalities: FastMap<(Niveau, &str, &str), usize> = FastMap::default();
+    let mut totals: FastMap<(Niveau, &str), &Cell> = FastMap::default();
     for x in 0..g.cells.len() {
         let c = &cells[g.cells[x]];
-        if c.ventilation == detail.nom {
+        if g.vent[x] == vent {
             modalities
                 .entry((c.niveau, c.code.as_str(), c.modalite.as_str()))
                 .or_insert(x);
-        } else if c.ventilation.is_empty() {
+        } else if g.vent[x] == TOTAL {
             totals.entry((c.niveau, c.code.as_str())).or_insert(c);
         }
     }
@@ -492,14 +500,10 @@ pub(super) fn vertical_bound(
         }
         let profile: Vec<&Cell> = members
             .iter()
-            .filter(|&&x| cells[g.cells[x]].ventilation == detail.nom)
+            .filter(|&&x| g.vent[x] == vent)
             .map(|&x| &cells[g.cells[x]])
             .collect();
-        if profile.is_empty()
-            || members
-                .iter()
-                .any(|&x| cells[g.cells[x]].ventilation == detail.nom && !hidden[x])
-        {
+        if profile.is_empty() || members.iter().any(|&x| g.vent[x] == vent && !hidden[x]) {
             continue;
         }
         let territory = profile[0].code.as_str();

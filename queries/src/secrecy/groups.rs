@@ -19,8 +19,23 @@ pub(super) fn groups(
     for (m, members) in by_month {
         let mut g = Group::default();
         let mut local: HashMap<CellKey, usize> = HashMap::new();
+        let mut slots: HashMap<(&str, &str), usize> = HashMap::new();
         for &i in &members {
             let c = &cells[i];
+            g.vent.push(if c.ventilation.is_empty() {
+                TOTAL
+            } else {
+                ind.details
+                    .iter()
+                    .position(|v| v.nom == c.ventilation)
+                    .map_or(OTHER, |k| k + 1)
+            });
+            let next = slots.len();
+            g.slot.push(
+                *slots
+                    .entry((c.ventilation.as_str(), c.modalite.as_str()))
+                    .or_insert(next),
+            );
             local.insert(
                 (
                     c.niveau,

@@ -99,7 +99,18 @@ struct Group {
     territory_of: Vec<Option<usize>>,
     /// Each territory's cells, and the pooled cells it adds into (wave and SPIE start).
     territories: Vec<(Vec<usize>, (String, NaiveDate))>,
+    /// For each cell, its breakdown: [`TOTAL`], `1 + i` for the indicator's `details[i]`,
+    /// [`OTHER`] otherwise (before / after). The bounds compare these, not names (issue 16).
+    vent: Vec<usize>,
+    /// For each cell, its breakdown and modality as one number, the same for two cells of
+    /// the group with the same pair.
+    slot: Vec<usize>,
 }
+
+/// [`Group::vent`] of a total.
+const TOTAL: usize = 0;
+/// [`Group::vent`] of a cell outside the indicator's breakdowns.
+const OTHER: usize = usize::MAX;
 
 fn hide(cell: &mut Cell) {
     cell.secret = true;
@@ -345,19 +356,25 @@ fn all_groups(
     inds: &[&Indicator],
     register: &Register,
 ) -> (Vec<(usize, Group)>, Vec<Vec<usize>>) {
-    let mut all: Vec<(usize, Group)> = Vec::new();
-    let mut of_indicator = Vec::new();
-    for (k, ind) in inds.iter().enumerate() {
-        let indices: Vec<usize> = (0..cells.len())
-            .filter(|&i| cells[i].indicateur == ind.id)
-            .collect();
-        all.extend(
-            groups(ind, cells, &indices, register)
-                .into_iter()
-                .map(|g| (k, g)),
-        );
-        of_indicator.push(indices);
+    let mut of_indicator: Vec<Vec<usize>> = vec![Vec::new(); inds.len()];
+    let position: HashMap<&str, usize> = inds
+        .iter()
+        .enumerate()
+        .map(|(k, ind)| (ind.id.as_str(), k))
+        .collect();
+    for (i, c) in cells.iter().enumerate() {
+        if let Some(&k) = position.get(c.indicateur.as_str()) {
+            of_indicator[k].push(i);
+        }
     }
+    // Each indicator's groups on their own, on every core (in the indicators' order).
+    let ks: Vec<usize> = (0..inds.len()).collect();
+    let built = par_map(&ks, |&k| groups(inds[k], cells, &of_indicator[k], register));
+    let all = built
+        .into_iter()
+        .enumerate()
+        .flat_map(|(k, gs)| gs.into_iter().map(move |g| (k, g)))
+        .collect();
     (all, of_indicator)
 }
 

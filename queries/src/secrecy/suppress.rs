@@ -39,11 +39,11 @@ pub(super) fn suppress(
         // A territory with a hidden modality hides its whole breakdown (its total aside), so
         // that two such territories can trade modalities ([`rectangle_bound`]).
         for (members, _) in &g.territories {
-            for v in &ind.details {
+            for vent in 1..=ind.details.len() {
                 let of_v: Vec<usize> = members
                     .iter()
                     .copied()
-                    .filter(|&x| cells[g.cells[x]].ventilation == v.nom)
+                    .filter(|&x| g.vent[x] == vent)
                     .collect();
                 if of_v.iter().any(|&x| hidden[x]) && of_v.iter().any(|&x| !hidden[x]) {
                     for x in of_v {
@@ -55,12 +55,9 @@ pub(super) fn suppress(
         }
         // A hidden modality of a wave or the nation hides that breakdown at every pooled level,
         // so that people can move between modalities all the way up ([`vertical_bound`]).
-        for v in &ind.details {
+        for vent in 1..=ind.details.len() {
             let pooled: Vec<usize> = (0..g.cells.len())
-                .filter(|&x| {
-                    let c = &cells[g.cells[x]];
-                    c.niveau != Niveau::Territoire && c.ventilation == v.nom
-                })
+                .filter(|&x| g.vent[x] == vent && cells[g.cells[x]].niveau != Niveau::Territoire)
                 .collect();
             if pooled.iter().any(|&x| hidden[x]) && pooled.iter().any(|&x| !hidden[x]) {
                 for x in pooled {
@@ -176,8 +173,8 @@ pub(super) fn suppress(
                     g.territories[j]
                         .0
                         .iter()
+                        .find(|&&x| g.vent[x] == TOTAL)
                         .map(|&x| &cells[g.cells[x]])
-                        .find(|c| c.ventilation.is_empty())
                         .map_or(0, |c| cost(ind, c).2)
                 };
                 let partner = (0..g.territories.len())
