@@ -45,24 +45,26 @@ FROM extractions
 -- Most people have one right opened: they come straight from the count; for the others, the
 -- next opening is the earliest later one. No window partitioned by person: DataFusion spends
 -- about 2 µs per person on one, more than the rest of the view (issue 16).
+-- The openings and their count per person are views of their own, not CTEs: DataFusion
+-- computes a CTE again at each reference, and a view read twice is computed once (issue 16).
+CREATE OR REPLACE VIEW ouvertures_droits AS
+SELECT DISTINCT territoire, personne, date FROM evenements WHERE evenement = 'droit_ouvert'
+;
+CREATE OR REPLACE VIEW ouvertures_nombres AS
+SELECT territoire, personne, count(*) AS k, min(date) AS date
+FROM ouvertures_droits
+GROUP BY territoire, personne
+;
 CREATE OR REPLACE VIEW episodes AS
-WITH ouvertures AS (
-    SELECT DISTINCT territoire, personne, date FROM evenements WHERE evenement = 'droit_ouvert'
-),
-nombres AS (
-    SELECT territoire, personne, count(*) AS k, min(date) AS date
-    FROM ouvertures
-    GROUP BY territoire, personne
-),
-ouv AS (
+WITH ouv AS (
     SELECT territoire, personne, date AS debut, CAST(NULL AS DATE) AS suivant
-    FROM nombres
+    FROM ouvertures_nombres
     WHERE k = 1
     UNION ALL
     SELECT o.territoire, o.personne, o.date AS debut, min(s.date) AS suivant
-    FROM ouvertures o
-    JOIN nombres n ON n.territoire = o.territoire AND n.personne = o.personne
-    LEFT JOIN ouvertures s ON s.territoire = o.territoire AND s.personne = o.personne AND s.date > o.date
+    FROM ouvertures_droits o
+    JOIN ouvertures_nombres n ON n.territoire = o.territoire AND n.personne = o.personne
+    LEFT JOIN ouvertures_droits s ON s.territoire = o.territoire AND s.personne = o.personne AND s.date > o.date
     WHERE n.k > 1
     GROUP BY o.territoire, o.personne, o.date
 )
@@ -128,38 +130,41 @@ WHERE c.evenement = 'contrat_signe'
 -- closed runs on under the next one, a contract renewed before its end extends the coverage),
 -- so a person counts once a month. A person with one interval of a nature has it as their one
 -- period (most people); the others' periods are found by joins, not windows (see `episodes`).
+-- The count per person and the intervals of people with several are views, read twice and
+-- three times (see `ouvertures_droits`).
+CREATE OR REPLACE VIEW intervalles_nombres AS
+SELECT nature, territoire, personne, count(*) AS k, min(entree) AS entree, max(sortie) AS sortie
+FROM intervalles
+GROUP BY nature, territoire, personne
+;
+CREATE OR REPLACE VIEW intervalles_plusieurs AS
+SELECT i.nature, i.territoire, i.personne, i.entree, i.sortie
+FROM intervalles i
+JOIN intervalles_nombres n ON n.nature = i.nature AND n.territoire = i.territoire AND n.personne = i.personne
+WHERE n.k > 1
+;
 CREATE OR REPLACE VIEW periodes AS
-WITH nombres AS (
-    SELECT nature, territoire, personne, count(*) AS k, min(entree) AS entree, max(sortie) AS sortie
-    FROM intervalles
-    GROUP BY nature, territoire, personne
-),
-plusieurs AS (
-    SELECT i.nature, i.territoire, i.personne, i.entree, i.sortie
-    FROM intervalles i
-    JOIN nombres n ON n.nature = i.nature AND n.territoire = i.territoire AND n.personne = i.personne
-    WHERE n.k > 1
-),
+WITH
 -- A period starts at a month that no earlier interval of the person reaches (intervals are never
 -- empty); each interval belongs to the period of the latest start at or before its own.
 debuts AS (
     SELECT DISTINCT p.nature, p.territoire, p.personne, p.entree
-    FROM plusieurs p
+    FROM intervalles_plusieurs p
     WHERE NOT EXISTS (
-        SELECT 1 FROM plusieurs j
+        SELECT 1 FROM intervalles_plusieurs j
         WHERE j.nature = p.nature AND j.territoire = p.territoire AND j.personne = p.personne
           AND j.entree < p.entree AND j.sortie >= p.entree
     )
 ),
 rattaches AS (
     SELECT p.nature, p.territoire, p.personne, p.sortie, max(d.entree) AS debut
-    FROM plusieurs p
+    FROM intervalles_plusieurs p
     JOIN debuts d ON d.nature = p.nature AND d.territoire = p.territoire AND d.personne = p.personne
                  AND d.entree <= p.entree
     GROUP BY p.nature, p.territoire, p.personne, p.entree, p.sortie
 )
 SELECT nature, territoire, personne, entree, sortie
-FROM nombres
+FROM intervalles_nombres
 WHERE k = 1
 UNION ALL
 SELECT nature, territoire, personne, debut AS entree, max(sortie) AS sortie
@@ -196,6 +201,19 @@ WHERE n > 0
 -- force at the end of no month). Two decisions on the same day are ordered by kind, body and
 -- category, so the one in force is always the same (the last in that order): a person has one
 -- orientation in force (issue 12), and a person's intervals do not overlap.
+-- The decisions (orientations and reorientations) and their number per person are views, each
+-- read twice (see `ouvertures_droits`).
+CREATE OR REPLACE VIEW decisions AS
+SELECT territoire, personne, date, evenement, organisme, orientation
+FROM evenements
+WHERE evenement IN ('orientation', 'reorientation')
+;
+CREATE OR REPLACE VIEW decisions_nombres AS
+SELECT territoire, personne, count(*) AS k, min(date) AS date,
+       min(organisme) AS organisme, min(orientation) AS orientation
+FROM decisions
+GROUP BY territoire, personne
+;
 CREATE OR REPLACE VIEW orientations_intervalles AS
 SELECT territoire, personne, organisme, orientation, entree, sortie
 FROM (
@@ -207,26 +225,14 @@ FROM (
     FROM (
         -- One decision: its values are the group's (min of one row); several: the window.
         SELECT territoire, personne, date, organisme, orientation, CAST(NULL AS DATE) AS suivante
-        FROM (
-            SELECT territoire, personne, count(*) AS k, min(date) AS date,
-                   min(organisme) AS organisme, min(orientation) AS orientation
-            FROM evenements
-            WHERE evenement IN ('orientation', 'reorientation')
-            GROUP BY territoire, personne
-        )
+        FROM decisions_nombres
         WHERE k = 1
         UNION ALL
         SELECT d.territoire, d.personne, d.date, d.organisme, d.orientation,
                lead(d.date) OVER (PARTITION BY d.territoire, d.personne ORDER BY d.date, d.evenement, d.organisme, d.orientation) AS suivante
-        FROM evenements d
-        JOIN (
-            SELECT territoire, personne
-            FROM evenements
-            WHERE evenement IN ('orientation', 'reorientation')
-            GROUP BY territoire, personne
-            HAVING count(*) > 1
-        ) n ON n.territoire = d.territoire AND n.personne = d.personne
-        WHERE d.evenement IN ('orientation', 'reorientation')
+        FROM decisions d
+        JOIN decisions_nombres n ON n.territoire = d.territoire AND n.personne = d.personne
+        WHERE n.k > 1
     ) o
     JOIN bornes b ON b.territoire = o.territoire
 )

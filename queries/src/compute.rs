@@ -189,12 +189,14 @@ async fn materialise_with(
     Ok(())
 }
 
-/// Whether `text` names `name` as a whole word.
-fn names(text: &str, name: &str) -> bool {
+/// How many times `text` names `name` as a whole word.
+fn names(text: &str, name: &str) -> usize {
     let word = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
-    text.match_indices(name).any(|(i, _)| {
-        !word(text[..i].chars().next_back()) && !word(text[i + name.len()..].chars().next())
-    })
+    text.match_indices(name)
+        .filter(|(i, _)| {
+            !word(text[..*i].chars().next_back()) && !word(text[i + name.len()..].chars().next())
+        })
+        .count()
 }
 
 /// The statements of `vues.sql`, comments removed.
@@ -219,8 +221,8 @@ fn view_name(body: &str) -> Option<&str> {
         .nth(1)
 }
 
-/// Runs `vues.sql`. With a catalogue, each view read by at least two later statements or
-/// queries is computed once, right after its creation, and kept in memory, so what follows
+/// Runs `vues.sql`. With a catalogue, each view read at least twice by the later statements
+/// and queries (two references in one statement count twice) is computed once, right after its creation, and kept in memory, so what follows
 /// reads its rows instead of computing it again (the file lists the views in dependency
 /// order); a view read once stays a view, computed where it is read.
 async fn views(ctx: &SessionContext, catalogue: Option<&Catalogue>) -> Result<()> {
@@ -237,12 +239,14 @@ async fn views(ctx: &SessionContext, catalogue: Option<&Catalogue>) -> Result<()
             indicator: "vues".into(),
             message: format!("instruction sans vue nommée : {body}"),
         })?;
-        let readers = statements[k + 1..]
+        // References, not statements: a statement reading a view twice (a join of it with
+        // itself, a union) would compute it twice (issue 16).
+        let readers: usize = statements[k + 1..]
             .iter()
             .map(String::as_str)
             .chain(catalogue.iter().map(|i| i.sql))
-            .filter(|text| names(text, name))
-            .count();
+            .map(|text| names(text, name))
+            .sum();
         if readers >= 2 {
             materialise(ctx, name).await?;
         }
@@ -510,10 +514,18 @@ mod tests {
 
     #[test]
     fn views_read_twice_or_more_are_found_by_whole_words() {
-        assert!(names("FROM dd_mois d", "dd_mois"));
-        assert!(names("JOIN dd_mois", "dd_mois"));
-        assert!(!names("FROM dd_mois_bis", "dd_mois"));
-        assert!(!names("FROM vieux_dd_mois", "dd_mois"));
+        assert_eq!(names("FROM dd_mois d", "dd_mois"), 1);
+        assert_eq!(names("JOIN dd_mois", "dd_mois"), 1);
+        assert_eq!(names("FROM dd_mois_bis", "dd_mois"), 0);
+        assert_eq!(names("FROM vieux_dd_mois", "dd_mois"), 0);
+        // A statement reading a view twice counts twice (issue 16).
+        assert_eq!(
+            names(
+                "FROM dd_mois a JOIN dd_mois b ON a.x = b.x, dd_mois_bis",
+                "dd_mois"
+            ),
+            2
+        );
         let statements = view_statements();
         let defined: Vec<&str> = statements.iter().filter_map(|s| view_name(s)).collect();
         assert_eq!(
