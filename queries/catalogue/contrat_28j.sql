@@ -41,15 +41,19 @@ cohorte AS (
     JOIN bornes b ON b.territoire = o.territoire
     WHERE CAST(o.fin_mois + INTERVAL '28 days' AS DATE) <= b.date_extraction
     GROUP BY o.territoire, o.mois
+),
+-- The people with a contract, per month (`grouping(premier) = 1`) and per type of their first
+-- contract, in one grouping: DataFusion computes a CTE again at every reference (issue 16).
+comptes AS (
+    SELECT territoire, mois, premier, grouping(premier) AS total, count(*) AS n
+    FROM signes
+    GROUP BY GROUPING SETS ((territoire, mois), (territoire, mois, premier))
 )
-SELECT k.territoire, k.mois, '' AS ventilation, '' AS modalite,
-       coalesce(s.n, 0) AS numerateur, k.n AS denominateur, k.n AS personnes
+-- Every month of the cohort has its total (0 without contract); each type signed has its row.
+SELECT k.territoire, k.mois,
+       CASE WHEN s.total = 0 THEN 'type_contrat' ELSE '' END AS ventilation,
+       CASE WHEN s.total = 0 THEN s.premier ELSE '' END AS modalite,
+       coalesce(s.n, 0) AS numerateur, k.n AS denominateur,
+       CASE WHEN s.total = 0 THEN s.n ELSE k.n END AS personnes
 FROM cohorte k
-LEFT JOIN (SELECT territoire, mois, count(*) AS n FROM signes GROUP BY territoire, mois) s
-       ON s.territoire = k.territoire AND s.mois = k.mois
-UNION ALL
-SELECT s.territoire, s.mois, 'type_contrat' AS ventilation, s.premier AS modalite,
-       count(*) AS numerateur, max(k.n) AS denominateur, count(*) AS personnes
-FROM signes s
-JOIN cohorte k ON k.territoire = s.territoire AND k.mois = s.mois
-GROUP BY s.territoire, s.mois, s.premier
+LEFT JOIN comptes s ON s.territoire = k.territoire AND s.mois = k.mois

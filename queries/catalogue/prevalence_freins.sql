@@ -19,22 +19,11 @@
 -- over the territory's months of +1 at each arrival, never one row per person and month.
 -- The cells are every frein value met in the territory's events (a value nobody diagnosed has
 -- only zeros, which are not written), and the total and the breakdowns come out of one join:
--- DataFusion computes a CTE again at every reference (issue 16).
-WITH diagnostics AS (
-    SELECT g.territoire, CAST(date_trunc('month', min(g.date)) AS DATE) AS mois, g.personne
-    FROM evenements g
-    WHERE g.evenement = 'diagnostic'
-    GROUP BY g.territoire, g.personne
-),
-diagnostiques AS (
-    SELECT d.territoire, d.personne, d.mois, b.mois_limite
-    FROM diagnostics d
-    JOIN bornes b ON b.territoire = d.territoire
-    WHERE d.mois < b.mois_limite
-),
-mois_diagnostic AS (
+-- DataFusion computes a CTE again at every reference (issue 16); the diagnosed people are the
+-- view `premiers_diagnostics`, computed once.
+WITH mois_diagnostic AS (
     SELECT territoire, unnest(range(min(mois), max(mois_limite), INTERVAL '1 month')) AS mois
-    FROM diagnostiques
+    FROM premiers_diagnostics
     GROUP BY territoire
 ),
 freins AS (
@@ -54,7 +43,7 @@ arrivees AS (
     FROM (
         SELECT d.territoire, f.ventilation, f.modalite,
                greatest(d.mois, f.premier_mois) AS mois, d.mois_limite
-        FROM diagnostiques d
+        FROM premiers_diagnostics d
         JOIN freins f ON f.territoire = d.territoire AND f.personne = d.personne
     )
     WHERE mois < mois_limite
@@ -71,7 +60,7 @@ denominateurs AS (
     SELECT m.territoire, m.mois,
            sum(coalesce(a.n, 0)) OVER (PARTITION BY m.territoire ORDER BY m.mois) AS n
     FROM mois_diagnostic m
-    LEFT JOIN (SELECT territoire, mois, count(*) AS n FROM diagnostiques GROUP BY territoire, mois) a
+    LEFT JOIN (SELECT territoire, mois, count(*) AS n FROM premiers_diagnostics GROUP BY territoire, mois) a
       ON a.territoire = m.territoire AND a.mois = m.mois
 ),
 numerateurs AS (

@@ -26,23 +26,18 @@ WITH identifies AS (
     GROUP BY f.territoire, f.personne, f.type_frein, f.date
 ),
 -- People are counted by grouping twice rather than with count(DISTINCT) (see
--- taux_absenteisme.sql): one row per person, month and type of frein, then per person and month.
-par_type AS (
-    SELECT territoire, mois, type_frein, personne, sum(leve) AS leves, count(*) AS n
-    FROM identifies
-    GROUP BY territoire, mois, type_frein, personne
-),
+-- taux_absenteisme.sql): one row per person, month and type of frein and one per person and
+-- month, in one grouping (`grouping(type_frein) = 1` for the latter), then per month and type:
+-- the breakdown and the total read the identified freins once (issue 16).
 par_personne AS (
-    SELECT territoire, mois, personne, sum(leves) AS leves, sum(n) AS n
-    FROM par_type
-    GROUP BY territoire, mois, personne
+    SELECT territoire, mois, type_frein, personne, grouping(type_frein) AS total,
+           sum(leve) AS leves, count(*) AS n
+    FROM identifies
+    GROUP BY GROUPING SETS ((territoire, mois, personne), (territoire, mois, type_frein, personne))
 )
-SELECT territoire, mois, '' AS ventilation, '' AS modalite,
+SELECT territoire, mois,
+       CASE WHEN total = 1 THEN '' ELSE 'type_frein' END AS ventilation,
+       CASE WHEN total = 1 THEN '' ELSE type_frein END AS modalite,
        sum(leves) AS numerateur, sum(n) AS denominateur, count(personne) AS personnes
 FROM par_personne
-GROUP BY territoire, mois
-UNION ALL
-SELECT territoire, mois, 'type_frein' AS ventilation, type_frein AS modalite,
-       sum(leves) AS numerateur, sum(n) AS denominateur, count(personne) AS personnes
-FROM par_type
-GROUP BY territoire, mois, type_frein
+GROUP BY territoire, mois, total, type_frein

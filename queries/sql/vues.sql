@@ -262,3 +262,17 @@ FROM (
     GROUP BY territoire, personne
 )
 ;
+-- Each person's first diagnostic month, when mature, with their territory's first immature
+-- month: the denominators of prevalence_freins, read there three times (see
+-- `ouvertures_droits`).
+CREATE OR REPLACE VIEW premiers_diagnostics AS
+SELECT d.territoire, d.personne, d.mois, b.mois_limite
+FROM (
+    SELECT g.territoire, CAST(date_trunc('month', min(g.date)) AS DATE) AS mois, g.personne
+    FROM evenements g
+    WHERE g.evenement = 'diagnostic'
+    GROUP BY g.territoire, g.personne
+) d
+JOIN bornes b ON b.territoire = d.territoire
+WHERE d.mois < b.mois_limite
+;
