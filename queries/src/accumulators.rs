@@ -129,7 +129,9 @@ pub(crate) async fn read(
             if !keep(t, stamp) {
                 continue;
             }
-            out.stamps.insert(t.to_string(), stamp.to_string());
+            if !out.stamps.contains_key(t) {
+                out.stamps.insert(t.to_string(), stamp.to_string());
+            }
             let Some((k, sorte)) = index.get(indicateur.value(i)) else {
                 // The stamp-only row (or an indicator since removed: its stamp differs then).
                 continue;

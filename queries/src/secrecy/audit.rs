@@ -14,15 +14,18 @@ pub(super) fn attack(
     cells: &[Cell],
     insider: Option<Insider<'_>>,
     catalogue: &Catalogue,
-    register: &Register,
     rules: &Rules,
+    linked: &Linked<'_>,
 ) -> Audit {
     let threshold = rules.threshold;
     let mut out = Audit::default();
-    let pairs = twins(cells, catalogue, register);
-    let inds: Vec<&Indicator> = catalogue.iter().collect();
-    let (all, of_indicator) = all_groups(cells, &inds, register);
-    for (ind, indices) in inds.iter().zip(&of_indicator) {
+    let (inds, all, of_indicator, pairs) = (
+        &linked.inds,
+        &linked.all,
+        &linked.of_indicator,
+        &linked.pairs,
+    );
+    for (ind, indices) in inds.iter().zip(of_indicator) {
         out.indicateurs.push((
             ind.id.clone(),
             IndicatorAudit {
@@ -33,7 +36,7 @@ pub(super) fn attack(
         ));
     }
     // Each group is attacked on its own, on every core; results in the sequential order.
-    let attacked = par_map(&all, |(k, g)| {
+    let attacked = par_map(all, |(k, g)| {
         attack_group(inds[*k], g, cells, insider, threshold, rules.numerators)
     });
     for ((k, _), (narrowest, failures)) in all.iter().zip(attacked) {
@@ -44,7 +47,7 @@ pub(super) fn attack(
         out.failures.extend(failures);
     }
     out.failures
-        .extend(twin_attack(cells, &pairs, catalogue, threshold));
+        .extend(twin_attack(cells, pairs, catalogue, threshold));
     out
 }
 

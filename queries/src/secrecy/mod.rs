@@ -283,15 +283,14 @@ fn apply_with(
     proofs: Proofs,
 ) -> Result<()> {
     let truth = cells.to_vec();
-    let inds: Vec<&Indicator> = catalogue.iter().collect();
-    let (all, _) = all_groups(cells, &inds, register);
+    let linked = Linked::new(cells, catalogue, register);
+    let (inds, all, pairs) = (&linked.inds, &linked.all, &linked.pairs);
     let mut group_of: HashMap<usize, usize> = HashMap::new();
     for (gi, (_, g)) in all.iter().enumerate() {
         for &i in &g.cells {
             group_of.insert(i, gi);
         }
     }
-    let pairs = twins(cells, catalogue, register);
     let mut forced: Vec<HashSet<usize>> = vec![HashSet::new(); all.len()];
     let mut results: Vec<Option<Suppressed>> = vec![None; all.len()];
     let mut dirty: Vec<usize> = (0..all.len()).collect();
@@ -311,7 +310,7 @@ fn apply_with(
             results[gi] = Some(r);
         }
         let mut next: Vec<usize> = Vec::new();
-        for i in align(&pairs, &hidden_now) {
+        for i in align(pairs, &hidden_now) {
             if let Some(&gi) = group_of.get(&i)
                 && forced[gi].insert(i)
             {
@@ -332,7 +331,9 @@ fn apply_with(
             hide(&mut cells[i]);
         }
     }
-    let report = attack(cells, Some((&truth, &proven)), catalogue, register, rules);
+    // The published cells have the same structure as the true ones (hiding changes values
+    // only), so the attack reuses the linked groups and twins.
+    let report = attack(cells, Some((&truth, &proven)), catalogue, rules, &linked);
     if let Some(f) = report.failures.first() {
         return Err(Error::Secrecy {
             indicator: f.indicateur.clone(),
@@ -347,6 +348,32 @@ fn apply_with(
         });
     }
     Ok(())
+}
+
+/// The structure secrecy works on, which depends on which cells exist, never on their values.
+struct Linked<'a> {
+    /// The catalogue's indicators, in order.
+    inds: Vec<&'a Indicator>,
+    /// Every linked group, with its indicator's index in `inds`.
+    all: Vec<(usize, Group)>,
+    /// Each indicator's cells.
+    of_indicator: Vec<Vec<usize>>,
+    /// The counts two indicators publish.
+    pairs: Vec<Twins>,
+}
+
+impl<'a> Linked<'a> {
+    fn new(cells: &[Cell], catalogue: &'a Catalogue, register: &Register) -> Self {
+        let inds: Vec<&Indicator> = catalogue.iter().collect();
+        let (all, of_indicator) = all_groups(cells, &inds, register);
+        let pairs = twins(cells, catalogue, register);
+        Linked {
+            inds,
+            all,
+            of_indicator,
+            pairs,
+        }
+    }
 }
 
 /// Every linked group of every indicator (with the indicator's index in `inds`), and each
@@ -457,5 +484,6 @@ pub struct Audit {
 /// largest value of each of its counts consistent with the published cells, the relations
 /// between them (pooled levels, breakdowns, before / after) and counts ≥ 0.
 pub fn audit(cells: &[Cell], catalogue: &Catalogue, register: &Register, rules: &Rules) -> Audit {
-    attack(cells, None, catalogue, register, rules)
+    let linked = Linked::new(cells, catalogue, register);
+    attack(cells, None, catalogue, rules, &linked)
 }
