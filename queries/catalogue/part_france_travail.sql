@@ -40,23 +40,25 @@ stock AS (
            ON m.territoire = g.territoire AND m.ft = c.ft
           AND m.orientation = c.orientation AND m.mois = g.mois
 ),
-totaux AS (
-    SELECT territoire, mois, sum(CASE WHEN ft = 1 THEN n ELSE 0 END) AS ft, sum(n) AS n
+-- The month's total and each category in one grouping, the total's count beside each row by a
+-- window over that small result: the stock is read once (DataFusion computes a CTE again at
+-- every reference; issue 16).
+comptes AS (
+    SELECT territoire, mois, orientation, grouping(orientation) AS total,
+           sum(CASE WHEN ft = 1 THEN n ELSE 0 END) AS ft, sum(n) AS n
     FROM stock
-    GROUP BY territoire, mois
-    HAVING sum(n) > 0
+    GROUP BY GROUPING SETS ((territoire, mois), (territoire, mois, orientation))
+),
+avec_total AS (
+    SELECT territoire, mois, orientation, total, ft, n,
+           max(CASE WHEN total = 1 THEN n END) OVER (PARTITION BY territoire, mois) AS n_total
+    FROM comptes
 )
-SELECT territoire, mois, '' AS ventilation, '' AS modalite,
-       ft AS numerateur,
-       n AS denominateur,
+SELECT territoire, mois,
+       CASE WHEN total = 1 THEN '' ELSE 'orientation' END AS ventilation,
+       CASE WHEN total = 1 THEN '' ELSE orientation END AS modalite,
+       CASE WHEN total = 1 THEN ft ELSE n END AS numerateur,
+       n_total AS denominateur,
        n AS personnes
-FROM totaux
-UNION ALL
-SELECT s.territoire, s.mois, 'orientation' AS ventilation, s.orientation AS modalite,
-       sum(s.n) AS numerateur,
-       max(t.n) AS denominateur,
-       sum(s.n) AS personnes
-FROM stock s
-JOIN totaux t ON t.territoire = s.territoire AND t.mois = s.mois
-GROUP BY s.territoire, s.mois, s.orientation
-HAVING sum(s.n) > 0
+FROM avec_total
+WHERE n_total > 0 AND n > 0

@@ -30,18 +30,22 @@ sorties AS (
     JOIN bornes b ON b.territoire = s.territoire
     WHERE s.mois < b.mois_limite
     GROUP BY s.territoire, s.personne, s.mois
+),
+-- The exits per month and per month and type in one grouping (each person has one row per month,
+-- so a count of rows counts people): the exits are computed once, where DataFusion computes a
+-- CTE again at every reference (issue 16).
+comptes AS (
+    SELECT territoire, mois, type_sortie, grouping(type_sortie) AS total, count(*) AS n
+    FROM sorties
+    GROUP BY GROUPING SETS ((territoire, mois), (territoire, mois, type_sortie))
 )
-SELECT d.territoire, d.mois, '' AS ventilation, '' AS modalite,
-       coalesce(max(x.n), 0) AS numerateur, max(d.n) AS denominateur, max(d.n) AS personnes
+-- Every month has its total (0 without exit); each type with an exit has its row.
+SELECT d.territoire, d.mois,
+       CASE WHEN x.total = 0 THEN 'type_sortie' ELSE '' END AS ventilation,
+       CASE WHEN x.total = 0 THEN x.type_sortie ELSE '' END AS modalite,
+       coalesce(x.n, 0) AS numerateur, d.n AS denominateur,
+       CASE WHEN x.total = 0 THEN x.n ELSE d.n END AS personnes
 FROM debut d
 JOIN bornes b ON b.territoire = d.territoire
-LEFT JOIN (SELECT territoire, mois, count(DISTINCT personne) AS n FROM sorties GROUP BY territoire, mois) x
-       ON x.territoire = d.territoire AND x.mois = d.mois
+LEFT JOIN comptes x ON x.territoire = d.territoire AND x.mois = d.mois
 WHERE d.mois < b.mois_limite
-GROUP BY d.territoire, d.mois
-UNION ALL
-SELECT d.territoire, d.mois, 'type_sortie' AS ventilation, x.type_sortie AS modalite,
-       count(DISTINCT x.personne) AS numerateur, max(d.n) AS denominateur, count(DISTINCT x.personne) AS personnes
-FROM debut d
-JOIN sorties x ON x.territoire = d.territoire AND x.mois = d.mois
-GROUP BY d.territoire, d.mois, x.type_sortie

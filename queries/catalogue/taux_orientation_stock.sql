@@ -21,11 +21,10 @@
 -- The stock runs over the six fixed (seniority, oriented) cells rather than the ones found in
 -- the movements, which DataFusion would compute a second time (a CTE is computed again at every
 -- reference); a cell without movement stays at zero and is not written (issue 16).
+-- A person's first decision comes from the view `decisions_nombres`, computed once.
 WITH orientes AS (
-    SELECT territoire, personne, CAST(date_trunc('month', min(date)) AS DATE) AS mois
-    FROM evenements
-    WHERE evenement IN ('orientation', 'reorientation')
-    GROUP BY territoire, personne
+    SELECT territoire, personne, CAST(date_trunc('month', date) AS DATE) AS mois
+    FROM decisions_nombres
 ),
 seuils AS (
     SELECT territoire, personne, entree, sortie,
