@@ -448,7 +448,7 @@ async fn group_rows(
 /// warehouse's tables; the views are created here), at every level, with secrecy applied
 /// (threshold: no published cell covers fewer people).
 ///
-/// Territories are computed by groups of up to [`GROUP_ROWS`] event rows, two groups at a time
+/// Territories are computed by groups of up to `GROUP_ROWS` event rows, two groups at a time
 /// (every indicator is a per-territory figure, pooled afterwards), which bounds memory at
 /// national scale.
 pub async fn compute(
