@@ -460,21 +460,29 @@ pub fn column(name: &str) -> Option<&'static Column> {
 /// Normalises a header label: lower case, accents removed, every run of other characters
 /// turned into one `_`, trimmed (`« Date de l'Événement »` → `date_de_l_evenement`).
 pub fn normalise_header(label: &str) -> String {
-    let mut out = String::with_capacity(label.len());
-    let mut pending_sep = false;
-    for ch in label.trim().trim_start_matches('\u{feff}').chars() {
-        let folded = fold_accent(ch).to_ascii_lowercase();
-        if folded.is_ascii_alphanumeric() {
-            if pending_sep && !out.is_empty() {
-                out.push('_');
+    normalised(label).collect()
+}
+
+/// The characters of [`normalise_header`], without building the string (a raw value is
+/// compared with each code of a column this way, once per row).
+fn normalised(label: &str) -> impl Iterator<Item = char> + '_ {
+    let (mut pending_sep, mut started) = (false, false);
+    label
+        .trim()
+        .trim_start_matches('\u{feff}')
+        .chars()
+        .flat_map(move |ch| {
+            let folded = fold_accent(ch).to_ascii_lowercase();
+            if folded.is_ascii_alphanumeric() {
+                let sep = pending_sep && started;
+                (pending_sep, started) = (false, true);
+                [sep.then_some('_'), Some(folded)]
+            } else {
+                pending_sep = true;
+                [None, None]
             }
-            pending_sep = false;
-            out.push(folded);
-        } else {
-            pending_sep = true;
-        }
-    }
-    out
+        })
+        .flatten()
 }
 
 fn fold_accent(ch: char) -> char {
@@ -515,13 +523,21 @@ pub fn is_code(column: &str, value: &str) -> bool {
 /// and dashes do not matter (« Socio-pro » → `socio_pro`, « f » → `F`). `None` if the value is
 /// not a code of that column (or the column has no list).
 pub fn code_of(column: &str, raw: &str) -> Option<&'static str> {
-    let codes = self::column(column)?.codes?;
+    code_in(self::column(column)?, raw)
+}
+
+/// [`code_of`] for a column already found (a row's cells are checked without a search by
+/// name).
+pub fn code_in(column: &'static Column, raw: &str) -> Option<&'static str> {
+    let codes = column.codes?;
     let raw = raw.trim();
     if let Some(c) = codes.iter().find(|c| **c == raw) {
         return Some(c);
     }
-    let key = normalise_header(raw);
-    codes.iter().copied().find(|c| normalise_header(c) == key)
+    codes
+        .iter()
+        .copied()
+        .find(|c| normalised(c).eq(normalised(raw)))
 }
 
 /// The attribute columns an event type carries (brief, section 2).

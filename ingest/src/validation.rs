@@ -16,11 +16,30 @@ pub struct Layout {
     pub identifiers: Vec<String>,
 }
 
-fn pos(name: &str) -> usize {
-    COLUMNS
-        .iter()
-        .position(|c| c.name == name)
-        .expect("contract column")
+/// The place of a contract column in [`COLUMNS`]; evaluated at compile time where
+/// [`validate`] reads a row, so that no row pays for a search by name.
+const fn pos(name: &str) -> usize {
+    const fn same(a: &[u8], b: &[u8]) -> bool {
+        if a.len() != b.len() {
+            return false;
+        }
+        let mut i = 0;
+        while i < a.len() {
+            if a[i] != b[i] {
+                return false;
+            }
+            i += 1;
+        }
+        true
+    }
+    let mut i = 0;
+    while i < COLUMNS.len() {
+        if same(COLUMNS[i].name.as_bytes(), name.as_bytes()) {
+            return i;
+        }
+        i += 1;
+    }
+    panic!("contract column")
 }
 
 impl Layout {
@@ -66,8 +85,9 @@ impl Layout {
         }
     }
 
-    fn get<'a>(&self, row: &'a [String], name: &str) -> &'a str {
-        self.index[pos(name)]
+    /// The trimmed cell of the contract column at `column` (a [`pos`]), or "".
+    fn get<'a>(&self, row: &'a [String], column: usize) -> &'a str {
+        self.index[column]
             .and_then(|i| row.get(i))
             .map_or("", |s| s.trim())
     }
@@ -105,6 +125,17 @@ pub struct ValidRow {
 pub const ATTRIBUTS: [&str; 9] = {
     let [attributes @ .., _motif] = vocabulary::EVENT_ATTRIBUTES;
     attributes
+};
+
+/// The places in [`COLUMNS`] of [`ATTRIBUTS`].
+const ATTRIBUT_COLUMNS: [usize; 9] = {
+    let mut out = [0; 9];
+    let mut i = 0;
+    while i < ATTRIBUTS.len() {
+        out[i] = pos(ATTRIBUTS[i]);
+        i += 1;
+    }
+    out
 };
 
 /// Why a row is refused, and which column.
@@ -160,45 +191,58 @@ pub fn validate(
     departments: &Departments,
 ) -> Result<ValidRow, Rejection> {
     use RejectReason::*;
-    let get = |name| layout.get(row, name);
-    let id = get("id_personne");
+    macro_rules! get {
+        ($name:literal) => {
+            layout.get(row, const { pos($name) })
+        };
+    }
+    let id = get!("id_personne");
     if id.is_empty() {
         return Err(reject(IdentifiantManquant, "id_personne"));
     }
-    for name in ["evenement", "date", "date_naissance"] {
-        if get(name).is_empty() {
+    for (name, value) in [
+        ("evenement", get!("evenement")),
+        ("date", get!("date")),
+        ("date_naissance", get!("date_naissance")),
+    ] {
+        if value.is_empty() {
             return Err(reject(ValeurManquante, name));
         }
     }
-    let evenement = vocabulary::code_of("evenement", get("evenement"))
+    let evenement = vocabulary::code_in(&COLUMNS[const { pos("evenement") }], get!("evenement"))
         .ok_or(reject(CodeInconnu, "evenement"))?;
-    let coded = |name: &'static str| -> Result<Option<&'static str>, Rejection> {
-        let raw = get(name);
+    let coded = |name: &'static str, column: usize| -> Result<Option<&'static str>, Rejection> {
+        let raw = layout.get(row, column);
         if raw.is_empty() {
             return Ok(None);
         }
-        vocabulary::code_of(name, raw)
+        vocabulary::code_in(&COLUMNS[column], raw)
             .map(Some)
             .ok_or(reject(CodeInconnu, name))
     };
-    let sexe = coded("sexe")?;
-    let niveau_formation = coded("niveau_formation")?;
-    let situation_familiale = coded("situation_familiale")?;
+    macro_rules! coded {
+        ($name:literal) => {
+            coded($name, const { pos($name) })
+        };
+    }
+    let sexe = coded!("sexe")?;
+    let niveau_formation = coded!("niveau_formation")?;
+    let situation_familiale = coded!("situation_familiale")?;
     let carried = vocabulary::attributes_of(evenement);
     let mut attrs = [None; 9];
     for (i, name) in ATTRIBUTS.iter().enumerate() {
         if carried.contains(name) {
-            attrs[i] = coded(name)?;
+            attrs[i] = coded(name, ATTRIBUT_COLUMNS[i])?;
         }
     }
     let motif = if carried.contains(&"motif") {
-        coded("motif")?
+        coded!("motif")?
     } else {
         None
     };
     let naissance =
-        parse_date(get("date_naissance")).ok_or(reject(DateImpossible, "date_naissance"))?;
-    let date = parse_date(get("date")).ok_or(reject(DateImpossible, "date"))?;
+        parse_date(get!("date_naissance")).ok_or(reject(DateImpossible, "date_naissance"))?;
+    let date = parse_date(get!("date")).ok_or(reject(DateImpossible, "date"))?;
     if naissance > extraction {
         return Err(reject(DateFuture, "date_naissance"));
     }
@@ -208,12 +252,12 @@ pub fn validate(
     if date < naissance {
         return Err(reject(EvenementAvantNaissance, "date"));
     }
-    let nir = Some(get("nir"))
+    let nir = Some(get!("nir"))
         .filter(|n| !n.is_empty())
         .and_then(nir::normalise)
         .filter(|n| nir::is_valid(n));
     let departement = departments
-        .of_commune(get("code_commune"))
+        .of_commune(get!("code_commune"))
         .map(|d| d.code.clone());
     use chrono::Datelike;
     Ok(ValidRow {

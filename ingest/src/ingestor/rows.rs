@@ -29,16 +29,21 @@ pub(super) struct Preparer<'a> {
     pub(super) pseudonymiser: &'a Pseudonymiser,
     pub(super) territoire: &'a str,
     pub(super) cache: FastMap<String, (Option<String>, String, bool)>,
+    /// The row's bytes, hashed at once (kept between rows).
+    pub(super) bytes: Vec<u8>,
 }
 
 impl Preparer<'_> {
     /// Hashes (for duplicates), validates and pseudonymises one row.
     pub(super) fn prepare(&mut self, line: u64, row: &[String]) -> Prepared {
-        let mut h = xxhash_rust::xxh3::Xxh3::new();
+        // One pass over the row's bytes, each field followed by 0x1f: the digest of the same
+        // bytes given field by field to a streaming hasher, at a fraction of its cost.
+        self.bytes.clear();
         for f in row {
-            h.update(f.as_bytes());
-            h.update(&[0x1f]);
+            self.bytes.extend_from_slice(f.as_bytes());
+            self.bytes.push(0x1f);
         }
+        let hash = xxhash_rust::xxh3::xxh3_128(&self.bytes);
         let outcome = match validate(self.layout, row, self.extraction, self.departments) {
             Ok(v) => {
                 let (key, from_nir) = match self.cache.get(&v.id) {
@@ -58,7 +63,7 @@ impl Preparer<'_> {
         };
         Prepared {
             line,
-            hash: h.digest128(),
+            hash,
             outcome,
         }
     }

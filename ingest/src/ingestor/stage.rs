@@ -70,6 +70,7 @@ impl Ingestor {
             pseudonymiser: &self.pseudonymiser,
             territoire,
             cache: rows::FastMap::default(),
+            bytes: Vec::new(),
         };
         let read = match source {
             Source::Chunks(chunks) => parallel::run(*chunks, threads, &mut sink, preparer),

@@ -74,15 +74,13 @@ pub struct ChunkRows<'a> {
 }
 
 impl ChunkRows<'_> {
-    /// The next row into `out` (cleared first), with its line number in the file; `None` at
-    /// the end of the chunk.
+    /// The next row into `out` (its strings reused), with its line number in the file; `None`
+    /// (and `out` empty) at the end of the chunk.
     pub fn next_row(&mut self, out: &mut Vec<String>) -> Result<Option<u64>> {
-        out.clear();
         if self.skip_header {
             self.skip_header = false;
             self.text
                 .next_row(&mut self.reader, &mut self.record, out)?;
-            out.clear();
         }
         self.text.next_row(&mut self.reader, &mut self.record, out)
     }

@@ -95,18 +95,87 @@ pub(super) fn detect_separator(line: &[u8]) -> u8 {
     if counts[best] == 0 { b';' } else { seps[best] }
 }
 
-/// A field's text, from UTF-8 or Windows-1252.
-pub(super) fn decode(field: &[u8], windows_1252: bool) -> String {
-    if field.is_ascii() {
-        // ASCII is valid UTF-8.
-        return String::from_utf8(field.to_vec()).unwrap_or_default();
-    }
-    if windows_1252 {
-        encoding_rs::WINDOWS_1252
-            .decode_without_bom_handling(field)
-            .0
-            .into_owned()
+/// A field's text, from UTF-8 or Windows-1252, into `out` (cleared first).
+pub(super) fn decode_into(field: &[u8], windows_1252: bool, out: &mut String) {
+    out.clear();
+    if let Ok(text) = std::str::from_utf8(field)
+        && (!windows_1252 || text.is_ascii())
+    {
+        out.push_str(text);
+    } else if windows_1252 {
+        out.push_str(
+            &encoding_rs::WINDOWS_1252
+                .decode_without_bom_handling(field)
+                .0,
+        );
     } else {
-        String::from_utf8_lossy(field).into_owned()
+        out.push_str(&String::from_utf8_lossy(field));
+    }
+}
+
+/// A record's fields as text into `out`, reusing its strings: the whole record is checked as
+/// UTF-8 once (the usual case: every field is then a slice of it), else field by field.
+pub(super) fn decode_record(record: &csv::ByteRecord, windows_1252: bool, out: &mut Vec<String>) {
+    out.truncate(record.len());
+    out.resize_with(record.len(), String::new);
+    let all = std::str::from_utf8(record.as_slice())
+        .ok()
+        .filter(|text| !windows_1252 || text.is_ascii());
+    let mut start = 0;
+    for (field, cell) in record.iter().zip(out.iter_mut()) {
+        let end = start + field.len();
+        // `get` is `None` off a character boundary: that field is decoded on its own.
+        match all.and_then(|text| text.get(start..end)) {
+            Some(text) => {
+                cell.clear();
+                cell.push_str(text);
+            }
+            None => decode_into(field, windows_1252, cell),
+        }
+        start = end;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 16: a record checked as UTF-8 at once gives, field by field, the text of each
+    /// field decoded on its own (accents, Windows-1252 bytes, a character split between two
+    /// fields, invalid bytes), and no cell of a longer row read before survives.
+    #[test]
+    fn issue_16_a_record_decoded_at_once_gives_each_field_decoded_alone() {
+        let records: [&[&[u8]]; 6] = [
+            &[b"12", b"rdv", b"2024-02-01"],
+            &["Honoré".as_bytes(), "Marié(e)".as_bytes(), b""],
+            &[b"Honor\xe9", b"\x80 euros", b"ok"],
+            // A character cut by the separator: valid as a whole record, not as fields.
+            &[b"a\xc3", b"\xa9b"],
+            &[b"\xff\xfe", b"x"],
+            &[],
+        ];
+        for windows_1252 in [false, true] {
+            let mut out = vec!["reste".to_string(); 8];
+            for fields in records {
+                let record = csv::ByteRecord::from(fields.to_vec());
+                decode_record(&record, windows_1252, &mut out);
+                let alone: Vec<String> = fields
+                    .iter()
+                    .map(|f| {
+                        let mut s = String::from("vieux");
+                        decode_into(f, windows_1252, &mut s);
+                        s
+                    })
+                    .collect();
+                assert_eq!(out, alone, "{fields:?} (windows-1252: {windows_1252})");
+            }
+        }
+        let mut s = String::new();
+        decode_into(b"Honor\xe9", true, &mut s);
+        assert_eq!(s, "Honoré");
+        decode_into("Honoré".as_bytes(), false, &mut s);
+        assert_eq!(s, "Honoré");
+        decode_into(b"a\xc3", false, &mut s);
+        assert_eq!(s, "a\u{fffd}");
     }
 }

@@ -19,7 +19,7 @@ use crate::limits::{Capped, Limit, Limits, exceeded};
 use crate::{DropFormat, Error, Result};
 
 pub use chunks::{Chunk, Chunks};
-use encoding::{decode, detect_separator, is_utf8};
+use encoding::{decode_record, detect_separator, is_utf8};
 use lines::{Guard, breaks_in};
 
 /// What was found about a file's text.
@@ -139,8 +139,8 @@ struct Text<'a> {
 }
 
 impl Text<'_> {
-    /// The next record of `reader` into `out` (cleared first), with its line number in the
-    /// file; `None` at the end. The whole file's reader and a chunk's share it.
+    /// The next record of `reader` into `out` (its strings reused; emptied at the end or on an
+    /// error), with its line number in the file; `None` at the end. The whole file's reader and a chunk's share it.
     fn next_row<R: Read>(
         &self,
         reader: &mut csv::Reader<Guard<R>>,
@@ -151,6 +151,7 @@ impl Text<'_> {
         let more = match reader.read_byte_record(record) {
             Ok(more) => more,
             Err(e) => {
+                out.clear();
                 let line = reader.get_mut().record_line;
                 let err = match e.into_kind() {
                     csv::ErrorKind::Io(io) => read_error(path, self.format, io, Some(line)),
@@ -164,11 +165,17 @@ impl Text<'_> {
             }
         };
         if !more {
+            out.clear();
             return Ok(None);
         }
         let end = reader.position().byte();
         let last = reader.get_mut().line_before(end);
-        let inside: u64 = record.iter().map(breaks_in).sum();
+        // Most records hold no quoted line break: one search over the whole record says so.
+        let inside: u64 = if memchr::memchr2(b'\r', b'\n', record.as_slice()).is_some() {
+            record.iter().map(breaks_in).sum()
+        } else {
+            0
+        };
         let line = last.saturating_sub(inside).max(1);
         let limit = |limit: Limit| Error::Limit {
             path: path.to_path_buf(),
@@ -177,15 +184,17 @@ impl Text<'_> {
             line: Some(line),
         };
         if record.len() as u64 > limits.max_columns {
+            out.clear();
             return Err(limit(Limit::Columns));
         }
         if record
             .iter()
             .any(|f| f.len() as u64 > limits.max_field_bytes)
         {
+            out.clear();
             return Err(limit(Limit::FieldBytes));
         }
-        out.extend(record.iter().map(|f| decode(f, self.windows_1252)));
+        decode_record(record, self.windows_1252, out);
         Ok(Some(line))
     }
 }
@@ -279,10 +288,9 @@ impl Records {
         Ok((header, detected, records))
     }
 
-    /// The next row into `out` (cleared first), with its line number in the file; `None` at
-    /// the end.
+    /// The next row into `out` (its strings reused), with its line number in the file; `None`
+    /// (and `out` empty) at the end.
     pub fn next_row(&mut self, out: &mut Vec<String>) -> Result<Option<u64>> {
-        out.clear();
         match self {
             Records::Csv {
                 reader,
@@ -305,6 +313,7 @@ impl Records {
                     *out = cells;
                     return Ok(Some(line));
                 }
+                out.clear();
                 match rows.recv() {
                     Ok(batch) => *pending = batch?.into_iter(),
                     // The reader thread has sent every row.

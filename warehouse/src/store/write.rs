@@ -8,6 +8,7 @@ use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::basic::Compression;
 use datafusion::parquet::file::properties::WriterProperties;
+use datafusion::parquet::schema::types::ColumnPath;
 
 use super::Warehouse;
 use crate::tables::TableDef;
@@ -116,6 +117,9 @@ impl Warehouse {
         let props = WriterProperties::builder()
             .set_compression(Compression::SNAPPY)
             .set_max_row_group_row_count(Some(128 * 1024))
+            // A line number is unique in its file: a dictionary of it would only be built (every
+            // value interned) to be as large as the column.
+            .set_column_dictionary_enabled(ColumnPath::from("ligne"), false)
             .set_created_by("copil".into())
             .build();
         let writer = ArrowWriter::try_new(file, def.file_schema(), Some(props)).map_err(|e| {
