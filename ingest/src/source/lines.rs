@@ -108,13 +108,20 @@ impl<R: Read> Guard<R> {
             // nothing that changes the field's state) is skipped at once.
             let rest = &bytes[i..];
             let run = match (self.delimiter, self.state) {
-                (None, _) => memchr::memchr2(b'\r', b'\n', rest),
-                (Some(d), FieldState::Unquoted) => memchr::memchr3(d, b'\r', b'\n', rest),
-                (Some(_), FieldState::Quoted) => memchr::memchr3(b'"', b'\r', b'\n', rest),
-                (Some(_), FieldState::Start | FieldState::QuoteSeen) => Some(0),
-            }
-            .unwrap_or(rest.len());
+                (None, _) => memchr::memchr2(b'\r', b'\n', rest).unwrap_or(rest.len()),
+                (Some(d), FieldState::Unquoted) => unquoted_run(rest, d),
+                (Some(_), FieldState::Quoted) => {
+                    memchr::memchr3(b'"', b'\r', b'\n', rest).unwrap_or(rest.len())
+                }
+                (Some(_), FieldState::Start | FieldState::QuoteSeen) => 0,
+            };
             if run > 0 {
+                if let (Some(d), FieldState::Unquoted) = (self.delimiter, self.state)
+                    && rest[run - 1] == d
+                {
+                    // The run ends on a separator: the next byte starts a field.
+                    self.state = FieldState::Start;
+                }
                 self.prev_cr = false;
                 self.record_len += run as u64;
                 if self.record_len > self.max_record {
@@ -178,6 +185,24 @@ impl<R: Read> Guard<R> {
         self.boundary = boundary;
         Ok(())
     }
+}
+
+/// The bytes from the start of `rest`, in an unquoted field, that only lengthen the record:
+/// separators (each starts a new field) and quotes inside a field change nothing that matters
+/// here, so the run goes over whole rows, up to a line break or a quote that opens a field
+/// (just after a separator). A quote first in `rest` is inside the current field (the byte
+/// before it, already scanned, left the field unquoted, so it was no separator).
+fn unquoted_run(rest: &[u8], delimiter: u8) -> usize {
+    let mut at = 0;
+    while let Some(j) = memchr::memchr3(b'"', b'\r', b'\n', &rest[at..]) {
+        let j = at + j;
+        if rest[j] == b'"' && (j == 0 || rest[j - 1] != delimiter) {
+            at = j + 1;
+            continue;
+        }
+        return j;
+    }
+    rest.len()
 }
 
 impl<R: Read> Read for Guard<R> {
