@@ -140,7 +140,8 @@ struct Text<'a> {
 
 impl Text<'_> {
     /// The next record of `reader` into `out` (its strings reused; emptied at the end or on an
-    /// error), with its line number in the file; `None` at the end. The whole file's reader and a chunk's share it.
+    /// error), with its line number in the file; `None` at the end. The whole file's reader and
+    /// a chunk's share it.
     fn next_row<R: Read>(
         &self,
         reader: &mut csv::Reader<Guard<R>>,
