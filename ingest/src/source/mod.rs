@@ -10,6 +10,7 @@ mod chunks;
 mod encoding;
 mod lines;
 mod xlsx;
+mod xml;
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
@@ -55,8 +56,10 @@ pub enum Records {
     Xlsx {
         /// Batches of rows with their sheet row number.
         rows: std::sync::mpsc::Receiver<Result<xlsx::RowBatch>>,
-        /// The rest of the batch being read.
-        pending: std::vec::IntoIter<(u64, Vec<String>)>,
+        /// The batch being read.
+        pending: xlsx::RowBatch,
+        /// Its next row.
+        next: usize,
     },
 }
 
@@ -309,14 +312,22 @@ impl Records {
                 };
                 text.next_row(reader, record, out)
             }
-            Records::Xlsx { rows, pending } => loop {
-                if let Some((line, cells)) = pending.next() {
-                    *out = cells;
+            Records::Xlsx {
+                rows,
+                pending,
+                next,
+            } => loop {
+                if *next < pending.len() {
+                    let line = pending.row_into(*next, out);
+                    *next += 1;
                     return Ok(Some(line));
                 }
                 out.clear();
                 match rows.recv() {
-                    Ok(batch) => *pending = batch?.into_iter(),
+                    Ok(batch) => {
+                        *pending = batch?;
+                        *next = 0;
+                    }
                     // The reader thread has sent every row.
                     Err(_) => return Ok(None),
                 }
