@@ -238,6 +238,21 @@ impl<R: Read> Scanner<R> {
         }
     }
 
+    /// The bytes held from the current place on (the tag last returned is consumed); at
+    /// least one unless the part has ended. Read from them with [`Scanner::advance`].
+    pub(super) fn held(&mut self) -> &[u8] {
+        self.pos += std::mem::take(&mut self.pending);
+        if self.pos == self.end {
+            let _ = self.more();
+        }
+        &self.buf[self.pos..self.end]
+    }
+
+    /// Consumes `n` bytes of [`Scanner::held`].
+    pub(super) fn advance(&mut self, n: usize) {
+        self.pending = n;
+    }
+
     /// The next tag; text between tags is skipped (within the bound), and so are comments,
     /// processing instructions, declarations and CDATA outside an element read whole.
     pub(super) fn next(&mut self) -> XmlResult<Option<Tag<'_>>> {
@@ -465,8 +480,7 @@ pub(super) fn unescape_ooxml(text: &str) -> Cow<'_, str> {
         }
     }
     let bytes = text.as_bytes();
-    let Some(first) =
-        memchr::memmem::find_iter(bytes, b"_x").find(|&i| unit(&bytes[i..]).is_some())
+    let Some(first) = memchr::memchr_iter(b'_', bytes).find(|&i| unit(&bytes[i..]).is_some())
     else {
         return Cow::Borrowed(text);
     };

@@ -119,6 +119,219 @@ fn value_of(body: &[u8]) -> std::result::Result<Option<(&[u8], bool)>, XmlError>
     Ok(None)
 }
 
+/// A row, a row's end or a cell at the start of `held`, laid out as writers lay them out
+/// (`<c r="B2" s="1" t="s"><v>7</v></c>`, inline strings `<is><t>…</t></is>`); anything
+/// else goes the general way.
+enum Fast<'a> {
+    Row {
+        len: usize,
+        r: Option<&'a [u8]>,
+        empty: bool,
+    },
+    RowEnd,
+    Cell {
+        len: usize,
+        attrs: [Option<&'a [u8]>; 3],
+        value: Raw<'a>,
+    },
+}
+
+/// A cell's value as found by [`fast`].
+enum Raw<'a> {
+    None,
+    /// The text of `<v>`.
+    V(&'a [u8]),
+    /// The text of an inline string's one `<t>`, and whether it keeps its blanks.
+    T(&'a [u8], bool),
+}
+
+const PRESERVE: &[u8] = b"<is><t xml:space=\"preserve\">";
+
+fn fast(h: &[u8]) -> Option<Fast<'_>> {
+    if h.starts_with(b"</row>") {
+        return Some(Fast::RowEnd);
+    }
+    let (row, mut i) = if h.starts_with(b"<c ") {
+        (false, 2)
+    } else if h.starts_with(b"<row ") || h.starts_with(b"<row>") {
+        (true, 4)
+    } else {
+        return None;
+    };
+    // `r`, `s`, `t`: double-quoted values, plain names (any prefix taken off).
+    let mut found: [Option<&[u8]>; 3] = [None; 3];
+    let empty = loop {
+        while h.get(i) == Some(&b' ') {
+            i += 1;
+        }
+        match *h.get(i)? {
+            b'>' => {
+                i += 1;
+                break false;
+            }
+            b'/' if h.get(i + 1) == Some(&b'>') => {
+                i += 2;
+                break true;
+            }
+            _ => {}
+        }
+        let n = h[i..]
+            .iter()
+            .take(64)
+            .position(|b| !(b.is_ascii_alphanumeric() || *b == b':'))?;
+        let name = &h[i..i + n];
+        if h.get(i + n..i + n + 2)? != b"=\"" {
+            return None;
+        }
+        let start = i + n + 2;
+        let end = start + memchr::memchr(b'"', &h[start..])?;
+        let name = name.rsplit(|b| *b == b':').next().unwrap_or(name);
+        match name {
+            b"r" => found[0] = Some(&h[start..end]),
+            b"s" => found[1] = Some(&h[start..end]),
+            b"t" => found[2] = Some(&h[start..end]),
+            _ => {}
+        }
+        i = end + 1;
+    };
+    if row {
+        return Some(Fast::Row {
+            len: i,
+            r: found[0],
+            empty,
+        });
+    }
+    if empty {
+        return Some(Fast::Cell {
+            len: i,
+            attrs: found,
+            value: Raw::None,
+        });
+    }
+    let b = &h[i..];
+    let ended = |k: usize, close: &[u8]| b.get(k..k + close.len()) == Some(close);
+    let (value, len) = if let Some(rest) = b.strip_prefix(b"<v>") {
+        let k = 3 + memchr::memchr(b'<', rest)?;
+        ended(k, b"</v></c>").then_some((Raw::V(&b[3..k]), k + 8))?
+    } else if let Some(rest) = b.strip_prefix(b"<is><t>") {
+        let k = 7 + memchr::memchr(b'<', rest)?;
+        ended(k, b"</t></is></c>").then_some((Raw::T(&b[7..k], false), k + 13))?
+    } else if let Some(rest) = b.strip_prefix(PRESERVE) {
+        let k = PRESERVE.len() + memchr::memchr(b'<', rest)?;
+        ended(k, b"</t></is></c>").then_some((Raw::T(&b[PRESERVE.len()..k], true), k + 13))?
+    } else if b.starts_with(b"</c>") {
+        (Raw::None, 4)
+    } else {
+        return None;
+    };
+    Some(Fast::Cell {
+        len: i + len,
+        attrs: found,
+        value,
+    })
+}
+
+/// The rows of a sheet as they are built into a [`RowBatch`].
+struct Builder<'w> {
+    wb: &'w Workbook,
+    limits: &'w Limits,
+    line: u64,
+    /// The row being built: where it starts, its next column, whether it has text.
+    row: Option<((usize, usize), u64, bool)>,
+    cell: String,
+    scratch: String,
+}
+
+/// A cell's value, found either way.
+enum Value<'a> {
+    Fast(Raw<'a>),
+    Body(&'a [u8]),
+}
+
+impl Builder<'_> {
+    fn open_row(&mut self, r: Option<&[u8]>, empty: bool, batch: &mut RowBatch) -> Located<()> {
+        if self.row.is_some() {
+            return Err((XmlError::Invalid("ligne non fermée"), Some(self.line)));
+        }
+        self.line = r.and_then(number).unwrap_or(self.line + 1);
+        if !empty {
+            self.row = Some((batch.mark(), 0, false));
+        }
+        Ok(())
+    }
+
+    /// Ends the row: true if it holds text (it is then in the batch).
+    fn close_row(&mut self, batch: &mut RowBatch) -> bool {
+        let Some((mark, _, text)) = self.row.take() else {
+            return false;
+        };
+        if !text {
+            batch.rollback(mark);
+            return false;
+        }
+        batch
+            .rows
+            .push((self.line, mark.1, batch.ends.len() - mark.1));
+        true
+    }
+
+    /// Whether a cell met now belongs to a row.
+    fn in_row(&self) -> bool {
+        self.row.is_some()
+    }
+
+    fn cell(
+        &mut self,
+        [reference, style, kind_attr]: [Option<&[u8]>; 3],
+        value: Value<'_>,
+        batch: &mut RowBatch,
+    ) -> Located<()> {
+        let Some((_, next_col, _)) = self.row else {
+            return Ok(());
+        };
+        let line = self.line;
+        let col = reference.and_then(column).unwrap_or(next_col);
+        let style = style.and_then(number).unwrap_or(0) as usize;
+        let kind = kind(kind_attr);
+        if col >= self.limits.max_columns {
+            return Err((
+                XmlError::Io(crate::limits::exceeded_error_at(Limit::Columns, Some(line))),
+                Some(line),
+            ));
+        }
+        let (cell, scratch) = (&mut self.cell, &mut self.scratch);
+        cell.clear();
+        match value {
+            Value::Body(body) => cell_text(body, kind, style, self.wb, cell, scratch),
+            Value::Fast(Raw::V(raw)) if kind != Kind::Inline => {
+                value_text(raw, kind, style, self.wb, cell, scratch)
+            }
+            Value::Fast(Raw::T(raw, preserve)) if kind == Kind::Inline => {
+                inline_text(raw, preserve, cell, scratch)
+            }
+            Value::Fast(_) => Ok(()),
+        }
+        .map_err(|e| (e, Some(line)))?;
+        if cell.is_empty() {
+            return Ok(());
+        }
+        if cell.len() as u64 > self.limits.max_field_bytes {
+            return Err((XmlError::TooLong, Some(line)));
+        }
+        let (mark, next_col, text) = self.row.as_mut().expect("row");
+        let have = (batch.ends.len() - mark.1) as u64;
+        for _ in have..col {
+            batch.ends.push(batch.text.len());
+        }
+        batch.text.push_str(cell);
+        batch.ends.push(batch.text.len());
+        *next_col = col.max(have) + 1;
+        // Not blank: a first byte that is printable ASCII says so at once.
+        *text = *text || cell.as_bytes()[0].is_ascii_graphic() || !cell.trim().is_empty();
+        Ok(())
+    }
+}
+
 /// Reads the cells of one sheet; `row_done` is called after each row that is not blank (no
 /// cell, or only spaces) and returns false to stop.
 pub(super) fn read_sheet<R: Read>(
@@ -129,87 +342,82 @@ pub(super) fn read_sheet<R: Read>(
     mut row_done: impl FnMut(&mut RowBatch) -> bool,
 ) -> Located<()> {
     let mut in_data = false;
-    let mut line = 0u64;
-    // The row being built: where it starts, its next column, whether it has text.
-    let mut row: Option<((usize, usize), u64, bool)> = None;
-    let mut cell = String::new();
-    let mut scratch = String::new();
-    let at = |line: u64| move |e: XmlError| (e, Some(line));
+    let mut b = Builder {
+        wb,
+        limits,
+        line: 0,
+        row: None,
+        cell: String::new(),
+        scratch: String::new(),
+    };
     loop {
-        let Some(t) = s.next().map_err(|e| (e, in_data.then_some(line)))? else {
+        // Most items, laid out the usual way, are read straight from the held bytes.
+        if in_data {
+            let held = s.held();
+            let blank = held.iter().take_while(|b| b.is_ascii_whitespace()).count();
+            let (len, done) = match fast(&held[blank..]) {
+                Some(Fast::Cell { len, attrs, value }) => {
+                    b.cell(attrs, Value::Fast(value), batch)?;
+                    (len, false)
+                }
+                Some(Fast::Row { len, r, empty }) => {
+                    b.open_row(r, empty, batch)?;
+                    (len, false)
+                }
+                Some(Fast::RowEnd) => (6, b.close_row(batch)),
+                None => (0, false),
+            };
+            if len > 0 {
+                s.advance(blank + len);
+                if done && !row_done(batch) {
+                    return Ok(());
+                }
+                continue;
+            }
+        }
+        let Some(t) = s.next().map_err(|e| (e, in_data.then_some(b.line)))? else {
             break;
         };
         match t.name {
             b"sheetData" if t.close => break,
             b"sheetData" => in_data = !t.empty,
             b"row" if in_data && !t.close => {
-                if row.is_some() {
-                    return Err((XmlError::Invalid("ligne non fermée"), Some(line)));
-                }
-                line = attr(t.attrs, b"r").and_then(number).unwrap_or(line + 1);
-                row = Some((batch.mark(), 0, false));
-                if t.empty {
-                    let (mark, _, _) = row.take().expect("row");
-                    batch.rollback(mark);
-                }
+                let (r, empty) = (attr(t.attrs, b"r"), t.empty);
+                b.open_row(r, empty, batch)?;
             }
             b"row" if in_data => {
-                let Some((mark, _, text)) = row.take() else {
-                    continue;
-                };
-                if !text {
-                    batch.rollback(mark);
-                    continue;
-                }
-                batch.rows.push((line, mark.1, batch.ends.len() - mark.1));
-                if !row_done(batch) {
+                if b.close_row(batch) && !row_done(batch) {
                     return Ok(());
                 }
             }
-            b"c" if in_data && !t.close => {
-                let Some((_, next_col, _)) = row else {
-                    continue;
-                };
-                let (mut reference, mut style, mut kind_attr) = (None, None, None);
+            b"c" if in_data && !t.close && b.in_row() => {
+                let mut found: [Option<&[u8]>; 3] = [None; 3];
                 for (k, v) in attrs(t.attrs) {
                     match k {
-                        b"r" => reference = Some(v),
-                        b"s" => style = Some(v),
-                        b"t" => kind_attr = Some(v),
+                        b"r" => found[0] = Some(v),
+                        b"s" => found[1] = Some(v),
+                        b"t" => found[2] = Some(v),
                         _ => {}
                     }
                 }
-                let col = reference.and_then(column).unwrap_or(next_col);
-                let style = style.and_then(number).unwrap_or(0) as usize;
-                let kind = kind(kind_attr);
+                // The attributes are copied out: reading the body may move the held bytes.
+                let mut copies: [Option<Vec<u8>>; 3] = [None, None, None];
+                for (c, f) in copies.iter_mut().zip(found) {
+                    *c = f.map(<[u8]>::to_vec);
+                }
                 let empty = t.empty;
-                if col >= limits.max_columns {
-                    return Err((
-                        XmlError::Io(crate::limits::exceeded_error_at(Limit::Columns, Some(line))),
-                        Some(line),
-                    ));
-                }
+                let attrs = [
+                    copies[0].as_deref(),
+                    copies[1].as_deref(),
+                    copies[2].as_deref(),
+                ];
                 if empty {
+                    b.cell(attrs, Value::Fast(Raw::None), batch)?;
                     continue;
                 }
-                cell.clear();
-                let body = s.body().map_err(at(line))?;
-                cell_text(body, kind, style, wb, &mut cell, &mut scratch).map_err(at(line))?;
-                if cell.is_empty() {
-                    continue;
-                }
-                if cell.len() as u64 > limits.max_field_bytes {
-                    return Err((XmlError::TooLong, Some(line)));
-                }
-                let (mark, next_col, text) = row.as_mut().expect("row");
-                let have = (batch.ends.len() - mark.1) as u64;
-                for _ in have..col {
-                    batch.ends.push(batch.text.len());
-                }
-                batch.text.push_str(&cell);
-                batch.ends.push(batch.text.len());
-                *next_col = col.max(have) + 1;
-                *text = *text || !cell.trim().is_empty();
+                let line = b.line;
+                let body = s.body().map_err(|e| (e, Some(line)))?;
+                b.cell(attrs, Value::Body(body), batch)?;
             }
             _ => {}
         }
@@ -231,9 +439,49 @@ fn cell_text(
     if kind == Kind::Inline {
         return rich_text(body, out, scratch);
     }
-    let Some((raw, escaped)) = value_of(body)? else {
-        return Ok(());
+    match value_of(body)? {
+        Some((raw, _)) => value_text(raw, kind, style, wb, out, scratch),
+        None => Ok(()),
+    }
+}
+
+/// An inline string's one `<t>` (see [`rich_text`]).
+fn inline_text(
+    raw: &[u8],
+    preserve: bool,
+    out: &mut String,
+    scratch: &mut String,
+) -> std::result::Result<(), XmlError> {
+    let blank = |b: &u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
+    let text = if memchr::memchr2(b'&', b'\r', raw).is_none() {
+        // The usual text: nothing to resolve, no copy.
+        std::str::from_utf8(raw).map_err(|_| XmlError::Invalid("texte hors UTF-8"))?
+    } else {
+        scratch.clear();
+        push_text(raw, scratch)?;
+        scratch.as_str()
     };
+    let edges =
+        text.as_bytes().first().is_some_and(blank) || text.as_bytes().last().is_some_and(blank);
+    let text = if preserve || !edges {
+        text
+    } else {
+        text.trim_matches([' ', '\t', '\r', '\n'])
+    };
+    out.push_str(&unescape_ooxml(text));
+    Ok(())
+}
+
+/// The text of a cell's `<v>`, by the cell's kind and style.
+fn value_text(
+    raw: &[u8],
+    kind: Kind,
+    style: usize,
+    wb: &Workbook,
+    out: &mut String,
+    scratch: &mut String,
+) -> std::result::Result<(), XmlError> {
+    let escaped = memchr::memchr2(b'&', b'\r', raw).is_some();
     let text: &str = if escaped {
         scratch.clear();
         push_text(raw, scratch)?;
