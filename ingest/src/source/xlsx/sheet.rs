@@ -84,22 +84,22 @@ fn number(raw: &[u8]) -> Option<u64> {
     s.parse().ok()
 }
 
-/// The raw text of a cell's `<v>`, and whether it needs entities resolved.
-fn value_of(body: &[u8]) -> std::result::Result<Option<(&[u8], bool)>, XmlError> {
+/// The raw text of a cell's `<v>`, entities not resolved.
+fn value_of(body: &[u8]) -> std::result::Result<Option<&[u8]>, XmlError> {
     // The usual cell: `<v>…</v>` and nothing else.
     if let Some(inner) = body
         .strip_prefix(b"<v>")
         .and_then(|b| b.strip_suffix(b"</v>"))
         && memchr::memchr(b'<', inner).is_none()
     {
-        return Ok(Some((inner, memchr::memchr2(b'&', b'\r', inner).is_some())));
+        return Ok(Some(inner));
     }
     let mut start = None;
     let mut tokens = Body::new(body);
     while let Some(token) = tokens.next() {
         match token? {
             Token::Tag(t) if t.name == b"v" && !t.close && t.empty => {
-                return Ok(Some((&b""[..], false)));
+                return Ok(Some(&b""[..]));
             }
             Token::Tag(t) if t.name == b"v" && !t.close => {
                 start = Some(body.len() - tokens.remaining());
@@ -110,7 +110,7 @@ fn value_of(body: &[u8]) -> std::result::Result<Option<(&[u8], bool)>, XmlError>
                     let inner = &body[s..end];
                     // The raw text between the tags, the closing tag left out.
                     let close = memchr::memrchr(b'<', inner).unwrap_or(inner.len());
-                    return Ok(Some((&inner[..close], true)));
+                    return Ok(Some(&inner[..close]));
                 }
             }
             _ => {}
@@ -137,6 +137,7 @@ enum Fast<'a> {
 }
 
 /// A cell's value as found by [`fast`].
+#[derive(Clone, Copy)]
 enum Raw<'a> {
     None,
     /// The text of `<v>`.
@@ -243,6 +244,7 @@ struct Builder<'w> {
 }
 
 /// A cell's value, found either way.
+#[derive(Clone, Copy)]
 enum Value<'a> {
     Fast(Raw<'a>),
     Body(&'a [u8]),
@@ -302,7 +304,11 @@ impl Builder<'_> {
         let (cell, scratch) = (&mut self.cell, &mut self.scratch);
         cell.clear();
         match value {
-            Value::Body(body) => cell_text(body, kind, style, self.wb, cell, scratch),
+            Value::Body(body) if kind == Kind::Inline => rich_text(body, cell, scratch),
+            Value::Body(body) => value_of(body).and_then(|v| match v {
+                Some(raw) => value_text(raw, kind, style, self.wb, cell, scratch),
+                None => Ok(()),
+            }),
             Value::Fast(Raw::V(raw)) if kind != Kind::Inline => {
                 value_text(raw, kind, style, self.wb, cell, scratch)
             }
@@ -386,7 +392,8 @@ pub(super) fn read_sheet<R: Read>(
                 b.open_row(r, empty, batch)?;
             }
             b"row" if in_data => {
-                if b.close_row(batch) && !row_done(batch) {
+                let complete = b.close_row(batch);
+                if complete && !row_done(batch) {
                     return Ok(());
                 }
             }
@@ -425,24 +432,15 @@ pub(super) fn read_sheet<R: Read>(
     Ok(())
 }
 
-/// A cell's text, as the sheet shows it: shared and inline strings, numbers (whole ones
-/// without a decimal point), dates (a number in a date format, as `AAAA-MM-JJ`), booleans,
-/// errors.
-fn cell_text(
-    body: &[u8],
-    kind: Kind,
-    style: usize,
-    wb: &Workbook,
-    out: &mut String,
-    scratch: &mut String,
-) -> std::result::Result<(), XmlError> {
-    if kind == Kind::Inline {
-        return rich_text(body, out, scratch);
+/// `raw` as text: itself when it holds no entity nor CR (no copy), else resolved into
+/// `scratch`.
+fn resolved<'a>(raw: &'a [u8], scratch: &'a mut String) -> std::result::Result<&'a str, XmlError> {
+    if memchr::memchr2(b'&', b'\r', raw).is_none() {
+        return std::str::from_utf8(raw).map_err(|_| XmlError::Invalid("texte hors UTF-8"));
     }
-    match value_of(body)? {
-        Some((raw, _)) => value_text(raw, kind, style, wb, out, scratch),
-        None => Ok(()),
-    }
+    scratch.clear();
+    push_text(raw, scratch)?;
+    Ok(scratch.as_str())
 }
 
 /// An inline string's one `<t>` (see [`rich_text`]).
@@ -453,14 +451,7 @@ fn inline_text(
     scratch: &mut String,
 ) -> std::result::Result<(), XmlError> {
     let blank = |b: &u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
-    let text = if memchr::memchr2(b'&', b'\r', raw).is_none() {
-        // The usual text: nothing to resolve, no copy.
-        std::str::from_utf8(raw).map_err(|_| XmlError::Invalid("texte hors UTF-8"))?
-    } else {
-        scratch.clear();
-        push_text(raw, scratch)?;
-        scratch.as_str()
-    };
+    let text = resolved(raw, scratch)?;
     let edges =
         text.as_bytes().first().is_some_and(blank) || text.as_bytes().last().is_some_and(blank);
     let text = if preserve || !edges {
@@ -481,14 +472,7 @@ fn value_text(
     out: &mut String,
     scratch: &mut String,
 ) -> std::result::Result<(), XmlError> {
-    let escaped = memchr::memchr2(b'&', b'\r', raw).is_some();
-    let text: &str = if escaped {
-        scratch.clear();
-        push_text(raw, scratch)?;
-        scratch.as_str()
-    } else {
-        std::str::from_utf8(raw).map_err(|_| XmlError::Invalid("texte hors UTF-8"))?
-    };
+    let text = resolved(raw, scratch)?;
     if text.is_empty() {
         return Ok(());
     }
