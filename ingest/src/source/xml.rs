@@ -240,12 +240,12 @@ impl<R: Read> Scanner<R> {
 
     /// The bytes held from the current place on (the tag last returned is consumed); at
     /// least one unless the part has ended. Read from them with [`Scanner::advance`].
-    pub(super) fn held(&mut self) -> &[u8] {
+    pub(super) fn held(&mut self) -> XmlResult<&[u8]> {
         self.pos += std::mem::take(&mut self.pending);
         if self.pos == self.end {
-            let _ = self.more();
+            self.more()?;
         }
-        &self.buf[self.pos..self.end]
+        Ok(&self.buf[self.pos..self.end])
     }
 
     /// Consumes `n` bytes of [`Scanner::held`].

@@ -359,7 +359,8 @@ pub(super) fn read_sheet<R: Read>(
     loop {
         // Most items, laid out the usual way, are read straight from the held bytes.
         if in_data {
-            let held = s.held();
+            let line = b.line;
+            let held = s.held().map_err(|e| (e, Some(line)))?;
             let blank = held.iter().take_while(|b| b.is_ascii_whitespace()).count();
             let (len, done) = match fast(&held[blank..]) {
                 Some(Fast::Cell { len, attrs, value }) => {
@@ -382,6 +383,10 @@ pub(super) fn read_sheet<R: Read>(
             }
         }
         let Some(t) = s.next().map_err(|e| (e, in_data.then_some(b.line)))? else {
+            // A sheet whose data ends without `</sheetData>` was cut short: not read as whole.
+            if in_data {
+                return Err((XmlError::Invalid("feuille tronquée"), Some(b.line)));
+            }
             break;
         };
         match t.name {

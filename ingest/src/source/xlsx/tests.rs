@@ -228,3 +228,50 @@ fn issue_16_the_workbook_reader_agrees_with_calamine_cell_for_cell() {
         }
     }
 }
+
+/// Issue 16: a sheet cut short (its data never closed) is refused, not read as a shorter sheet.
+#[test]
+fn issue_16_a_sheet_cut_short_is_refused() {
+    use std::io::{Read as _, Write as _};
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("modele_20250101.xlsx");
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    for r in 0..50u32 {
+        ws.write_string(r, 0, format!("v{r}")).unwrap();
+    }
+    wb.save(&model).unwrap();
+    assert_eq!(read_all(&model).len(), 50);
+    let cut = dir.path().join("coupe_20250101.xlsx");
+    let mut source = zip::ZipArchive::new(std::fs::File::open(&model).unwrap()).unwrap();
+    let mut out = zip::ZipWriter::new(std::fs::File::create(&cut).unwrap());
+    for i in 0..source.len() {
+        let mut entry = source.by_index(i).unwrap();
+        if entry.name_raw() == b"xl/worksheets/sheet1.xml" {
+            let mut xml = String::new();
+            entry.read_to_string(&mut xml).unwrap();
+            let at = xml.find("<row r=\"30\"").unwrap();
+            out.start_file(
+                "xl/worksheets/sheet1.xml",
+                zip::write::SimpleFileOptions::default(),
+            )
+            .unwrap();
+            out.write_all(&xml.as_bytes()[..at]).unwrap();
+        } else {
+            out.raw_copy_file(entry).unwrap();
+        }
+    }
+    out.finish().unwrap();
+    let (_, _, mut records) = Records::open(&cut, DropFormat::Xlsx, &Limits::default()).unwrap();
+    let mut row = vec![];
+    let mut read = 0;
+    let error = loop {
+        match records.next_row(&mut row) {
+            Ok(Some(_)) => read += 1,
+            Ok(None) => panic!("{read} rows of a cut sheet read without error"),
+            Err(e) => break e,
+        }
+    };
+    assert_eq!(read, 28, "the rows before the cut come first");
+    assert!(error.to_string().contains("feuille tronquée"), "{error}");
+}
