@@ -10,6 +10,12 @@ use super::super::xml::{Scanner, XmlError, attr, push_text, rich_text};
 use crate::limits::{Limit, Limits, exceeded, exceeded_error};
 use crate::{Error, Result};
 
+/// Sheets of a workbook considered (Excel's practical range is far below).
+const MAX_SHEETS: usize = 1024;
+
+/// Cell styles read (Excel allows 64,000 cell formats).
+const MAX_STYLES: usize = 65_536;
+
 /// Bytes of markup an element may hold beyond its text.
 const MARKUP_SLACK: u64 = 64 << 10;
 
@@ -287,7 +293,7 @@ impl<'p> Archive<'p> {
                     b"workbookPr" if !t.close => {
                         wb.date1904 = matches!(attr(t.attrs, b"date1904"), Some(b"1" | b"true"));
                     }
-                    b"sheet" if !t.close => listed.push((
+                    b"sheet" if !t.close && listed.len() < MAX_SHEETS => listed.push((
                         attr(t.attrs, b"name").map(text_of).unwrap_or_default(),
                         attr(t.attrs, b"id").map(text_of).unwrap_or_default(),
                     )),
@@ -303,13 +309,15 @@ impl<'p> Archive<'p> {
                     .into(),
             });
         }
+        // Looked up by id, not searched: a hostile workbook may list many sheets and relations.
+        let worksheets: std::collections::HashMap<&str, &str> = rels
+            .iter()
+            .filter(|r| r.1.ends_with("/worksheet"))
+            .map(|r| (r.0.as_str(), r.2.as_str()))
+            .collect();
         wb.sheets = listed
             .into_iter()
-            .filter_map(|(name, id)| {
-                rels.iter()
-                    .find(|r| r.0 == id && r.1.ends_with("/worksheet"))
-                    .map(|r| (name, r.2.clone()))
-            })
+            .filter_map(|(name, id)| worksheets.get(id.as_str()).map(|p| (name, p.to_string())))
             .collect();
         let styles = target("/styles").unwrap_or_else(|| "xl/styles.xml".into());
         wb.date_styles = self.styles(&styles)?;
@@ -322,7 +330,7 @@ impl<'p> Archive<'p> {
     fn styles(&mut self, part: &str) -> Result<Vec<bool>> {
         let label = format!("partie « {part} »");
         let found = self.with_part(part, &label, None, |s| {
-            let mut custom: Vec<(u32, bool)> = Vec::new();
+            let mut custom: std::collections::HashMap<u32, bool> = Default::default();
             let mut out = Vec::new();
             let mut in_xfs = false;
             while let Some(t) = s.next().map_err(|e| (e, None))? {
@@ -336,16 +344,14 @@ impl<'p> Archive<'p> {
                             let code = attr(t.attrs, b"formatCode")
                                 .map(text_of)
                                 .unwrap_or_default();
-                            custom.push((id, date_format(&code)));
+                            custom.insert(id, date_format(&code));
                         }
                     }
                     b"cellXfs" => in_xfs = !t.close && !t.empty,
-                    b"xf" if in_xfs && !t.close => {
+                    // Past Excel's own limit of cell formats, the rest read as plain numbers.
+                    b"xf" if in_xfs && !t.close && out.len() < MAX_STYLES => {
                         let date = id().is_some_and(|id| {
-                            custom
-                                .iter()
-                                .find(|c| c.0 == id)
-                                .map_or_else(|| builtin_date(id), |c| c.1)
+                            custom.get(&id).copied().unwrap_or_else(|| builtin_date(id))
                         });
                         out.push(date);
                     }
