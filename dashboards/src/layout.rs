@@ -2,7 +2,7 @@
 //! resource: the stylesheet and icon are served by the app.
 
 use copil_accounts::Role;
-use maud::{DOCTYPE, Markup, PreEscaped, html};
+use maud::{DOCTYPE, Markup, PreEscaped, Render, html};
 
 use crate::user::User;
 
@@ -150,7 +150,7 @@ fn document(
     title: &str,
     current: &str,
     user: Option<&User>,
-    content: &Markup,
+    content: &impl Render,
     footer: Option<&Markup>,
 ) -> String {
     html! {
@@ -177,9 +177,9 @@ pub fn page(
     current: &str,
     user: &User,
     provenance: &Provenance,
-    body: &Markup,
+    body: &impl Render,
 ) -> String {
-    let content = html! {
+    let banner = html! {
         span id="impression" {}
         p class="bandeau" {
             "Données au " (provenance.donnees_au)
@@ -190,8 +190,9 @@ pub fn page(
             a href="#impression" { "Version imprimable" }
             span class="consigne-impression" { " : la page telle qu'elle s'imprime (A4) ; imprimez-la avec Ctrl+P. " a href="#contenu" { "Revenir à la page" } }
         }
-        (body)
     };
+    // The body (a cached page weighs hundreds of kilobytes) is copied once, into the page.
+    let content = Then(&banner, body);
     let footer = html! {
         div {
             "Copil · données pseudonymisées, secret statistique appliqué à toute sortie · "
@@ -199,6 +200,16 @@ pub fn page(
         }
     };
     document(brand, title, current, Some(user), &content, Some(&footer))
+}
+
+/// Two pieces of markup, one after the other, rendered straight into the page.
+struct Then<'a, A: ?Sized, B: ?Sized>(&'a A, &'a B);
+
+impl<A: Render + ?Sized, B: Render + ?Sized> Render for Then<'_, A, B> {
+    fn render_to(&self, out: &mut String) {
+        self.0.render_to(out);
+        self.1.render_to(out);
+    }
 }
 
 /// A page without data (errors); with the user's menu when the user is known (issue 15).

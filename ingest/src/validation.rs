@@ -86,10 +86,10 @@ impl Layout {
     }
 
     /// The trimmed cell of the contract column at `column` (a [`pos`]), or "".
-    fn get<'a>(&self, row: &'a [String], column: usize) -> &'a str {
+    fn get<'a, S: AsRef<str>>(&self, row: &'a [S], column: usize) -> &'a str {
         self.index[column]
             .and_then(|i| row.get(i))
-            .map_or("", |s| s.trim())
+            .map_or("", |s| s.as_ref().trim())
     }
 }
 
@@ -184,9 +184,9 @@ pub fn parse_date(s: &str) -> Option<NaiveDate> {
 }
 
 /// Checks one row. `extraction` is the drop's extraction date: nothing may happen after it.
-pub fn validate(
+pub fn validate<S: AsRef<str>>(
     layout: &Layout,
-    row: &[String],
+    row: &[S],
     extraction: NaiveDate,
     departments: &Departments,
 ) -> Result<ValidRow, Rejection> {

@@ -26,7 +26,65 @@ pub(super) fn render(
     if drawn.is_err() {
         body = fallback(width, height);
     }
-    accessible(&body, caption)
+    accessible(&compact(&body), caption)
+}
+
+/// plotters' drawing without what it repeats on every element (issue 16: an indicator page
+/// carries eight charts, and its weight is what 32 clients wait on): `opacity="1"` (the
+/// default) goes, the font family is said once on the root element (it is inherited), and a
+/// filled rectangle followed by its outline becomes one opaque rectangle with both (the outline
+/// is painted over the fill either way). What is drawn does not change.
+pub(super) fn compact(svg: &str) -> String {
+    let family = format!(" font-family=\"{}\"", style::FONT_FAMILY);
+    let mut out = String::with_capacity(svg.len());
+    // A filled rectangle without outline, waiting to see whether its outline follows.
+    let mut filled: Option<String> = None;
+    for (i, line) in svg.split_inclusive('\n').enumerate() {
+        let mut line = line.replace(" opacity=\"1\"", "");
+        if i == 0 && line.starts_with("<svg") {
+            if let Some(end) = line.find('>') {
+                line.insert_str(end, &family);
+            }
+        } else {
+            line = line.replace(&family, "");
+        }
+        if let Some(held) = filled.take() {
+            if let Some(merged) = merge_rects(&held, &line) {
+                out.push_str(&merged);
+                continue;
+            }
+            out.push_str(&held);
+        }
+        if rect_paint(&line).is_some_and(|(_, _, stroke)| stroke == "none") {
+            filled = Some(line);
+        } else {
+            out.push_str(&line);
+        }
+    }
+    if let Some(held) = filled {
+        out.push_str(&held);
+    }
+    out
+}
+
+/// A one-line `<rect …/>` as plotters writes it: its geometry, its fill and its stroke.
+fn rect_paint(line: &str) -> Option<(&str, &str, &str)> {
+    let body = line.strip_prefix("<rect ")?.trim_end().strip_suffix("/>")?;
+    let at = body.rfind(" fill=\"")?;
+    let (geometry, paint) = body.split_at(at);
+    let rest = paint.strip_prefix(" fill=\"")?;
+    let (fill, rest) = rest.split_once('"')?;
+    let stroke = rest.strip_prefix(" stroke=\"")?.strip_suffix('"')?;
+    (!stroke.contains('"')).then_some((geometry, fill, stroke))
+}
+
+/// A filled rectangle and the outline of the same rectangle, as one element.
+fn merge_rects(filled: &str, outline: &str) -> Option<String> {
+    let (geometry, fill, _) = rect_paint(filled)?;
+    let (same, none, stroke) = rect_paint(outline)?;
+    // Translucent, the outline over the fill would blend differently as one element.
+    (same == geometry && none == "none" && stroke != "none" && !geometry.contains("opacity="))
+        .then(|| format!("<rect {geometry} fill=\"{fill}\" stroke=\"{stroke}\"/>\n"))
 }
 
 /// A chart that only says « Aucune donnée publiable ».
@@ -176,6 +234,44 @@ mod tests {
         let id = |s: &str| s.split("<title id=\"").nth(1).unwrap()[..30].to_owned();
         assert_ne!(id(&a), id(&b));
         assert_eq!(a, accessible(svg, &caption("A", "x")));
+    }
+
+    #[test]
+    fn issue_16_compacting_keeps_the_drawing() {
+        let family = style::FONT_FAMILY;
+        let svg = format!(
+            "<svg width=\"10\" height=\"10\">\n\
+             <rect x=\"1\" y=\"2\" width=\"3\" height=\"4\" opacity=\"1\" fill=\"#FFFFFF\" stroke=\"none\"/>\n\
+             <rect x=\"1\" y=\"2\" width=\"3\" height=\"4\" opacity=\"1\" fill=\"none\" stroke=\"#929292\"/>\n\
+             <rect x=\"5\" y=\"2\" width=\"3\" height=\"4\" opacity=\"0.5\" fill=\"#000000\" stroke=\"none\"/>\n\
+             <rect x=\"6\" y=\"2\" width=\"3\" height=\"4\" opacity=\"1\" fill=\"none\" stroke=\"#929292\"/>\n\
+             <rect x=\"8\" y=\"2\" width=\"3\" height=\"4\" opacity=\"0.5\" fill=\"#000000\" stroke=\"none\"/>\n\
+             <rect x=\"8\" y=\"2\" width=\"3\" height=\"4\" opacity=\"0.5\" fill=\"none\" stroke=\"#929292\"/>\n\
+             <text x=\"1\" font-family=\"{family}\" font-size=\"11\" opacity=\"1\" fill-opacity=\"1\">\n80\n</text>\n\
+             <rect x=\"7\" y=\"2\" width=\"3\" height=\"4\" opacity=\"1\" fill=\"#111111\" stroke=\"none\"/>\n\
+             </svg>\n"
+        );
+        let out = compact(&svg);
+        assert_eq!(
+            out,
+            format!(
+                "<svg width=\"10\" height=\"10\" font-family=\"{family}\">\n\
+                 <rect x=\"1\" y=\"2\" width=\"3\" height=\"4\" fill=\"#FFFFFF\" stroke=\"#929292\"/>\n\
+                 <rect x=\"5\" y=\"2\" width=\"3\" height=\"4\" opacity=\"0.5\" fill=\"#000000\" stroke=\"none\"/>\n\
+                 <rect x=\"6\" y=\"2\" width=\"3\" height=\"4\" fill=\"none\" stroke=\"#929292\"/>\n\
+                 <rect x=\"8\" y=\"2\" width=\"3\" height=\"4\" opacity=\"0.5\" fill=\"#000000\" stroke=\"none\"/>\n\
+                 <rect x=\"8\" y=\"2\" width=\"3\" height=\"4\" opacity=\"0.5\" fill=\"none\" stroke=\"#929292\"/>\n\
+                 <text x=\"1\" font-size=\"11\" fill-opacity=\"1\">\n80\n</text>\n\
+                 <rect x=\"7\" y=\"2\" width=\"3\" height=\"4\" fill=\"#111111\" stroke=\"none\"/>\n\
+                 </svg>\n"
+            )
+        );
+        // What plotters draws in a chart comes out lighter, never heavier.
+        let drawn = render(&caption("T", "D"), (200, 100), |area| {
+            style::no_data_message(area, 200, 100)
+        });
+        assert!(!drawn.contains("opacity=\"1\""), "{drawn}");
+        assert_eq!(drawn.matches(family).count(), 1, "{drawn}");
     }
 
     #[test]

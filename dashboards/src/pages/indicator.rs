@@ -174,7 +174,7 @@ pub async fn indicator(
         &results,
         &ind.titre,
         "/indicateurs",
-        &maud::PreEscaped(body.to_string()),
+        &maud::PreEscaped(&*body),
     )
 }
 

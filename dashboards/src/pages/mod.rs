@@ -57,7 +57,7 @@ fn html_page(
     results: &Results,
     title: &str,
     current: &str,
-    body: &Markup,
+    body: &impl maud::Render,
 ) -> Result<Response, HttpError> {
     let p = provenance(&c.state, results);
     cache::respond(
@@ -142,7 +142,7 @@ pub async fn national(c: Ctx) -> Result<Response, HttpError> {
         &results,
         "Vue nationale",
         "/",
-        &maud::PreEscaped(body.to_string()),
+        &maud::PreEscaped(&*body),
     )
 }
 

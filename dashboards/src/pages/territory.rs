@@ -92,7 +92,7 @@ pub async fn territory(c: Ctx, Path(id): Path<String>) -> Result<Response, HttpE
         &results,
         &t.nom,
         &format!("/territoires/{}", t.id),
-        &maud::PreEscaped(body.to_string()),
+        &maud::PreEscaped(&*body),
     )
 }
 

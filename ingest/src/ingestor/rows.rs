@@ -35,12 +35,12 @@ pub(super) struct Preparer<'a> {
 
 impl Preparer<'_> {
     /// Hashes (for duplicates), validates and pseudonymises one row.
-    pub(super) fn prepare(&mut self, line: u64, row: &[String]) -> Prepared {
+    pub(super) fn prepare<S: AsRef<str>>(&mut self, line: u64, row: &[S]) -> Prepared {
         // One pass over the row's bytes, each field followed by 0x1f: the digest of the same
         // bytes given field by field to a streaming hasher, at a fraction of its cost.
         self.bytes.clear();
         for f in row {
-            self.bytes.extend_from_slice(f.as_bytes());
+            self.bytes.extend_from_slice(f.as_ref().as_bytes());
             self.bytes.push(0x1f);
         }
         let hash = xxhash_rust::xxh3::xxh3_128(&self.bytes);

@@ -76,18 +76,7 @@ impl Ingestor {
             Source::Chunks(chunks) => parallel::run(*chunks, threads, &mut sink, preparer),
             Source::Rows(mut records) => {
                 let mut preparer = preparer();
-                let mut row = Vec::new();
-                loop {
-                    match records.next_row(&mut row) {
-                        Ok(Some(line)) => {
-                            if let Err(e) = sink.take(preparer.prepare(line, &row)) {
-                                break Err(e);
-                            }
-                        }
-                        Ok(None) => break Ok(()),
-                        Err(e) => break Err(e),
-                    }
-                }
+                records.each_row(|line, row| sink.take(preparer.prepare(line, row)))
             }
         };
         if let Err(e) = read {

@@ -292,6 +292,43 @@ impl Records {
         Ok((header, detected, records))
     }
 
+    /// Gives every row left to `f`, with its line number, until the end or the first error
+    /// (of the file or of `f`). A workbook's cells are lent straight from the reader's batch
+    /// (no copy per cell).
+    pub fn each_row(&mut self, mut f: impl FnMut(u64, &[&str]) -> Result<()>) -> Result<()> {
+        let Records::Xlsx {
+            rows,
+            pending,
+            next,
+        } = self
+        else {
+            let mut row = Vec::new();
+            // One allocation of cell references for the whole file, lent anew for each row.
+            let mut spare: Vec<&'static str> = Vec::new();
+            while let Some(line) = self.next_row(&mut row)? {
+                let mut cells: Vec<&str> = spare.into_iter().map(|_| "").collect();
+                cells.extend(row.iter().map(String::as_str));
+                let done = f(line, &cells);
+                cells.clear();
+                spare = cells.into_iter().map(|_| "").collect();
+                done?;
+            }
+            return Ok(());
+        };
+        loop {
+            let mut cells = Vec::new();
+            for k in std::mem::take(next)..pending.len() {
+                let line = pending.row_cells(k, &mut cells);
+                f(line, &cells)?;
+            }
+            *pending = match rows.recv() {
+                Ok(batch) => batch?,
+                // The reader thread has sent every row.
+                Err(_) => return Ok(()),
+            };
+        }
+    }
+
     /// The next row into `out` (its strings reused), with its line number in the file; `None`
     /// (and `out` empty) at the end.
     pub fn next_row(&mut self, out: &mut Vec<String>) -> Result<Option<u64>> {

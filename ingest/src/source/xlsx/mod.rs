@@ -69,6 +69,14 @@ impl RowBatch {
         line
     }
 
+    /// Row `k`'s cells into `out` (emptied first), lent from the batch; returns its line.
+    pub(super) fn row_cells<'a>(&'a self, k: usize, out: &mut Vec<&'a str>) -> u64 {
+        let (line, first, n) = self.rows[k];
+        out.clear();
+        out.extend((first..first + n).map(|i| self.cell(i)));
+        line
+    }
+
     /// Where the row being built starts.
     pub(super) fn mark(&self) -> (usize, usize) {
         (self.text.len(), self.ends.len())
