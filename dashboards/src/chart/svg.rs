@@ -40,6 +40,14 @@ pub(super) fn compact(svg: &str) -> String {
     // A filled rectangle without outline, waiting to see whether its outline follows.
     let mut filled: Option<String> = None;
     for (i, line) in svg.split_inclusive('\n').enumerate() {
+        // Only elements: a label's text is left as it is.
+        if !line.starts_with('<') {
+            if let Some(held) = filled.take() {
+                out.push_str(&held);
+            }
+            out.push_str(line);
+            continue;
+        }
         let mut line = line.replace(" opacity=\"1\"", "");
         if i == 0 && line.starts_with("<svg") {
             if let Some(end) = line.find('>') {
@@ -247,7 +255,7 @@ mod tests {
              <rect x=\"6\" y=\"2\" width=\"3\" height=\"4\" opacity=\"1\" fill=\"none\" stroke=\"#929292\"/>\n\
              <rect x=\"8\" y=\"2\" width=\"3\" height=\"4\" opacity=\"0.5\" fill=\"#000000\" stroke=\"none\"/>\n\
              <rect x=\"8\" y=\"2\" width=\"3\" height=\"4\" opacity=\"0.5\" fill=\"none\" stroke=\"#929292\"/>\n\
-             <text x=\"1\" font-family=\"{family}\" font-size=\"11\" opacity=\"1\" fill-opacity=\"1\">\n80\n</text>\n\
+             <text x=\"1\" font-family=\"{family}\" font-size=\"11\" opacity=\"1\" fill-opacity=\"1\">\n80 opacity=\"1\"\n</text>\n\
              <rect x=\"7\" y=\"2\" width=\"3\" height=\"4\" opacity=\"1\" fill=\"#111111\" stroke=\"none\"/>\n\
              </svg>\n"
         );
@@ -261,7 +269,7 @@ mod tests {
                  <rect x=\"6\" y=\"2\" width=\"3\" height=\"4\" fill=\"none\" stroke=\"#929292\"/>\n\
                  <rect x=\"8\" y=\"2\" width=\"3\" height=\"4\" opacity=\"0.5\" fill=\"#000000\" stroke=\"none\"/>\n\
                  <rect x=\"8\" y=\"2\" width=\"3\" height=\"4\" opacity=\"0.5\" fill=\"none\" stroke=\"#929292\"/>\n\
-                 <text x=\"1\" font-size=\"11\" fill-opacity=\"1\">\n80\n</text>\n\
+                 <text x=\"1\" font-size=\"11\" fill-opacity=\"1\">\n80 opacity=\"1\"\n</text>\n\
                  <rect x=\"7\" y=\"2\" width=\"3\" height=\"4\" fill=\"#111111\" stroke=\"none\"/>\n\
                  </svg>\n"
             )
