@@ -1,5 +1,6 @@
 //! The dashboard under load (step 6 of the scenario): the real application on a real port,
-//! 32 concurrent HTTP clients on each page kind, p50 / p99.
+//! 32 concurrent HTTP clients on each page kind, p50 / p99, once without compression and once
+//! asking for gzip as browsers do.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -88,7 +89,7 @@ pub async fn load(
         r.bytes().await.unwrap();
     }
     let mut rows = Vec::new();
-    for p in pages {
+    for (p, gzip) in pages.iter().flat_map(|p| [(p, false), (p, true)]) {
         let started = Instant::now();
         let tasks: Vec<_> = (0..CLIENTS)
             .map(|_| {
@@ -98,7 +99,11 @@ pub async fn load(
                     let mut times = Vec::with_capacity(requests);
                     for _ in 0..requests {
                         let t = Instant::now();
-                        let r = client.get(&url).send().await.unwrap();
+                        let mut q = client.get(&url);
+                        if gzip {
+                            q = q.header(reqwest::header::ACCEPT_ENCODING, "gzip");
+                        }
+                        let r = q.send().await.unwrap();
                         assert!(r.status().is_success());
                         r.bytes().await.unwrap();
                         times.push(t.elapsed());
@@ -114,7 +119,11 @@ pub async fn load(
         let wall = started.elapsed().as_secs_f64();
         all.sort();
         rows.push((
-            p.to_string(),
+            if gzip {
+                format!("{p} (gzip)")
+            } else {
+                p.to_string()
+            },
             all.len(),
             percentile(&all, 0.5),
             percentile(&all, 0.99),

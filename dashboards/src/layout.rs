@@ -202,6 +202,30 @@ pub fn page(
     document(brand, title, current, Some(user), &content, Some(&footer))
 }
 
+/// A full page around a body given later: the text before the body, and the text after it
+/// (the cached body is sent between them, never copied into the page: issue 16).
+pub fn page_around(
+    brand: Brand,
+    title: &str,
+    current: &str,
+    user: &User,
+    provenance: &Provenance,
+) -> (String, String) {
+    let slot = Slot(std::cell::Cell::new(0));
+    let mut head = page(brand, title, current, user, provenance, &slot);
+    let tail = head.split_off(slot.0.get());
+    (head, tail)
+}
+
+/// Renders nothing and notes where it stood.
+struct Slot(std::cell::Cell<usize>);
+
+impl Render for Slot {
+    fn render_to(&self, out: &mut String) {
+        self.0.set(out.len());
+    }
+}
+
 /// Two pieces of markup, one after the other, rendered straight into the page.
 struct Then<'a, A: ?Sized, B: ?Sized>(&'a A, &'a B);
 

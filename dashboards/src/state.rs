@@ -15,6 +15,8 @@ use copil_accounts::{
 use copil_queries::{Catalogue, Results};
 use copil_warehouse::{Clock, DEPOTS, Departments, INDICATEURS, Register, Warehouse};
 
+use crate::cache::CachedBody;
+
 /// The key of export pseudonyms: each export project's key is derived from it, so two
 /// projects' exports share no identifier (event sequences can still link them: issue 13).
 /// Never printed.
@@ -124,7 +126,7 @@ struct Inner {
     proconnect: Option<ProConnect>,
     requests: Requests,
     ingest_now: OnceLock<IngestNow>,
-    bodies: Mutex<HashMap<String, Arc<str>>>,
+    bodies: Mutex<HashMap<String, Arc<CachedBody>>>,
     password_checks: Arc<tokio::sync::Semaphore>,
     checks_in_flight: AtomicUsize,
     checks_peak: AtomicUsize,
@@ -190,7 +192,7 @@ impl AppState {
         results: &Results,
         key: &str,
         make: impl FnOnce() -> Result<String, crate::HttpError>,
-    ) -> Result<Arc<str>, crate::HttpError> {
+    ) -> Result<Arc<CachedBody>, crate::HttpError> {
         let key = format!(
             "i{}-d{}-{}:{key}",
             results.version,
@@ -206,7 +208,7 @@ impl AppState {
         {
             return Ok(Arc::clone(b));
         }
-        let body: Arc<str> = make()?.into();
+        let body = Arc::new(CachedBody::new(make()?).map_err(|e| crate::HttpError::internal(&e))?);
         let mut bodies = self.0.bodies.lock().unwrap_or_else(|p| p.into_inner());
         if bodies.len() >= BODIES {
             bodies.clear();

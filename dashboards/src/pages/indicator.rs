@@ -169,13 +169,7 @@ pub async fn indicator(
     let body = c.state.cached_body(&results, &key, || {
         indicator_body(&c.state, &results, ind, &f)
     })?;
-    html_page(
-        &c,
-        &results,
-        &ind.titre,
-        "/indicateurs",
-        &maud::PreEscaped(&*body),
-    )
+    cached_page(&c, &results, &ind.titre, "/indicateurs", body)
 }
 
 fn indicator_body(

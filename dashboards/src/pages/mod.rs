@@ -67,6 +67,19 @@ fn html_page(
     )
 }
 
+/// A full page around a body cached for this version (sent without a copy, compressed once).
+fn cached_page(
+    c: &Ctx,
+    results: &Results,
+    title: &str,
+    current: &str,
+    body: std::sync::Arc<cache::CachedBody>,
+) -> Result<Response, HttpError> {
+    let p = provenance(&c.state, results);
+    let (head, tail) = layout::page_around(c.state.brand(), title, current, &c.user, &p);
+    cache::respond(c, &Kind::Html, cache::Payload::Around { head, body, tail })
+}
+
 fn value(ind: &Indicator, c: Option<&Cell>) -> Markup {
     match c {
         None => html! { span class="secret" { "pas de données" } },
@@ -137,13 +150,7 @@ pub async fn national(c: Ctx) -> Result<Response, HttpError> {
     let body = c.state.cached_body(&results, "nationale", || {
         Ok(national_body(&c.state, &results))
     })?;
-    html_page(
-        &c,
-        &results,
-        "Vue nationale",
-        "/",
-        &maud::PreEscaped(&*body),
-    )
+    cached_page(&c, &results, "Vue nationale", "/", body)
 }
 
 fn national_body(state: &AppState, results: &Results) -> String {

@@ -87,12 +87,12 @@ pub async fn territory(c: Ctx, Path(id): Path<String>) -> Result<Response, HttpE
     let body = c.state.cached_body(&results, &key, || {
         Ok(territory_body(&c.state, &results, t, details))
     })?;
-    html_page(
+    cached_page(
         &c,
         &results,
         &t.nom,
         &format!("/territoires/{}", t.id),
-        &maud::PreEscaped(&*body),
+        body,
     )
 }
 

@@ -63,6 +63,40 @@ async fn issue_15_pages_are_sent_compressed_to_browsers_that_ask() {
     )
     .unwrap();
     assert_eq!(unpacked, plain);
+    // Issue 16: the cached pages are sent in pieces, compressed or not; both say their length
+    // and read back as the same page.
+    let register = copil_warehouse::Register::builtin(&copil_warehouse::Departments::builtin());
+    let territory = format!("/territoires/{}", fixture::territories(&register)[0]);
+    for path in ["/", &territory, "/indicateurs/beneficiaires_dd"] {
+        let url = format!("{}{path}", s.base);
+        let r = fixture::national().get(&url).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{path}");
+        let length: usize = r.headers()["content-length"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let plain = r.text().await.unwrap();
+        assert_eq!(length, plain.len(), "{path}");
+        assert!(
+            plain.starts_with("<!DOCTYPE html>") && plain.ends_with("</html>"),
+            "{path}"
+        );
+        let r = fixture::national()
+            .get(&url)
+            .header("Accept-Encoding", "gzip")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.headers()["content-encoding"], "gzip", "{path}");
+        let mut unpacked = String::new();
+        std::io::Read::read_to_string(
+            &mut flate2::read::GzDecoder::new(&r.bytes().await.unwrap()[..]),
+            &mut unpacked,
+        )
+        .unwrap();
+        assert_eq!(unpacked, plain, "{path}");
+    }
 }
 
 /// The body of `path` as the first account of `role` sees it.
