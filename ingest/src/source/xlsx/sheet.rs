@@ -79,7 +79,21 @@ pub(super) fn column(reference: &[u8]) -> Option<u64> {
     any.then(|| col - 1)
 }
 
+/// The value of `raw` when it is only ASCII digits (at most 19: no overflow), read without a
+/// UTF-8 check: the usual index, style, row number or whole number (issue 16).
+fn digits(raw: &[u8]) -> Option<u64> {
+    if raw.is_empty() || raw.len() > 19 {
+        return None;
+    }
+    raw.iter().try_fold(0u64, |n, b| {
+        b.is_ascii_digit().then(|| n * 10 + u64::from(b - b'0'))
+    })
+}
+
 fn number(raw: &[u8]) -> Option<u64> {
+    if let Some(n) = digits(raw) {
+        return Some(n);
+    }
     let s = std::str::from_utf8(raw).ok()?.trim();
     s.parse().ok()
 }
@@ -468,6 +482,52 @@ fn inline_text(
     Ok(())
 }
 
+/// A date cell's serial number as the date it shows.
+fn push_serial(v: f64, wb: &Workbook, out: &mut String) {
+    let serial = if wb.date1904 { v + 1462.0 } else { v };
+    match excel_date(serial) {
+        Some(d) => push_date(d, out),
+        None => {
+            let _ = write!(out, "{v}");
+        }
+    }
+}
+
+/// The usual cells written straight from their bytes, the same text as [`value_text`]'s general
+/// way gives: a shared-string index, a whole number, a date's whole serial. False when the
+/// value is anything else (signs, blanks, entities, decimals…), left to the general way.
+fn digit_cell(
+    raw: &[u8],
+    kind: Kind,
+    style: usize,
+    wb: &Workbook,
+    out: &mut String,
+) -> std::result::Result<bool, XmlError> {
+    let unsigned = raw.strip_prefix(b"-").unwrap_or(raw);
+    let Some(n) = digits(unsigned) else {
+        return Ok(false);
+    };
+    let negative = unsigned.len() < raw.len();
+    match kind {
+        Kind::Shared if !negative => {
+            let s = usize::try_from(n)
+                .ok()
+                .and_then(|i| wb.string(i))
+                .ok_or(XmlError::Invalid("texte partagé inconnu"))?;
+            out.push_str(s);
+        }
+        Kind::Number if wb.date_styles.get(style).copied().unwrap_or(false) => {
+            let v = n as f64;
+            push_serial(if negative { -v } else { v }, wb, out);
+        }
+        Kind::Number if unsigned.len() <= 15 && (unsigned[0] != b'0' || raw.len() == 1) => {
+            out.extend(raw.iter().map(|&b| char::from(b)));
+        }
+        _ => return Ok(false),
+    }
+    Ok(true)
+}
+
 /// The text of a cell's `<v>`, by the cell's kind and style.
 fn value_text(
     raw: &[u8],
@@ -477,6 +537,9 @@ fn value_text(
     out: &mut String,
     scratch: &mut String,
 ) -> std::result::Result<(), XmlError> {
+    if digit_cell(raw, kind, style, wb, out)? {
+        return Ok(());
+    }
     let text = resolved(raw, scratch)?;
     if text.is_empty() {
         return Ok(());
@@ -493,13 +556,7 @@ fn value_text(
                 .trim()
                 .parse()
                 .map_err(|_| XmlError::Invalid("nombre illisible"))?;
-            let serial = if wb.date1904 { v + 1462.0 } else { v };
-            match excel_date(serial) {
-                Some(d) => push_date(d, out),
-                None => {
-                    let _ = write!(out, "{v}");
-                }
-            }
+            push_serial(v, wb, out);
         }
         Kind::Number => {
             let b = text.as_bytes();

@@ -165,7 +165,7 @@ fn issue_16_the_workbook_reader_agrees_with_calamine_cell_for_cell() {
         };
         for r in 0..400u32 {
             for c in 0..12u16 {
-                let pick = next() % 14;
+                let pick = next() % 15;
                 if r == 0 {
                     ws.write_string(r, c, format!("col{c}")).unwrap();
                     continue;
@@ -214,6 +214,18 @@ fn issue_16_the_workbook_reader_agrees_with_calamine_cell_for_cell() {
                     }
                     12 => {
                         ws.write_number(r, c, 1e20).unwrap();
+                    }
+                    // Whole numbers at the edges of the digits-only way (issue 16).
+                    13 => {
+                        let edges = [
+                            0.0,
+                            -0.0,
+                            7.0,
+                            -12.0,
+                            123_456_789_012_345.0,
+                            1_234_567_890_123_456.0,
+                        ];
+                        ws.write_number(r, c, edges[next() % edges.len()]).unwrap();
                     }
                     _ => {}
                 }
