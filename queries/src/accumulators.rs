@@ -162,13 +162,35 @@ pub(crate) async fn read(
     Ok(out)
 }
 
+/// Each indicator's keys by territory, sorted: grouped in one pass (looking for one territory's
+/// keys among all of them, territory after territory, was quadratic: issue 16).
+pub(crate) type ByTerritory<'a> = Vec<HashMap<&'a str, Vec<&'a Key>>>;
+
+/// Groups the keys of `accs` by territory (see [`ByTerritory`]).
+pub(crate) fn by_territory(accs: &PerIndicator) -> ByTerritory<'_> {
+    accs.iter()
+        .map(|a| {
+            let mut m: HashMap<&str, Vec<&Key>> = HashMap::new();
+            for k in a.keys() {
+                m.entry(k.1.as_str()).or_default().push(k);
+            }
+            for keys in m.values_mut() {
+                keys.sort();
+            }
+            m
+        })
+        .collect()
+}
+
 /// The rows of `territoire`'s accumulators (the file schema: without `territoire`), its
-/// stamp-only row first, so that a territory without any cell keeps its stamp.
+/// stamp-only row first, so that a territory without any cell keeps its stamp; `keys` is
+/// [`by_territory`] of `accs`.
 pub(crate) fn batch(
     territoire: &str,
     stamp: &str,
     catalogue: &Catalogue,
     accs: &PerIndicator,
+    keys: &ByTerritory<'_>,
 ) -> Result<RecordBatch> {
     let mut text: Vec<StringBuilder> = (0..4).map(|_| StringBuilder::new()).collect();
     let mut mois = Date32Builder::new();
@@ -197,10 +219,8 @@ pub(crate) fn batch(
         }
     };
     row("", None, [None; 4], &mut text);
-    for (ind, accs) in catalogue.iter().zip(accs) {
-        let mut keys: Vec<&Key> = accs.keys().filter(|k| k.1 == territoire).collect();
-        keys.sort();
-        for key in keys {
+    for ((ind, accs), keys) in catalogue.iter().zip(accs).zip(keys) {
+        for key in keys.get(territoire).into_iter().flatten().copied() {
             let acc = &accs[key];
             match ind.sorte {
                 Sorte::Delai => {

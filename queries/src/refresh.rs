@@ -161,10 +161,12 @@ pub async fn refresh(
         .collect();
     let fresh = compute::territory_accs(&ctx, catalogue, register, &stale).await?;
     // The recomputed territories' accumulators, taken before the stored ones are merged in.
+    let keys = accumulators::by_territory(&fresh);
     let rows: Vec<RecordBatch> = stale
         .iter()
-        .map(|t| accumulators::batch(t, &stamps[*t], catalogue, &fresh))
+        .map(|t| accumulators::batch(t, &stamps[*t], catalogue, &fresh, &keys))
         .collect::<Result<_>>()?;
+    drop(keys);
     let mut accs = fresh;
     for (acc, stored) in accs.iter_mut().zip(kept.accs) {
         for (key, p) in stored {
