@@ -39,6 +39,7 @@ mod filters;
 mod held;
 mod layout;
 mod login;
+mod packed;
 mod pages;
 mod password;
 mod proconnect;

@@ -15,7 +15,7 @@ use copil_accounts::{
 use copil_queries::{Catalogue, Results};
 use copil_warehouse::{Clock, DEPOTS, Departments, INDICATEURS, Register, Warehouse};
 
-use crate::cache::CachedBody;
+use crate::packed::CachedBody;
 
 /// The key of export pseudonyms: each export project's key is derived from it, so two
 /// projects' exports share no identifier (event sequences can still link them: issue 13).

@@ -73,11 +73,15 @@ fn cached_page(
     results: &Results,
     title: &str,
     current: &str,
-    body: std::sync::Arc<cache::CachedBody>,
+    body: std::sync::Arc<crate::packed::CachedBody>,
 ) -> Result<Response, HttpError> {
     let p = provenance(&c.state, results);
     let (head, tail) = layout::page_around(c.state.brand(), title, current, &c.user, &p);
-    cache::respond(c, &Kind::Html, cache::Payload::Around { head, body, tail })
+    cache::respond(
+        c,
+        &Kind::Html,
+        crate::packed::Payload::Around { head, body, tail },
+    )
 }
 
 fn value(ind: &Indicator, c: Option<&Cell>) -> Markup {
