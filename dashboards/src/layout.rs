@@ -203,7 +203,7 @@ pub fn page(
 }
 
 /// A full page around a body given later: the text before the body, and the text after it
-/// (the cached body is sent between them, never copied into the page: issue 16).
+/// (the cached body goes between them: its gzip segment is made once per version, issue 16).
 pub fn page_around(
     brand: Brand,
     title: &str,

@@ -67,7 +67,7 @@ fn html_page(
     )
 }
 
-/// A full page around a body cached for this version (sent without a copy, compressed once).
+/// A full page around a body cached for this version (its gzip segment made once).
 fn cached_page(
     c: &Ctx,
     results: &Results,
