@@ -39,6 +39,8 @@ pub(super) fn compact(svg: &str) -> String {
     let mut out = String::with_capacity(svg.len());
     // A filled rectangle without outline, waiting to see whether its outline follows.
     let mut filled: Option<String> = None;
+    // Whether the root element carries the font family (then the elements need not).
+    let mut rooted = false;
     for (i, line) in svg.split_inclusive('\n').enumerate() {
         // Only elements: a label's text is left as it is.
         if !line.starts_with('<') {
@@ -52,8 +54,10 @@ pub(super) fn compact(svg: &str) -> String {
         if i == 0 && line.starts_with("<svg") {
             if let Some(end) = line.find('>') {
                 line.insert_str(end, &family);
+                rooted = true;
             }
-        } else {
+        } else if rooted {
+            // Inherited from the root: said there once.
             line = line.replace(&family, "");
         }
         if let Some(held) = filled.take() {
@@ -279,6 +283,9 @@ mod tests {
             style::no_data_message(area, 200, 100)
         });
         assert!(!drawn.contains("opacity=\"1\""), "{drawn}");
+        // A drawing without a root element on its first line keeps every element's family.
+        let headless = format!("<g>\n<text font-family=\"{family}\">\nx\n</text>\n</g>\n");
+        assert_eq!(compact(&headless), headless);
         assert_eq!(drawn.matches(family).count(), 1, "{drawn}");
     }
 
