@@ -365,3 +365,64 @@ fn issue_12_a_count_shared_by_two_indicators_is_hidden_in_both() {
             .is_empty()
     );
 }
+
+/// Issue 16: a rate's breakdown with its own denominators (`taux_levee_freins` by type of
+/// frein, a partition). Two territories of one wave, their breakdowns hidden (a denominator of
+/// 10 in each), totals and pooled cells published. People trade between modalities across the
+/// two territories, but a frein levé moves with its numerator: Haute-Garonne's `logement` and
+/// `sante` freins are all levés and Maine-et-Loire's `mobilite` none, so Haute-Garonne's
+/// `mobilite` denominator (10) cannot rise at all, and falls by 10 at most: the outsider pins
+/// it between 0 and 10. Trading denominators alone, as if numerators did not follow, claims it
+/// can rise by 20. The published table must survive the outsider's attack.
+#[test]
+fn issue_16_a_trade_of_denominators_keeps_numerators_under_them() {
+    let (catalogue, register) = (Catalogue::builtin(), register());
+    let ind = "taux_levee_freins";
+    let mut cells = Vec::new();
+    let zeros = [
+        "famille",
+        "numerique",
+        "financier",
+        "administratif",
+        "langue",
+    ];
+    // (numerator, denominator) of the total, `mobilite`, `logement` and `sante`.
+    for (niveau, code, counts) in [
+        (
+            Niveau::Territoire,
+            "dep-31",
+            [(40, 50), (0, 10), (20, 20), (20, 20)],
+        ),
+        (
+            Niveau::Territoire,
+            "dep-49",
+            [(20, 50), (0, 20), (0, 10), (20, 20)],
+        ),
+        (
+            Niveau::Vague,
+            "ami2-2021",
+            [(60, 100), (0, 30), (20, 30), (40, 40)],
+        ),
+        (
+            Niveau::National,
+            "national",
+            [(60, 100), (0, 30), (20, 30), (40, 40)],
+        ),
+    ] {
+        let (n, d) = counts[0];
+        cells.push(cell(ind, niveau, code, "", "", n, d));
+        for (md, (n, d)) in ["mobilite", "logement", "sante"]
+            .into_iter()
+            .zip(&counts[1..])
+        {
+            cells.push(cell(ind, niveau, code, "type_frein", md, *n, *d));
+        }
+        for md in zeros {
+            cells.push(cell(ind, niveau, code, "type_frein", md, 0, 0));
+        }
+    }
+    apply(&mut cells, &catalogue, &register, &rules()).unwrap();
+    assert!(find(&cells, Niveau::Territoire, "dep-31", "mobilite").secret);
+    let report = audit(&cells, &catalogue, &register, &rules());
+    assert!(report.failures.is_empty(), "{:#?}", report.failures);
+}

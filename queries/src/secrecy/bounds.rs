@@ -57,6 +57,11 @@ impl Reach {
             .is_some_and(|(lo, hi)| hi - lo >= threshold as f64 - 1e-6)
     }
 
+    /// The largest value `(cell, attr)` was seen at, if it was.
+    pub(super) fn high(&self, cell: usize, attr: Attr) -> Option<f64> {
+        self.0.get(&(cell, attr)).map(|(_, hi)| *hi)
+    }
+
     /// Adds what `other` saw.
     pub(super) fn merge(&mut self, other: &Reach) {
         for (key, (lo, hi)) in &other.0 {
@@ -161,32 +166,30 @@ pub(super) fn spread(
     }
 }
 
-/// A solved programme over hidden counts, from which one asks, warm, whether a count can reach
-/// a value: one constraint added to the optimum (a few pivots of the dual simplex) instead of
-/// a programme of its own.
+/// A solved programme over hidden counts, from which one asks, warm, whether a count can take
+/// a value: the count fixed there, a bound change that the dual simplex repairs from the
+/// optimum's basis in a few pivots with no new row to factorise (issue 16), instead of a
+/// programme of its own.
 pub(super) struct Probe {
     solution: microlp::Solution,
     ids: FastMap<(usize, Attr), microlp::Variable>,
 }
 
 impl Probe {
-    /// Whether `(cell, attr)` can reach `at_least` under the same relations (the point found
-    /// goes to `reach`); `None` when the count is not in the programme. `Some(false)` proves
-    /// nothing about its range's width: only that its largest value is below `at_least`.
-    pub(super) fn reaches(
+    /// Whether `(cell, attr)` can take `value` under the same relations (the point found goes
+    /// to `reach`); `None` when the count is not in the programme. Its values form an interval,
+    /// so a value `threshold` away from one already seen, when it can be taken, proves the
+    /// range that wide; `Some(false)` proves nothing about the width.
+    pub(super) fn takes(
         &self,
         cell: usize,
         attr: Attr,
-        at_least: f64,
+        value: f64,
         known: &dyn Fn(usize, Attr) -> f64,
         reach: &mut Reach,
     ) -> Option<bool> {
         let id = *self.ids.get(&(cell, attr))?;
-        let probed = self.solution.clone().add_constraint(
-            &[(id, 1.0)][..],
-            microlp::ComparisonOp::Ge,
-            at_least,
-        );
+        let probed = self.solution.clone().fix_var(id, value);
         Some(match probed {
             Ok(microlp::SolveOutcome::Solution(s)) => {
                 reach.record_all(&self.ids, &s, known);
@@ -409,6 +412,20 @@ pub(super) fn rectangle_bound(
     let v = |c: Option<&&Cell>| c.and_then(|c| value(c, attr)).unwrap_or(0) as f64;
     // How far a modality of a territory may rise.
     let cap = |total: Option<&Cell>, c: Option<&&Cell>| room(ind, detail, total, v(c));
+    // How many people two cells can each give up in one trade. A rate whose modalities have
+    // their own denominators keeps each numerator at most its denominator: a person moves with
+    // their place in the numerator, so a trade of denominators pairs the numerator's people of
+    // both cells, and the others apart (issue 16). Numerators move with their denominators.
+    let split = ind.sorte == Sorte::Taux && detail.relation.own_denominator() && attr == Attr::Den;
+    let count = |c: Option<&&Cell>, a: Attr| c.and_then(|c| value(c, a)).unwrap_or(0) as f64;
+    let givable = |x: Option<&&Cell>, y: Option<&&Cell>| {
+        if split {
+            let (nx, ny) = (count(x, Attr::Num), count(y, Attr::Num));
+            nx.min(ny) + (v(x) - nx).max(0.0).min((v(y) - ny).max(0.0))
+        } else {
+            v(x).min(v(y))
+        }
+    };
     let me = cell.modalite.as_str();
     let (mut up, mut down) = (0.0f64, 0.0f64);
     for (j, (_, signature)) in g.territories.iter().enumerate() {
@@ -424,13 +441,11 @@ pub(super) fn rectangle_bound(
             }
             let (o1, o2) = (other.get(me), other.get(m2));
             // Up: me +s, m2 −s here; me −s, m2 +s there.
-            let u = v(Some(c2))
-                .min(v(o1))
+            let u = givable(Some(c2), o1)
                 .min(cap(own_total, own.get(me)))
                 .min(cap(other_total, o2));
             // Down: the reverse.
-            let d = v(own.get(me))
-                .min(v(o2))
+            let d = givable(own.get(me), o2)
                 .min(cap(own_total, Some(c2)))
                 .min(cap(other_total, o1));
             up = up.max(u);

@@ -124,11 +124,15 @@ pub(super) fn suppress(
                 protected.insert((l, a));
                 continue;
             }
-            // Warm, from the solved programme: can the count reach a threshold above the
-            // smallest value seen? Then it is wide; if not, its own programmes tell.
+            // Warm, from the solved programme: can the count take a value a threshold below
+            // the largest value seen, or above the smallest? Then it is wide; if not, its own
+            // programmes tell.
             if let Some(p) = &probe {
                 let low = reach.low(l, a).unwrap_or(f64::INFINITY).min(known(l, a));
-                if p.reaches(l, a, low + t as f64, &known, &mut reach) == Some(true) {
+                let high = reach.high(l, a).unwrap_or(0.0).max(known(l, a));
+                let down = high >= t as f64
+                    && p.takes(l, a, high - t as f64, &known, &mut reach) == Some(true);
+                if down || p.takes(l, a, low + t as f64, &known, &mut reach) == Some(true) {
                     protected.insert((l, a));
                     continue;
                 }

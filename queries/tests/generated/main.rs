@@ -532,6 +532,22 @@ async fn issue_16_compute_time_on_a_generated_warehouse() {
     );
 }
 
+/// The catalogue's cells as pooled, before any secrecy: a threshold of 1 hides nothing.
+async fn unsuppressed(
+    ctx: &datafusion::prelude::SessionContext,
+    catalogue: &Catalogue,
+    register: &Register,
+) -> Vec<Cell> {
+    let open = copil_queries::Rules {
+        threshold: 1,
+        numerators: false,
+        ..copil_queries::Rules::default()
+    };
+    copil_queries::compute(ctx, catalogue, register, &open)
+        .await
+        .unwrap()
+}
+
 /// Issue 16: the fast proofs of the secondary suppression (feasible points already seen, warm
 /// probes) hide exactly the cells that the original algorithm hides, every count proven by its
 /// own two linear programmes, on the unsuppressed cells of a generated warehouse.
@@ -547,15 +563,7 @@ async fn issue_16_fast_secrecy_proofs_hide_what_exact_proofs_hide() {
         "part_france_travail",
         "prevalence_freins",
     ]);
-    // A threshold of 1 hides nothing: the cells as pooled, before any secrecy.
-    let open = Rules {
-        threshold: 1,
-        numerators: false,
-        ..Rules::default()
-    };
-    let cells = copil_queries::compute(&ctx, &catalogue, &register, &open)
-        .await
-        .unwrap();
+    let cells = unsuppressed(&ctx, &catalogue, &register).await;
     assert!(cells.iter().all(|c| !c.secret));
     let rules = Rules::default();
     let (mut fast, mut exact) = (cells.clone(), cells);
@@ -581,4 +589,31 @@ async fn issue_16_fast_secrecy_proofs_hide_what_exact_proofs_hide() {
         "issue 16: {} cells, {secret} secret, identical with fast and exact proofs",
         fast.len()
     );
+}
+
+/// Issue 16, measurement only (`--ignored --nocapture`): the statistical secrecy of the whole
+/// catalogue alone (`secrecy::apply`), on the unsuppressed cells of a generated warehouse at
+/// scale `COPIL_ISSUE_16_ECHELLE` (0.02 by default), timed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "measurement, run by hand"]
+async fn issue_16_secrecy_time_on_a_generated_warehouse() {
+    use copil_queries::Rules;
+    let echelle = echelle_from_env(0.02);
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = registered(dir.path(), echelle).await;
+    let register = Register::builtin(&Departments::builtin());
+    let catalogue = Catalogue::builtin();
+    let cells = unsuppressed(&ctx, &catalogue, &register).await;
+    for run in 0..2 {
+        let mut published = cells.clone();
+        let t = std::time::Instant::now();
+        copil_queries::secrecy::apply(&mut published, &catalogue, &register, &Rules::default())
+            .unwrap();
+        let secret = published.iter().filter(|c| c.secret).count();
+        eprintln!(
+            "issue 16: scale {echelle}, run {run}: secrecy of {} cells ({secret} secret) in {:.2} s",
+            published.len(),
+            t.elapsed().as_secs_f64()
+        );
+    }
 }
