@@ -617,3 +617,45 @@ async fn issue_16_secrecy_time_on_a_generated_warehouse() {
         );
     }
 }
+
+/// Issue 16, run by hand (`--ignored`): the outsider's exact attack (every secret count's two
+/// linear programmes, no proof taken on trust) on the published cells of the last
+/// `COPIL_ISSUE_16_MOIS` months (6 by default) of a generated warehouse at scale
+/// `COPIL_ISSUE_16_ECHELLE` (0.02 by default). Too slow for every run: the suppression's own
+/// audit trusts the proofs from the true figures, this one does not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "exhaustive attack, run by hand"]
+async fn issue_16_the_outsiders_exact_attack_finds_nothing() {
+    let echelle = echelle_from_env(0.02);
+    let months: usize = std::env::var("COPIL_ISSUE_16_MOIS")
+        .ok()
+        .and_then(|m| m.parse().ok())
+        .unwrap_or(6);
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = registered(dir.path(), echelle).await;
+    let register = Register::builtin(&Departments::builtin());
+    let catalogue = Catalogue::builtin();
+    let mut published = unsuppressed(&ctx, &catalogue, &register).await;
+    let rules = copil_queries::Rules::default();
+    copil_queries::secrecy::apply(&mut published, &catalogue, &register, &rules).unwrap();
+    let mut all: Vec<NaiveDate> = published.iter().map(|c| c.mois).collect();
+    all.sort_unstable();
+    all.dedup();
+    let since = all[all.len().saturating_sub(months)];
+    let latest: Vec<Cell> = published.into_iter().filter(|c| c.mois >= since).collect();
+    let t = std::time::Instant::now();
+    let report = copil_queries::secrecy::audit(&latest, &catalogue, &register, &rules);
+    let secret = latest.iter().filter(|c| c.secret).count();
+    eprintln!(
+        "issue 16: scale {echelle}, {months} months from {since}: {} cells, {secret} secret, attacked in {:.1} s, {} pinned",
+        latest.len(),
+        t.elapsed().as_secs_f64(),
+        report.failures.len()
+    );
+    assert!(secret > 0);
+    assert!(
+        report.failures.is_empty(),
+        "{:#?}",
+        &report.failures[..report.failures.len().min(5)]
+    );
+}
