@@ -426,3 +426,55 @@ fn issue_16_a_trade_of_denominators_keeps_numerators_under_them() {
     let report = audit(&cells, &catalogue, &register, &rules());
     assert!(report.failures.is_empty(), "{:#?}", report.failures);
 }
+
+/// Issue 16: with no cap on a breakdown (a partition), trades with several partners add up.
+/// Three territories of one wave, four freins of each of three types each (all hidden: a
+/// denominator of 5), totals and pooled cells published. No single trade moves Haute-Garonne's
+/// `mobilite` numerator by 11, all of them together do: only the territories' breakdowns are
+/// hidden, and the outsider pins nothing.
+#[test]
+fn issue_16_trades_with_several_partners_add_up() {
+    let register = Register::parse(
+        "id,nom,type,departements,vague,debut_spie,source\n\
+         dep-31,Haute-Garonne,departement,31,ami2-2021,2022-01,officielle\n\
+         dep-49,Maine-et-Loire,departement,49,ami2-2021,2022-01,officielle\n\
+         dep-44,Loire-Atlantique,departement,44,ami2-2021,2022-01,officielle\n",
+        "test.csv",
+        &Departments::builtin(),
+    )
+    .unwrap();
+    let catalogue = Catalogue::builtin();
+    let ind = "taux_levee_freins";
+    let types = ["mobilite", "logement", "sante"];
+    let zeros = [
+        "famille",
+        "numerique",
+        "financier",
+        "administratif",
+        "langue",
+    ];
+    let mut cells = Vec::new();
+    for (niveau, code, k) in [
+        (Niveau::Territoire, "dep-31", 1),
+        (Niveau::Territoire, "dep-49", 1),
+        (Niveau::Territoire, "dep-44", 1),
+        (Niveau::Vague, "ami2-2021", 3),
+        (Niveau::National, "national", 3),
+    ] {
+        cells.push(cell(ind, niveau, code, "", "", 12 * k, 15 * k));
+        for md in types {
+            cells.push(cell(ind, niveau, code, "type_frein", md, 4 * k, 5 * k));
+        }
+        for md in zeros {
+            cells.push(cell(ind, niveau, code, "type_frein", md, 0, 0));
+        }
+    }
+    apply(&mut cells, &catalogue, &register, &rules()).unwrap();
+    for c in &cells {
+        // A territory's breakdown is hidden whole, its zeros with it.
+        let breakdown = c.niveau == Niveau::Territoire && c.ventilation == "type_frein";
+        assert_eq!(c.secret, breakdown, "{c:?}");
+    }
+    let report = audit(&cells, &catalogue, &register, &rules());
+    assert!(report.failures.is_empty(), "{:#?}", report.failures);
+}

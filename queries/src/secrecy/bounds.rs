@@ -353,6 +353,15 @@ pub(super) fn exchange_bound(
     if partners > 0.0 { own + partners } else { 0.0 }
 }
 
+/// Whether a modality of `detail` may rise only up to a cap ([`room`]).
+fn capped(ind: &Indicator, detail: &Ventilation) -> bool {
+    match detail.relation {
+        Relation::Chevauchement => true,
+        Relation::Numerateurs | Relation::Denominateur => ind.sorte == Sorte::Taux,
+        Relation::Partition => false,
+    }
+}
+
 /// How far a modality holding `x` may rise under its total: to the total's numerator for
 /// overlapping modalities, to its denominator for a rate's shared denominator; unbounded
 /// otherwise.
@@ -372,7 +381,8 @@ fn room(ind: &Indicator, detail: &Ventilation, total: Option<&Cell>, x: f64) -> 
 /// between two modalities in opposite directions (every sum, pooled or within a territory,
 /// stays the same); the count can rise by such trades and fall by the reverse ones, within
 /// what each cell holds and the caps of the relation (a modality at most its total, a
-/// numerator at most its denominator). 0 when no trade exists.
+/// numerator at most its denominator). Without caps, the trades with every partner and every
+/// other modality add up. 0 when no trade exists.
 pub(super) fn rectangle_bound(
     ind: &Indicator,
     g: &Group,
@@ -427,14 +437,43 @@ pub(super) fn rectangle_bound(
         }
     };
     let me = cell.modalite.as_str();
-    let (mut up, mut down) = (0.0f64, 0.0f64);
-    for (j, (_, signature)) in g.territories.iter().enumerate() {
-        if j == k || *signature != g.territories[k].1 {
-            continue;
-        }
-        let Some((other, other_total)) = profile(j) else {
-            continue;
+    let partners = g
+        .territories
+        .iter()
+        .enumerate()
+        .filter(|&(j, (_, signature))| j != k && *signature == g.territories[k].1)
+        .filter_map(|(j, _)| profile(j));
+    if !capped(ind, detail) {
+        // No modality capped: trades add up. This territory gives its other modalities to
+        // `me` while every partner gives `me` and takes them back, or the reverse; each
+        // modality's pooled sums and each territory's total stay the same (issue 16). With
+        // `split`, the numerator's people and the others are traded apart.
+        let parts = |c: Option<&&Cell>| -> [f64; 2] {
+            if split {
+                let n = count(c, Attr::Num);
+                [n, (v(c) - n).max(0.0)]
+            } else {
+                [v(c), 0.0]
+            }
         };
+        let add = |a: [f64; 2], b: [f64; 2]| [a[0] + b[0], a[1] + b[1]];
+        let others = |mods: &BTreeMap<&str, &Cell>| {
+            mods.iter()
+                .filter(|(m, _)| **m != me)
+                .fold([0.0; 2], |sum, (_, c)| add(sum, parts(Some(c))))
+        };
+        let (own_me, own_others) = (parts(own.get(me)), others(&own));
+        let (mut their_me, mut their_others) = ([0.0; 2], [0.0; 2]);
+        for (other, _) in partners {
+            their_me = add(their_me, parts(other.get(me)));
+            their_others = add(their_others, others(&other));
+        }
+        return (0..2)
+            .map(|i| own_others[i].min(their_me[i]) + own_me[i].min(their_others[i]))
+            .sum();
+    }
+    let (mut up, mut down) = (0.0f64, 0.0f64);
+    for (other, other_total) in partners {
         for (m2, c2) in &own {
             if *m2 == me {
                 continue;
