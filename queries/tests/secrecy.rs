@@ -366,6 +366,33 @@ fn issue_12_a_count_shared_by_two_indicators_is_hidden_in_both() {
     );
 }
 
+/// The `taux_levee_freins` cells of one place: its total and the freins of the given types
+/// (numerator, denominator), every other type of the catalogue at zero.
+fn freins(
+    niveau: Niveau,
+    code: &str,
+    total: (i64, i64),
+    types: &[(&str, (i64, i64))],
+) -> Vec<Cell> {
+    let ind = "taux_levee_freins";
+    let catalogue = Catalogue::builtin();
+    let every = &catalogue
+        .get(ind)
+        .unwrap()
+        .ventilation("type_frein")
+        .unwrap()
+        .modalites;
+    let mut out = vec![cell(ind, niveau, code, "", "", total.0, total.1)];
+    for md in every {
+        let (n, d) = types
+            .iter()
+            .find(|(t, _)| t == md)
+            .map_or((0, 0), |(_, counts)| *counts);
+        out.push(cell(ind, niveau, code, "type_frein", md, n, d));
+    }
+    out
+}
+
 /// Issue 16: a rate's breakdown with its own denominators (`taux_levee_freins` by type of
 /// frein, a partition). Two territories of one wave, their breakdowns hidden (a denominator of
 /// 10 in each), totals and pooled cells published. People trade between modalities across the
@@ -377,49 +404,40 @@ fn issue_12_a_count_shared_by_two_indicators_is_hidden_in_both() {
 #[test]
 fn issue_16_a_trade_of_denominators_keeps_numerators_under_them() {
     let (catalogue, register) = (Catalogue::builtin(), register());
-    let ind = "taux_levee_freins";
-    let mut cells = Vec::new();
-    let zeros = [
-        "famille",
-        "numerique",
-        "financier",
-        "administratif",
-        "langue",
-    ];
     // (numerator, denominator) of the total, `mobilite`, `logement` and `sante`.
-    for (niveau, code, counts) in [
+    let mut cells = Vec::new();
+    for (niveau, code, total, [mobilite, logement, sante]) in [
         (
             Niveau::Territoire,
             "dep-31",
-            [(40, 50), (0, 10), (20, 20), (20, 20)],
+            (40, 50),
+            [(0, 10), (20, 20), (20, 20)],
         ),
         (
             Niveau::Territoire,
             "dep-49",
-            [(20, 50), (0, 20), (0, 10), (20, 20)],
+            (20, 50),
+            [(0, 20), (0, 10), (20, 20)],
         ),
         (
             Niveau::Vague,
             "ami2-2021",
-            [(60, 100), (0, 30), (20, 30), (40, 40)],
+            (60, 100),
+            [(0, 30), (20, 30), (40, 40)],
         ),
         (
             Niveau::National,
             "national",
-            [(60, 100), (0, 30), (20, 30), (40, 40)],
+            (60, 100),
+            [(0, 30), (20, 30), (40, 40)],
         ),
     ] {
-        let (n, d) = counts[0];
-        cells.push(cell(ind, niveau, code, "", "", n, d));
-        for (md, (n, d)) in ["mobilite", "logement", "sante"]
-            .into_iter()
-            .zip(&counts[1..])
-        {
-            cells.push(cell(ind, niveau, code, "type_frein", md, *n, *d));
-        }
-        for md in zeros {
-            cells.push(cell(ind, niveau, code, "type_frein", md, 0, 0));
-        }
+        let types = [
+            ("mobilite", mobilite),
+            ("logement", logement),
+            ("sante", sante),
+        ];
+        cells.extend(freins(niveau, code, total, &types));
     }
     apply(&mut cells, &catalogue, &register, &rules()).unwrap();
     assert!(find(&cells, Niveau::Territoire, "dep-31", "mobilite").secret);
@@ -444,15 +462,6 @@ fn issue_16_trades_with_several_partners_add_up() {
     )
     .unwrap();
     let catalogue = Catalogue::builtin();
-    let ind = "taux_levee_freins";
-    let types = ["mobilite", "logement", "sante"];
-    let zeros = [
-        "famille",
-        "numerique",
-        "financier",
-        "administratif",
-        "langue",
-    ];
     let mut cells = Vec::new();
     for (niveau, code, k) in [
         (Niveau::Territoire, "dep-31", 1),
@@ -461,13 +470,9 @@ fn issue_16_trades_with_several_partners_add_up() {
         (Niveau::Vague, "ami2-2021", 3),
         (Niveau::National, "national", 3),
     ] {
-        cells.push(cell(ind, niveau, code, "", "", 12 * k, 15 * k));
-        for md in types {
-            cells.push(cell(ind, niveau, code, "type_frein", md, 4 * k, 5 * k));
-        }
-        for md in zeros {
-            cells.push(cell(ind, niveau, code, "type_frein", md, 0, 0));
-        }
+        let four = (4 * k, 5 * k);
+        let types = [("mobilite", four), ("logement", four), ("sante", four)];
+        cells.extend(freins(niveau, code, (12 * k, 15 * k), &types));
     }
     apply(&mut cells, &catalogue, &register, &rules()).unwrap();
     for c in &cells {
