@@ -448,8 +448,10 @@ fn issue_16_a_trade_of_denominators_keeps_numerators_under_them() {
 /// Issue 16: with no cap on a breakdown (a partition), trades with several partners add up.
 /// Three territories of one wave, four freins of each of three types each (all hidden: a
 /// denominator of 5), totals and pooled cells published. No single trade moves Haute-Garonne's
-/// `mobilite` numerator by 11, all of them together do: only the territories' breakdowns are
-/// hidden, and the outsider pins nothing.
+/// `mobilite` numerator by 11, all of them together do, and the summed proof says so: only the
+/// territories' breakdowns are hidden, and the outsider pins nothing. (The linear programmes
+/// reach the same table without the summed proof: this checks that the sum claims no more than
+/// the exact attack allows, not that it is used.)
 #[test]
 fn issue_16_trades_with_several_partners_add_up() {
     let register = Register::parse(

@@ -366,12 +366,12 @@ fn capped(ind: &Indicator, detail: &Ventilation) -> bool {
 /// overlapping modalities, to its denominator for a rate's shared denominator; unbounded
 /// otherwise.
 fn room(ind: &Indicator, detail: &Ventilation, total: Option<&Cell>, x: f64) -> f64 {
+    if !capped(ind, detail) {
+        return f64::INFINITY;
+    }
     let cap = match detail.relation {
         Relation::Chevauchement => total.and_then(|t| t.numerateur),
-        Relation::Numerateurs | Relation::Denominateur if ind.sorte == Sorte::Taux => {
-            total.and_then(|t| t.denominateur)
-        }
-        _ => None,
+        _ => total.and_then(|t| t.denominateur),
     };
     cap.map_or(f64::INFINITY, |n| n as f64 - x)
 }
