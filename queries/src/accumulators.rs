@@ -18,11 +18,11 @@ use datafusion::arrow::datatypes::{DataType, Date32Type, Int64Type};
 use datafusion::prelude::SessionContext;
 
 use crate::catalogue::{Catalogue, Sorte};
-use crate::model::{Acc, Extent, Key, Niveau};
+use crate::model::{Accs, Extent, Key, Niveau};
 use crate::{Error, Result};
 
 /// Each indicator's territory accumulators, in catalogue order.
-pub(crate) type PerIndicator = Vec<HashMap<Key, Acc>>;
+pub(crate) type PerIndicator = Vec<Accs>;
 
 /// What a territory's accumulators depend on besides its own rows: the views and every
 /// indicator's query. A new catalogue changes every stamp, so everything is recomputed.
@@ -92,7 +92,7 @@ pub(crate) async fn read(
         .collect();
     let mut out = Stored {
         stamps: HashMap::new(),
-        accs: catalogue.iter().map(|_| HashMap::new()).collect(),
+        accs: catalogue.iter().map(|_| Accs::default()).collect(),
     };
     let batches = crate::sql::collect(
         ctx,

@@ -17,7 +17,7 @@ use crate::catalogue::{Catalogue, Indicator, Sorte};
 use crate::secrecy::{self, Rules};
 use crate::{Error, Result};
 
-use crate::model::{Acc, Key};
+use crate::model::Accs;
 pub use crate::model::{Cell, Extent, Niveau, RELATIF};
 
 /// Each territory's extent, from `depots` and `evenements`.
@@ -254,11 +254,7 @@ async fn views(ctx: &SessionContext, catalogue: Option<&Catalogue>) -> Result<()
     Ok(())
 }
 
-async fn territory_rows(
-    ctx: &SessionContext,
-    ind: &Indicator,
-    out: &mut HashMap<Key, Acc>,
-) -> Result<()> {
+async fn territory_rows(ctx: &SessionContext, ind: &Indicator, out: &mut Accs) -> Result<()> {
     let batches = crate::sql::collect(ctx, &ind.id, ind.sql, Vec::new()).await?;
     for b in &batches {
         let territoire = as_type(column(b, "territoire", &ind.id)?, &DataType::Utf8, &ind.id)?;
@@ -429,7 +425,7 @@ async fn group_rows(
     group: Option<&[&str]>,
     all: &[&str],
     catalogue: &Catalogue,
-) -> Result<Vec<HashMap<Key, Acc>>> {
+) -> Result<Vec<Accs>> {
     let sub = restricted(ctx, group, all).await?;
     let mut people = People::default();
     materialise_with(&sub, "evenements", Some(&mut people)).await?;
@@ -437,7 +433,7 @@ async fn group_rows(
         materialise_with(&sub, "personnes", Some(&mut people)).await?;
     }
     views(&sub, Some(catalogue)).await?;
-    let mut partial: Vec<HashMap<Key, Acc>> = catalogue.iter().map(|_| HashMap::new()).collect();
+    let mut partial: Vec<Accs> = catalogue.iter().map(|_| Accs::default()).collect();
     for (ind, acc) in catalogue.iter().zip(partial.iter_mut()) {
         territory_rows(&sub, ind, acc).await?;
     }
@@ -470,7 +466,7 @@ pub(crate) async fn territory_accs(
     catalogue: &Catalogue,
     register: &Register,
     only: &[&str],
-) -> Result<Vec<HashMap<Key, Acc>>> {
+) -> Result<Vec<Accs>> {
     let all: Vec<&str> = register.iter().map(|t| t.id.as_str()).collect();
     // `depots` (a few rows per drop, one small file per commit) is read by every group: read
     // once here rather than its files opened again by each group (issue 16).
@@ -483,7 +479,7 @@ pub(crate) async fn territory_accs(
     let all = &all;
     // Two groups at a time: one group alone leaves a core idle a third of the time (single
     // partition steps, small joins), and two half-size groups hold the same memory.
-    let mut accs: Vec<HashMap<Key, Acc>> = catalogue.iter().map(|_| HashMap::new()).collect();
+    let mut accs: Vec<Accs> = catalogue.iter().map(|_| Accs::default()).collect();
     let pending: Vec<_> = parts
         .into_iter()
         .map(|group| group_rows(ctx, group, all, catalogue))
@@ -505,7 +501,7 @@ pub(crate) fn publish(
     catalogue: &Catalogue,
     register: &Register,
     rules: &Rules,
-    accs: Vec<HashMap<Key, Acc>>,
+    accs: Vec<Accs>,
     extents: &BTreeMap<String, Extent>,
 ) -> Result<Vec<Cell>> {
     let mut cells = crate::pooling::assemble(catalogue, register, accs, extents, rules.coverage);

@@ -76,6 +76,10 @@ pub struct Cell {
 
 pub(crate) type Key = (Niveau, String, NaiveDate, String, String);
 
+/// One indicator's counts by cell, under a fast hasher: every refresh looks hundreds of
+/// thousands of keys up (issue 16).
+pub(crate) type Accs = datafusion::common::HashMap<Key, Acc>;
+
 /// The breakdown of a wave's values by month relative to the SPIE start (modalities `-12` to
 /// `+24`); its cells are not parts of a total.
 pub const RELATIF: &str = "mois_depuis_debut_spie";

@@ -3,13 +3,13 @@
 //! before / after cells pooled from the territories whose month is complete, each pooled cell
 //! saying what it covers.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{Months, NaiveDate};
 use copil_warehouse::{Register, Wave};
 
 use crate::catalogue::{Catalogue, Indicator, Sorte};
-use crate::model::{Acc, Cell, Extent, Key, Niveau, RELATIF, months_between};
+use crate::model::{Acc, Accs, Cell, Extent, Key, Niveau, RELATIF, months_between};
 use crate::stats::{summarise, wilson};
 
 /// The indicator that sizes territories (people in droits et devoirs) for the coverage of
@@ -46,11 +46,7 @@ pub(crate) fn complete_months(ind: &Indicator, extent: &Extent) -> (NaiveDate, N
 /// pooled cell could not say it counts them), and every complete month gets its total and every
 /// modality of every breakdown, zeros included, so that an absent row never stands for an
 /// unknown and pooled shares divide by every territory's denominator.
-fn complete(
-    ind: &Indicator,
-    acc: HashMap<Key, Acc>,
-    extents: &BTreeMap<String, Extent>,
-) -> TerritoryCounts {
+fn complete(ind: &Indicator, acc: Accs, extents: &BTreeMap<String, Extent>) -> TerritoryCounts {
     let mut out = TerritoryCounts::new();
     for ((_, t, m, v, md), a) in acc {
         let Some(extent) = extents.get(&t) else {
@@ -230,7 +226,7 @@ pub(crate) fn pools_at<'a>(register: &'a Register, m: NaiveDate) -> Vec<Pool<'a>
 pub(crate) fn assemble(
     catalogue: &Catalogue,
     register: &Register,
-    accs: Vec<HashMap<Key, Acc>>,
+    accs: Vec<Accs>,
     extents: &BTreeMap<String, Extent>,
     coverage: f64,
 ) -> Vec<Cell> {
@@ -359,7 +355,7 @@ c,C,departement,31,ami1-2021,2021-04,officielle,,\n";
             .iter()
             .position(|i| i.id == "part_france_travail")
             .unwrap();
-        let mut accs: Vec<HashMap<Key, Acc>> = catalogue.iter().map(|_| HashMap::new()).collect();
+        let mut accs: Vec<Accs> = catalogue.iter().map(|_| Accs::default()).collect();
         let m = "2024-03-01";
         // a: 50 oriented, all "pro"; b: 36 oriented, 20 social and 16 socio_pro; c: 14, all pro.
         for (t, total_ft, den, mods) in [
@@ -443,7 +439,7 @@ c,C,departement,31,ami1-2021,2021-04,officielle,,\n";
             .iter()
             .position(|i| i.id == "beneficiaires_dd")
             .unwrap();
-        let mut accs: Vec<HashMap<Key, Acc>> = catalogue.iter().map(|_| HashMap::new()).collect();
+        let mut accs: Vec<Accs> = catalogue.iter().map(|_| Accs::default()).collect();
         // a and b extracted end of March, c only end of February; c is small.
         for (t, n) in [("a", 1000), ("b", 900), ("c", 100)] {
             for m in ["2024-02-01", "2024-03-01"] {

@@ -4,10 +4,6 @@
 
 use super::*;
 
-/// A hash map with a fast hasher: the proofs look counts up millions of times (issue 16).
-type FastMap<K, V> = datafusion::common::HashMap<K, V>;
-type FastSet<T> = datafusion::common::HashSet<T>;
-
 /// The values an outsider can give a count: smallest and largest (`None`: unbounded).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Range {
@@ -400,8 +396,8 @@ pub(super) fn rectangle_bound(
     };
     let vent = g.vent[l];
     // The cells of territory `j` in this breakdown, all hidden, by modality; and its total.
-    let profile = |j: usize| -> Option<(BTreeMap<&str, &Cell>, Option<&Cell>)> {
-        let mut mods = BTreeMap::new();
+    let profile = |j: usize| -> Option<(Modalities<'_>, Option<&Cell>)> {
+        let mut mods = Modalities::default();
         let mut total = None;
         for &x in &g.territories[j].0 {
             let c = &cells[g.cells[x]];
@@ -409,7 +405,7 @@ pub(super) fn rectangle_bound(
                 if !hidden[x] {
                     return None;
                 }
-                mods.insert(c.modalite.as_str(), c);
+                mods.insert(g.slot[x], c);
             } else if g.vent[x] == TOTAL {
                 total = Some(c);
             }
@@ -436,7 +432,7 @@ pub(super) fn rectangle_bound(
             v(x).min(v(y))
         }
     };
-    let me = cell.modalite.as_str();
+    let me = g.slot[l];
     let partners = g
         .territories
         .iter()
@@ -457,9 +453,10 @@ pub(super) fn rectangle_bound(
             }
         };
         let add = |a: [f64; 2], b: [f64; 2]| [a[0] + b[0], a[1] + b[1]];
-        let others = |mods: &BTreeMap<&str, &Cell>| {
-            mods.iter()
-                .filter(|(m, _)| **m != me)
+        let others = |mods: &Modalities<'_>| {
+            mods.0
+                .iter()
+                .filter(|(m, _)| *m != me)
                 .fold([0.0; 2], |sum, (_, c)| add(sum, parts(Some(c))))
         };
         let (own_me, own_others) = (parts(own.get(me)), others(&own));
@@ -474,11 +471,11 @@ pub(super) fn rectangle_bound(
     }
     let (mut up, mut down) = (0.0f64, 0.0f64);
     for (other, other_total) in partners {
-        for (m2, c2) in &own {
+        for (m2, c2) in &own.0 {
             if *m2 == me {
                 continue;
             }
-            let (o1, o2) = (other.get(me), other.get(m2));
+            let (o1, o2) = (other.get(me), other.get(*m2));
             // Up: me +s, m2 −s here; me −s, m2 +s there.
             let u = givable(Some(c2), o1)
                 .min(cap(own_total, own.get(me)))
@@ -492,6 +489,24 @@ pub(super) fn rectangle_bound(
         }
     }
     up.max(0.0) + down.max(0.0)
+}
+
+/// One territory's cells of a breakdown, by [`Group::slot`]: a handful, looked up by scanning
+/// (a map keyed by the modality's name cost more than the trades it served; issue 16).
+#[derive(Default)]
+struct Modalities<'a>(Vec<(usize, &'a Cell)>);
+
+impl<'a> Modalities<'a> {
+    fn insert(&mut self, slot: usize, cell: &'a Cell) {
+        match self.0.iter_mut().find(|(s, _)| *s == slot) {
+            Some(entry) => entry.1 = cell,
+            None => self.0.push((slot, cell)),
+        }
+    }
+
+    fn get(&self, slot: usize) -> Option<&&'a Cell> {
+        self.0.iter().find(|(s, _)| *s == slot).map(|(_, c)| c)
+    }
 }
 
 /// A lower bound of a hidden wave or national modality count's range, proven from the true

@@ -18,8 +18,8 @@ pub(super) fn groups(
     let mut out = Vec::new();
     for (m, members) in by_month {
         let mut g = Group::default();
-        let mut local: HashMap<CellKey, usize> = HashMap::new();
-        let mut slots: HashMap<(&str, &str), usize> = HashMap::new();
+        let mut local: FastMap<CellKey, usize> = FastMap::default();
+        let mut slots: FastMap<(&str, &str), usize> = FastMap::default();
         for &i in &members {
             let c = &cells[i];
             g.vent.push(if c.ventilation.is_empty() {
@@ -51,7 +51,7 @@ pub(super) fn groups(
         }
         let get = |k: CellKey| local.get(&k).copied();
         let mut constraints = Vec::new();
-        let mut pooled: HashMap<(Niveau, &str), Vec<usize>> = HashMap::new();
+        let mut pooled: FastMap<(Niveau, &str), Vec<usize>> = FastMap::default();
         for (l, &i) in g.cells.iter().enumerate() {
             let c = &cells[i];
             if c.niveau != Niveau::Territoire && c.mois == m && c.ventilation != RELATIF {
@@ -161,7 +161,7 @@ pub(super) fn groups(
                 geo.insert((c.niveau, c.code.as_str()), ());
             }
         }
-        let mut by_geo: HashMap<(Niveau, &str, &str), Vec<usize>> = HashMap::new();
+        let mut by_geo: FastMap<(Niveau, &str, &str), Vec<usize>> = FastMap::default();
         for (l, &i) in g.cells.iter().enumerate() {
             let c = &cells[i];
             if c.mois == m && c.ventilation != RELATIF {

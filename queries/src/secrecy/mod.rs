@@ -48,6 +48,11 @@ use suppress::*;
 use twins::*;
 pub use twins::{Twins, twins};
 
+/// A hash map with a fast hasher: the proofs look counts up millions of times, the groups are
+/// built from every cell on each refresh (issue 16).
+type FastMap<K, V> = datafusion::common::HashMap<K, V>;
+type FastSet<T> = datafusion::common::HashSet<T>;
+
 /// The secrecy and publication rules.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Rules {
