@@ -140,26 +140,34 @@ impl Warehouse {
         def: &TableDef,
         territoires: &[&str],
     ) -> Result<BTreeMap<String, Vec<String>>> {
-        use deltalake::{FilterOp, FilterValue};
         use futures::TryStreamExt;
-        let mut out = BTreeMap::new();
         let Some(col) = def.partition else {
-            return Ok(out);
+            return Ok(BTreeMap::new());
         };
+        let mut out: BTreeMap<String, Vec<String>> = territoires
+            .iter()
+            .map(|t| (t.to_string(), Vec::new()))
+            .collect();
         let table = self.load(def).await?;
-        for t in territoires {
-            let mut paths = Vec::new();
-            if table.version().is_some() {
-                let filter = [(col, FilterOp::Eq, FilterValue::Scalar(t))];
-                let files: Vec<_> = table
-                    .get_active_add_actions_by_partitions(&filter)
-                    .try_collect()
-                    .await
-                    .map_err(delta_err(def.name))?;
-                paths = files.iter().map(|f| f.path().into_owned()).collect();
+        if table.version().is_some() {
+            // One pass over the active files, not one per territory: each pass replays the
+            // file actions (issue 16: 0.4 s of an incremental refresh for 68 territories).
+            let files: Vec<_> = table
+                .get_active_add_actions_by_partitions(&[])
+                .try_collect()
+                .await
+                .map_err(delta_err(def.name))?;
+            for f in &files {
+                let values = f.partition_values_map();
+                if let Some(Some(t)) = values.get(col)
+                    && let Some(paths) = out.get_mut(t.as_str())
+                {
+                    paths.push(f.path().into_owned());
+                }
+            }
+            for paths in out.values_mut() {
                 paths.sort();
             }
-            out.insert(t.to_string(), paths);
         }
         Ok(out)
     }
