@@ -18,7 +18,7 @@ use datafusion::arrow::datatypes::{DataType, Date32Type, Int64Type};
 use datafusion::prelude::SessionContext;
 
 use crate::catalogue::{Catalogue, Sorte};
-use crate::model::{Accs, Extent, Key, Niveau};
+use crate::model::{Accs, Key, Niveau};
 use crate::{Error, Result};
 
 /// Each indicator's territory accumulators, in catalogue order.
@@ -41,7 +41,7 @@ pub(crate) async fn stamps(
     warehouse: &Warehouse,
     catalogue: &Catalogue,
     territories: &[&str],
-    extents: &BTreeMap<String, Extent>,
+    extractions: &BTreeMap<String, NaiveDate>,
 ) -> Result<BTreeMap<String, String>> {
     let hash = Empreinte::new(b"copil-accumulateurs");
     let fingerprint = catalogue_fingerprint(catalogue);
@@ -51,9 +51,11 @@ pub(crate) async fn stamps(
     for t in territories {
         let events = events.get(*t).map(|p| p.join("\n")).unwrap_or_default();
         let people = people.get(*t).map(|p| p.join("\n")).unwrap_or_default();
-        let extent = extents
+        // The first month with an event follows from the files: not part of the stamp, so that
+        // an unchanged territory's is read back rather than computed from every event.
+        let extent = extractions
             .get(*t)
-            .map(|e| format!("{}/{}", e.extraction, e.premier_mois))
+            .map(|x| format!("{x}"))
             .unwrap_or_default();
         let stamp = hash.hex128(&[
             &fingerprint,
@@ -75,6 +77,9 @@ pub(crate) async fn stamps(
 #[derive(Default)]
 pub(crate) struct Stored {
     pub(crate) stamps: HashMap<String, String>,
+    /// Each territory's first month with an event, stored on its stamp-only row (`None`: no
+    /// event).
+    pub(crate) first_months: HashMap<String, Option<NaiveDate>>,
     pub(crate) accs: PerIndicator,
 }
 
@@ -92,6 +97,7 @@ pub(crate) async fn read(
         .collect();
     let mut out = Stored {
         stamps: HashMap::new(),
+        first_months: HashMap::new(),
         accs: catalogue.iter().map(|_| Accs::default()).collect(),
     };
     let batches = crate::sql::collect(
@@ -131,6 +137,12 @@ pub(crate) async fn read(
             }
             if !out.stamps.contains_key(t) {
                 out.stamps.insert(t.to_string(), stamp.to_string());
+            }
+            if indicateur.value(i).is_empty() {
+                let first =
+                    (!mois.is_null(i)).then(|| epoch + chrono::Days::new(mois.value(i) as u64));
+                out.first_months.insert(t.to_string(), first);
+                continue;
             }
             let Some((k, sorte)) = index.get(indicateur.value(i)) else {
                 // The stamp-only row (or an indicator since removed: its stamp differs then).
@@ -188,6 +200,7 @@ pub(crate) fn by_territory(accs: &PerIndicator) -> ByTerritory<'_> {
 pub(crate) fn batch(
     territoire: &str,
     stamp: &str,
+    first_month: Option<NaiveDate>,
     catalogue: &Catalogue,
     accs: &PerIndicator,
     keys: &ByTerritory<'_>,
@@ -218,7 +231,17 @@ pub(crate) fn batch(
             b.append_option(v);
         }
     };
-    row("", None, [None; 4], &mut text);
+    // The stamp-only row carries the territory's first month with an event in `mois`.
+    let first = first_month.map(|m| {
+        (
+            Niveau::Territoire,
+            String::new(),
+            m,
+            String::new(),
+            String::new(),
+        )
+    });
+    row("", first.as_ref(), [None; 4], &mut text);
     for ((ind, accs), keys) in catalogue.iter().zip(accs).zip(keys) {
         for key in keys.get(territoire).into_iter().flatten().copied() {
             let acc = &accs[key];

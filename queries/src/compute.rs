@@ -11,6 +11,7 @@ use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Date32Type, Field, Int64Type, Schema};
 use datafusion::datasource::MemTable;
 use datafusion::prelude::SessionContext;
+use datafusion::scalar::ScalarValue;
 use futures::StreamExt;
 
 use crate::catalogue::{Catalogue, Indicator, Sorte};
@@ -63,6 +64,86 @@ pub(crate) async fn extents(ctx: &SessionContext) -> Result<BTreeMap<String, Ext
                     premier_mois: epoch + chrono::Days::new(p.value(i) as u64),
                 },
             );
+        }
+    }
+    Ok(out)
+}
+
+/// Above this many territories, their first months are read in one scan of every event rather
+/// than one query per territory's partition.
+const FIRST_MONTHS_ONE_BY_ONE: usize = 8;
+
+/// Each territory's extraction date of its drop in force (the small `depots` table only).
+pub(crate) async fn extractions(ctx: &SessionContext) -> Result<BTreeMap<String, NaiveDate>> {
+    let batches = crate::sql::collect(
+        ctx,
+        "extractions",
+        include_str!("../sql/extractions.sql"),
+        Vec::new(),
+    )
+    .await?;
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
+    let mut out = BTreeMap::new();
+    for b in &batches {
+        let t = as_type(
+            column(b, "territoire", "extractions")?,
+            &DataType::Utf8,
+            "extractions",
+        )?;
+        let x = as_type(
+            column(b, "date_extraction", "extractions")?,
+            &DataType::Date32,
+            "extractions",
+        )?;
+        let (t, x) = (t.as_string::<i32>(), x.as_primitive::<Date32Type>());
+        for i in 0..b.num_rows() {
+            if !t.is_null(i) && !x.is_null(i) {
+                out.insert(
+                    t.value(i).to_string(),
+                    epoch + chrono::Days::new(x.value(i) as u64),
+                );
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The first month with an event of each of `territories` that has one: a few territories
+/// read only their own partitions (an incremental refresh, issue 16), many read every event
+/// once ([`extents`]).
+pub(crate) async fn first_months(
+    ctx: &SessionContext,
+    territories: &[&str],
+) -> Result<BTreeMap<String, NaiveDate>> {
+    if territories.len() > FIRST_MONTHS_ONE_BY_ONE {
+        let wanted: std::collections::BTreeSet<&str> = territories.iter().copied().collect();
+        return Ok(extents(ctx)
+            .await?
+            .into_iter()
+            .filter(|(t, _)| wanted.contains(t.as_str()))
+            .map(|(t, e)| (t, e.premier_mois))
+            .collect());
+    }
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
+    let mut out = BTreeMap::new();
+    for t in territories {
+        let batches = crate::sql::collect(
+            ctx,
+            "premier_mois",
+            include_str!("../sql/premier_mois.sql"),
+            vec![ScalarValue::Utf8(Some(t.to_string()))],
+        )
+        .await?;
+        for b in &batches {
+            let p = as_type(
+                column(b, "premier_mois", "premier_mois")?,
+                &DataType::Date32,
+                "premier_mois",
+            )?;
+            let p = p.as_primitive::<Date32Type>();
+            if b.num_rows() > 0 && !p.is_null(0) {
+                out.insert(t.to_string(), epoch + chrono::Days::new(p.value(0) as u64));
+            }
         }
     }
     Ok(out)

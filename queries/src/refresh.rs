@@ -2,7 +2,7 @@
 //! versions and written to the `indicateurs` Delta table in ONE commit. Pages and exports read
 //! this table; they never scan events on a request.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -16,7 +16,7 @@ use datafusion::prelude::{SessionConfig, SessionContext};
 use crate::Result;
 use crate::accumulators;
 use crate::catalogue::Catalogue;
-use crate::compute::{self, Cell};
+use crate::compute::{self, Cell, Extent};
 use crate::secrecy::Rules;
 
 /// What a refresh did.
@@ -145,8 +145,8 @@ pub async fn refresh(
     let versions = warehouse.register(&ctx).await?;
     let version_evenements = versions.get("evenements").copied().unwrap_or(0);
     let all: Vec<&str> = register.iter().map(|t| t.id.as_str()).collect();
-    let extents = compute::extents(&ctx).await?;
-    let stamps = accumulators::stamps(warehouse, catalogue, &all, &extents).await?;
+    let extractions = compute::extractions(&ctx).await?;
+    let stamps = accumulators::stamps(warehouse, catalogue, &all, &extractions).await?;
     // The territories whose stored accumulators still match their data.
     let kept = if full {
         accumulators::Stored::default()
@@ -159,12 +159,46 @@ pub async fn refresh(
         .copied()
         .filter(|t| !kept.stamps.contains_key(*t))
         .collect();
+    // Each territory's extent: the extraction date of its drop in force, and its first month
+    // with an event, read back for the unchanged territories and computed from their own
+    // events for the others (and for any territory outside the register); issue 16.
+    let outside: Vec<&str> = extractions
+        .keys()
+        .map(String::as_str)
+        .filter(|t| !all.contains(t))
+        .collect();
+    let to_compute: Vec<&str> = stale.iter().chain(&outside).copied().collect();
+    let mut first = compute::first_months(&ctx, &to_compute).await?;
+    for (t, m) in &kept.first_months {
+        if let Some(m) = m
+            && !stale.contains(&t.as_str())
+        {
+            first.insert(t.clone(), *m);
+        }
+    }
+    let extents: BTreeMap<String, Extent> = extractions
+        .iter()
+        .filter_map(|(t, x)| {
+            first.get(t).map(|p| {
+                (
+                    t.clone(),
+                    Extent {
+                        extraction: *x,
+                        premier_mois: *p,
+                    },
+                )
+            })
+        })
+        .collect();
     let fresh = compute::territory_accs(&ctx, catalogue, register, &stale).await?;
     // The recomputed territories' accumulators, taken before the stored ones are merged in.
     let keys = accumulators::by_territory(&fresh);
     let rows: Vec<RecordBatch> = stale
         .iter()
-        .map(|t| accumulators::batch(t, &stamps[*t], catalogue, &fresh, &keys))
+        .map(|t| {
+            let first_month = first.get(*t).copied();
+            accumulators::batch(t, &stamps[*t], first_month, catalogue, &fresh, &keys)
+        })
         .collect::<Result<_>>()?;
     drop(keys);
     let mut accs = fresh;
