@@ -16,6 +16,7 @@ use futures::StreamExt;
 
 use crate::catalogue::{Catalogue, Indicator, Sorte};
 use crate::secrecy::{self, Rules};
+use crate::sql::collect as query;
 use crate::{Error, Result};
 
 use crate::model::Accs;
@@ -23,50 +24,28 @@ pub use crate::model::{Cell, Extent, Niveau, RELATIF};
 
 /// Each territory's extent, from `depots` and `evenements`.
 pub(crate) async fn extents(ctx: &SessionContext) -> Result<BTreeMap<String, Extent>> {
-    let batches = crate::sql::collect(
+    let batches = query(
         ctx,
         "etendue",
         include_str!("../sql/etendue.sql"),
         Vec::new(),
     )
     .await?;
-    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
-    let mut out = BTreeMap::new();
-    for b in &batches {
-        let t = as_type(
-            column(b, "territoire", "etendue")?,
-            &DataType::Utf8,
-            "etendue",
-        )?;
-        let x = as_type(
-            column(b, "date_extraction", "etendue")?,
-            &DataType::Date32,
-            "etendue",
-        )?;
-        let p = as_type(
-            column(b, "premier_mois", "etendue")?,
-            &DataType::Date32,
-            "etendue",
-        )?;
-        let (t, x, p) = (
-            t.as_string::<i32>(),
-            x.as_primitive::<Date32Type>(),
-            p.as_primitive::<Date32Type>(),
-        );
-        for i in 0..b.num_rows() {
-            if t.is_null(i) || x.is_null(i) || p.is_null(i) {
-                continue;
-            }
-            out.insert(
-                t.value(i).to_string(),
+    let extractions = territory_dates(&batches, "etendue", "date_extraction")?;
+    let firsts = territory_dates(&batches, "etendue", "premier_mois")?;
+    Ok(extractions
+        .into_iter()
+        .filter_map(|(t, extraction)| {
+            let premier_mois = *firsts.get(&t)?;
+            Some((
+                t,
                 Extent {
-                    extraction: epoch + chrono::Days::new(x.value(i) as u64),
-                    premier_mois: epoch + chrono::Days::new(p.value(i) as u64),
+                    extraction,
+                    premier_mois,
                 },
-            );
-        }
-    }
-    Ok(out)
+            ))
+        })
+        .collect())
 }
 
 /// Above this many territories, their first months are read in one scan of every event rather
@@ -75,37 +54,9 @@ const FIRST_MONTHS_ONE_BY_ONE: usize = 8;
 
 /// Each territory's extraction date of its drop in force (the small `depots` table only).
 pub(crate) async fn extractions(ctx: &SessionContext) -> Result<BTreeMap<String, NaiveDate>> {
-    let batches = crate::sql::collect(
-        ctx,
-        "extractions",
-        include_str!("../sql/extractions.sql"),
-        Vec::new(),
-    )
-    .await?;
-    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
-    let mut out = BTreeMap::new();
-    for b in &batches {
-        let t = as_type(
-            column(b, "territoire", "extractions")?,
-            &DataType::Utf8,
-            "extractions",
-        )?;
-        let x = as_type(
-            column(b, "date_extraction", "extractions")?,
-            &DataType::Date32,
-            "extractions",
-        )?;
-        let (t, x) = (t.as_string::<i32>(), x.as_primitive::<Date32Type>());
-        for i in 0..b.num_rows() {
-            if !t.is_null(i) && !x.is_null(i) {
-                out.insert(
-                    t.value(i).to_string(),
-                    epoch + chrono::Days::new(x.value(i) as u64),
-                );
-            }
-        }
-    }
-    Ok(out)
+    let sql = include_str!("../sql/extractions.sql");
+    let batches = query(ctx, "extractions", sql, Vec::new()).await?;
+    territory_dates(&batches, "extractions", "date_extraction")
 }
 
 /// The first month with an event of each of `territories` that has one: a few territories
@@ -124,25 +75,35 @@ pub(crate) async fn first_months(
             .map(|(t, e)| (t, e.premier_mois))
             .collect());
     }
-    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
     let mut out = BTreeMap::new();
     for t in territories {
-        let batches = crate::sql::collect(
-            ctx,
-            "premier_mois",
-            include_str!("../sql/premier_mois.sql"),
-            vec![ScalarValue::Utf8(Some(t.to_string()))],
-        )
-        .await?;
-        for b in &batches {
-            let p = as_type(
-                column(b, "premier_mois", "premier_mois")?,
-                &DataType::Date32,
-                "premier_mois",
-            )?;
-            let p = p.as_primitive::<Date32Type>();
-            if b.num_rows() > 0 && !p.is_null(0) {
-                out.insert(t.to_string(), epoch + chrono::Days::new(p.value(0) as u64));
+        let sql = include_str!("../sql/premier_mois.sql");
+        let param = vec![ScalarValue::Utf8(Some(t.to_string()))];
+        let batches = query(ctx, "premier_mois", sql, param).await?;
+        out.extend(territory_dates(&batches, "premier_mois", "premier_mois")?);
+    }
+    Ok(out)
+}
+
+/// The date in column `col` of each territory (column `territoire`) of `batches`, rows with a
+/// null left out.
+fn territory_dates(
+    batches: &[RecordBatch],
+    what: &str,
+    col: &str,
+) -> Result<BTreeMap<String, NaiveDate>> {
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
+    let mut out = BTreeMap::new();
+    for b in batches {
+        let t = as_type(column(b, "territoire", what)?, &DataType::Utf8, what)?;
+        let d = as_type(column(b, col, what)?, &DataType::Date32, what)?;
+        let (t, d) = (t.as_string::<i32>(), d.as_primitive::<Date32Type>());
+        for i in 0..b.num_rows() {
+            if !t.is_null(i) && !d.is_null(i) {
+                out.insert(
+                    t.value(i).to_string(),
+                    epoch + chrono::Days::new(d.value(i) as u64),
+                );
             }
         }
     }
