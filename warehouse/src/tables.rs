@@ -485,7 +485,12 @@ pub const ACCUMULATEURS: TableDef = TableDef {
             false,
             "Identifiant de l'indicateur ; vide pour la ligne qui ne porte que l'empreinte.",
         ),
-        col("mois", Date, true, "Premier jour du mois."),
+        col(
+            "mois",
+            Date,
+            true,
+            "Premier jour du mois ; sur la ligne qui ne porte que l'empreinte, premier mois avec un événement du territoire (vide : aucun).",
+        ),
         col("ventilation", Text, false, "Colonne de ventilation."),
         col("modalite", Text, false, "Valeur de la ventilation."),
         col("numerateur", Long, true, "Numérateur."),
