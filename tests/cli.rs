@@ -15,29 +15,47 @@ fn copil(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     cmd.output().expect("copil runs")
 }
 
-/// Runs `copil ARGS` in `dir` and checks that its error output says `said`.
-fn says(dir: &Path, args: &[&str], said: &str) -> Output {
-    let o = copil(dir, args, &[]);
+/// The arguments of a command line whose arguments hold no space.
+fn words(line: &str) -> Vec<&str> {
+    line.split(' ').collect()
+}
+
+/// Runs `copil LINE` in `dir` ([`words`]) and checks that its error output says `said`.
+fn says(dir: &Path, line: &str, said: &str) -> Output {
+    let o = copil(dir, &words(line), &[]);
     assert!(stderr(&o).contains(said), "{}", stderr(&o));
     o
+}
+
+/// [`says`], and the exit code is 1.
+fn fails_saying(dir: &Path, line: &str, said: &str) {
+    assert_eq!(says(dir, line, said).status.code(), Some(1));
 }
 
 /// `copil init` in `dir`, then a drop of dep-44 extracted on 2024-12-31 in its inbox.
 fn site_with_a_drop(dir: &Path) {
     let o = copil(dir, &["init", "."], &[]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let args = [
-        "generate",
-        "--echelle",
-        "0.005",
-        "--jusqua",
-        "2024-12",
-        "--date-extraction",
-        "2024-12-31",
-        "--territoires",
-        "dep-44",
-    ];
+    let args = words(
+        "generate --echelle 0.005 --jusqua 2024-12 --date-extraction 2024-12-31 --territoires dep-44",
+    );
     assert!(copil(dir, &args, &[]).status.success());
+}
+
+/// Runs `copil ingest` in `dir` and checks that it fails (exit 1), its report saying every
+/// part of `report` and its error output saying `said`.
+fn ingest_fails(dir: &Path, report: &[&str], said: &str) {
+    let o = copil(dir, &["ingest"], &[]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(report.iter().all(|r| out.contains(r)), "{out}");
+    assert!(stderr(&o).contains(said), "{}", stderr(&o));
+}
+
+/// Writes `text` to `path`, creating its folder.
+fn write_file(path: &Path, text: &str) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
 }
 
 fn stdout(o: &Output) -> String {
@@ -134,21 +152,10 @@ fn config_shows_effective_values_and_their_sources() {
 #[test]
 fn generate_writes_drops_and_manifests_and_refuses_unknown_territories() {
     let dir = tempfile::tempdir().unwrap();
-    let args = [
-        "generate",
-        "--sortie",
-        "boite",
-        "--graine",
-        "4",
-        "--echelle",
-        "0.01",
-        "--jusqua",
-        "2024-12",
-        "--date-extraction",
-        "2024-12-31",
-        "--territoires",
-        "dep-44,met-lyon",
-    ];
+    let args = words(
+        "generate --sortie boite --graine 4 --echelle 0.01 --jusqua 2024-12 \
+         --date-extraction 2024-12-31 --territoires dep-44,met-lyon",
+    );
     let o = copil(dir.path(), &args, &[]);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
@@ -168,32 +175,25 @@ fn generate_writes_drops_and_manifests_and_refuses_unknown_territories() {
         );
     }
 
-    let bad = says(
+    fails_saying(
         dir.path(),
-        &[
-            "generate",
-            "--sortie",
-            "x",
-            "--territoires",
-            "dep-44,dep-20",
-        ],
+        "generate --sortie x --territoires dep-44,dep-20",
         "territoires inconnus du registre : dep-20",
     );
-    assert_eq!(bad.status.code(), Some(1));
     says(
         dir.path(),
-        &["generate", "--sortie", "x", "--jusqua", "2024-13"],
+        "generate --sortie x --jusqua 2024-13",
         "--jusqua « 2024-13 » : mois attendu sous la forme AAAA-MM",
     );
     // Issue 14: flags are French; the old English spellings stay as aliases.
     says(
         dir.path(),
-        &["generate", "--out", "x", "--to", "2024-13"],
+        "generate --out x --to 2024-13",
         "--jusqua « 2024-13 »",
     );
     says(
         dir.path(),
-        &["generate", "--sortie", "x", "--format", "ods"],
+        "generate --sortie x --format ods",
         "--format « ods » inconnu",
     );
 }
@@ -215,19 +215,8 @@ fn a_deployment_register_replaces_the_builtin_one() {
     .unwrap();
     let o = copil(dir.path(), &["config"], &[]);
     assert!(stdout(&o).contains("(2 territoires)"), "{}", stdout(&o));
-    let o = copil(
-        dir.path(),
-        &[
-            "generate",
-            "--sortie",
-            "boite",
-            "--jusqua",
-            "2023-12",
-            "--date-extraction",
-            "2023-12-31",
-        ],
-        &[],
-    );
+    let args = words("generate --sortie boite --jusqua 2023-12 --date-extraction 2023-12-31");
+    let o = copil(dir.path(), &args, &[]);
     assert!(o.status.success(), "{}", stderr(&o));
     let mut folders: Vec<String> = std::fs::read_dir(dir.path().join("boite"))
         .unwrap()
@@ -241,40 +230,27 @@ fn a_deployment_register_replaces_the_builtin_one() {
         "id,nom,type,departements,vague,debut_spie,source\ndep-44,Loire-Atlantique,departement,44,vague-4,2020-03,x\n",
     )
     .unwrap();
-    let bad = says(
+    fails_saying(
         dir.path(),
-        &["config"],
+        "config",
         "territoires.csv, ligne 2 : vague « vague-4 » inconnue",
     );
-    assert_eq!(bad.status.code(), Some(1));
 }
 
 #[test]
 fn demo_generates_and_ingests_every_territory() {
     let dir = tempfile::tempdir().unwrap();
-    let o = copil(
-        dir.path(),
-        &[
-            "--data-dir",
-            "donnees",
-            "demo",
-            "--sans-serveur",
-            "--echelle",
-            "0.01",
-        ],
-        &[],
-    );
+    let args = words("--data-dir donnees demo --sans-serveur --echelle 0.01");
+    let o = copil(dir.path(), &args, &[]);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
-    assert!(
-        out.contains("échelle 0.01"),
-        "the scale given is used: {out}"
-    );
-    assert!(out.contains("68 dépôts"), "{out}");
-    assert!(
-        out.contains("68 dépôt(s) traité(s) : 68 intégré(s)"),
-        "{out}"
-    );
+    for said in [
+        "échelle 0.01", // the scale given is used
+        "68 dépôts",
+        "68 dépôt(s) traité(s) : 68 intégré(s)",
+    ] {
+        assert!(out.contains(said), "{said}: {out}");
+    }
     // One account per role, with its password (issue #6).
     for login in ["pilotage", "territoire", "evaluation", "admin"] {
         assert!(
@@ -437,27 +413,15 @@ fn ingest_prints_a_french_report_per_drop_and_fails_when_one_is_refused() {
         "{out}"
     );
 
-    std::fs::create_dir_all(dir.path().join("copil-data/inbox/dep-44")).unwrap();
-    std::fs::write(
-        dir.path().join("copil-data/inbox/dep-44/export.csv"),
+    write_file(
+        &dir.path().join("copil-data/inbox/dep-44/export.csv"),
         "id_personne\n1\n",
-    )
-    .unwrap();
-    let o = copil(dir.path(), &["ingest"], &[]);
-    assert_eq!(
-        o.status.code(),
-        Some(1),
-        "a refused drop makes the run fail"
     );
-    assert!(
-        stdout(&o).contains("REFUSÉ") && stdout(&o).contains("date d'extraction absente"),
-        "{}",
-        stdout(&o)
-    );
-    assert!(
-        stderr(&o).contains("1 dépôt(s) refusé(s)"),
-        "{}",
-        stderr(&o)
+    // A refused drop makes the run fail.
+    ingest_fails(
+        dir.path(),
+        &["REFUSÉ", "date d'extraction absente"],
+        "1 dépôt(s) refusé(s)",
     );
     assert!(
         dir.path()
@@ -469,12 +433,11 @@ fn ingest_prints_a_french_report_per_drop_and_fails_when_one_is_refused() {
 #[test]
 fn ingest_without_a_key_says_how_to_make_one() {
     let dir = tempfile::tempdir().unwrap();
-    let o = says(
+    fails_saying(
         dir.path(),
-        &["--data-dir", "d", "ingest"],
+        "--data-dir d ingest",
         "sans clé, rien n'est ingéré (créez-la avec « copil init »)",
     );
-    assert_eq!(o.status.code(), Some(1));
 }
 
 #[test]
@@ -492,20 +455,19 @@ fn indicators_are_listed_and_bad_requests_are_named() {
     ] {
         assert!(out.contains(id), "{id} listed: {out}");
     }
-    let o = says(
+    fails_saying(
         dir.path(),
-        &["indicators", "show", "orientes_60j"],
+        "indicators show orientes_60j",
         "indicateur « orientes_60j » inconnu",
     );
-    assert_eq!(o.status.code(), Some(1));
     says(
         dir.path(),
-        &["indicators", "show", "entrants", "--territoire", "dep-20"],
+        "indicators show entrants --territoire dep-20",
         "territoire « dep-20 » inconnu du registre",
     );
     says(
         dir.path(),
-        &["indicators", "show", "entrants", "--mois", "2024-13"],
+        "indicators show entrants --mois 2024-13",
         "--mois « 2024-13 »",
     );
 }
@@ -523,17 +485,10 @@ fn issue_13_a_held_drop_fails_the_run_and_is_released_on_request() {
         "id_personne;date_naissance;date;evenement\n",
     )
     .unwrap();
-    let o = copil(dir.path(), &["ingest"], &[]);
-    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
-    assert!(
-        stdout(&o).contains("EN ATTENTE d'examen") && stdout(&o).contains("aucune ligne valide"),
-        "{}",
-        stdout(&o)
-    );
-    assert!(
-        stderr(&o).contains("1 mis en attente d'examen"),
-        "{}",
-        stderr(&o)
+    ingest_fails(
+        dir.path(),
+        &["EN ATTENTE d'examen", "aucune ligne valide"],
+        "1 mis en attente d'examen",
     );
     let held = dir
         .path()

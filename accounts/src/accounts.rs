@@ -241,17 +241,14 @@ impl Accounts {
     /// Re-reads the file if another process (or another copy) changed it; returns whether it
     /// did.
     pub fn refresh(&mut self) -> Result<bool> {
-        let path = self.file.path().to_path_buf();
-        self.file.refresh().map_err(|e| file_error(&path, e))
+        self.file.refresh(file_error)
     }
 
     /// Applies `change` to the accounts as they are on disk, under the file's exclusive lock,
     /// and writes the file (atomically, readable by its owner only) when it succeeds: never a
     /// stale copy.
     fn change<T>(&mut self, change: impl FnOnce(&mut Vec<Account>) -> Result<T>) -> Result<T> {
-        let path = self.file.path().to_path_buf();
-        self.file
-            .change(|e| file_error(&path, e), |f| change(&mut f.comptes))
+        self.file.change(file_error, |f| change(&mut f.comptes))
     }
 
     /// Every account, in creation order.
@@ -503,15 +500,7 @@ mod tests {
                 .authenticate("personne", "un mot de passe long")
                 .is_none()
         );
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(dir.path().join("comptes.json"))
-                .unwrap()
-                .permissions()
-                .mode();
-            assert_eq!(mode & 0o777, 0o600);
-        }
+        crate::store::assert_private(&dir.path().join("comptes.json"));
     }
 
     #[test]

@@ -113,14 +113,11 @@ impl Projects {
 
     /// Re-reads the file if it changed; returns whether it did.
     pub fn refresh(&mut self) -> Result<bool> {
-        let path = self.file.path().to_path_buf();
-        self.file.refresh().map_err(|e| file_error(&path, e))
+        self.file.refresh(file_error)
     }
 
     fn change<T>(&mut self, change: impl FnOnce(&mut Vec<Project>) -> Result<T>) -> Result<T> {
-        let path = self.file.path().to_path_buf();
-        self.file
-            .change(|e| file_error(&path, e), |f| change(&mut f.projets))
+        self.file.change(file_error, |f| change(&mut f.projets))
     }
 
     /// Declares a project: its name is new and valid, its purpose said, its evaluators are
@@ -315,11 +312,6 @@ mod tests {
                 .unwrap()
                 .open_to("eval", day("2025-06-01"))
         );
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
-            assert_eq!(mode & 0o777, 0o600);
-        }
+        crate::store::assert_private(&path);
     }
 }

@@ -154,37 +154,62 @@ impl<D: serde::Serialize + serde::de::DeserializeOwned + Default> Synced<D> {
     }
 
     /// Re-reads the file if another process (or another copy) changed it; returns whether it
-    /// did.
-    pub fn refresh(&mut self) -> std::io::Result<bool> {
+    /// did. `io` turns a file error (and the file's path) into the caller's.
+    pub fn refresh<E>(&mut self, io: impl Fn(&Path, std::io::Error) -> E) -> Result<bool, E> {
         if self.is_current() {
             return Ok(false);
         }
-        *self = Synced::open(&self.path)?;
+        *self = Synced::open(&self.path).map_err(|e| io(&self.path, e))?;
         Ok(true)
     }
 
     /// Applies `change` to the document as it is on disk, under the file's exclusive lock, and
-    /// writes the file when it succeeds ([`write_json`]); `io` turns a file error into the
-    /// caller's.
+    /// writes the file when it succeeds ([`write_json`]); `io` turns a file error (and the
+    /// file's path) into the caller's.
     pub fn change<T, E>(
         &mut self,
-        io: impl Fn(std::io::Error) -> E,
+        io: impl Fn(&Path, std::io::Error) -> E,
         change: impl FnOnce(&mut D) -> Result<T, E>,
     ) -> Result<T, E> {
-        let _lock = FileLock::acquire(&self.path).map_err(&io)?;
+        let io = |e| io(&self.path, e);
+        let _lock = FileLock::acquire(&self.path).map_err(io)?;
         // A change that fails leaves this copy as it was: consistent with its signature.
-        let mut fresh = Synced::open(&self.path).map_err(&io)?;
+        let mut fresh = Synced::open(&self.path).map_err(io)?;
         let value = change(&mut fresh.doc)?;
-        write_json(&fresh.path, &fresh.doc).map_err(&io)?;
+        write_json(&fresh.path, &fresh.doc).map_err(io)?;
         fresh.signature = signature(&fresh.path);
         *self = fresh;
         Ok(value)
     }
 }
 
+/// Checks that `path` is readable and writable by its owner only (on Unix).
+#[cfg(test)]
+pub(crate) fn assert_private(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{}", path.display());
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Pushes `n` onto the document through [`Synced::change`], or fails with `refusal`.
+    fn push(synced: &mut Synced<Vec<u32>>, n: u32, refusal: Option<&str>) -> Result<(), String> {
+        synced.change(
+            |_, e| e.to_string(),
+            |d| {
+                d.push(n);
+                refusal.map_or(Ok(()), |r| Err(r.to_string()))
+            },
+        )
+    }
 
     #[test]
     fn writes_are_private_and_renames_change_the_signature() {
@@ -198,14 +223,8 @@ mod tests {
         assert_ne!(signature(&path).unwrap(), first, "same size, new file");
         drop(lock);
         assert!(lock_path(&path).ends_with("f.json.lock"));
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            for p in [path.clone(), lock_path(&path)] {
-                let mode = std::fs::metadata(&p).unwrap().permissions().mode();
-                assert_eq!(mode & 0o777, 0o600, "{}", p.display());
-            }
-        }
+        assert_private(&path);
+        assert_private(&lock_path(&path));
     }
 
     /// Issue 14: the accounts and the projects share one synced file; a change starts from the
@@ -218,39 +237,19 @@ mod tests {
         let mut a: Synced<Vec<u32>> = Synced::open(&path).unwrap();
         let mut b: Synced<Vec<u32>> = Synced::open(&path).unwrap();
         assert!(a.doc().is_empty(), "an absent file holds the default");
-        a.change(
-            |e| e.to_string(),
-            |d| {
-                d.push(1);
-                Ok::<_, String>(())
-            },
-        )
-        .unwrap();
+        push(&mut a, 1, None).unwrap();
         assert!(!b.is_current());
         // `b` is stale, yet its change keeps `a`'s.
-        b.change(
-            |e| e.to_string(),
-            |d| {
-                d.push(2);
-                Ok::<_, String>(())
-            },
-        )
-        .unwrap();
+        push(&mut b, 2, None).unwrap();
         assert_eq!(b.doc(), &[1, 2]);
         let written = std::fs::read_to_string(&path).unwrap();
-        let failed = a.change(
-            |e| e.to_string(),
-            |d| {
-                d.push(3);
-                Err::<(), _>("refusé".to_string())
-            },
-        );
+        let failed = push(&mut a, 3, Some("refusé"));
         assert_eq!(failed, Err("refusé".to_string()));
         assert_eq!(std::fs::read_to_string(&path).unwrap(), written);
         assert_eq!(a.doc(), &[1], "the copy is the one read, not half changed");
-        assert!(a.refresh().unwrap());
+        assert!(a.refresh(|_, e| e.to_string()).unwrap());
         assert_eq!(a.doc(), &[1, 2]);
-        assert!(!a.refresh().unwrap(), "nothing new");
+        assert!(!a.refresh(|_, e| e.to_string()).unwrap(), "nothing new");
     }
 
     #[test]

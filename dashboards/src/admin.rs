@@ -3,7 +3,6 @@
 //! (issue 13): declare, close; the same as `copil projets`. And the requests for access of
 //! people signed in with ProConnect (issue 17): approve with a role and territory, or refuse.
 
-use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
@@ -14,7 +13,7 @@ use serde_json::json;
 
 use crate::error::HttpError;
 use crate::layout;
-use crate::session::User;
+use crate::session::{AdminPosted, Ctx, User};
 use crate::state::AppState;
 
 fn render(state: &AppState, user: &User, message: Option<Markup>) -> Response {
@@ -147,11 +146,6 @@ fn render(state: &AppState, user: &User, message: Option<Markup>) -> Response {
 
 /// Refuses a form posted to the administration unless it comes from an administrator's page
 /// (its CSRF token).
-fn check_admin_post(user: &User, csrf: &str) -> Result<(), HttpError> {
-    user.require_admin()?;
-    user.check_csrf(Some(csrf))
-}
-
 /// The options of a role's choice: every role, by its code.
 fn role_options() -> Markup {
     html! { @for r in Role::ALL { option value=(r.code()) { (r.code()) } } }
@@ -189,8 +183,6 @@ pub async fn page(
 /// The administration form's fields.
 #[derive(Deserialize)]
 pub struct ChangeForm {
-    #[serde(default)]
-    csrf: String,
     action: String,
     identifiant: String,
     #[serde(default)]
@@ -204,11 +196,8 @@ pub struct ChangeForm {
 /// `POST /admin/comptes`: `ajouter`, `desactiver` or `reinitialiser` (a new password, which
 /// also re-enables the account).
 pub async fn change(
-    State(state): State<AppState>,
-    user: User,
-    Form(f): Form<ChangeForm>,
+    AdminPosted(Ctx { state, user, .. }, f): AdminPosted<ChangeForm>,
 ) -> Result<Response, HttpError> {
-    check_admin_post(&user, &f.csrf)?;
     let now = state.clock().now();
     let message = match f.action.as_str() {
         "ajouter" => {
@@ -282,8 +271,6 @@ pub async fn change(
 /// The projects form's fields.
 #[derive(Deserialize)]
 pub struct ProjectForm {
-    #[serde(default)]
-    csrf: String,
     action: String,
     nom: String,
     #[serde(default)]
@@ -318,11 +305,8 @@ fn date(s: &str, what: &str) -> Result<chrono::NaiveDate, HttpError> {
 
 /// `POST /admin/projets`: `ajouter` or `clore` an evaluation project (issue 13).
 pub async fn projects(
-    State(state): State<AppState>,
-    user: User,
-    Form(f): Form<ProjectForm>,
+    AdminPosted(Ctx { state, user, .. }, f): AdminPosted<ProjectForm>,
 ) -> Result<Response, HttpError> {
-    check_admin_post(&user, &f.csrf)?;
     let now = state.clock().now();
     let message = match f.action.as_str() {
         "ajouter" => {
@@ -410,24 +394,19 @@ fn access_requests(state: &AppState, user: &User) -> Markup {
 /// The decision form on a request for access.
 #[derive(Deserialize)]
 pub struct RequestDecision {
-    #[serde(default)]
-    csrf: String,
-    action: String,
     email: String,
     #[serde(default)]
     role: Option<String>,
     #[serde(default)]
     territoire: Option<String>,
+    action: String,
 }
 
 /// `POST /admin/demandes`: `approuver` (an account with the role and territory chosen,
 /// matched by the request's e-mail) or `refuser` a request for access (issue 17).
 pub async fn requests(
-    State(state): State<AppState>,
-    user: User,
-    Form(f): Form<RequestDecision>,
+    AdminPosted(Ctx { state, user, .. }, f): AdminPosted<RequestDecision>,
 ) -> Result<Response, HttpError> {
-    check_admin_post(&user, &f.csrf)?;
     let now = state.clock().now();
     let territoire = chosen_territory(f.territoire.as_deref());
     let (message, login) = match f.action.as_str() {

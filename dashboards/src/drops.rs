@@ -6,7 +6,6 @@
 
 use std::path::{Path as FsPath, PathBuf};
 
-use axum::Form;
 use axum::body::Body;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{StatusCode, header};
@@ -24,7 +23,7 @@ use crate::figures::Table;
 use crate::held::plain_name;
 use crate::layout;
 use crate::pages::depots_table;
-use crate::session::{CSRF_HEADER, Ctx, User};
+use crate::session::{CSRF_HEADER, Ctx, Posted, User};
 use crate::state::AppState;
 
 /// Rejected rows shown on the page (the CSV has them all).
@@ -490,8 +489,6 @@ pub async fn api_upload(
 /// The release form's fields.
 #[derive(Debug, Deserialize)]
 pub struct ReleaseForm {
-    #[serde(default)]
-    csrf: String,
     territoire: String,
     fichier: String,
 }
@@ -578,11 +575,8 @@ async fn release(
 /// `POST /qualite/depots-en-attente/liberer` (form: `csrf`, `territoire`, `fichier`):
 /// redirects to the quality page (the admin page for `admin`) with the outcome.
 pub async fn release_from_form(
-    State(state): State<AppState>,
-    user: User,
-    Form(f): Form<ReleaseForm>,
+    Posted(Ctx { state, user, .. }, f): Posted<ReleaseForm>,
 ) -> Result<Response, HttpError> {
-    user.check_csrf(Some(&f.csrf))?;
     let d = release(&state, &user, &f.territoire, &f.fichier).await?;
     let back = if user.role == Role::Admin {
         "/admin/comptes"

@@ -21,7 +21,7 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderValue, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
 use copil_exports::{Asked, FormKind, Kind, MicroFilters, ProjectScope};
@@ -358,11 +358,7 @@ fn page_body(state: &AppState, user: &User) -> Markup {
 }
 
 /// `GET /exports`: the export forms.
-pub async fn page(
-    State(state): State<AppState>,
-    user: User,
-    _headers: HeaderMap,
-) -> Result<Response, HttpError> {
+pub async fn page(State(state): State<AppState>, user: User) -> Result<Response, HttpError> {
     user.require_exports()?;
     let body = page_body(&state, &user);
     Ok(Html(crate::layout::simple(
@@ -392,18 +388,9 @@ pub async fn api_file(
     file: Path<String>,
     q: Query<HashMap<String, String>>,
 ) -> Result<Response, HttpError> {
-    file_inner(state, user, file, q)
+    serve(&state, &user, &file, &q, "/api/v1/exports")
         .await
         .map_err(HttpError::json)
-}
-
-async fn file_inner(
-    State(state): State<AppState>,
-    user: User,
-    Path(file_name): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
-) -> Result<Response, HttpError> {
-    serve(&state, &user, &file_name, &q, "/api/v1/exports").await
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 
 use axum::Form;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use copil_accounts::{Entry, shown_login};
 use maud::{Markup, html};
@@ -15,8 +15,8 @@ use serde_json::json;
 use crate::error::HttpError;
 use crate::layout;
 use crate::session::{
-    Ctx, LOGIN_CSRF_COOKIE, LoginOutcome, SESSION_COOKIE, SESSION_LIFETIME, User, cookie, identify,
-    random_hex, set_cookie,
+    Ctx, LOGIN_CSRF_COOKIE, LoginOutcome, Posted, SESSION_COOKIE, SESSION_LIFETIME, User, Visit,
+    cookie, identify, random_hex, set_cookie,
 };
 use crate::state::AppState;
 
@@ -181,11 +181,7 @@ pub(crate) fn audit_with(
 }
 
 /// `GET /connexion`.
-pub async fn form(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Query(next): Query<Next>,
-) -> Response {
+pub async fn form(Visit { state, headers }: Visit, Query(next): Query<Next>) -> Response {
     let next = safe_next(next.suite.as_deref());
     if identify(&state, &headers).is_some() {
         return Redirect::to(&next).into_response();
@@ -194,11 +190,7 @@ pub async fn form(
 }
 
 /// `POST /connexion`.
-pub async fn submit(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Form(f): Form<LoginForm>,
-) -> Response {
+pub async fn submit(Visit { state, headers }: Visit, Form(f): Form<LoginForm>) -> Response {
     let next = safe_next(f.suite.as_deref());
     if !state.settings().passwords {
         return login_response(
@@ -314,16 +306,12 @@ pub async fn submit(
     }
 }
 
-/// A form carrying only the CSRF token.
+/// The logout form: its CSRF token only.
 #[derive(Deserialize)]
-pub struct CsrfForm {
-    #[serde(default)]
-    csrf: String,
-}
+pub struct LogoutForm {}
 
 /// `POST /deconnexion`.
-pub async fn logout(c: Ctx, Form(f): Form<CsrfForm>) -> Result<Response, HttpError> {
-    c.user.check_csrf(Some(&f.csrf))?;
+pub async fn logout(Posted(c, LogoutForm {}): Posted<LogoutForm>) -> Result<Response, HttpError> {
     let id_token = cookie(&c.headers, SESSION_COOKIE).and_then(|k| c.state.sessions().logout(k));
     audit(&c.state, &c.user.login, c.user.role.code(), "deconnexion");
     // A session opened through ProConnect ends there too, once Copil's is over (issue 17): a
@@ -440,19 +428,14 @@ pub async fn account(State(state): State<AppState>, user: User) -> Result<Respon
 /// The token form's fields.
 #[derive(Deserialize)]
 pub struct TokenForm {
-    #[serde(default)]
-    csrf: String,
     action: String,
     nom: String,
 }
 
 /// `POST /compte/jetons`: creates (shown once) or revokes a token of the user's own account.
 pub async fn tokens(
-    State(state): State<AppState>,
-    user: User,
-    Form(f): Form<TokenForm>,
+    Posted(Ctx { state, user, .. }, f): Posted<TokenForm>,
 ) -> Result<Response, HttpError> {
-    user.check_csrf(Some(&f.csrf))?;
     let now = state.clock().now();
     let message = match f.action.as_str() {
         "creer" => {

@@ -3,22 +3,17 @@
 //! (argon2id, under the same limit of checks at once as the login), the new one twice, and the
 //! change is written to the audit log.
 
-use axum::Form;
-use axum::extract::State;
 use axum::response::Response;
 use maud::html;
 use serde::Deserialize;
 use serde_json::json;
 
 use crate::error::HttpError;
-use crate::session::User;
-use crate::state::AppState;
+use crate::session::{Ctx, Posted};
 
 /// The form's fields.
 #[derive(Deserialize)]
 pub struct ChangeForm {
-    #[serde(default)]
-    csrf: String,
     actuel: String,
     nouveau: String,
     confirmation: String,
@@ -26,11 +21,8 @@ pub struct ChangeForm {
 
 /// `POST /compte/mot-de-passe`.
 pub async fn change(
-    State(state): State<AppState>,
-    user: User,
-    Form(f): Form<ChangeForm>,
+    Posted(Ctx { state, user, .. }, f): Posted<ChangeForm>,
 ) -> Result<Response, HttpError> {
-    user.check_csrf(Some(&f.csrf))?;
     if !state.settings().passwords {
         return Err(HttpError::forbidden(
             "La connexion par mot de passe est désactivée sur ce Copil (ProConnect seulement) : aucun mot de passe à changer.",

@@ -10,11 +10,14 @@
 //! provider.
 
 use axum::Form;
-use axum::extract::{Query, State};
+use axum::extract::{FromRequestParts, Query};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use copil_accounts::proconnect::{Callback, FLOW_LIFETIME, IDENTITY_LIFETIME};
-use copil_accounts::{AccessRequest, Admission, Error as AccountsError, Identity, Motif};
+use copil_accounts::{
+    AccessRequest, Admission, Error as AccountsError, Identity, Motif, ProConnect,
+};
 use maud::{Markup, html};
 use serde::Deserialize;
 use serde_json::json;
@@ -22,7 +25,7 @@ use serde_json::json;
 use crate::error::HttpError;
 use crate::layout;
 use crate::login::{Next, audit_with, safe_next};
-use crate::session::{SESSION_COOKIE, SESSION_LIFETIME, cookie, set_cookie};
+use crate::session::{SESSION_COOKIE, SESSION_LIFETIME, Visit, cookie, set_cookie};
 use crate::state::AppState;
 
 /// The cookie binding a sign-in under way to the browser (`state`, `nonce`, signed).
@@ -62,22 +65,42 @@ fn refusal(state: &AppState, status: StatusCode, message: &str) -> Response {
     page(state, status, "Connexion avec ProConnect", &body)
 }
 
-fn not_configured() -> Response {
-    HttpError::not_found("La connexion avec ProConnect n'est pas configurée sur ce Copil.")
-        .into_response()
+/// A request to ProConnect's pages on a Copil where ProConnect is configured (404 otherwise):
+/// the request's [`Visit`].
+pub struct Configured(Visit);
+
+impl FromRequestParts<AppState> for Configured {
+    type Rejection = HttpError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, HttpError> {
+        if state.proconnect().is_none() {
+            return Err(HttpError::not_found(
+                "La connexion avec ProConnect n'est pas configurée sur ce Copil.",
+            ));
+        }
+        let Ok(visit) = Visit::from_request_parts(parts, state).await;
+        Ok(Configured(visit))
+    }
+}
+
+impl Configured {
+    /// The state, the headers and the ProConnect client.
+    fn parts(&self) -> (&AppState, &HeaderMap, &ProConnect) {
+        let Visit { state, headers } = &self.0;
+        let pc = state.proconnect().expect("checked when extracted");
+        (state, headers, pc)
+    }
 }
 
 /// `GET /connexion/proconnect`: sends the browser to ProConnect.
-pub async fn start(State(state): State<AppState>, Query(next): Query<Next>) -> Response {
-    let Some(pc) = state.proconnect() else {
-        return not_configured();
-    };
+pub async fn start(c: Configured, Query(next): Query<Next>) -> Response {
+    let (state, _, pc) = c.parts();
     let next = safe_next(next.suite.as_deref());
     match pc.start(&next, state.clock().now()).await {
         Ok(start) => with_cookies(
             Redirect::to(&start.url).into_response(),
             &[flow_cookie(
-                &state,
+                state,
                 &start.cookie,
                 FLOW_LIFETIME.num_seconds(),
             )],
@@ -85,7 +108,7 @@ pub async fn start(State(state): State<AppState>, Query(next): Query<Next>) -> R
         Err(e) => {
             tracing::warn!(error = %e, "ProConnect : début de connexion impossible");
             refusal(
-                &state,
+                state,
                 StatusCode::SERVICE_UNAVAILABLE,
                 Motif::Unavailable.message(),
             )
@@ -94,26 +117,20 @@ pub async fn start(State(state): State<AppState>, Query(next): Query<Next>) -> R
 }
 
 /// `GET /connexion/proconnect/retour`: the provider's return.
-pub async fn callback(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Query(callback): Query<Callback>,
-) -> Response {
-    let Some(pc) = state.proconnect() else {
-        return not_configured();
-    };
+pub async fn callback(c: Configured, Query(callback): Query<Callback>) -> Response {
+    let (state, headers, pc) = c.parts();
     let now = state.clock().now();
     let finished = pc
-        .finish(cookie(&headers, FLOW_COOKIE), &callback, now)
+        .finish(cookie(headers, FLOW_COOKIE), &callback, now)
         .await;
     // The sign-in is over whatever happened: its cookie goes.
-    let clear = flow_cookie(&state, "", 0);
+    let clear = flow_cookie(state, "", 0);
     let signed = match finished {
         Ok(signed) => signed,
         Err(AccountsError::ProConnect { motif, detail }) => {
             tracing::warn!(motif = motif.code(), %detail, "ProConnect : connexion refusée");
             audit_with(
-                &state,
+                state,
                 "",
                 "",
                 "echec_proconnect",
@@ -123,7 +140,7 @@ pub async fn callback(
                 Motif::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
                 _ => StatusCode::FORBIDDEN,
             };
-            return with_cookies(refusal(&state, status, motif.message()), &[clear]);
+            return with_cookies(refusal(state, status, motif.message()), &[clear]);
         }
         Err(e) => return with_cookies(HttpError::internal(&e).into_response(), &[clear]),
     };
@@ -134,7 +151,7 @@ pub async fn callback(
                 .sessions()
                 .open(&account.login, Some(signed.id_token), now);
             audit_with(
-                &state,
+                state,
                 &account.login,
                 account.role.code(),
                 "connexion",
@@ -145,7 +162,7 @@ pub async fn callback(
                 p class="succes" role="status" { "Vous êtes connecté à Copil." }
                 p { a href=(signed.next) { "Continuer" } }
             };
-            let mut r = page(&state, StatusCode::OK, "Connexion avec ProConnect", &body);
+            let mut r = page(state, StatusCode::OK, "Connexion avec ProConnect", &body);
             if let Ok(v) = HeaderValue::from_str(&format!("0; url={}", signed.next)) {
                 r.headers_mut().insert(header::REFRESH, v);
             }
@@ -154,7 +171,7 @@ pub async fn callback(
                 &[
                     clear,
                     set_cookie(
-                        &state,
+                        state,
                         SESSION_COOKIE,
                         &session,
                         SESSION_LIFETIME.num_seconds(),
@@ -164,7 +181,7 @@ pub async fn callback(
         }
         Admission::Disabled(account) => {
             audit_with(
-                &state,
+                state,
                 &account.login,
                 account.role.code(),
                 "echec_proconnect",
@@ -174,11 +191,11 @@ pub async fn callback(
                 "Votre compte Copil « {} » est désactivé : la connexion avec ProConnect est refusée. Adressez-vous à l'administrateur de Copil.",
                 account.login
             );
-            with_cookies(refusal(&state, StatusCode::FORBIDDEN, &message), &[clear])
+            with_cookies(refusal(state, StatusCode::FORBIDDEN, &message), &[clear])
         }
         Admission::Unknown => {
             audit_with(
-                &state,
+                state,
                 &identity.email,
                 "",
                 "echec_proconnect",
@@ -190,7 +207,7 @@ pub async fn callback(
             };
             let pending = state.requests().get(&identity.email).ok().flatten();
             let r = page(
-                &state,
+                state,
                 StatusCode::FORBIDDEN,
                 "Demander l'accès à Copil",
                 &request_form(identity, pending.as_ref()),
@@ -200,7 +217,7 @@ pub async fn callback(
                 &[
                     clear,
                     set_cookie(
-                        &state,
+                        state,
                         IDENTITY_COOKIE,
                         &sealed,
                         IDENTITY_LIFETIME.num_seconds(),
@@ -245,19 +262,13 @@ pub struct RequestForm {
 
 /// `POST /connexion/proconnect/demande`: records the request of the identity verified just
 /// before (its signed cookie).
-pub async fn request_access(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Form(f): Form<RequestForm>,
-) -> Response {
-    let Some(pc) = state.proconnect() else {
-        return not_configured();
-    };
+pub async fn request_access(c: Configured, Form(f): Form<RequestForm>) -> Response {
+    let (state, headers, pc) = c.parts();
     let now = state.clock().now();
-    let Some(identity) = cookie(&headers, IDENTITY_COOKIE).and_then(|c| pc.unseal_identity(c, now))
+    let Some(identity) = cookie(headers, IDENTITY_COOKIE).and_then(|c| pc.unseal_identity(c, now))
     else {
         return refusal(
-            &state,
+            state,
             StatusCode::FORBIDDEN,
             "Votre identification ProConnect a expiré : reconnectez-vous avec ProConnect pour demander l'accès.",
         );
@@ -275,7 +286,7 @@ pub async fn request_access(
     if let Err(e) = state.requests().add(request) {
         return HttpError::from(e).into_response();
     }
-    audit_with(&state, &email, "", "demande_acces", details);
+    audit_with(state, &email, "", "demande_acces", details);
     let body = html! {
         p class="succes" role="status" {
             "Votre demande d'accès est transmise à l'administrateur de Copil. Une fois acceptée, connectez-vous avec ProConnect."
@@ -283,7 +294,7 @@ pub async fn request_access(
         p { a href="/connexion" { "Revenir à la page de connexion" } }
     };
     with_cookies(
-        page(&state, StatusCode::OK, "Demande d'accès envoyée", &body),
-        &[set_cookie(&state, IDENTITY_COOKIE, "", 0)],
+        page(state, StatusCode::OK, "Demande d'accès envoyée", &body),
+        &[set_cookie(state, IDENTITY_COOKIE, "", 0)],
     )
 }

@@ -5,13 +5,16 @@
 //!
 //! Nothing here logs a password, a hash, a token or a cookie.
 
-use axum::extract::{FromRequestParts, Request, State};
+use axum::Form;
+use axum::extract::{FromRequest, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use copil_accounts::Role;
 use copil_accounts::sessions::constant_eq;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
 
 use crate::error::HttpError;
 use crate::state::AppState;
@@ -225,6 +228,29 @@ impl FromRequestParts<AppState> for User {
     }
 }
 
+/// What a page open to anyone (signing in) reads from every request: the application state
+/// and the request's headers (its cookies).
+pub struct Visit {
+    /// The application state.
+    pub state: AppState,
+    /// The request's headers.
+    pub headers: HeaderMap,
+}
+
+impl FromRequestParts<AppState> for Visit {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Visit, Self::Rejection> {
+        Ok(Visit {
+            state: state.clone(),
+            headers: parts.headers.clone(),
+        })
+    }
+}
+
 /// What a page or API handler reads from every request: the application state, the
 /// signed-in [`User`] and the headers (for conditional requests and the response's caching).
 pub struct Ctx {
@@ -245,6 +271,53 @@ impl FromRequestParts<AppState> for Ctx {
             user: User::from_request_parts(parts, state).await?,
             headers: parts.headers.clone(),
         })
+    }
+}
+
+/// A form posted by the signed-in user, with the request's [`Ctx`]: its CSRF token (the form's
+/// `csrf` field) is checked before the handler runs; a bearer token needs none. Every form
+/// that changes something is extracted this way, so none forgets the check.
+pub struct Posted<T>(pub Ctx, pub T);
+
+/// A form's fields and its CSRF token.
+#[derive(Deserialize)]
+struct WithCsrf<T> {
+    #[serde(default)]
+    csrf: String,
+    #[serde(flatten)]
+    form: T,
+}
+
+impl<T: DeserializeOwned + Send> FromRequest<AppState> for Posted<T> {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Response> {
+        let (mut parts, body) = req.into_parts();
+        let c = Ctx::from_request_parts(&mut parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let Form(f) = Form::<WithCsrf<T>>::from_request(Request::from_parts(parts, body), state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        c.user
+            .check_csrf(Some(&f.csrf))
+            .map_err(IntoResponse::into_response)?;
+        Ok(Posted(c, f.form))
+    }
+}
+
+/// A form posted by an `admin` account: [`Posted`], then the role checked.
+pub struct AdminPosted<T>(pub Ctx, pub T);
+
+impl<T: DeserializeOwned + Send> FromRequest<AppState> for AdminPosted<T> {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Response> {
+        let Posted(c, f) = Posted::from_request(req, state).await?;
+        c.user
+            .require_admin()
+            .map_err(IntoResponse::into_response)?;
+        Ok(AdminPosted(c, f))
     }
 }
 

@@ -73,14 +73,8 @@ fn territory_and_wave(
 pub struct IndicatorFilters {
     /// One indicator, or all.
     pub indicateur: Option<String>,
-    /// One month, or all.
-    pub mois: Option<NaiveDate>,
-    /// One wave, or all.
-    pub vague: Option<Wave>,
-    /// A breakdown (or [`RELATIF`]), or the totals.
-    pub ventilation: Option<String>,
-    /// One territory, or all.
-    pub territoire: Option<String>,
+    /// One month, wave and territory, or all; a breakdown (or [`RELATIF`]), or the totals.
+    pub view: ViewFilters,
 }
 
 impl IndicatorFilters {
@@ -113,7 +107,7 @@ impl IndicatorFilters {
             ));
         }
         let relatif = asked_ventilation == Some(RELATIF);
-        let checked = check_view(
+        let mut view = check_view(
             param(q, "mois"),
             param(q, "vague"),
             asked_ventilation.filter(|_| !relatif),
@@ -121,8 +115,8 @@ impl IndicatorFilters {
             ind,
             register,
         )?;
-        territory_and_wave(register, checked.territoire.as_deref(), checked.vague)?;
-        if let Some(m) = checked.mois {
+        territory_and_wave(register, view.territoire.as_deref(), view.vague)?;
+        if let Some(m) = view.mois {
             let months: BTreeSet<NaiveDate> = match ind {
                 Some(i) => results.months(&i.id).into_iter().collect(),
                 None => catalogue
@@ -131,30 +125,20 @@ impl IndicatorFilters {
                     .collect(),
             };
             if !months.contains(&m) {
-                let range = match (months.first(), months.last()) {
-                    (Some(a), Some(b)) => format!(
-                        "mois disponibles : de {} à {}",
-                        a.format("%Y-%m"),
-                        b.format("%Y-%m")
-                    ),
-                    _ => "aucun mois n'est encore calculé".to_string(),
-                };
+                let range = copil_queries::available_months(months)
+                    .unwrap_or_else(|| "aucun mois n'est encore calculé".to_string());
                 return Err(Error::Parameter(format!(
                     "Aucune donnée pour le mois « {} » ; {range}.",
                     m.format("%Y-%m")
                 )));
             }
         }
+        if relatif {
+            view.ventilation = Some(RELATIF.to_string());
+        }
         Ok(IndicatorFilters {
             indicateur: ind.map(|i| i.id.clone()),
-            mois: checked.mois,
-            vague: checked.vague,
-            ventilation: if relatif {
-                Some(RELATIF.to_string())
-            } else {
-                checked.ventilation
-            },
-            territoire: checked.territoire,
+            view,
         })
     }
 
@@ -162,25 +146,19 @@ impl IndicatorFilters {
     pub fn json(&self) -> Value {
         json!({
             "indicateur": self.indicateur,
-            "mois": self.mois.map(|m| m.format("%Y-%m").to_string()),
-            "vague": self.vague.map(Wave::code),
-            "ventilation": self.ventilation,
-            "territoire": self.territoire,
+            "mois": self.view.mois.map(|m| m.format("%Y-%m").to_string()),
+            "vague": self.view.vague.map(Wave::code),
+            "ventilation": self.view.ventilation,
+            "territoire": self.view.territoire,
         })
     }
 
     /// The canonical query string (without `?`; empty without filters).
     pub fn query_string(&self) -> String {
-        let view = ViewFilters {
-            mois: self.mois,
-            vague: self.vague,
-            ventilation: self.ventilation.clone(),
-            territoire: self.territoire.clone(),
-        };
         let mut parts: Vec<String> = (self.indicateur.iter())
             .map(|i| format!("indicateur={i}"))
             .collect();
-        parts.extend(view.query_pairs());
+        parts.extend(self.view.query_pairs());
         parts.join("&")
     }
 }
@@ -308,9 +286,7 @@ pub fn indicator_form(
             ))
         })?,
     };
-    let mut rest = q.clone();
-    rest.remove("format");
-    refuse_unknown(&rest, INDICATOR_PARAMS, "indicateurs")?;
+    let rest = rest_of_form(q, "format", INDICATOR_PARAMS, "indicateurs")?;
     let f = IndicatorFilters::check(&rest, catalogue, register, results)?;
     Ok((format, f))
 }
@@ -333,10 +309,22 @@ pub fn micro_form(
             ))
         })?,
     };
-    let mut rest = q.clone();
-    rest.remove("table");
-    refuse_unknown(&rest, MICRO_PARAMS, "microdonnees")?;
+    let rest = rest_of_form(q, "table", MICRO_PARAMS, "microdonnees")?;
     Ok((table, MicroFilters::check(&rest, register)?))
+}
+
+/// The form `q` without its `key` (the file's format or table), its other parameters checked
+/// against `allowed` ([`refuse_unknown`]).
+fn rest_of_form(
+    q: &HashMap<String, String>,
+    key: &str,
+    allowed: &[&str],
+    file: &str,
+) -> Result<HashMap<String, String>> {
+    let mut rest = q.clone();
+    rest.remove(key);
+    refuse_unknown(&rest, allowed, file)?;
+    Ok(rest)
 }
 
 #[cfg(test)]

@@ -62,10 +62,10 @@ pub(crate) fn rows<'a>(
 ) -> Vec<Row<'a>> {
     let mut levels: Vec<(Niveau, &'a str, &'a str, Option<&'static str>)> =
         vec![(Niveau::National, "national", "France", None)];
-    let focus = f.territoire.as_deref().and_then(|t| register.get(t));
+    let focus = f.view.territoire.as_deref().and_then(|t| register.get(t));
     let mut waves: Vec<Wave> = Wave::ALL
         .into_iter()
-        .filter(|w| f.vague.is_none_or(|v| v == *w))
+        .filter(|w| f.view.vague.is_none_or(|v| v == *w))
         .filter(|w| focus.is_none_or(|t| t.vague == *w))
         .collect();
     waves.sort_by_key(|w| w.code());
@@ -76,8 +76,8 @@ pub(crate) fn rows<'a>(
     );
     let mut territories: Vec<_> = register
         .iter()
-        .filter(|t| f.vague.is_none_or(|v| v == t.vague))
-        .filter(|t| f.territoire.as_deref().is_none_or(|id| id == t.id))
+        .filter(|t| f.view.vague.is_none_or(|v| v == t.vague))
+        .filter(|t| f.view.territoire.as_deref().is_none_or(|id| id == t.id))
         .collect();
     territories.sort_by(|a, b| a.id.cmp(&b.id));
     levels.extend(territories.iter().map(|t| {
@@ -95,10 +95,10 @@ pub(crate) fn rows<'a>(
         }
         for (niveau, code, libelle, vague) in &levels {
             for cell in results.series(&ind.id, *niveau, code) {
-                if f.mois.is_some_and(|m| m != cell.mois) {
+                if f.view.mois.is_some_and(|m| m != cell.mois) {
                     continue;
                 }
-                let keep = match &f.ventilation {
+                let keep = match &f.view.ventilation {
                     Some(v) => cell.ventilation == *v,
                     None => cell.ventilation.is_empty(),
                 };

@@ -10,16 +10,14 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{Site, files_under, options};
+use common::{Site, files_under};
 use copil_ingest::Status;
 use copil_sample::bombs::{gz_bomb, xlsx_bomb};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn issue_13_compression_bombs_are_refused_with_the_limit_named_in_bounded_memory() {
     let site = Site::new();
-    let m = site
-        .generate("inbox", &options(&["dep-05"], 0.005))
-        .remove(0);
+    let m = site.generate_one("inbox", "dep-05", 0.005);
     site.ingest("inbox").await;
     assert!(m.lignes_valides > 100);
     let header = b"id_personne;date_naissance;date;evenement\n";

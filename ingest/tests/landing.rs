@@ -253,9 +253,7 @@ async fn no_direct_identifier_lands_anywhere_in_the_warehouse() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_same_bytes_twice_change_nothing() {
     let site = Site::new();
-    let m = site
-        .generate("inbox", &options(&["dep-05"], 0.01))
-        .remove(0);
+    let m = site.generate_one("inbox", "dep-05", 0.01);
     let drop = site.path("inbox/dep-05").join(&m.fichier);
     let bytes = std::fs::read(&drop).unwrap();
     site.ingest("inbox").await;

@@ -11,7 +11,7 @@ use chrono::NaiveDate;
 use copil_core::empreinte::Empreinte;
 use copil_warehouse::{ACCUMULATEURS, EVENEMENTS, PERSONNES, Warehouse};
 use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, Date32Builder, Int64Builder, RecordBatch, StringBuilder,
+    Array, ArrayBuilder, ArrayRef, AsArray, Date32Builder, Int64Builder, RecordBatch, StringBuilder,
 };
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Date32Type, Int64Type};
@@ -265,12 +265,7 @@ pub(crate) fn batch(
             }
         }
     }
-    let mut t = text
-        .into_iter()
-        .map(|mut b| Arc::new(b.finish()) as ArrayRef);
-    let mut l = longs
-        .into_iter()
-        .map(|mut b| Arc::new(b.finish()) as ArrayRef);
+    let (mut t, mut l) = (arrays(text), arrays(longs));
     let next = |it: &mut dyn Iterator<Item = ArrayRef>| it.next().expect("built above");
     let (empreinte, indicateur) = (next(&mut t), next(&mut t));
     let columns: Vec<ArrayRef> = vec![
@@ -288,4 +283,9 @@ pub(crate) fn batch(
         indicator: "accumulateurs".into(),
         message: e.to_string(),
     })
+}
+
+/// The arrays `builders` hold, in order.
+pub(crate) fn arrays<B: ArrayBuilder>(builders: Vec<B>) -> impl Iterator<Item = ArrayRef> {
+    builders.into_iter().map(|mut b| b.finish())
 }

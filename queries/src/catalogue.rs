@@ -279,25 +279,21 @@ impl Indicator {
                 "l'identifiant « {id} » ne correspond pas au nom du fichier"
             )));
         }
+        // A header naming none of the values it may take.
+        let unknown = |what: &str, other: &str, known: &str| {
+            err(format!("{what} « {other} » inconnue ({known})"))
+        };
         let sorte = match take("sorte")?.as_str() {
             "volume" => Sorte::Volume,
             "taux" => Sorte::Taux,
             "delai" => Sorte::Delai,
-            other => {
-                return Err(err(format!(
-                    "sorte « {other} » inconnue (volume, taux, delai)"
-                )));
-            }
+            other => return Err(unknown("sorte", other, "volume, taux, delai")),
         };
         let direction = match take("direction")?.as_str() {
             "hausse" => Direction::Hausse,
             "baisse" => Direction::Baisse,
             "neutre" => Direction::Neutre,
-            other => {
-                return Err(err(format!(
-                    "direction « {other} » inconnue (hausse, baisse, neutre)"
-                )));
-            }
+            other => return Err(unknown("direction", other, "hausse, baisse, neutre")),
         };
         let ventilations: Vec<String> = match take("ventilations")?.as_str() {
             "aucune" => Vec::new(),
@@ -334,9 +330,8 @@ impl Indicator {
                 "partition" => Relation::Partition,
                 "chevauchement" => Relation::Chevauchement,
                 other => {
-                    return Err(err(format!(
-                        "relation « {other} » inconnue (numerateurs, denominateur, partition, chevauchement)"
-                    )));
+                    let known = "numerateurs, denominateur, partition, chevauchement";
+                    return Err(unknown("relation", other, known));
                 }
             };
             details.push(Ventilation {

@@ -41,6 +41,6 @@ pub use refresh::{Refreshed, Scope, refresh};
 pub use rejects::{Reject, rejects};
 pub use results::{
     Depot, IndicatorReport, OverviewRow, PEERS, QualityRow, Ranked, Results, SIZE_INDICATOR,
-    Snapshot, TerritoryReport, TerritoryRow,
+    Snapshot, TerritoryReport, TerritoryRow, available_months,
 };
 pub use secrecy::{Audit, Rules};

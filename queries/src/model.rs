@@ -74,6 +74,21 @@ pub struct Cell {
     pub provisoire: bool,
 }
 
+impl Cell {
+    /// What tells two cells of a table apart: indicator, level, code, month, breakdown and
+    /// modality.
+    pub fn key(&self) -> (&str, Niveau, &str, NaiveDate, &str, &str) {
+        (
+            &self.indicateur,
+            self.niveau,
+            &self.code,
+            self.mois,
+            &self.ventilation,
+            &self.modalite,
+        )
+    }
+}
+
 pub(crate) type Key = (Niveau, String, NaiveDate, String, String);
 
 /// One indicator's counts by cell, under a fast hasher: every refresh looks hundreds of

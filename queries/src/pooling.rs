@@ -335,6 +335,16 @@ c,C,departement,31,ami1-2021,2021-04,officielle,,\n";
         (Niveau::Territoire, t.into(), d(m), v.into(), md.into())
     }
 
+    /// The test register, the built-in catalogue, the position of indicator `id` in it, and
+    /// empty accumulators for every indicator.
+    fn setup(id: &str) -> (Register, Catalogue, usize, Vec<Accs>) {
+        let register = Register::parse(REGISTER, "t.csv", &Departments::builtin()).unwrap();
+        let catalogue = Catalogue::builtin();
+        let k = catalogue.iter().position(|i| i.id == id).unwrap();
+        let accs = catalogue.iter().map(|_| Accs::default()).collect();
+        (register, catalogue, k, accs)
+    }
+
     fn acc(num: i64, den: i64) -> Acc {
         Acc {
             num,
@@ -349,13 +359,7 @@ c,C,departement,31,ami1-2021,2021-04,officielle,,\n";
     /// a modality with nobody is written as a zero.
     #[test]
     fn issue_12_pooled_shares_divide_by_every_territory() {
-        let register = Register::parse(REGISTER, "t.csv", &Departments::builtin()).unwrap();
-        let catalogue = Catalogue::builtin();
-        let k = catalogue
-            .iter()
-            .position(|i| i.id == "part_france_travail")
-            .unwrap();
-        let mut accs: Vec<Accs> = catalogue.iter().map(|_| Accs::default()).collect();
+        let (register, catalogue, k, mut accs) = setup("part_france_travail");
         let m = "2024-03-01";
         // a: 50 oriented, all "pro"; b: 36 oriented, 20 social and 16 socio_pro; c: 14, all pro.
         for (t, total_ft, den, mods) in [
@@ -433,13 +437,7 @@ c,C,departement,31,ami1-2021,2021-04,officielle,,\n";
     /// it covers, is provisional below full coverage and is not written below the threshold.
     #[test]
     fn issue_12_pooled_cells_say_their_coverage() {
-        let register = Register::parse(REGISTER, "t.csv", &Departments::builtin()).unwrap();
-        let catalogue = Catalogue::builtin();
-        let k = catalogue
-            .iter()
-            .position(|i| i.id == "beneficiaires_dd")
-            .unwrap();
-        let mut accs: Vec<Accs> = catalogue.iter().map(|_| Accs::default()).collect();
+        let (register, catalogue, k, mut accs) = setup("beneficiaires_dd");
         // a and b extracted end of March, c only end of February; c is small.
         for (t, n) in [("a", 1000), ("b", 900), ("c", 100)] {
             for m in ["2024-02-01", "2024-03-01"] {

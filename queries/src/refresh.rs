@@ -43,14 +43,9 @@ pub struct Refreshed {
 fn batch(cells: &[Cell], version: u64, now_micros: i64) -> RecordBatch {
     let mut text: Vec<StringBuilder> = (0..5).map(|_| StringBuilder::new()).collect();
     let mut mois = Date32Builder::new();
-    let mut longs: Vec<Int64Builder> = (0..3).map(|_| Int64Builder::new()).collect();
-    let mut doubles: Vec<Float64Builder> = (0..6).map(|_| Float64Builder::new()).collect();
-    let mut secret = BooleanBuilder::new();
-    let mut territoires = Int64Builder::new();
-    let mut attendus = Int64Builder::new();
-    let mut couverture = Float64Builder::new();
-    let mut provisoire = BooleanBuilder::new();
-    let mut version_b = Int64Builder::new();
+    let mut longs: Vec<Int64Builder> = (0..6).map(|_| Int64Builder::new()).collect();
+    let mut doubles: Vec<Float64Builder> = (0..7).map(|_| Float64Builder::new()).collect();
+    let mut flags: Vec<BooleanBuilder> = (0..2).map(|_| BooleanBuilder::new()).collect();
     let mut at = TimestampMicrosecondBuilder::new().with_timezone("UTC");
     let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
     for c in cells {
@@ -69,33 +64,24 @@ fn batch(cells: &[Cell], version: u64, now_micros: i64) -> RecordBatch {
         doubles[3].append_option(c.q1);
         doubles[4].append_option(c.q3);
         doubles[5].append_option(c.moyenne);
-        secret.append_value(c.secret);
-        territoires.append_option(c.territoires);
-        attendus.append_option(c.territoires_attendus);
-        couverture.append_option(c.couverture);
-        provisoire.append_value(c.provisoire);
-        version_b.append_value(version as i64);
+        flags[0].append_value(c.secret);
+        longs[3].append_option(c.territoires);
+        longs[4].append_option(c.territoires_attendus);
+        doubles[6].append_option(c.couverture);
+        flags[1].append_value(c.provisoire);
+        longs[5].append_value(version as i64);
         at.append_value(now_micros);
     }
-    let mut t = text.into_iter();
-    let mut next_text = || -> ArrayRef { Arc::new(t.next().expect("five").finish()) };
-    let (indicateur, niveau, code) = (next_text(), next_text(), next_text());
-    let (ventilation, modalite) = (next_text(), next_text());
-    let mut d = doubles
-        .into_iter()
-        .map(|mut b| Arc::new(b.finish()) as ArrayRef);
-    let mut l = longs
-        .into_iter()
-        .map(|mut b| Arc::new(b.finish()) as ArrayRef);
-    let valeur = d.next().expect("valeur");
+    let (mut t, mut l) = (accumulators::arrays(text), accumulators::arrays(longs));
+    let (mut d, mut b) = (accumulators::arrays(doubles), accumulators::arrays(flags));
     let columns: Vec<ArrayRef> = vec![
-        indicateur,
-        niveau,
-        code,
+        t.next().expect("indicateur"),
+        t.next().expect("niveau"),
+        t.next().expect("code"),
         Arc::new(mois.finish()),
-        ventilation,
-        modalite,
-        valeur,
+        t.next().expect("ventilation"),
+        t.next().expect("modalite"),
+        d.next().expect("valeur"),
         l.next().expect("numerateur"),
         l.next().expect("denominateur"),
         l.next().expect("personnes"),
@@ -104,12 +90,12 @@ fn batch(cells: &[Cell], version: u64, now_micros: i64) -> RecordBatch {
         d.next().expect("q1"),
         d.next().expect("q3"),
         d.next().expect("moyenne"),
-        Arc::new(secret.finish()),
-        Arc::new(territoires.finish()),
-        Arc::new(attendus.finish()),
-        Arc::new(couverture.finish()),
-        Arc::new(provisoire.finish()),
-        Arc::new(version_b.finish()),
+        b.next().expect("secret"),
+        l.next().expect("territoires"),
+        l.next().expect("territoires_attendus"),
+        d.next().expect("couverture"),
+        b.next().expect("provisoire"),
+        l.next().expect("version_evenements"),
         Arc::new(at.finish()),
     ];
     RecordBatch::try_new(INDICATEURS.file_schema(), columns).expect("indicateurs schema")

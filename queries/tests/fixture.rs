@@ -18,8 +18,12 @@
 
 mod common;
 
-use common::{ACCOMPAGNEMENT_ABSENT, ACCOMPAGNEMENT_HONORE, Ev, d, ev};
+use common::{ACCOMPAGNEMENT_ABSENT, ACCOMPAGNEMENT_HONORE, Attrs, Ev, d, ev};
 use copil_queries::{Cell, Niveau};
+
+/// Orientation appointments (type, status).
+const ORIENTATION_EXCUSE: Attrs = &[("type_rdv", "orientation"), ("statut_rdv", "excuse")];
+const ORIENTATION_ABSENT: Attrs = &[("type_rdv", "orientation"), ("statut_rdv", "absent")];
 
 const EVENTS: &[Ev] = &[
     ev("dep-44", "a1", "2024-01-05", "droit_ouvert", &[]),
@@ -27,23 +31,11 @@ const EVENTS: &[Ev] = &[
     ev("dep-44", "a1", "2024-01-20", "orientation", &[]),
     ev("dep-44", "a2", "2024-01-10", "droit_ouvert", &[]),
     ev("dep-44", "a2", "2024-01-12", "rdv", ACCOMPAGNEMENT_ABSENT),
-    ev(
-        "dep-44",
-        "a2",
-        "2024-01-19",
-        "rdv",
-        &[("type_rdv", "orientation"), ("statut_rdv", "excuse")],
-    ),
+    ev("dep-44", "a2", "2024-01-19", "rdv", ORIENTATION_EXCUSE),
     ev("dep-44", "a2", "2024-02-25", "orientation", &[]),
     ev("dep-44", "a3", "2024-01-31", "droit_ouvert", &[]),
     ev("dep-44", "a4", "2024-02-01", "droit_ouvert", &[]),
-    ev(
-        "dep-44",
-        "a4",
-        "2024-02-05",
-        "rdv",
-        &[("type_rdv", "orientation"), ("statut_rdv", "absent")],
-    ),
+    ev("dep-44", "a4", "2024-02-05", "rdv", ORIENTATION_ABSENT),
     ev("dep-44", "a4", "2024-02-11", "orientation", &[]),
     ev("dep-44", "a5", "2024-03-15", "droit_ouvert", &[]),
     ev("dep-44", "a5", "2024-03-16", "orientation", &[]),

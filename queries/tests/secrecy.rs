@@ -17,6 +17,25 @@ fn register() -> Register {
     Register::parse(REGISTER, "test.csv", &Departments::builtin()).unwrap()
 }
 
+/// One wave, ami2-2021 from 2022-01: Haute-Garonne, Maine-et-Loire, Loire-Atlantique,
+/// Ille-et-Vilaine and Côtes-d'Armor (id, name, kind, départements).
+const WAVE: [&str; 5] = [
+    "dep-31,Haute-Garonne,departement,31",
+    "dep-49,Maine-et-Loire,departement,49",
+    "dep-44,Loire-Atlantique,departement,44",
+    "dep-35,Ille-et-Vilaine,departement,35",
+    "dep-22,Côtes-d'Armor,departement,22",
+];
+
+/// A register of the first `n` territories of [`WAVE`].
+fn wave_register(n: usize) -> Register {
+    let mut csv = String::from("id,nom,type,departements,vague,debut_spie,source\n");
+    for territory in &WAVE[..n] {
+        csv.push_str(&format!("{territory},ami2-2021,2022-01,officielle\n"));
+    }
+    Register::parse(&csv, "test.csv", &Departments::builtin()).unwrap()
+}
+
 fn month() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, 1).unwrap()
 }
@@ -252,17 +271,7 @@ fn issue_12_numerators_under_the_threshold_are_secret_unless_zero() {
 /// together, twins are hidden together and the audit holds.
 #[test]
 fn issue_12_a_count_shared_by_two_indicators_is_hidden_in_both() {
-    let register = Register::parse(
-        "id,nom,type,departements,vague,debut_spie,source\n\
-         dep-31,Haute-Garonne,departement,31,ami2-2021,2022-01,officielle\n\
-         dep-49,Maine-et-Loire,departement,49,ami2-2021,2022-01,officielle\n\
-         dep-44,Loire-Atlantique,departement,44,ami2-2021,2022-01,officielle\n\
-         dep-35,Ille-et-Vilaine,departement,35,ami2-2021,2022-01,officielle\n\
-         dep-22,Côtes-d'Armor,departement,22,ami2-2021,2022-01,officielle\n",
-        "test.csv",
-        &Departments::builtin(),
-    )
-    .unwrap();
+    let register = wave_register(5);
     let catalogue = Catalogue::builtin();
     let table = || {
         let mut cells = Vec::new();
@@ -404,34 +413,16 @@ fn freins(
 #[test]
 fn issue_16_a_trade_of_denominators_keeps_numerators_under_them() {
     let (catalogue, register) = (Catalogue::builtin(), register());
-    // (numerator, denominator) of the total, `mobilite`, `logement` and `sante`.
     let mut cells = Vec::new();
-    for (niveau, code, total, [mobilite, logement, sante]) in [
-        (
-            Niveau::Territoire,
-            "dep-31",
-            (40, 50),
-            [(0, 10), (20, 20), (20, 20)],
-        ),
-        (
-            Niveau::Territoire,
-            "dep-49",
-            (20, 50),
-            [(0, 20), (0, 10), (20, 20)],
-        ),
-        (
-            Niveau::Vague,
-            "ami2-2021",
-            (60, 100),
-            [(0, 30), (20, 30), (40, 40)],
-        ),
-        (
-            Niveau::National,
-            "national",
-            (60, 100),
-            [(0, 30), (20, 30), (40, 40)],
-        ),
-    ] {
+    // (numerator, denominator) of the total, `mobilite`, `logement` and `sante`.
+    #[rustfmt::skip]
+    let rows = [
+        (Niveau::Territoire, "dep-31", (40, 50), [(0, 10), (20, 20), (20, 20)]),
+        (Niveau::Territoire, "dep-49", (20, 50), [(0, 20), (0, 10), (20, 20)]),
+        (Niveau::Vague, "ami2-2021", (60, 100), [(0, 30), (20, 30), (40, 40)]),
+        (Niveau::National, "national", (60, 100), [(0, 30), (20, 30), (40, 40)]),
+    ];
+    for (niveau, code, total, [mobilite, logement, sante]) in rows {
         let types = [
             ("mobilite", mobilite),
             ("logement", logement),
@@ -454,15 +445,7 @@ fn issue_16_a_trade_of_denominators_keeps_numerators_under_them() {
 /// the exact attack allows, not that it is used.)
 #[test]
 fn issue_16_trades_with_several_partners_add_up() {
-    let register = Register::parse(
-        "id,nom,type,departements,vague,debut_spie,source\n\
-         dep-31,Haute-Garonne,departement,31,ami2-2021,2022-01,officielle\n\
-         dep-49,Maine-et-Loire,departement,49,ami2-2021,2022-01,officielle\n\
-         dep-44,Loire-Atlantique,departement,44,ami2-2021,2022-01,officielle\n",
-        "test.csv",
-        &Departments::builtin(),
-    )
-    .unwrap();
+    let register = wave_register(3);
     let catalogue = Catalogue::builtin();
     let mut cells = Vec::new();
     for (niveau, code, k) in [

@@ -107,6 +107,14 @@ pub struct Profil {
 }
 
 impl Profil {
+    /// The profile of territory `id` of the built-in register for a seed (tests).
+    #[cfg(test)]
+    pub(crate) fn of_builtin(seed: u64, id: &str) -> Self {
+        let departments = Departments::builtin();
+        let register = Register::builtin(&departments);
+        Self::tirer(seed, register.get(id).unwrap())
+    }
+
     /// The profile of a territory for a seed.
     pub fn tirer(seed: u64, t: &Territory) -> Self {
         let mut r = Rng::derive(seed, &[&t.id, "profil"]);
@@ -196,9 +204,7 @@ mod tests {
 
     #[test]
     fn spie_effect_ramps_over_six_months() {
-        let d = Departments::builtin();
-        let r = Register::builtin(&d);
-        let p = Profil::tirer(1, r.get("dep-44").unwrap());
+        let p = Profil::of_builtin(1, "dep-44");
         let at = |y, m| p.effet_spie(NaiveDate::from_ymd_opt(y, m, 15).unwrap());
         assert_eq!(at(2019, 6), 0.0);
         assert_eq!(at(2020, 3), 0.0);

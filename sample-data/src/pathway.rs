@@ -385,13 +385,10 @@ pub(crate) fn simuler(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use copil_warehouse::{Departments, Register};
 
     #[test]
     fn pathways_are_ordered_bounded_and_start_with_the_right() {
-        let d = Departments::builtin();
-        let reg = Register::builtin(&d);
-        let p = Profil::tirer(3, reg.get("dep-93").unwrap());
+        let p = Profil::of_builtin(3, "dep-93");
         let horizon = NaiveDate::from_ymd_opt(2025, 6, 30).unwrap();
         let mut r = Rng::new(9);
         let mut events = Vec::new();

@@ -12,60 +12,10 @@ use anyhow::{Context, Result, bail};
 
 mod keys;
 
-pub use keys::{Ingest, Key, Proconnect, Publication, Schedule, Secrecy, Server, Upload, keys};
+pub use keys::{
+    Config, Ingest, Key, Proconnect, Publication, Schedule, Secrecy, Server, Upload, keys,
+};
 use keys::{Kind, root_default};
-use serde::{Deserialize, Serialize};
-
-/// The effective configuration.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Config {
-    /// Data folder.
-    #[serde(default = "default_data_dir")]
-    pub data_dir: PathBuf,
-    /// Inbox, if not `<data_dir>/inbox`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub inbox: Option<PathBuf>,
-    /// Warehouse location (path or URL), if not `<data_dir>/warehouse`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub warehouse: Option<String>,
-    /// Key file, if not `<data_dir>/secrets/pseudonymisation.key`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub key_file: Option<PathBuf>,
-    /// Accounts file, if not `<data_dir>/secrets/comptes.json`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub accounts: Option<PathBuf>,
-    /// Evaluation projects file, if not `<data_dir>/secrets/projets.json`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub projects: Option<PathBuf>,
-    /// Export pseudonym key file, if not `<data_dir>/secrets/exports.key`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub export_key_file: Option<PathBuf>,
-    /// A deployment's register file; the built-in register if absent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub register: Option<PathBuf>,
-    /// Publication of pooled cells.
-    #[serde(default)]
-    pub publication: Publication,
-    /// Schedules.
-    #[serde(default)]
-    pub schedule: Schedule,
-    /// Statistical secrecy.
-    #[serde(default)]
-    pub secrecy: Secrecy,
-    /// Web server.
-    #[serde(default)]
-    pub server: Server,
-    /// Uploads.
-    #[serde(default)]
-    pub upload: Upload,
-    /// Ingestion: limits on every input and the safeguards of the landing.
-    #[serde(default)]
-    pub ingest: Ingest,
-    /// Sign-in with ProConnect (issue 17).
-    #[serde(default)]
-    pub proconnect: Proconnect,
-}
 
 impl Ingest {
     /// The limits for the ingestion crate.
@@ -89,10 +39,6 @@ impl Ingest {
             max_perte_personnes: self.max_perte_personnes,
         }
     }
-}
-
-fn default_data_dir() -> PathBuf {
-    PathBuf::from("copil-data")
 }
 
 /// Where a value came from.
@@ -384,32 +330,32 @@ impl Config {
             .unwrap_or_else(|| self.data_dir.join("warehouse").display().to_string())
     }
 
+    /// `file` if set, else `name` in `<data_dir>/secrets`.
+    fn secrets_file(&self, file: Option<&Path>, name: &str) -> PathBuf {
+        file.map_or_else(
+            || self.data_dir.join("secrets").join(name),
+            Path::to_path_buf,
+        )
+    }
+
     /// The accounts file.
     pub fn accounts_path(&self) -> PathBuf {
-        self.accounts
-            .clone()
-            .unwrap_or_else(|| self.data_dir.join("secrets").join("comptes.json"))
+        self.secrets_file(self.accounts.as_deref(), "comptes.json")
     }
 
     /// The evaluation projects file.
     pub fn projects_path(&self) -> PathBuf {
-        self.projects
-            .clone()
-            .unwrap_or_else(|| self.data_dir.join("secrets").join("projets.json"))
+        self.secrets_file(self.projects.as_deref(), "projets.json")
     }
 
     /// The export pseudonym key file.
     pub fn export_key_path(&self) -> PathBuf {
-        self.export_key_file
-            .clone()
-            .unwrap_or_else(|| self.data_dir.join("secrets").join("exports.key"))
+        self.secrets_file(self.export_key_file.as_deref(), "exports.key")
     }
 
     /// The pseudonymisation key file.
     pub fn key_path(&self) -> PathBuf {
-        self.key_file
-            .clone()
-            .unwrap_or_else(|| self.data_dir.join("secrets").join("pseudonymisation.key"))
+        self.secrets_file(self.key_file.as_deref(), "pseudonymisation.key")
     }
 
     /// The effective values of every key, as strings (`None`: built-in register).
@@ -431,20 +377,7 @@ impl Config {
             ),
         ]
         .into_iter()
-        .chain(
-            [
-                self.publication.values(),
-                self.schedule.values(),
-                self.secrecy.values(),
-                self.server.values(),
-                self.upload.values(),
-                self.ingest.values(),
-                self.proconnect.values(),
-            ]
-            .into_iter()
-            .flatten()
-            .map(|(k, v)| (k, Some(v))),
-        )
+        .chain(self.section_values().into_iter().map(|(k, v)| (k, Some(v))))
         .collect()
     }
 }
@@ -531,24 +464,7 @@ pub fn template() -> String {
          # (--dossier-donnees, --definir clé=valeur). Les chemins relatifs de ce fichier partent de son dossier.\n",
     );
     let mut section = "";
-    let defaults = Config {
-        data_dir: default_data_dir(),
-        inbox: None,
-        warehouse: None,
-        key_file: None,
-        accounts: None,
-        projects: None,
-        export_key_file: None,
-        register: None,
-        publication: Publication::default(),
-        schedule: Schedule::default(),
-        secrecy: Secrecy::default(),
-        server: Server::default(),
-        upload: Upload::default(),
-        ingest: Ingest::default(),
-        proconnect: Proconnect::default(),
-    }
-    .values();
+    let defaults = Config::default().values();
     for k in keys() {
         let (table, leaf) = k.name.split_once('.').unwrap_or(("", k.name));
         if table != section {

@@ -2,7 +2,7 @@
 
 use super::BeforeAfter;
 use super::format::decimal;
-use super::lines::{self, Line, LineChart};
+use super::lines::{self, Line, XAxis};
 
 /// First month shown (12 months before the start).
 const FIRST: i32 = -12;
@@ -23,18 +23,15 @@ pub fn before_after(b: &BeforeAfter, width: i32) -> String {
             .map(|m| (m, relative_label(m)))
             .collect()
     };
-    lines::draw(&LineChart {
-        caption: &b.caption,
-        width,
-        unit: b.unit,
-        x_range: (FIRST, LAST),
-        x_ticks: &ticks,
-        lines,
+    let axis = XAxis {
+        range: (FIRST, LAST),
+        ticks: &ticks,
+        title: Some("Mois depuis le début du SPIE"),
+        name: &|m| format!("{} mois", relative_label(m)),
         marks: vec![(0, "début SPIE")],
-        x_title: Some("Mois depuis le début du SPIE"),
-        x_name: &|m| format!("{} mois", relative_label(m)),
         continuous: false,
-    })
+    };
+    lines::draw(&b.caption, b.unit, width, &axis, &lines)
 }
 
 /// « −12 », « 0 », « +6 ».

@@ -82,40 +82,39 @@ pub(super) fn decimal(v: f64, decimals: usize) -> Option<String> {
 mod tests {
     use super::*;
 
-    fn plain(s: &str) -> String {
-        s.replace(NNBSP, " ")
+    /// Checks how each value is written in `unit`, narrow no-break spaces shown as spaces.
+    fn assert_written(unit: Unit, cases: &[(f64, &str)]) {
+        for &(v, written) in cases {
+            assert_eq!(format_value(v, unit).replace(NNBSP, " "), written, "{v}");
+        }
     }
 
     #[test]
     fn share_has_one_decimal_and_a_comma() {
-        assert_eq!(plain(&format_value(0.4534, Unit::Share)), "45,3 %");
-        assert_eq!(plain(&format_value(0.452, Unit::Share)), "45,2 %");
-        assert_eq!(plain(&format_value(0.0, Unit::Share)), "0,0 %");
-        assert_eq!(plain(&format_value(1.0, Unit::Share)), "100,0 %");
-        assert_eq!(plain(&format_value(12.345, Unit::Share)), "1 234,5 %");
-        assert_eq!(plain(&format_value(-0.0123, Unit::Share)), "\u{2212}1,2 %");
-        assert_eq!(plain(&format_value(-0.0001, Unit::Share)), "0,0 %");
+        #[rustfmt::skip]
+        let cases = [
+            (0.4534, "45,3 %"), (0.452, "45,2 %"), (0.0, "0,0 %"), (1.0, "100,0 %"),
+            (12.345, "1 234,5 %"), (-0.0123, "\u{2212}1,2 %"), (-0.0001, "0,0 %"),
+        ];
+        assert_written(Unit::Share, &cases);
     }
 
     #[test]
     fn days_are_rounded() {
-        assert_eq!(plain(&format_value(31.6, Unit::Days)), "32 j");
-        assert_eq!(plain(&format_value(32.0, Unit::Days)), "32 j");
-        assert_eq!(plain(&format_value(0.2, Unit::Days)), "0 j");
-        assert_eq!(plain(&format_value(1500.0, Unit::Days)), "1 500 j");
+        #[rustfmt::skip]
+        let cases = [(31.6, "32 j"), (32.0, "32 j"), (0.2, "0 j"), (1500.0, "1 500 j")];
+        assert_written(Unit::Days, &cases);
     }
 
     #[test]
     fn counts_are_grouped_by_thousands() {
         assert_eq!(format_value(1234.0, Unit::Count), "1\u{202F}234");
-        assert_eq!(plain(&format_value(0.0, Unit::Count)), "0");
-        assert_eq!(plain(&format_value(999.0, Unit::Count)), "999");
-        assert_eq!(plain(&format_value(1000.0, Unit::Count)), "1 000");
-        assert_eq!(plain(&format_value(1234567.4, Unit::Count)), "1 234 567");
-        assert_eq!(
-            plain(&format_value(-12345.0, Unit::Count)),
-            "\u{2212}12 345"
-        );
+        #[rustfmt::skip]
+        let cases = [
+            (0.0, "0"), (999.0, "999"), (1000.0, "1 000"), (1234567.4, "1 234 567"),
+            (-12345.0, "\u{2212}12 345"),
+        ];
+        assert_written(Unit::Count, &cases);
     }
 
     #[test]
@@ -132,14 +131,17 @@ mod tests {
 
     #[test]
     fn ticks_take_the_decimals_of_their_step() {
-        assert_eq!(plain(&format_tick(0.45, Unit::Share, 0.05)), "45 %");
-        assert_eq!(plain(&format_tick(0.025, Unit::Share, 0.025)), "2,5 %");
-        assert_eq!(
-            plain(&format_tick(0.3000000000000001, Unit::Share, 0.1)),
-            "30 %"
-        );
-        assert_eq!(plain(&format_tick(2000.0, Unit::Count, 500.0)), "2 000");
-        assert_eq!(plain(&format_tick(1.5, Unit::Days, 0.5)), "1,5 j");
-        assert_eq!(plain(&format_tick(-1e-17, Unit::Count, 1.0)), "0");
+        // (value, unit, step between ticks, tick label)
+        let cases = [
+            (0.45, Unit::Share, 0.05, "45 %"),
+            (0.025, Unit::Share, 0.025, "2,5 %"),
+            (0.3000000000000001, Unit::Share, 0.1, "30 %"),
+            (2000.0, Unit::Count, 500.0, "2 000"),
+            (1.5, Unit::Days, 0.5, "1,5 j"),
+            (-1e-17, Unit::Count, 1.0, "0"),
+        ];
+        for (v, unit, step, label) in cases {
+            assert_eq!(format_tick(v, unit, step).replace(NNBSP, " "), label, "{v}");
+        }
     }
 }

@@ -6,20 +6,18 @@ use plotters::style::text_anchor::{HPos, VPos};
 
 use super::format::{format_tick, format_value};
 use super::scale::Scale;
-use super::style::{self, AXIS, Area, Drawn, Font, GRID, NORMAL, SMALL, Shape, TEXT, Weight};
+use super::style::{
+    self, AXIS, Area, BODY, Drawn, Font, GRID, MARGIN, SMALL, Shape, TEXT, TICK, Weight,
+};
 use super::svg;
 use super::{Caption, Unit};
 
 const HEIGHT: i32 = 380;
 /// The plot's height on a phone.
 const NARROW_HEIGHT: i32 = 300;
-const MARGIN: i32 = 12;
 const LEGEND_ROW: i32 = 20;
 /// Length of the line sample in the legend.
 const LEGEND_SAMPLE: i32 = 26;
-
-const TICK: Font = Font::new(SMALL, Weight::Regular, AXIS);
-const LEGEND: Font = Font::new(NORMAL, Weight::Regular, TEXT);
 
 /// Points of a line: (x, value).
 type Points = Vec<(i32, Option<f64>)>;
@@ -45,23 +43,18 @@ impl<'a> Line<'a> {
     }
 }
 
-/// A line chart, ready to draw.
-pub(super) struct LineChart<'a> {
-    pub caption: &'a Caption,
-    /// Width in pixels ([`super::WIDE`] or [`super::NARROW`]).
-    pub width: i32,
-    pub unit: Unit,
+/// The x axis of a line chart.
+pub(super) struct XAxis<'a> {
     /// The x range shown; points outside it are left out.
-    pub x_range: (i32, i32),
-    /// The labelled x ticks, given the plot's width in pixels.
-    pub x_ticks: &'a dyn Fn(i32) -> Vec<(i32, String)>,
-    pub lines: Vec<Line<'a>>,
+    pub range: (i32, i32),
+    /// The labelled ticks, given the plot's width in pixels.
+    pub ticks: &'a dyn Fn(i32) -> Vec<(i32, String)>,
+    /// The axis title, under the tick labels.
+    pub title: Option<&'a str>,
+    /// How an x value is named in a point's hover text (« mars 2024 », « +6 »).
+    pub name: &'a dyn Fn(i32) -> String,
     /// Vertical marks: their x and their label.
     pub marks: Vec<(i32, &'a str)>,
-    /// The x axis title, under the tick labels.
-    pub x_title: Option<&'a str>,
-    /// How an x value is named in a point's hover text (« mars 2024 », « +6 »).
-    pub x_name: &'a dyn Fn(i32) -> String,
     /// Whether a line joins points whatever the gap between their x (measures at a few sizes);
     /// otherwise it is broken where an x is absent (a month without value).
     pub continuous: bool,
@@ -75,13 +68,18 @@ struct LegendItem {
     tone: super::Tone,
 }
 
-/// Draws the chart; with no finite value in range, only « Aucune donnée publiable ».
-pub(super) fn draw(chart: &LineChart<'_>) -> String {
-    let width = chart.width;
-    let (x_min, x_max) = chart.x_range;
+/// Draws a line chart `width` pixels wide ([`super::WIDE`] or [`super::NARROW`]); with no
+/// finite value in range, only « Aucune donnée publiable ».
+pub(super) fn draw(
+    caption: &Caption,
+    unit: Unit,
+    width: i32,
+    axis: &XAxis<'_>,
+    lines: &[Line<'_>],
+) -> String {
+    let (x_min, x_max) = axis.range;
     // Each line: points in range, sorted by x, one per x (the first given wins).
-    let lines: Vec<(String, Points, super::Tone)> = chart
-        .lines
+    let lines: Vec<(String, Points, super::Tone)> = lines
         .iter()
         .map(|line| {
             let mut points: Points = line
@@ -100,7 +98,7 @@ pub(super) fn draw(chart: &LineChart<'_>) -> String {
         .flat_map(|(_, points, _)| points.iter().filter_map(|&(_, v)| v))
         .collect();
     if values.is_empty() {
-        return svg::empty(chart.caption, (width.unsigned_abs(), 160));
+        return svg::empty(caption, (width.unsigned_abs(), 160));
     }
     let min = values.iter().copied().fold(f64::INFINITY, f64::min);
     let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
@@ -112,11 +110,11 @@ pub(super) fn draw(chart: &LineChart<'_>) -> String {
     } else {
         min - pad
     };
-    let scale = Scale::nice(low, max + pad, 5, chart.unit == Unit::Count);
+    let scale = Scale::nice(low, max + pad, 5, unit == Unit::Count);
     let ticks: Vec<(f64, String)> = scale
         .ticks()
         .into_iter()
-        .map(|t| (t, format_tick(t, chart.unit, scale.step)))
+        .map(|t| (t, format_tick(t, unit, scale.step)))
         .collect();
 
     // Legend rows on top.
@@ -124,8 +122,8 @@ pub(super) fn draw(chart: &LineChart<'_>) -> String {
     let mut legend = Vec::with_capacity(lines.len());
     let (mut lx, mut ly) = (MARGIN, MARGIN + LEGEND_ROW / 2);
     for (index, (label, _, tone)) in lines.iter().enumerate() {
-        let text = LEGEND.fit(label, width - 2 * MARGIN - LEGEND_SAMPLE - 8);
-        let item_width = LEGEND_SAMPLE + 6 + LEGEND.width(&text);
+        let text = BODY.fit(label, width - 2 * MARGIN - LEGEND_SAMPLE - 8);
+        let item_width = LEGEND_SAMPLE + 6 + BODY.width(&text);
         if lx > MARGIN && lx + item_width > legend_max {
             lx = MARGIN;
             ly += LEGEND_ROW;
@@ -153,7 +151,7 @@ pub(super) fn draw(chart: &LineChart<'_>) -> String {
         HEIGHT
     };
     let height = plot_height + legend_bottom - MARGIN - LEGEND_ROW;
-    let bottom = height - MARGIN - 20 - if chart.x_title.is_some() { 20 } else { 0 };
+    let bottom = height - MARGIN - 20 - if axis.title.is_some() { 20 } else { 0 };
     let x = |v: i32| {
         if x_max > x_min {
             let t = f64::from(v - x_min) / f64::from(x_max - x_min);
@@ -163,7 +161,7 @@ pub(super) fn draw(chart: &LineChart<'_>) -> String {
         }
     };
     let y = |v: f64| scale.map(v, bottom, top);
-    let x_ticks = (chart.x_ticks)(x1 - x0);
+    let x_ticks = (axis.ticks)(x1 - x0);
 
     let size = (width.unsigned_abs(), u32::try_from(height).unwrap_or(400));
     let hovers: Vec<svg::Hover> = lines
@@ -171,16 +169,12 @@ pub(super) fn draw(chart: &LineChart<'_>) -> String {
         .flat_map(|(label, points, _)| {
             points.iter().filter_map(move |&(px, v)| {
                 let v = v?;
-                let text = format!(
-                    "{label}, {} : {}",
-                    (chart.x_name)(px),
-                    format_value(v, chart.unit)
-                );
+                let text = format!("{label}, {} : {}", (axis.name)(px), format_value(v, unit));
                 Some((x(px) - 5, y(v) - 5, 10, 10, text))
             })
         })
         .collect();
-    let drawn = svg::render(chart.caption, size, |area| {
+    let drawn = svg::render(caption, size, |area| {
         // Grid and y ticks.
         for (t, text) in &ticks {
             let ty = y(*t);
@@ -209,7 +203,7 @@ pub(super) fn draw(chart: &LineChart<'_>) -> String {
             };
             TICK.draw(area, text, (px, bottom + 7), h, VPos::Top)?;
         }
-        if let Some(title) = chart.x_title {
+        if let Some(title) = axis.title {
             TICK.draw(
                 area,
                 title,
@@ -218,7 +212,7 @@ pub(super) fn draw(chart: &LineChart<'_>) -> String {
                 VPos::Top,
             )?;
         }
-        for &(mx, label) in &chart.marks {
+        for &(mx, label) in &axis.marks {
             if mx < x_min || mx > x_max {
                 continue;
             }
@@ -239,7 +233,7 @@ pub(super) fn draw(chart: &LineChart<'_>) -> String {
             let mut previous: Option<i32> = None;
             for &(px, v) in points {
                 match v {
-                    Some(v) if previous.is_some_and(|p| chart.continuous || p + 1 == px) => {
+                    Some(v) if previous.is_some_and(|p| axis.continuous || p + 1 == px) => {
                         run.push((x(px), y(v)));
                     }
                     Some(v) => {
@@ -279,11 +273,5 @@ fn legend_item(area: &Area<'_>, item: &LegendItem) -> Drawn {
     let (x, y) = item.at;
     style::polyline(area, vec![(x, y), (x + LEGEND_SAMPLE, y)], colour, 2)?;
     style::marker(area, (x + LEGEND_SAMPLE / 2, y), shape, colour)?;
-    LEGEND.draw(
-        area,
-        &item.text,
-        (x + LEGEND_SAMPLE + 6, y),
-        HPos::Left,
-        VPos::Center,
-    )
+    BODY.draw_left(area, &item.text, (x + LEGEND_SAMPLE + 6, y))
 }

@@ -6,8 +6,8 @@ use plotters::style::text_anchor::{HPos, VPos};
 use super::format::{format_tick, format_value};
 use super::scale::Scale;
 use super::style::{
-    self, ACCENT, AXIS, Area, BACKGROUND, BLEU_FRANCE, Drawn, Font, GRID, NORMAL, SMALL, TEXT,
-    Weight,
+    self, ACCENT, AXIS, Area, BACKGROUND, BLEU_FRANCE, BODY, Drawn, Font, GRID, MARGIN, NORMAL,
+    SMALL, TEXT, TICK, Weight,
 };
 use super::svg;
 use super::{Bar, Ranking, Tone, Unit};
@@ -16,22 +16,14 @@ use super::{Bar, Ranking, Tone, Unit};
 const ROW: i32 = 22;
 /// On a phone, the label's line above each bar.
 const LABEL_ROW: i32 = 15;
-/// Thickness of a bar.
-const BAR: i32 = 14;
 /// Height of one reference label row, above the plot.
 const REFERENCE_ROW: i32 = 18;
 /// Widest territory label before it is shortened with « … ».
 const LABEL_MAX: i32 = 230;
-/// Length of the « secret » box.
-const SECRET_WIDTH: i32 = 40;
-const MARGIN: i32 = 12;
 
-const LABEL: Font = Font::new(NORMAL, Weight::Regular, TEXT);
 const LABEL_HIGHLIGHT: Font = Font::new(NORMAL, Weight::Bold, ACCENT);
-const VALUE: Font = Font::new(NORMAL, Weight::Regular, TEXT);
 const VALUE_HIGHLIGHT: Font = Font::new(NORMAL, Weight::Bold, TEXT);
 const MISSING: Font = Font::new(SMALL, Weight::Italic, AXIS);
-const TICK: Font = Font::new(SMALL, Weight::Regular, AXIS);
 
 /// What is written in the value column.
 enum BarText {
@@ -46,6 +38,22 @@ struct RefLine {
     value: f64,
     colour: RGBColor,
     dash: Option<(i32, i32)>,
+}
+
+/// Where the bars are drawn: the value scale across `x0..x1`, rows from `top` to `bottom`.
+struct Plot<'a> {
+    scale: &'a Scale,
+    x0: i32,
+    x1: i32,
+    top: i32,
+    bottom: i32,
+}
+
+impl Plot<'_> {
+    /// Where value `v` lies across.
+    fn x(&self, v: f64) -> i32 {
+        self.scale.map(v, self.x0, self.x1)
+    }
 }
 
 /// Where a territory's interval lies against France's value (issue 15).
@@ -136,11 +144,7 @@ pub fn ranking(r: &Ranking, width: i32) -> String {
         .bars
         .iter()
         .map(|bar| {
-            let font = if bar.highlight {
-                LABEL_HIGHLIGHT
-            } else {
-                LABEL
-            };
+            let font = if bar.highlight { LABEL_HIGHLIGHT } else { BODY };
             (font.fit(&style::clean(&bar.label), label_max), font)
         })
         .collect();
@@ -190,7 +194,14 @@ pub fn ranking(r: &Ranking, width: i32) -> String {
         height += if narrow { 36 } else { 20 };
     }
 
-    let x = |v: f64| scale.map(v, x0, x1);
+    let plot = Plot {
+        scale: &scale,
+        x0,
+        x1,
+        top,
+        bottom,
+    };
+    let x = |v: f64| plot.x(v);
     let size = (width.unsigned_abs(), u32::try_from(height).unwrap_or(120));
     let hovers: Vec<svg::Hover> = r
         .bars
@@ -215,20 +226,14 @@ pub fn ranking(r: &Ranking, width: i32) -> String {
         .collect();
     let drawn = svg::render(&r.caption, size, |area| {
         if has_data {
-            draw_axis(area, &scale, unit, (x0, x1), (top, bottom))?;
+            draw_axis(area, &plot, unit)?;
         }
         let row_top = |i: usize| top + i32::try_from(i).unwrap_or(0) * row;
         let bar_y = |i: usize| row_top(i) + row - ROW / 2;
         for (i, (bar, text)) in r.bars.iter().zip(&texts).enumerate() {
             let (label, font) = &labels[i];
             if narrow {
-                font.draw(
-                    area,
-                    label,
-                    (x0, row_top(i) + LABEL_ROW / 2 + 1),
-                    HPos::Left,
-                    VPos::Center,
-                )?;
+                font.draw_left(area, label, (x0, row_top(i) + LABEL_ROW / 2 + 1))?;
             } else {
                 font.draw(area, label, (x0 - 10, bar_y(i)), HPos::Right, VPos::Center)?;
             }
@@ -236,7 +241,7 @@ pub fn ranking(r: &Ranking, width: i32) -> String {
         }
         for (i, reference) in references.iter().enumerate() {
             let label_row = MARGIN + i32::try_from(i).unwrap_or(0) * REFERENCE_ROW;
-            draw_reference(area, reference, &scale, (x0, x1), label_row, (top, bottom))?;
+            draw_reference(area, reference, &plot, label_row)?;
         }
         // Whiskers over the reference lines; values in their column.
         for (i, (bar, text)) in r.bars.iter().zip(&texts).enumerate() {
@@ -266,7 +271,6 @@ pub fn ranking(r: &Ranking, width: i32) -> String {
             note_y += 22;
         }
         if any_marked {
-            let note = Font::new(SMALL, Weight::Regular, AXIS);
             let lines: &[&str] = if narrow {
                 &[
                     "▲ ▼ : intervalle entièrement au-dessus",
@@ -277,7 +281,7 @@ pub fn ranking(r: &Ranking, width: i32) -> String {
             };
             for (i, line) in lines.iter().enumerate() {
                 let y = note_y + 16 * i32::try_from(i).unwrap_or(0);
-                note.draw(area, line, (MARGIN, y), HPos::Left, VPos::Center)?;
+                TICK.draw_left(area, line, (MARGIN, y))?;
             }
         }
         Ok(())
@@ -298,11 +302,7 @@ fn against(bar: &Bar, france: Option<f64>) -> Against {
 }
 
 fn value_font(bar: &Bar) -> Font {
-    if bar.highlight {
-        VALUE_HIGHLIGHT
-    } else {
-        VALUE
-    }
+    if bar.highlight { VALUE_HIGHLIGHT } else { BODY }
 }
 
 fn has_interval(bar: &Bar) -> bool {
@@ -322,49 +322,36 @@ fn bar_text(bar: &Bar, unit: Unit) -> BarText {
     }
 }
 
-fn draw_axis(
-    area: &Area<'_>,
-    scale: &Scale,
-    unit: Unit,
-    (x0, x1): (i32, i32),
-    (top, bottom): (i32, i32),
-) -> Drawn {
-    for tick in scale.ticks() {
-        let tx = scale.map(tick, x0, x1);
+fn draw_axis(area: &Area<'_>, plot: &Plot<'_>, unit: Unit) -> Drawn {
+    let (top, bottom) = (plot.top, plot.bottom);
+    for tick in plot.scale.ticks() {
+        let tx = plot.x(tick);
         style::polyline(area, vec![(tx, top), (tx, bottom)], GRID, 1)?;
         TICK.draw(
             area,
-            &format_tick(tick, unit, scale.step),
+            &format_tick(tick, unit, plot.scale.step),
             (tx, bottom + 5),
             HPos::Center,
             VPos::Top,
         )?;
     }
-    let zero = scale.map(0.0, x0, x1);
+    let zero = plot.x(0.0);
     style::polyline(area, vec![(zero, top), (zero, bottom)], AXIS, 1)
 }
 
 fn draw_bar(area: &Area<'_>, bar: &Bar, text: &BarText, x: &impl Fn(f64) -> i32, cy: i32) -> Drawn {
+    /// Thickness of a bar.
+    const BAR: i32 = 14;
+    /// Length of the « secret » box.
+    const SECRET_WIDTH: i32 = 40;
     let zero = x(0.0);
     let (y0, y1) = (cy - BAR / 2, cy + BAR / 2);
     match text {
         BarText::Secret => {
             style::secret_box(area, (zero, y0), (zero + SECRET_WIDTH, y1))?;
-            MISSING.draw(
-                area,
-                "secret",
-                (zero + SECRET_WIDTH + 6, cy),
-                HPos::Left,
-                VPos::Center,
-            )
+            MISSING.draw_left(area, "secret", (zero + SECRET_WIDTH + 6, cy))
         }
-        BarText::Missing => MISSING.draw(
-            area,
-            "pas de données",
-            (zero + 6, cy),
-            HPos::Left,
-            VPos::Center,
-        ),
+        BarText::Missing => MISSING.draw_left(area, "pas de données", (zero + 6, cy)),
         BarText::Value(_) => {
             let end = x(bar.value.unwrap_or(0.0));
             let colour = if bar.highlight { ACCENT } else { BLEU_FRANCE };
@@ -392,50 +379,32 @@ fn whisker(area: &Area<'_>, low: i32, high: i32, cy: i32) -> Drawn {
 /// A reference: its entry in the list above the plot (a line sample in its colour and dash,
 /// then « France 45,2 % »), and its line across the plot when inside the scale, or an arrow
 /// at the edge it lies beyond.
-fn draw_reference(
-    area: &Area<'_>,
-    reference: &RefLine,
-    scale: &Scale,
-    (x0, x1): (i32, i32),
-    row_y: i32,
-    (top, bottom): (i32, i32),
-) -> Drawn {
+fn draw_reference(area: &Area<'_>, reference: &RefLine, plot: &Plot<'_>, row_y: i32) -> Drawn {
+    let (top, bottom) = (plot.top, plot.bottom);
     let label_y = row_y + REFERENCE_ROW / 2;
     let line = |area: &Area<'_>, from: (i32, i32), to: (i32, i32)| match reference.dash {
         None => style::polyline(area, vec![from, to], reference.colour, 2),
         Some(dash) => style::dashed_line(area, from, to, reference.colour, dash),
     };
     line(area, (MARGIN, label_y), (MARGIN + 24, label_y))?;
-    Font::new(NORMAL, Weight::Regular, TEXT).draw(
-        area,
-        &reference.text,
-        (MARGIN + 30, label_y),
-        HPos::Left,
-        VPos::Center,
-    )?;
-    if reference.value > scale.hi || reference.value < scale.lo {
-        let (edge, dir) = if reference.value > scale.hi {
-            (x1, 1)
+    BODY.draw_left(area, &reference.text, (MARGIN + 30, label_y))?;
+    if reference.value > plot.scale.hi || reference.value < plot.scale.lo {
+        let (edge, dir) = if reference.value > plot.scale.hi {
+            (plot.x1, 1)
         } else {
-            (x0, -1)
+            (plot.x0, -1)
         };
         return area.draw(&plotters::element::Polygon::new(
             vec![(edge, top - 7), (edge + 7 * dir, top - 3), (edge, top + 1)],
             plotters::style::ShapeStyle::from(&reference.colour).filled(),
         ));
     }
-    let rx = scale.map(reference.value, x0, x1);
+    let rx = plot.x(reference.value);
     line(area, (rx, top - 4), (rx, bottom))
 }
 
 /// « ⊢⊣ Intervalle de confiance à 95 % » (or « quartiles ») under the axis.
 fn interval_note(area: &Area<'_>, (x, y): (i32, i32), interval: super::Interval) -> Drawn {
     whisker(area, x, x + 24, y)?;
-    Font::new(SMALL, Weight::Regular, AXIS).draw(
-        area,
-        &interval.label(),
-        (x + 32, y),
-        HPos::Left,
-        VPos::Center,
-    )
+    TICK.draw_left(area, &interval.label(), (x + 32, y))
 }

@@ -3,7 +3,7 @@
 
 use super::Scaling;
 use super::format::decimal;
-use super::lines::{self, Line, LineChart};
+use super::lines::{self, Line, XAxis};
 
 /// Steps between labelled x ticks, in thousands of rows.
 const STEPS: [i32; 9] = [
@@ -37,18 +37,15 @@ pub fn scaling(s: &Scaling, width: i32) -> String {
             .map(|i| (i * step, millions(i * step)))
             .collect()
     };
-    lines::draw(&LineChart {
-        caption: &s.caption,
-        width,
-        unit: s.unit,
-        x_range: (0, x_max),
-        x_ticks: &ticks,
-        lines,
+    let axis = XAxis {
+        range: (0, x_max),
+        ticks: &ticks,
+        title: Some("Lignes lues (millions)"),
+        name: &|x| format!("{} millions de lignes", millions(x)),
         marks: Vec::new(),
-        x_title: Some("Lignes lues (millions)"),
-        x_name: &|x| format!("{} millions de lignes", millions(x)),
         continuous: true,
-    })
+    };
+    lines::draw(&s.caption, s.unit, width, &axis, &lines)
 }
 
 /// Thousands of rows written as millions: 26_500 → « 26,5 ».

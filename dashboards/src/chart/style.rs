@@ -64,6 +64,9 @@ pub(super) const NORMAL: f64 = 12.0;
 /// The « no data » message.
 pub(super) const LARGE: f64 = 14.0;
 
+/// Blank space around a chart's content (pixels).
+pub(super) const MARGIN: i32 = 12;
+
 /// The drawing surface of a chart.
 pub(super) type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
 /// The result of a drawing step.
@@ -158,7 +161,17 @@ impl Font {
             .pos(Pos::new(h, v));
         area.draw_text(text, &style, at)
     }
+
+    /// Draws `text` from `at`, centred vertically on it: labels, legends and notes.
+    pub fn draw_left(&self, area: &Area<'_>, text: &str, at: (i32, i32)) -> Drawn {
+        self.draw(area, text, at, HPos::Left, VPos::Center)
+    }
 }
+
+/// Body text: labels, legends, values.
+pub(super) const BODY: Font = Font::new(NORMAL, Weight::Regular, TEXT);
+/// Tick labels and the notes under an axis.
+pub(super) const TICK: Font = Font::new(SMALL, Weight::Regular, AXIS);
 
 /// A plain stroke style.
 pub(super) fn stroke(colour: RGBColor, width: u32) -> ShapeStyle {
@@ -388,7 +401,7 @@ mod tests {
 
     #[test]
     fn text_is_measured_with_dejavu() {
-        let font = Font::new(NORMAL, Weight::Regular, TEXT);
+        let font = BODY;
         let short = font.width("Ain");
         let long = font.width("Alpes-de-Haute-Provence");
         assert!(short > 10 && long > 4 * short, "{short} {long}");

@@ -108,6 +108,18 @@ fn sample_timeline() -> Timeline {
     }
 }
 
+/// The sample timeline with one line only.
+fn timeline_with(label: &str, tone: Tone, points: Vec<(NaiveDate, Option<f64>)>) -> Timeline {
+    Timeline {
+        series: vec![Series {
+            label: label.to_owned(),
+            tone,
+            points,
+        }],
+        ..sample_timeline()
+    }
+}
+
 fn sample_before_after() -> BeforeAfter {
     BeforeAfter {
         caption: caption(
@@ -245,24 +257,21 @@ fn assert_accessible(name: &str, svg: &str, caption: &Caption) {
     );
 }
 
-#[test]
-fn snapshot_ranking() {
-    insta::assert_snapshot!("ranking", ranking(&sample_ranking(), WIDE));
+/// One test per chart kind: its sample, drawn wide, against its snapshot.
+macro_rules! snapshot_tests {
+    ($($test:ident: $snapshot:literal => $svg:expr;)*) => {$(
+        #[test]
+        fn $test() {
+            insta::assert_snapshot!($snapshot, $svg);
+        }
+    )*};
 }
 
-#[test]
-fn snapshot_timeline() {
-    insta::assert_snapshot!("timeline", timeline(&sample_timeline(), WIDE));
-}
-
-#[test]
-fn snapshot_before_after() {
-    insta::assert_snapshot!("before_after", before_after(&sample_before_after(), WIDE));
-}
-
-#[test]
-fn snapshot_tile_map() {
-    insta::assert_snapshot!("tile_map", tile_map(&sample_tile_map(), WIDE));
+snapshot_tests! {
+    snapshot_ranking: "ranking" => ranking(&sample_ranking(), WIDE);
+    snapshot_timeline: "timeline" => timeline(&sample_timeline(), WIDE);
+    snapshot_before_after: "before_after" => before_after(&sample_before_after(), WIDE);
+    snapshot_tile_map: "tile_map" => tile_map(&sample_tile_map(), WIDE);
 }
 
 #[test]
@@ -468,12 +477,11 @@ fn issue_15_a_wave_keeps_its_colour_on_every_chart() {
 fn issue_15_axes_of_counts_and_shares_stop_at_zero() {
     let t = Timeline {
         unit: Unit::Count,
-        series: vec![Series {
-            label: "France".to_owned(),
-            tone: Tone::France,
-            points: vec![(month(2024, 1), Some(0.0)), (month(2024, 2), Some(5_000.0))],
-        }],
-        ..sample_timeline()
+        ..timeline_with(
+            "France",
+            Tone::France,
+            vec![(month(2024, 1), Some(0.0)), (month(2024, 2), Some(5_000.0))],
+        )
     };
     let svg = timeline(&t, WIDE);
     assert!(!svg.contains('−') && !svg.contains(">\n-"), "{svg}");
@@ -553,14 +561,11 @@ fn empty_inputs_say_so() {
         bars: Vec::new(),
         ..sample_ranking()
     };
-    let all_none = Timeline {
-        series: vec![Series {
-            label: "National".to_owned(),
-            tone: Tone::France,
-            points: vec![(month(2024, 1), None), (month(2024, 2), None)],
-        }],
-        ..sample_timeline()
-    };
+    let all_none = timeline_with(
+        "National",
+        Tone::France,
+        vec![(month(2024, 1), None), (month(2024, 2), None)],
+    );
     let no_series = BeforeAfter {
         series: Vec::new(),
         ..sample_before_after()
@@ -620,18 +625,15 @@ fn non_finite_values_never_panic() {
         ..sample_ranking()
     };
     assert_well_formed("weird ranking", &ranking(&r, WIDE));
-    let t = Timeline {
-        series: vec![Series {
-            label: "x".to_owned(),
-            tone: Tone::Other,
-            points: weird
-                .iter()
-                .enumerate()
-                .map(|(i, &v)| (month(2024, 1 + i as u32), Some(v)))
-                .collect(),
-        }],
-        ..sample_timeline()
-    };
+    let t = timeline_with(
+        "x",
+        Tone::Other,
+        weird
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| (month(2024, 1 + i as u32), Some(v)))
+            .collect(),
+    );
     assert_well_formed("weird timeline", &timeline(&t, WIDE));
     let b = BeforeAfter {
         series: vec![RelativeSeries {
@@ -660,13 +662,6 @@ fn non_finite_values_never_panic() {
     };
     assert_well_formed("weird tile map", &tile_map(&m, WIDE));
     // Only NaN and infinities, nothing finite.
-    let t = Timeline {
-        series: vec![Series {
-            label: "x".to_owned(),
-            tone: Tone::Other,
-            points: vec![(month(2024, 1), Some(f64::NAN))],
-        }],
-        ..sample_timeline()
-    };
+    let t = timeline_with("x", Tone::Other, vec![(month(2024, 1), Some(f64::NAN))]);
     assert!(timeline(&t, WIDE).contains("Aucune donnée publiable"));
 }

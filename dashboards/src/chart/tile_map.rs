@@ -7,7 +7,7 @@ use plotters::style::text_anchor::{HPos, VPos};
 
 use super::format::format_value;
 use super::style::{
-    self, AXIS, Area, BACKGROUND, BLEU_FRANCE, Drawn, Font, NORMAL, SMALL, TEXT, Weight,
+    self, AXIS, Area, BACKGROUND, BLEU_FRANCE, BODY, Drawn, Font, NORMAL, SMALL, TEXT, Weight,
 };
 use super::svg;
 use super::{TileMap, TileState};
@@ -132,8 +132,6 @@ const SCALE_STOPS: [RGBColor; 3] = [
     BLEU_FRANCE,
 ];
 
-const LEGEND: Font = Font::new(NORMAL, Weight::Regular, TEXT);
-
 /// What one tile shows, resolved.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Fill {
@@ -205,12 +203,10 @@ pub fn tile_map(m: &TileMap, width: i32) -> String {
             draw_tile(area, &g, code, (col, row), fill, range)?;
         }
         let overseas_y = g.margin + (i32::from(OVERSEAS_ROW) - 1) * g.pitch + g.pitch / 2;
-        Font::new(NORMAL, Weight::Bold, TEXT).draw(
+        Font::new(NORMAL, Weight::Bold, TEXT).draw_left(
             area,
             "Outre-mer",
             (g.margin, overseas_y),
-            HPos::Left,
-            VPos::Center,
         )?;
         draw_legend(area, g.legend, range, m.unit)
     });
@@ -307,7 +303,7 @@ fn draw_legend(
             let ramp_end = x + RAMP_STEPS * RAMP_STEP;
             // A value under the ramp, at `at` across.
             let label = |value: f64, at: i32, anchor: HPos| {
-                LEGEND.draw(
+                BODY.draw(
                     area,
                     &format_value(value, unit),
                     (at, y + 18),
@@ -323,27 +319,19 @@ fn draw_legend(
             }
         }
         None => {
-            Font::new(NORMAL, Weight::Italic, AXIS).draw(
+            Font::new(NORMAL, Weight::Italic, AXIS).draw_left(
                 area,
                 "Aucune donnée publiable",
                 (x, y + 7),
-                HPos::Left,
-                VPos::Center,
             )?;
         }
     }
     y += 56;
     style::no_data_box(area, (x, y), (x + 18, y + 18))?;
-    LEGEND.draw(
-        area,
-        "pas de données",
-        (x + 26, y + 9),
-        HPos::Left,
-        VPos::Center,
-    )?;
+    BODY.draw_left(area, "pas de données", (x + 26, y + 9))?;
     y += 28;
     style::secret_box(area, (x, y), (x + 18, y + 18))?;
-    LEGEND.draw(area, "secret", (x + 26, y + 9), HPos::Left, VPos::Center)
+    BODY.draw_left(area, "secret", (x + 26, y + 9))
 }
 
 #[cfg(test)]

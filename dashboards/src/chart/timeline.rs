@@ -3,7 +3,7 @@
 use chrono::Datelike;
 
 use super::Timeline;
-use super::lines::{self, Line, LineChart};
+use super::lines::{self, Line, XAxis};
 use super::style::{Font, SMALL, TEXT, Weight};
 
 /// French abbreviated month names, as the Imprimerie nationale writes them.
@@ -42,22 +42,19 @@ pub fn timeline(t: &Timeline, width: i32) -> String {
     let x_min = months.clone().min().unwrap_or(0);
     let x_max = months.max().unwrap_or(0);
     let ticks = move |width: i32| month_ticks(x_min, x_max, width);
-    lines::draw(&LineChart {
-        caption: &t.caption,
-        width,
-        unit: t.unit,
-        x_range: (x_min, x_max),
-        x_ticks: &ticks,
-        lines,
+    let axis = XAxis {
+        range: (x_min, x_max),
+        ticks: &ticks,
+        title: None,
+        name: &month_label,
         marks: t
             .marks
             .iter()
             .map(|(m, label)| (month_index(*m), label.as_str()))
             .collect(),
-        x_title: None,
-        x_name: &month_label,
         continuous: false,
-    })
+    };
+    lines::draw(&t.caption, t.unit, width, &axis, &lines)
 }
 
 /// Months since year 0 (January of year 0 is 0).

@@ -287,15 +287,8 @@ pub fn report<'a>(
             f.ventilation.as_deref(),
         )
         .ok_or_else(|| {
-            let months = results.months(&ind.id);
-            let available = match (months.first(), months.last()) {
-                (Some(a), Some(b)) => format!(
-                    "mois disponibles : de {} à {}",
-                    a.format("%Y-%m"),
-                    b.format("%Y-%m")
-                ),
-                _ => "aucun chiffre publié pour l'instant".into(),
-            };
+            let available = copil_queries::available_months(results.months(&ind.id))
+                .unwrap_or_else(|| "aucun chiffre publié pour l'instant".into());
             HttpError::not_found(format!(
                 "Aucun chiffre de « {} » pour {} ; {available}.",
                 ind.titre,

@@ -27,6 +27,16 @@ pub fn register(departments: &Departments) -> Register {
     full.only(&ids)
 }
 
+/// The fixture's deployment over the built-in départements.
+pub fn builtin_register() -> Register {
+    register(&Departments::builtin())
+}
+
+/// The ids of the fixture's territories.
+pub fn territory_ids() -> Vec<String> {
+    territories(&builtin_register())
+}
+
 /// The territories of the fixture.
 pub fn territories(register: &Register) -> Vec<String> {
     Wave::ALL
@@ -224,14 +234,23 @@ pub async fn serve_at(change: impl FnOnce(&mut Settings, &str)) -> Server {
     serve_dir(dir(), own, change, false).await
 }
 
+/// Serves the fixture with a private copy of its secret file `name` (in the returned folder),
+/// which `set` puts in the settings: for tests that change accounts or projects.
+pub async fn serve_own_secret(
+    name: &str,
+    set: impl FnOnce(&mut Settings, PathBuf),
+) -> (Server, tempfile::TempDir) {
+    let own = tempfile::tempdir().unwrap();
+    let path = own.path().join(name);
+    std::fs::copy(dir().join("secrets").join(name), &path).unwrap();
+    let s = serve_with(|settings| set(settings, path)).await;
+    (s, own)
+}
+
 /// Serves the fixture with a private copy of its accounts file (`comptes.json` in the returned
 /// folder), for tests that change accounts.
 pub async fn serve_own_accounts() -> (Server, tempfile::TempDir) {
-    let own = tempfile::tempdir().unwrap();
-    let accounts = own.path().join("comptes.json");
-    std::fs::copy(dir().join("secrets").join("comptes.json"), &accounts).unwrap();
-    let s = serve_with(|settings| settings.accounts_file = accounts).await;
-    (s, own)
+    serve_own_secret("comptes.json", |s, path| s.accounts_file = path).await
 }
 
 /// Serves a private copy of the fixture (uploads and ingestion write to it), with an

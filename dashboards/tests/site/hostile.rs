@@ -6,40 +6,11 @@ use std::time::Duration;
 
 use copil_dashboards::{Accounts, Role};
 use reqwest::StatusCode;
-use reqwest::header::COOKIE;
 
 use crate::access::{
-    cookie_value, csrf_of, form, get_with_cookie, log_in, post_form, post_login, raw, set_cookie,
+    assert_answer, form, log_in, login_form, post_form, post_login, raw, set_cookie, submit_login,
 };
 use crate::fixture::{self, PASSWORD, serve, serve_with};
-
-/// A login form fetched in advance: its CSRF cookie and token.
-async fn login_form(base: &str) -> (String, String) {
-    let page = raw().get(format!("{base}/connexion")).send().await.unwrap();
-    let cookie = cookie_value(&set_cookie(&page, "copil_csrf").unwrap());
-    (cookie, csrf_of(&page.text().await.unwrap()))
-}
-
-/// Posts a login form fetched in advance.
-async fn submit(
-    base: &str,
-    (cookie, csrf): &(String, String),
-    login: &str,
-    password: &str,
-) -> reqwest::Response {
-    raw()
-        .post(format!("{base}/connexion"))
-        .header(COOKIE, format!("copil_csrf={cookie}"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(form(&[
-            ("identifiant", login),
-            ("mot_de_passe", password),
-            ("csrf", csrf),
-        ]))
-        .send()
-        .await
-        .unwrap()
-}
 
 /// Fires `attempts` (password per attempt) at `login` all at once; returns each status.
 async fn storm(base: &str, login: &str, passwords: &[&str]) -> Vec<StatusCode> {
@@ -50,7 +21,7 @@ async fn storm(base: &str, login: &str, passwords: &[&str]) -> Vec<StatusCode> {
     let posts = passwords
         .iter()
         .zip(&forms)
-        .map(|(p, f)| submit(base, f, login, p));
+        .map(|(p, f)| submit_login(base, f, login, p, &[]));
     futures::future::join_all(posts)
         .await
         .into_iter()
@@ -113,7 +84,7 @@ async fn issue_13_logins_beyond_the_bound_get_503() {
     let posts = forms
         .iter()
         .zip(&logins)
-        .map(|(f, l)| submit(&s.base, f, l, "un mot de passe quelconque"));
+        .map(|(f, l)| submit_login(&s.base, f, l, "un mot de passe quelconque", &[]));
     let responses = futures::future::join_all(posts).await;
     let mut unavailable = 0;
     for r in responses {
@@ -150,7 +121,7 @@ async fn issue_13_long_identifiers_are_truncated_and_not_tracked() {
     assert!(log.contains(&format!("{}…", "a".repeat(64))), "{log}");
     let huge = "a".repeat(64 * 1024);
     let f = login_form(&s.base).await;
-    let r = submit(&s.base, &f, &huge, "x").await;
+    let r = submit_login(&s.base, &f, &huge, "x", &[]).await;
     assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
     let log = std::fs::read_to_string(&s.state.settings().audit_log).unwrap();
     assert!(log.len() < 1024, "{} octets", log.len());
@@ -161,10 +132,8 @@ async fn issue_13_long_identifiers_are_truncated_and_not_tracked() {
 /// page) keeps it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn issue_13_a_disable_from_the_command_line_is_not_undone() {
-    let own = tempfile::tempdir().unwrap();
+    let (s, own) = fixture::serve_own_accounts().await;
     let path = own.path().join("comptes.json");
-    std::fs::copy(fixture::dir().join("secrets").join("comptes.json"), &path).unwrap();
-    let s = serve_with(|settings| settings.accounts_file = path.clone()).await;
     let eval = log_in(&s.base, "evaluation").await;
     let nat = log_in(&s.base, "pilotage").await;
     // The command line disables the evaluator.
@@ -173,19 +142,13 @@ async fn issue_13_a_disable_from_the_command_line_is_not_undone() {
         .disable("evaluation")
         .unwrap();
     // The server writes the file: a token for the national account.
-    let r = nat
-        .post(
-            &s.base,
-            "/compte/jetons",
-            &[("action", "creer"), ("nom", "apres")],
-        )
-        .await;
+    let r = nat.create_token("apres").await;
     assert_eq!(r.status(), StatusCode::OK);
     let on_disk = Accounts::open(&path).unwrap();
     assert!(!on_disk.get("evaluation").unwrap().actif, "still disabled");
     assert_eq!(on_disk.get("pilotage").unwrap().jetons.len(), 2);
     // And the server enforces it: session, token and password all refused.
-    let r = get_with_cookie(format!("{}/", s.base), &eval.cookie).await;
+    let r = eval.get("/").await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let r = raw()
         .get(format!("{}/api/v1/national", s.base))
@@ -226,25 +189,13 @@ async fn issue_13_hostile_suites_lead_home() {
         "/\\evil.example",
     ] {
         let f = login_form(&s.base).await;
-        let r = raw()
-            .post(format!("{}/connexion", s.base))
-            .header(COOKIE, format!("copil_csrf={}", f.0))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(form(&[
-                ("identifiant", "pilotage"),
-                ("mot_de_passe", PASSWORD),
-                ("csrf", &f.1),
-                ("suite", suite),
-            ]))
-            .send()
-            .await
-            .unwrap();
+        let r = submit_login(&s.base, &f, "pilotage", PASSWORD, &[("suite", suite)]).await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER, "{suite:?}");
         assert_eq!(r.headers()["location"], "/", "{suite:?}");
     }
     // Logged in, the login page redirects at once: still home.
     let nat = log_in(&s.base, "pilotage").await;
-    let r = get_with_cookie(format!("{}/connexion?suite=/%0A", s.base), &nat.cookie).await;
+    let r = nat.get("/connexion?suite=/%0A").await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(r.headers()["location"], "/");
 }
@@ -398,10 +349,9 @@ async fn refused_to_evaluator(base: &str, path: &str, why: &str) {
 /// not bound to projects. Projects are declared and closed on the admin page.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn issue_13_evaluators_export_only_for_their_projects() {
-    let own = tempfile::tempdir().unwrap();
+    let (s, own) =
+        fixture::serve_own_secret("projets.json", |s, path| s.projects_file = path).await;
     let path = own.path().join("projets.json");
-    std::fs::copy(fixture::dir().join("secrets").join("projets.json"), &path).unwrap();
-    let s = serve_with(|settings| settings.projects_file = path.clone()).await;
     let ids = fixture::territories(&copil_warehouse::Register::builtin(
         &copil_warehouse::Departments::builtin(),
     ));
@@ -438,13 +388,11 @@ async fn issue_13_evaluators_export_only_for_their_projects() {
         post_form(&s.base, "/admin/projets", &admin.cookie, body)
     };
     let r = declare("orientations", "evaluation", "2025-12-31").await;
-    assert_eq!(r.status(), StatusCode::OK);
-    assert!(r.text().await.unwrap().contains("orientations"));
+    assert_answer(r, StatusCode::OK, "orientations").await;
     let r = declare("orientations", "evaluation", "2025-12-31").await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST, "a name serves once");
     let r = declare("mauvais-role", "pilotage", "2025-12-31").await;
-    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
-    assert!(r.text().await.unwrap().contains("evaluateur"));
+    assert_answer(r, StatusCode::BAD_REQUEST, "evaluateur").await;
     let r = declare("passe", "evaluation", "2025-03-31").await;
     assert_eq!(r.status(), StatusCode::OK);
     // Its territory: yes; another, or its period over: no.
@@ -483,11 +431,7 @@ async fn issue_13_evaluators_export_only_for_their_projects() {
     // Only an administrator declares.
     let nat = log_in(&s.base, "pilotage").await;
     let r = nat
-        .post(
-            &s.base,
-            "/admin/projets",
-            &[("action", "clore"), ("nom", "p")],
-        )
+        .post("/admin/projets", &[("action", "clore"), ("nom", "p")])
         .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     let entries = s.state.audit().entries();

@@ -109,50 +109,29 @@ async fn the_indicator_page_has_four_accessible_charts_with_their_data() {
     }
 }
 
+/// Bad paths and parameters: the status and a piece of the French message.
+#[rustfmt::skip]
+const BAD_PARAMETERS: [(&str, u16, &str); 14] = [
+    ("/indicateurs/inconnu", 404, "Indicateur inconnu"),
+    ("/territoires/dep-999", 404, "Territoire inconnu"),
+    ("/indicateurs/orientes_30j?mois=juin", 400, "AAAA-MM"),
+    ("/indicateurs/orientes_30j?mois=2024-13", 400, "AAAA-MM"),
+    ("/indicateurs/orientes_30j?mois=1990-01", 404, "mois disponibles"),
+    ("/indicateurs/orientes_30j?vague=2030", 400, "Vague inconnue"),
+    ("/indicateurs/orientes_30j?ventilation=couleur", 400, "Ventilation inconnue"),
+    ("/indicateurs/orientes_30j/inconnu.csv", 404, "Fichier inconnu"),
+    ("/indicateurs/orientes_30j/classement.csv?mois=x", 400, "AAAA-MM"),
+    ("/nulle-part", 404, "n'existe pas"),
+    ("/api/v1/indicateurs/inconnu", 404, "Indicateur inconnu"),
+    ("/api/v1/territoires/dep-999", 404, "Territoire inconnu"),
+    ("/api/v1/indicateurs/orientes_30j?mois=2024-6x", 400, "AAAA-MM"),
+    ("/api/v1/nulle-part", 404, "openapi"),
+];
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_parameters_get_a_french_400_or_404_never_a_500() {
     let s = serve().await;
-    let cases = [
-        ("/indicateurs/inconnu", 404, "Indicateur inconnu"),
-        ("/territoires/dep-999", 404, "Territoire inconnu"),
-        ("/indicateurs/orientes_30j?mois=juin", 400, "AAAA-MM"),
-        ("/indicateurs/orientes_30j?mois=2024-13", 400, "AAAA-MM"),
-        (
-            "/indicateurs/orientes_30j?mois=1990-01",
-            404,
-            "mois disponibles",
-        ),
-        (
-            "/indicateurs/orientes_30j?vague=2030",
-            400,
-            "Vague inconnue",
-        ),
-        (
-            "/indicateurs/orientes_30j?ventilation=couleur",
-            400,
-            "Ventilation inconnue",
-        ),
-        (
-            "/indicateurs/orientes_30j/inconnu.csv",
-            404,
-            "Fichier inconnu",
-        ),
-        (
-            "/indicateurs/orientes_30j/classement.csv?mois=x",
-            400,
-            "AAAA-MM",
-        ),
-        ("/nulle-part", 404, "n'existe pas"),
-        ("/api/v1/indicateurs/inconnu", 404, "Indicateur inconnu"),
-        ("/api/v1/territoires/dep-999", 404, "Territoire inconnu"),
-        (
-            "/api/v1/indicateurs/orientes_30j?mois=2024-6x",
-            400,
-            "AAAA-MM",
-        ),
-        ("/api/v1/nulle-part", 404, "openapi"),
-    ];
-    for (path, code, text) in cases {
+    for (path, code, text) in BAD_PARAMETERS {
         let (status, headers, body) = get(&format!("{}{path}", s.base)).await;
         assert_eq!(status.as_u16(), code, "{path}: {body}");
         assert!(body.contains(text), "{path}: « {text} » absent de {body}");

@@ -49,10 +49,7 @@ impl Ingestor {
         force: bool,
     ) -> Result<DropReport> {
         let started = Instant::now();
-        let fname = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let fname = file_name(path);
         let mut report = DropReport::new(territoire, &fname);
         report.date_extraction = Some(name.extraction);
         report.depot = match file_hash(path) {
@@ -79,7 +76,7 @@ impl Ingestor {
                 name.extraction.format("%d/%m/%Y"),
                 c.format("%d/%m/%Y")
             );
-            return self.refuse(report, path, message).await;
+            return self.set_aside(report, path, Status::Refuse(message)).await;
         }
         let today = self.clock.today();
         if !force && name.extraction > today {
@@ -88,7 +85,9 @@ impl Ingestor {
                 name.extraction.format("%d/%m/%Y"),
                 today.format("%d/%m/%Y")
             );
-            return self.hold(report, path, message).await;
+            return self
+                .set_aside(report, path, Status::EnAttente(message))
+                .await;
         }
 
         let this = Arc::clone(self);
@@ -102,14 +101,12 @@ impl Ingestor {
             this.stage(&t, &name, &p, report, progress2.as_ref())
         })
         .await
-        .map_err(|e| Error::Query {
-            message: e.to_string(),
-        })?;
+        .map_err(query_error)?;
         let mut staged = match staged {
             Ok(s) => s,
             Err(Stop::Refuse(refusal)) => {
                 let (report, message) = *refusal;
-                return self.refuse(report, path, message).await;
+                return self.set_aside(report, path, Status::Refuse(message)).await;
             }
             Err(Stop::Fault(fault)) => {
                 let (report, e) = *fault;
@@ -123,7 +120,9 @@ impl Ingestor {
             self.warehouse.discard(&REJETS, re);
             let mut report = staged.report;
             report.duree = started.elapsed();
-            return self.hold(report, path, reason).await;
+            return self
+                .set_aside(report, path, Status::EnAttente(reason))
+                .await;
         }
         self.checkpoint(Checkpoint::Fichiers).await;
 
@@ -241,45 +240,25 @@ impl Ingestor {
         Ok(())
     }
 
-    /// Holds a valid drop for review: recorded in `depots` as `en_attente`, moved to the held
-    /// folder with its report; the territory's data in place is untouched.
-    pub(super) async fn hold(
+    /// Sets aside a drop that does not land, with its `status`: held for review
+    /// ([`Status::EnAttente`]; the territory's data in place is untouched) or refused. It is
+    /// recorded in `depots` (as `en_attente` or `refuse`), then moved into its territory's
+    /// folder under the held or refused folder, prefixed with the start of its digest, its
+    /// report written beside it.
+    pub(super) async fn set_aside(
         &self,
         mut report: DropReport,
         path: &Path,
-        message: String,
+        status: Status,
     ) -> Result<DropReport> {
-        report.statut = Status::EnAttente(message);
-        self.set_aside(&report, path, "en_attente", &self.held, "attente")
-            .await?;
-        tracing::warn!(territoire = %report.territoire, fichier = %report.fichier, "dépôt mis en attente");
-        Ok(report)
-    }
-
-    pub(super) async fn refuse(
-        &self,
-        mut report: DropReport,
-        path: &Path,
-        message: String,
-    ) -> Result<DropReport> {
-        report.statut = Status::Refuse(message);
-        self.set_aside(&report, path, "refuse", &self.config.refused, "refuse")
-            .await?;
-        tracing::warn!(territoire = %report.territoire, fichier = %report.fichier, "dépôt refusé");
-        Ok(report)
-    }
-
-    /// Records a drop that does not land in `depots` (as `statut`), then moves it into its
-    /// territory's folder under `folder`, prefixed with the start of its digest (`fallback`
-    /// without one), its report written beside it.
-    async fn set_aside(
-        &self,
-        report: &DropReport,
-        path: &Path,
-        statut: &str,
-        folder: &Path,
-        fallback: &str,
-    ) -> Result<()> {
+        let held = matches!(status, Status::EnAttente(_));
+        // The code in `depots`, the folder, and the prefix of a drop without a digest.
+        let (statut, folder, fallback) = if held {
+            ("en_attente", &self.held, "attente")
+        } else {
+            ("refuse", &self.config.refused, "refuse")
+        };
+        report.statut = status;
         let meta: HashMap<String, serde_json::Value> = [
             ("copil.depot".to_string(), report.depot.clone().into()),
             ("copil.statut".to_string(), statut.into()),
@@ -287,13 +266,18 @@ impl Ingestor {
         .into();
         {
             let guard = self.warehouse.lock().await?;
-            self.append_depot(&guard, report, meta).await?;
+            self.append_depot(&guard, &report, meta).await?;
         }
         let prefix = report.depot.get(..12).unwrap_or(fallback);
         let dest = move_into(path, &folder.join(&report.territoire), prefix)?;
         let mut rapport = dest.into_os_string();
         rapport.push(".rapport.txt");
         std::fs::write(&rapport, report.render()).map_err(io(Path::new(&rapport)))?;
-        Ok(())
+        if held {
+            tracing::warn!(territoire = %report.territoire, fichier = %report.fichier, "dépôt mis en attente");
+        } else {
+            tracing::warn!(territoire = %report.territoire, fichier = %report.fichier, "dépôt refusé");
+        }
+        Ok(report)
     }
 }

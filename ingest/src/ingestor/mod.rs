@@ -239,6 +239,13 @@ struct Staged {
     report: DropReport,
 }
 
+/// A failed query (DataFusion, Arrow, a task that did not finish).
+fn query_error(e: impl std::fmt::Display) -> Error {
+    Error::Query {
+        message: e.to_string(),
+    }
+}
+
 fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
     move |source| Error::Io {
         path: path.to_path_buf(),
@@ -282,13 +289,17 @@ fn days(d: NaiveDate) -> i32 {
     (d - NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch")).num_days() as i32
 }
 
+/// The last component of `path`, as text (empty if there is none).
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
 /// Moves a file, creating the destination folder; never overwrites (a prefix is added).
 fn move_into(file: &Path, dir: &Path, prefix: &str) -> Result<PathBuf> {
     std::fs::create_dir_all(dir).map_err(io(dir))?;
-    let name = file
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let name = file_name(file);
     let mut dest = dir.join(&name);
     if dest.exists() {
         dest = dir.join(format!("{prefix}_{name}"));

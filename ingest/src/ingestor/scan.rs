@@ -2,6 +2,9 @@
 //! which drops land (one territory at a time, extractions in order); held drops released and
 //! lost drops put back in the inbox.
 
+use datafusion::arrow::compute;
+use datafusion::arrow::datatypes::{DataType, Int64Type};
+
 use super::*;
 
 impl Ingestor {
@@ -13,50 +16,32 @@ impl Ingestor {
         let batches = ctx
             .sql(include_str!("../../sql/depots.sql"))
             .await
-            .map_err(|e| Error::Query {
-                message: e.to_string(),
-            })?
+            .map_err(query_error)?
             .collect()
             .await
-            .map_err(|e| Error::Query {
-                message: e.to_string(),
-            })?;
+            .map_err(query_error)?;
         let mut known = Known::default();
         // The drop in place: the latest extraction, then the latest processed.
         let mut in_place: HashMap<String, ((i32, i64), u64)> = HashMap::new();
         for b in &batches {
-            let text = |i: usize| {
-                datafusion::arrow::compute::cast(
-                    b.column(i),
-                    &datafusion::arrow::datatypes::DataType::Utf8,
-                )
-                .map_err(|e| Error::Query {
-                    message: e.to_string(),
-                })
-            };
-            let (depot, territoire, statut) = (text(0)?, text(1)?, text(2)?);
+            let cast =
+                |i: usize, to: &DataType| compute::cast(b.column(i), to).map_err(query_error);
+            let (depot, territoire, statut) = (
+                cast(0, &DataType::Utf8)?,
+                cast(1, &DataType::Utf8)?,
+                cast(2, &DataType::Utf8)?,
+            );
             let (depot, territoire, statut) = (
                 depot.as_string::<i32>(),
                 territoire.as_string::<i32>(),
                 statut.as_string::<i32>(),
             );
             let dates = b.column(3).as_primitive::<Date32Type>();
-            let people = datafusion::arrow::compute::cast(
-                b.column(4),
-                &datafusion::arrow::datatypes::DataType::Int64,
-            )
-            .map_err(|e| Error::Query {
-                message: e.to_string(),
-            })?;
-            let people = people.as_primitive::<datafusion::arrow::datatypes::Int64Type>();
-            let when = datafusion::arrow::compute::cast(
-                b.column(5),
-                &datafusion::arrow::datatypes::DataType::Int64,
-            )
-            .map_err(|e| Error::Query {
-                message: e.to_string(),
-            })?;
-            let when = when.as_primitive::<datafusion::arrow::datatypes::Int64Type>();
+            let (people, when) = (cast(4, &DataType::Int64)?, cast(5, &DataType::Int64)?);
+            let (people, when) = (
+                people.as_primitive::<Int64Type>(),
+                when.as_primitive::<Int64Type>(),
+            );
             for i in 0..b.num_rows() {
                 if statut.value(i) != "integre" {
                     continue;
@@ -113,10 +98,7 @@ impl Ingestor {
             .collect();
         entries.sort();
         for entry in entries {
-            let name = entry
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
+            let name = file_name(&entry);
             // One stray entry (a broken link, a pipe, a socket) never stops the others: it is
             // reported and left in place.
             let kind = std::fs::metadata(&entry).map(|m| m.file_type());
@@ -159,10 +141,7 @@ impl Ingestor {
             }
             files.sort();
             for file in files {
-                let fname = file
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default();
+                let fname = file_name(&file);
                 if copil_core::inbox::in_progress(&fname) {
                     run.en_cours.push(file);
                     continue;
@@ -191,14 +170,13 @@ impl Ingestor {
         let latest = known.latest;
         let people = known.people;
         for (territoire, path, message) in refusals {
-            let fname = path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
+            let fname = file_name(&path);
             let mut report = DropReport::new(&territoire, &fname);
             report.depot = file_hash(&path).unwrap_or_default();
             report.date_extraction = DropName::parse(&fname).ok().map(|n| n.extraction);
-            let report = self.refuse(report, &path, message).await?;
+            let report = self
+                .set_aside(report, &path, Status::Refuse(message))
+                .await?;
             progress.drop_done(&report);
             run.drops.push(report);
         }
@@ -328,15 +306,8 @@ impl Ingestor {
         file: &Path,
         progress: Arc<dyn Progress>,
     ) -> Result<DropReport> {
-        let fname = file
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let territoire = file
-            .parent()
-            .and_then(|p| p.file_name())
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let fname = file_name(file);
+        let territoire = file.parent().map(file_name).unwrap_or_default();
         if self.register.get(&territoire).is_none() {
             return Err(Error::DropName {
                 file: fname,

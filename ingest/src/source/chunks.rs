@@ -10,7 +10,7 @@ use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use super::lines::Guard;
-use super::{Detected, Opened, Stream, Text, csv_reader, open_csv, read_error, with_value};
+use super::{Detected, Stream, Text, csv_reader, open_csv, read_error, with_value};
 use crate::limits::Limits;
 use crate::{DropFormat, Error, Result};
 
@@ -54,13 +54,18 @@ impl ChunkParser {
         ChunkRows {
             reader: csv_reader(guard, self.sep),
             record: csv::ByteRecord::new(),
-            text: Text {
-                windows_1252: self.windows_1252,
-                path: &self.path,
-                format: self.format,
-                limits: &self.limits,
-            },
+            text: self.text(),
             skip_header: chunk.header,
+        }
+    }
+
+    /// How its records become rows (a whole file's reader uses it too).
+    pub(super) fn text(&self) -> Text<'_> {
+        Text {
+            windows_1252: self.windows_1252,
+            path: &self.path,
+            format: self.format,
+            limits: &self.limits,
         }
     }
 }
@@ -112,20 +117,13 @@ impl Chunks {
         format: DropFormat,
         limits: &Limits,
     ) -> Result<(Vec<String>, Detected, Chunks)> {
-        let Opened {
-            stream,
-            detected,
-            sep,
-            utf8,
-        } = open_csv(path, format, limits)?;
-        let parser = ChunkParser {
-            sep,
-            windows_1252: !utf8,
-            path: path.to_path_buf(),
-            format,
-            limits: *limits,
-        };
-        Self::start(Box::new(stream), detected, parser, CHUNK_BYTES)
+        let opened = open_csv(path, format, limits)?;
+        Self::start(
+            Box::new(opened.stream),
+            opened.detected,
+            opened.parser,
+            CHUNK_BYTES,
+        )
     }
 
     /// Chunks of at least `chunk_bytes` (but the last) over a CSV's text, its BOM skipped;

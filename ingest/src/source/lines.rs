@@ -99,7 +99,6 @@ impl<R: Read> Guard<R> {
     }
 
     fn scan(&mut self, bytes: &[u8]) -> io::Result<()> {
-        let csv = self.delimiter.is_some();
         // Kept only if the whole read is accepted: its bytes are not handed on otherwise.
         let mut boundary = self.boundary;
         let mut i = 0;
@@ -130,59 +129,68 @@ impl<R: Read> Guard<R> {
                 i += run;
                 continue;
             }
-            let b = bytes[i];
-            if b == b'\r' || (b == b'\n' && !self.prev_cr) {
-                self.breaks_total += 1;
-                if csv && self.keep_breaks {
-                    self.breaks.push_back(self.offset + i as u64 + 1);
-                }
-            }
-            self.prev_cr = b == b'\r';
-            let ends_record = if !csv {
-                b == b'\r' || b == b'\n'
-            } else {
-                match (self.state, b) {
-                    (FieldState::Quoted, b'"') => {
-                        self.state = FieldState::QuoteSeen;
-                        false
-                    }
-                    (FieldState::Quoted, _) => false,
-                    (FieldState::Start, b'"') => {
-                        self.state = FieldState::Quoted;
-                        false
-                    }
-                    (_, d) if Some(d) == self.delimiter => {
-                        self.state = FieldState::Start;
-                        false
-                    }
-                    (_, b'\r' | b'\n') => {
-                        self.state = FieldState::Start;
-                        true
-                    }
-                    (FieldState::QuoteSeen, b'"') => {
-                        self.state = FieldState::Quoted;
-                        false
-                    }
-                    _ => {
-                        self.state = FieldState::Unquoted;
-                        false
-                    }
-                }
-            };
-            if ends_record {
-                self.record_len = 0;
-                self.record_line = self.breaks_total + 1;
-                boundary = (self.offset + i as u64 + 1, self.record_line, b == b'\r');
-            } else {
-                self.record_len += 1;
-                if self.record_len > self.max_record {
-                    return Err(exceeded_error_at(Limit::LineBytes, Some(self.record_line)));
-                }
-            }
+            self.step(bytes[i], self.offset + i as u64, &mut boundary)?;
             i += 1;
         }
         self.offset += bytes.len() as u64;
         self.boundary = boundary;
+        Ok(())
+    }
+
+    /// Takes in one byte, at stream offset `at`, that a run does not skip: counts a line
+    /// break, follows the field's state, and ends the record at a line break outside quotes
+    /// (`boundary` is then just past it) or lengthens it within the limit.
+    #[inline]
+    fn step(&mut self, b: u8, at: u64, boundary: &mut (u64, u64, bool)) -> io::Result<()> {
+        let csv = self.delimiter.is_some();
+        if b == b'\r' || (b == b'\n' && !self.prev_cr) {
+            self.breaks_total += 1;
+            if csv && self.keep_breaks {
+                self.breaks.push_back(at + 1);
+            }
+        }
+        self.prev_cr = b == b'\r';
+        let ends_record = if !csv {
+            b == b'\r' || b == b'\n'
+        } else {
+            match (self.state, b) {
+                (FieldState::Quoted, b'"') => {
+                    self.state = FieldState::QuoteSeen;
+                    false
+                }
+                (FieldState::Quoted, _) => false,
+                (FieldState::Start, b'"') => {
+                    self.state = FieldState::Quoted;
+                    false
+                }
+                (_, d) if Some(d) == self.delimiter => {
+                    self.state = FieldState::Start;
+                    false
+                }
+                (_, b'\r' | b'\n') => {
+                    self.state = FieldState::Start;
+                    true
+                }
+                (FieldState::QuoteSeen, b'"') => {
+                    self.state = FieldState::Quoted;
+                    false
+                }
+                _ => {
+                    self.state = FieldState::Unquoted;
+                    false
+                }
+            }
+        };
+        if ends_record {
+            self.record_len = 0;
+            self.record_line = self.breaks_total + 1;
+            *boundary = (at + 1, self.record_line, b == b'\r');
+        } else {
+            self.record_len += 1;
+            if self.record_len > self.max_record {
+                return Err(exceeded_error_at(Limit::LineBytes, Some(self.record_line)));
+            }
+        }
         Ok(())
     }
 }
@@ -230,60 +238,12 @@ pub(super) fn breaks_in(field: &[u8]) -> u64 {
 mod tests {
     use super::*;
 
-    /// The guard's scan as it was before issue 16, one byte at a time: the reference the
-    /// `memchr` runs must agree with.
-    fn scan_bytewise<R>(g: &mut Guard<R>, bytes: &[u8]) -> io::Result<()> {
-        let csv = g.delimiter.is_some();
+    /// The guard's scan as it was before issue 16, one byte at a time (each through the same
+    /// step): the reference the `memchr` runs must agree with.
+    fn scan_bytewise<R: Read>(g: &mut Guard<R>, bytes: &[u8]) -> io::Result<()> {
         let mut boundary = g.boundary;
         for (i, &b) in bytes.iter().enumerate() {
-            if b == b'\r' || (b == b'\n' && !g.prev_cr) {
-                g.breaks_total += 1;
-                if csv && g.keep_breaks {
-                    g.breaks.push_back(g.offset + i as u64 + 1);
-                }
-            }
-            g.prev_cr = b == b'\r';
-            let ends_record = if !csv {
-                b == b'\r' || b == b'\n'
-            } else {
-                match (g.state, b) {
-                    (FieldState::Quoted, b'"') => {
-                        g.state = FieldState::QuoteSeen;
-                        false
-                    }
-                    (FieldState::Quoted, _) => false,
-                    (FieldState::Start, b'"') => {
-                        g.state = FieldState::Quoted;
-                        false
-                    }
-                    (_, d) if Some(d) == g.delimiter => {
-                        g.state = FieldState::Start;
-                        false
-                    }
-                    (_, b'\r' | b'\n') => {
-                        g.state = FieldState::Start;
-                        true
-                    }
-                    (FieldState::QuoteSeen, b'"') => {
-                        g.state = FieldState::Quoted;
-                        false
-                    }
-                    _ => {
-                        g.state = FieldState::Unquoted;
-                        false
-                    }
-                }
-            };
-            if ends_record {
-                g.record_len = 0;
-                g.record_line = g.breaks_total + 1;
-                boundary = (g.offset + i as u64 + 1, g.record_line, b == b'\r');
-            } else {
-                g.record_len += 1;
-                if g.record_len > g.max_record {
-                    return Err(exceeded_error_at(Limit::LineBytes, Some(g.record_line)));
-                }
-            }
+            g.step(b, g.offset + i as u64, &mut boundary)?;
         }
         g.offset += bytes.len() as u64;
         g.boundary = boundary;

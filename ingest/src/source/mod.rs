@@ -14,11 +14,12 @@ mod xml;
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::limits::{Capped, Limit, Limits, exceeded};
 use crate::{DropFormat, Error, Result};
 
+use chunks::ChunkParser;
 pub use chunks::{Chunk, Chunks};
 use encoding::{decode_record, detect_separator, is_utf8};
 use lines::{Guard, breaks_in};
@@ -42,14 +43,8 @@ pub enum Records {
         reader: Box<csv::Reader<Guard<Stream>>>,
         /// The record being read.
         record: csv::ByteRecord,
-        /// Whether fields are decoded from Windows-1252.
-        windows_1252: bool,
-        /// The file.
-        path: PathBuf,
-        /// Its container.
-        format: DropFormat,
-        /// The bounds.
-        limits: Limits,
+        /// How its records become rows: the same as a chunk's.
+        parser: ChunkParser,
     },
     /// A workbook's sheet, streamed cell by cell by a reader thread, a bounded number of rows
     /// ahead (the thread owns the workbook, which the cell reader borrows).
@@ -203,12 +198,12 @@ impl Text<'_> {
     }
 }
 
-/// A CSV's text, as [`Records::open`] finds it, and its first bytes still unread.
+/// A CSV's text, as [`Records::open`] finds it, its first bytes still unread, and how its
+/// records are parsed.
 struct Opened {
     stream: BufReader<Stream>,
     detected: Detected,
-    sep: u8,
-    utf8: bool,
+    parser: ChunkParser,
 }
 
 /// Opens a CSV: its encoding, its BOM skipped, its separator.
@@ -241,8 +236,13 @@ fn open_csv(path: &Path, format: DropFormat, limits: &Limits) -> Result<Opened> 
             encodage,
             separateur: Some(sep as char),
         },
-        sep,
-        utf8,
+        parser: ChunkParser {
+            sep,
+            windows_1252: !utf8,
+            path: path.to_path_buf(),
+            format,
+            limits: *limits,
+        },
     })
 }
 
@@ -270,18 +270,14 @@ impl Records {
         let Opened {
             stream,
             detected,
-            sep,
-            utf8,
+            parser,
         } = open_csv(path, format, limits)?;
         let inner: Stream = Box::new(stream);
-        let reader = csv_reader(Guard::new(inner, limits, Some(sep)), sep);
+        let reader = csv_reader(Guard::new(inner, limits, Some(parser.sep)), parser.sep);
         let mut records = Records::Csv {
             reader: Box::new(reader),
             record: csv::ByteRecord::new(),
-            windows_1252: !utf8,
-            path: path.to_path_buf(),
-            format,
-            limits: *limits,
+            parser,
         };
         let mut header = Vec::new();
         if records.next_row(&mut header)?.is_none() {
@@ -336,19 +332,8 @@ impl Records {
             Records::Csv {
                 reader,
                 record,
-                windows_1252,
-                path,
-                format,
-                limits,
-            } => {
-                let text = Text {
-                    windows_1252: *windows_1252,
-                    path,
-                    format: *format,
-                    limits,
-                };
-                text.next_row(reader, record, out)
-            }
+                parser,
+            } => parser.text().next_row(reader, record, out),
             Records::Xlsx {
                 rows,
                 pending,

@@ -93,6 +93,12 @@ impl Site {
         copil_sample::generer(&register, &departments, options, &dest, &|_| {}).unwrap()
     }
 
+    /// Generates one territory's drop into `<site>/<inbox>` at `echelle`: its manifest.
+    pub fn generate_one(&self, inbox: &str, territory: &str, echelle: f64) -> Manifeste {
+        self.generate(inbox, &options(&[territory], echelle))
+            .remove(0)
+    }
+
     pub async fn warehouse(&self) -> Warehouse {
         Warehouse::open(self.path("entrepot").to_str().unwrap())
             .await

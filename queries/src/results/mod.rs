@@ -266,6 +266,19 @@ fn depots_of(batches: &[RecordBatch]) -> Result<Vec<Depot>> {
     Ok(out)
 }
 
+/// « mois disponibles : de AAAA-MM à AAAA-MM » over `months`, or `None` when there are none:
+/// what a refusal naming a month without figures tells (pages, API and exports alike).
+pub fn available_months(months: impl IntoIterator<Item = NaiveDate>) -> Option<String> {
+    let mut months = months.into_iter();
+    let first = months.next()?;
+    let (a, b) = months.fold((first, first), |(a, b), m| (a.min(m), b.max(m)));
+    Some(format!(
+        "mois disponibles : de {} à {}",
+        a.format("%Y-%m"),
+        b.format("%Y-%m")
+    ))
+}
+
 impl Results {
     /// Loads the current versions of `indicateurs` and `depots`.
     pub async fn load(warehouse: &Warehouse) -> Result<Results> {
@@ -405,7 +418,8 @@ impl Results {
             .collect()
     }
 
-    /// Months with a national total for an indicator, oldest first.
+    /// Months with a national total for an indicator, oldest first ([`available_months`]
+    /// says them).
     pub fn months(&self, indicator: &str) -> Vec<NaiveDate> {
         let mut m: Vec<NaiveDate> = self
             .series(indicator, Niveau::National, "national")

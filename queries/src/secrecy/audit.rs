@@ -8,7 +8,7 @@ use super::*;
 pub(super) type Insider<'a> = (&'a [Cell], &'a HashSet<(usize, Attr)>);
 
 /// [`audit`]; with the true figures (`truth`, the same cells before hiding), a range proven
-/// wide enough by exchanging two hidden territories ([`exchange_bound`]) needs no linear
+/// wide enough by exchanging two hidden territories ([`Hiding::exchange_bound`]) needs no linear
 /// programme.
 pub(super) fn attack(
     cells: &[Cell],
@@ -77,9 +77,13 @@ fn attack_group(
                 {
                     continue;
                 }
-                let bound = exchange_bound(g, truth, &hidden, l, a)
-                    .max(rectangle_bound(ind, g, truth, &hidden, l, a))
-                    .max(vertical_bound(ind, g, truth, &hidden, l, a));
+                let hiding = Hiding {
+                    ind,
+                    g,
+                    cells: truth,
+                    hidden: &hidden,
+                };
+                let bound = hiding.bound(l, a);
                 if bound >= threshold as f64 {
                     narrow_to(bound);
                     continue;

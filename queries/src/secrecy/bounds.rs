@@ -107,7 +107,7 @@ pub(super) fn range_or_wide(
     use microlp::OptimizationDirection::{Maximize, Minimize};
     let lp = Component::of(g, hidden, &[(cell, attr)]);
     let objective = |v: (usize, Attr)| if v == (cell, attr) { 1.0 } else { 0.0 };
-    let max = lp.solve(g, known, &objective, Maximize, reach.as_deref_mut());
+    let max = lp.solve(known, &objective, Maximize, reach.as_deref_mut());
     if let (Some((value, threshold)), Some(max)) = (truth, max) {
         match max {
             None => {
@@ -125,7 +125,7 @@ pub(super) fn range_or_wide(
             Some(_) => {}
         }
     }
-    let min = lp.solve(g, known, &objective, Minimize, reach).flatten();
+    let min = lp.solve(known, &objective, Minimize, reach).flatten();
     match (min, max) {
         (Some(min), Some(max)) => Range { min, max },
         // Infeasible or failed: count it as pinned (fail closed).
@@ -151,8 +151,8 @@ pub(super) fn spread(
     let lp = Component::of(g, hidden, targets);
     let wanted: FastSet<(usize, Attr)> = targets.iter().copied().collect();
     let objective = |v: (usize, Attr)| if wanted.contains(&v) { 1.0 } else { 0.0 };
-    lp.solve(g, known, &objective, Minimize, Some(reach));
-    let (problem, ids) = lp.problem(g, known, &objective, Maximize);
+    lp.solve(known, &objective, Minimize, Some(reach));
+    let (problem, ids) = lp.problem(known, &objective, Maximize);
     match problem.solve() {
         Ok(microlp::SolveOutcome::Solution(solution)) => {
             reach.record_all(&ids, &solution, known);
@@ -196,14 +196,16 @@ impl Probe {
     }
 }
 
-/// The hidden counts linked to some counts through the relations, and those relations.
-struct Component {
+/// The hidden counts linked to some counts through the relations of a group, and those
+/// relations.
+struct Component<'g> {
+    g: &'g Group,
     vars: Vec<(usize, Attr)>,
     used: Vec<bool>,
 }
 
-impl Component {
-    fn of(g: &Group, hidden: &[bool], starts: &[(usize, Attr)]) -> Component {
+impl<'g> Component<'g> {
+    fn of(g: &'g Group, hidden: &[bool], starts: &[(usize, Attr)]) -> Self {
         let mut vars: Vec<(usize, Attr)> = starts.to_vec();
         let mut seen: FastSet<(usize, Attr)> = vars.iter().copied().collect();
         let mut used = vec![false; g.constraints.len()];
@@ -224,14 +226,13 @@ impl Component {
                 }
             }
         }
-        Component { vars, used }
+        Component { g, vars, used }
     }
 
     /// The programme of `objective` over the counts ≥ 0 and the relations, the others at their
     /// `known` values, and the variable of each count.
     fn problem(
         &self,
-        g: &Group,
         known: &dyn Fn(usize, Attr) -> f64,
         objective: &dyn Fn((usize, Attr)) -> f64,
         direction: microlp::OptimizationDirection,
@@ -243,7 +244,7 @@ impl Component {
             .iter()
             .map(|&v| (v, p.add_var(objective(v), (0.0, f64::INFINITY))))
             .collect();
-        for (ci, c) in g.constraints.iter().enumerate() {
+        for (ci, c) in self.g.constraints.iter().enumerate() {
             if !self.used[ci] {
                 continue;
             }
@@ -272,13 +273,12 @@ impl Component {
     /// infeasible or failed. The optimum's values go to `reach`.
     fn solve(
         &self,
-        g: &Group,
         known: &dyn Fn(usize, Attr) -> f64,
         objective: &dyn Fn((usize, Attr)) -> f64,
         direction: microlp::OptimizationDirection,
         reach: Option<&mut Reach>,
     ) -> Option<Option<f64>> {
-        let (p, ids) = self.problem(g, known, objective, direction);
+        let (p, ids) = self.problem(known, objective, direction);
         match p.solve() {
             Ok(microlp::SolveOutcome::Solution(s)) => {
                 if let Some(reach) = reach {
@@ -293,60 +293,329 @@ impl Component {
     }
 }
 
-/// A lower bound of a hidden count's range, proven from the true figures: when every cell of
-/// its territory is hidden, the territory can trade its whole profile with another territory
-/// whose cells are all hidden and that adds into the same pooled cells (all relations inside a
-/// territory are homogeneous, so the sum of two consistent profiles, or zero, is consistent):
-/// the count can fall to 0 and rise by the partner's. 0 when no such partner exists.
-pub(super) fn exchange_bound(
-    g: &Group,
-    cells: &[Cell],
-    hidden: &[bool],
-    l: usize,
-    attr: Attr,
-) -> f64 {
-    let Some(k) = g.territory_of[l] else {
-        return 0.0;
-    };
-    let all_hidden = |k: usize| g.territories[k].0.iter().all(|&x| hidden[x]);
-    if !all_hidden(k) {
-        return 0.0;
+/// One group's cells, which of them are hidden, and the true figures: what the proofs that a
+/// hidden count is wide need when they need no linear programme.
+#[derive(Clone, Copy)]
+pub(super) struct Hiding<'a> {
+    pub(super) ind: &'a Indicator,
+    pub(super) g: &'a Group,
+    pub(super) cells: &'a [Cell],
+    pub(super) hidden: &'a [bool],
+}
+
+impl Hiding<'_> {
+    /// The widest of the lower bounds of `(l, attr)`'s range proven from the true figures.
+    pub(super) fn bound(&self, l: usize, attr: Attr) -> f64 {
+        self.exchange_bound(l, attr)
+            .max(self.rectangle_bound(l, attr))
+            .max(self.vertical_bound(l, attr))
     }
-    let cell = &cells[g.cells[l]];
-    let own = value(cell, attr).unwrap_or(0) as f64;
-    // Two territories of different waves can trade too when every wave cell (and before /
-    // after cell) of both waves is hidden or absent: the nation's sums stay the same. The
-    // waves with a published cell, found once.
-    let mut published_waves: Vec<&str> = g
-        .cells
-        .iter()
-        .enumerate()
-        .filter(|&(x, &i)| !hidden[x] && cells[i].niveau == Niveau::Vague)
-        .map(|(_, &i)| cells[i].code.as_str())
-        .collect();
-    published_waves.sort_unstable();
-    published_waves.dedup();
-    let waves_hidden = |wave: &str| published_waves.binary_search(&wave).is_err();
-    let own_signature = &g.territories[k].1;
-    if own_signature.0.is_empty() {
-        return 0.0;
+
+    /// Whether one of those bounds reaches `threshold` (the cheapest proof first).
+    pub(super) fn proves(&self, l: usize, attr: Attr, threshold: f64) -> bool {
+        self.exchange_bound(l, attr) >= threshold
+            || self.rectangle_bound(l, attr) >= threshold
+            || self.vertical_bound(l, attr) >= threshold
     }
-    let own_free = waves_hidden(&own_signature.0);
-    let mut partners = 0.0;
-    for (j, (members, signature)) in g.territories.iter().enumerate() {
-        if j == k || signature.0.is_empty() || !all_hidden(j) {
-            continue;
+
+    /// A lower bound of a hidden count's range, proven from the true figures: when every cell of
+    /// its territory is hidden, the territory can trade its whole profile with another territory
+    /// whose cells are all hidden and that adds into the same pooled cells (all relations inside a
+    /// territory are homogeneous, so the sum of two consistent profiles, or zero, is consistent):
+    /// the count can fall to 0 and rise by the partner's. 0 when no such partner exists.
+    pub(super) fn exchange_bound(&self, l: usize, attr: Attr) -> f64 {
+        let (g, cells, hidden) = (self.g, self.cells, self.hidden);
+        let Some(k) = g.territory_of[l] else {
+            return 0.0;
+        };
+        let all_hidden = |k: usize| g.territories[k].0.iter().all(|&x| hidden[x]);
+        if !all_hidden(k) {
+            return 0.0;
         }
-        if signature != own_signature && !(own_free && waves_hidden(&signature.0)) {
-            continue;
-        }
-        partners += members
+        let cell = &cells[g.cells[l]];
+        let own = value(cell, attr).unwrap_or(0) as f64;
+        // Two territories of different waves can trade too when every wave cell (and before /
+        // after cell) of both waves is hidden or absent: the nation's sums stay the same. The
+        // waves with a published cell, found once.
+        let mut published_waves: Vec<&str> = g
+            .cells
             .iter()
-            .find(|&&x| g.slot[x] == g.slot[l])
-            .and_then(|&x| value(&cells[g.cells[x]], attr))
-            .unwrap_or(0) as f64;
+            .enumerate()
+            .filter(|&(x, &i)| !hidden[x] && cells[i].niveau == Niveau::Vague)
+            .map(|(_, &i)| cells[i].code.as_str())
+            .collect();
+        published_waves.sort_unstable();
+        published_waves.dedup();
+        let waves_hidden = |wave: &str| published_waves.binary_search(&wave).is_err();
+        let own_signature = &g.territories[k].1;
+        if own_signature.0.is_empty() {
+            return 0.0;
+        }
+        let own_free = waves_hidden(&own_signature.0);
+        let mut partners = 0.0;
+        for (j, (members, signature)) in g.territories.iter().enumerate() {
+            if j == k || signature.0.is_empty() || !all_hidden(j) {
+                continue;
+            }
+            if signature != own_signature && !(own_free && waves_hidden(&signature.0)) {
+                continue;
+            }
+            partners += members
+                .iter()
+                .find(|&&x| g.slot[x] == g.slot[l])
+                .and_then(|&x| value(&cells[g.cells[x]], attr))
+                .unwrap_or(0) as f64;
+        }
+        if partners > 0.0 { own + partners } else { 0.0 }
     }
-    if partners > 0.0 { own + partners } else { 0.0 }
+
+    /// A lower bound of a hidden modality count's range, proven from the true figures: two
+    /// territories adding into the same pooled cells, whose breakdowns are hidden, trade `s` people
+    /// between two modalities in opposite directions (every sum, pooled or within a territory,
+    /// stays the same); the count can rise by such trades and fall by the reverse ones, within
+    /// what each cell holds and the caps of the relation (a modality at most its total, a
+    /// numerator at most its denominator). Without caps, the trades with every partner and every
+    /// other modality add up. 0 when no trade exists.
+    pub(super) fn rectangle_bound(&self, l: usize, attr: Attr) -> f64 {
+        let (ind, g, cells, hidden) = (self.ind, self.g, self.cells, self.hidden);
+        let Some(k) = g.territory_of[l] else {
+            return 0.0;
+        };
+        let cell = &cells[g.cells[l]];
+        let Some(detail) = ind.ventilation(&cell.ventilation) else {
+            return 0.0;
+        };
+        let vent = g.vent[l];
+        // The cells of territory `j` in this breakdown, all hidden, by modality; and its total.
+        let profile = |j: usize| -> Option<(Modalities<'_>, Option<&Cell>)> {
+            let mut mods = Modalities::default();
+            let mut total = None;
+            for &x in &g.territories[j].0 {
+                let c = &cells[g.cells[x]];
+                if g.vent[x] == vent {
+                    if !hidden[x] {
+                        return None;
+                    }
+                    mods.insert(g.slot[x], c);
+                } else if g.vent[x] == TOTAL {
+                    total = Some(c);
+                }
+            }
+            Some((mods, total))
+        };
+        let Some((own, own_total)) = profile(k) else {
+            return 0.0;
+        };
+        let v = |c: Option<&&Cell>| c.and_then(|c| value(c, attr)).unwrap_or(0) as f64;
+        // How far a modality of a territory may rise.
+        let cap = |total: Option<&Cell>, c: Option<&&Cell>| room(ind, detail, total, v(c));
+        // How many people two cells can each give up in one trade. A rate whose modalities have
+        // their own denominators keeps each numerator at most its denominator: a person moves with
+        // their place in the numerator, so a trade of denominators pairs the numerator's people of
+        // both cells, and the others apart (issue 16). Numerators move with their denominators.
+        let split =
+            ind.sorte == Sorte::Taux && detail.relation.own_denominator() && attr == Attr::Den;
+        let count = |c: Option<&&Cell>, a: Attr| c.and_then(|c| value(c, a)).unwrap_or(0) as f64;
+        let givable = |x: Option<&&Cell>, y: Option<&&Cell>| {
+            if split {
+                let (nx, ny) = (count(x, Attr::Num), count(y, Attr::Num));
+                nx.min(ny) + (v(x) - nx).max(0.0).min((v(y) - ny).max(0.0))
+            } else {
+                v(x).min(v(y))
+            }
+        };
+        let me = g.slot[l];
+        let partners = g
+            .territories
+            .iter()
+            .enumerate()
+            .filter(|&(j, (_, signature))| j != k && *signature == g.territories[k].1)
+            .filter_map(|(j, _)| profile(j));
+        if !capped(ind, detail) {
+            // No modality capped: trades add up. This territory gives its other modalities to
+            // `me` while every partner gives `me` and takes them back, or the reverse; each
+            // modality's pooled sums and each territory's total stay the same (issue 16). With
+            // `split`, the numerator's people and the others are traded apart.
+            let parts = |c: Option<&&Cell>| -> [f64; 2] {
+                if split {
+                    let n = count(c, Attr::Num);
+                    [n, (v(c) - n).max(0.0)]
+                } else {
+                    [v(c), 0.0]
+                }
+            };
+            let add = |a: [f64; 2], b: [f64; 2]| [a[0] + b[0], a[1] + b[1]];
+            let others = |mods: &Modalities<'_>| {
+                mods.0
+                    .iter()
+                    .filter(|(m, _)| *m != me)
+                    .fold([0.0; 2], |sum, (_, c)| add(sum, parts(Some(c))))
+            };
+            let (own_me, own_others) = (parts(own.get(me)), others(&own));
+            let (mut their_me, mut their_others) = ([0.0; 2], [0.0; 2]);
+            for (other, _) in partners {
+                their_me = add(their_me, parts(other.get(me)));
+                their_others = add(their_others, others(&other));
+            }
+            return (0..2)
+                .map(|i| own_others[i].min(their_me[i]) + own_me[i].min(their_others[i]))
+                .sum();
+        }
+        let (mut up, mut down) = (0.0f64, 0.0f64);
+        for (other, other_total) in partners {
+            for (m2, c2) in &own.0 {
+                if *m2 == me {
+                    continue;
+                }
+                let (o1, o2) = (other.get(me), other.get(*m2));
+                // Up: me +s, m2 −s here; me −s, m2 +s there.
+                let u = givable(Some(c2), o1)
+                    .min(cap(own_total, own.get(me)))
+                    .min(cap(other_total, o2));
+                // Down: the reverse.
+                let d = givable(own.get(me), o2)
+                    .min(cap(own_total, Some(c2)))
+                    .min(cap(other_total, o1));
+                up = up.max(u);
+                down = down.max(d);
+            }
+        }
+        up.max(0.0) + down.max(0.0)
+    }
+
+    /// A lower bound of a hidden wave or national modality count's range, proven from the true
+    /// figures when the breakdown is hidden at every pooled level: people of a territory whose
+    /// breakdown is hidden move from one modality to another in that territory, its wave and the
+    /// nation at once (every total and every pooled sum stays the same). 0 otherwise.
+    pub(super) fn vertical_bound(&self, l: usize, attr: Attr) -> f64 {
+        let (ind, g, cells, hidden) = (self.ind, self.g, self.cells, self.hidden);
+        let cell = &cells[g.cells[l]];
+        if cell.niveau == Niveau::Territoire {
+            return 0.0;
+        }
+        let Some(detail) = ind.ventilation(&cell.ventilation) else {
+            return 0.0;
+        };
+        let vent = g.vent[l];
+        // Every pooled modality of the breakdown must be hidden.
+        let pooled_hidden = (0..g.cells.len()).all(|x| {
+            g.vent[x] != vent || hidden[x] || cells[g.cells[x]].niveau == Niveau::Territoire
+        });
+        if !pooled_hidden {
+            return 0.0;
+        }
+        // The group's cells of this breakdown and its totals, by place (the first of each).
+        let mut modalities: FastMap<(Niveau, &str, &str), usize> = FastMap::default();
+        let mut totals: FastMap<(Niveau, &str), &Cell> = FastMap::default();
+        for x in 0..g.cells.len() {
+            let c = &cells[g.cells[x]];
+            if g.vent[x] == vent {
+                modalities
+                    .entry((c.niveau, c.code.as_str(), c.modalite.as_str()))
+                    .or_insert(x);
+            } else if g.vent[x] == TOTAL {
+                totals.entry((c.niveau, c.code.as_str())).or_insert(c);
+            }
+        }
+        let at = |niveau: Niveau, code: &str, md: &str| -> Option<(usize, &Cell)> {
+            modalities
+                .get(&(niveau, code, md))
+                .map(|&x| (x, &cells[g.cells[x]]))
+        };
+        let v = |c: Option<(usize, &Cell)>| c.and_then(|c| value(c.1, attr)).unwrap_or(0) as f64;
+        let total_of =
+            |niveau: Niveau, code: &str| -> Option<&Cell> { totals.get(&(niveau, code)).copied() };
+        // Room for a modality to rise: the cap of its relation.
+        let slack = |niveau: Niveau, code: &str, c: Option<(usize, &Cell)>| {
+            room(ind, detail, total_of(niveau, code), v(c))
+        };
+        let me = cell.modalite.as_str();
+        // Per wave, what its territories' moves add up to (before the pooled caps).
+        let mut by_wave: BTreeMap<&str, (f64, f64)> = BTreeMap::new();
+        for (members, (wave, _)) in &g.territories {
+            if wave.is_empty() || (cell.niveau == Niveau::Vague && *wave != cell.code) {
+                continue;
+            }
+            let profile: Vec<&Cell> = members
+                .iter()
+                .filter(|&&x| g.vent[x] == vent)
+                .map(|&x| &cells[g.cells[x]])
+                .collect();
+            if profile.is_empty() || members.iter().any(|&x| g.vent[x] == vent && !hidden[x]) {
+                continue;
+            }
+            let territory = profile[0].code.as_str();
+            let path = |md: &str| {
+                [
+                    (Niveau::Territoire, territory),
+                    (Niveau::Vague, wave.as_str()),
+                    (Niveau::National, "national"),
+                ]
+                .map(|(n, c)| {
+                    let cell = if n == Niveau::Territoire {
+                        profile
+                            .iter()
+                            .position(|p| p.modalite == md)
+                            .map(|i| (0usize, profile[i]))
+                    } else {
+                        at(n, c, md)
+                    };
+                    (n, c, cell)
+                })
+            };
+            let mine = path(me);
+            let mut best_up = 0.0f64;
+            let mut best_down = 0.0f64;
+            for other in detail
+                .modalites
+                .iter()
+                .map(String::as_str)
+                .filter(|m| *m != me)
+            {
+                let theirs = path(other);
+                let u = theirs
+                    .iter()
+                    .map(|(_, _, c)| v(*c))
+                    .chain(mine.iter().map(|(n, code, c)| slack(*n, code, *c)))
+                    .fold(f64::INFINITY, f64::min);
+                let d = mine
+                    .iter()
+                    .map(|(_, _, c)| v(*c))
+                    .chain(theirs.iter().map(|(n, code, c)| slack(*n, code, *c)))
+                    .fold(f64::INFINITY, f64::min);
+                best_up = best_up.max(u);
+                best_down = best_down.max(d);
+            }
+            let sums = by_wave.entry(wave.as_str()).or_default();
+            sums.0 += best_up;
+            sums.1 += best_down;
+        }
+        // Moves through one pooled cell share its cap: a rise of `me` at most its slack there, a
+        // rise of the other modalities at most the smallest of their slacks there.
+        let others_slack = |niveau: Niveau, code: &str| {
+            detail
+                .modalites
+                .iter()
+                .map(String::as_str)
+                .filter(|m| *m != me)
+                .map(|m| slack(niveau, code, at(niveau, code, m)))
+                .fold(f64::INFINITY, f64::min)
+        };
+        let (mut up, mut down) = (0.0f64, 0.0f64);
+        for (wave, (u, d)) in by_wave {
+            up += u.min(slack(Niveau::Vague, wave, at(Niveau::Vague, wave, me)));
+            down += d.min(others_slack(Niveau::Vague, wave));
+        }
+        let up = up.min(slack(
+            Niveau::National,
+            "national",
+            at(Niveau::National, "national", me),
+        ));
+        let down = down.min(others_slack(Niveau::National, "national"));
+        // What the cell holds bounds the fall.
+        let own = v(Some((l, cell)));
+        up.max(0.0) + down.min(own).max(0.0)
+    }
 }
 
 /// Whether a modality of `detail` may rise only up to a cap ([`room`]).
@@ -372,125 +641,6 @@ fn room(ind: &Indicator, detail: &Ventilation, total: Option<&Cell>, x: f64) -> 
     cap.map_or(f64::INFINITY, |n| n as f64 - x)
 }
 
-/// A lower bound of a hidden modality count's range, proven from the true figures: two
-/// territories adding into the same pooled cells, whose breakdowns are hidden, trade `s` people
-/// between two modalities in opposite directions (every sum, pooled or within a territory,
-/// stays the same); the count can rise by such trades and fall by the reverse ones, within
-/// what each cell holds and the caps of the relation (a modality at most its total, a
-/// numerator at most its denominator). Without caps, the trades with every partner and every
-/// other modality add up. 0 when no trade exists.
-pub(super) fn rectangle_bound(
-    ind: &Indicator,
-    g: &Group,
-    cells: &[Cell],
-    hidden: &[bool],
-    l: usize,
-    attr: Attr,
-) -> f64 {
-    let Some(k) = g.territory_of[l] else {
-        return 0.0;
-    };
-    let cell = &cells[g.cells[l]];
-    let Some(detail) = ind.ventilation(&cell.ventilation) else {
-        return 0.0;
-    };
-    let vent = g.vent[l];
-    // The cells of territory `j` in this breakdown, all hidden, by modality; and its total.
-    let profile = |j: usize| -> Option<(Modalities<'_>, Option<&Cell>)> {
-        let mut mods = Modalities::default();
-        let mut total = None;
-        for &x in &g.territories[j].0 {
-            let c = &cells[g.cells[x]];
-            if g.vent[x] == vent {
-                if !hidden[x] {
-                    return None;
-                }
-                mods.insert(g.slot[x], c);
-            } else if g.vent[x] == TOTAL {
-                total = Some(c);
-            }
-        }
-        Some((mods, total))
-    };
-    let Some((own, own_total)) = profile(k) else {
-        return 0.0;
-    };
-    let v = |c: Option<&&Cell>| c.and_then(|c| value(c, attr)).unwrap_or(0) as f64;
-    // How far a modality of a territory may rise.
-    let cap = |total: Option<&Cell>, c: Option<&&Cell>| room(ind, detail, total, v(c));
-    // How many people two cells can each give up in one trade. A rate whose modalities have
-    // their own denominators keeps each numerator at most its denominator: a person moves with
-    // their place in the numerator, so a trade of denominators pairs the numerator's people of
-    // both cells, and the others apart (issue 16). Numerators move with their denominators.
-    let split = ind.sorte == Sorte::Taux && detail.relation.own_denominator() && attr == Attr::Den;
-    let count = |c: Option<&&Cell>, a: Attr| c.and_then(|c| value(c, a)).unwrap_or(0) as f64;
-    let givable = |x: Option<&&Cell>, y: Option<&&Cell>| {
-        if split {
-            let (nx, ny) = (count(x, Attr::Num), count(y, Attr::Num));
-            nx.min(ny) + (v(x) - nx).max(0.0).min((v(y) - ny).max(0.0))
-        } else {
-            v(x).min(v(y))
-        }
-    };
-    let me = g.slot[l];
-    let partners = g
-        .territories
-        .iter()
-        .enumerate()
-        .filter(|&(j, (_, signature))| j != k && *signature == g.territories[k].1)
-        .filter_map(|(j, _)| profile(j));
-    if !capped(ind, detail) {
-        // No modality capped: trades add up. This territory gives its other modalities to
-        // `me` while every partner gives `me` and takes them back, or the reverse; each
-        // modality's pooled sums and each territory's total stay the same (issue 16). With
-        // `split`, the numerator's people and the others are traded apart.
-        let parts = |c: Option<&&Cell>| -> [f64; 2] {
-            if split {
-                let n = count(c, Attr::Num);
-                [n, (v(c) - n).max(0.0)]
-            } else {
-                [v(c), 0.0]
-            }
-        };
-        let add = |a: [f64; 2], b: [f64; 2]| [a[0] + b[0], a[1] + b[1]];
-        let others = |mods: &Modalities<'_>| {
-            mods.0
-                .iter()
-                .filter(|(m, _)| *m != me)
-                .fold([0.0; 2], |sum, (_, c)| add(sum, parts(Some(c))))
-        };
-        let (own_me, own_others) = (parts(own.get(me)), others(&own));
-        let (mut their_me, mut their_others) = ([0.0; 2], [0.0; 2]);
-        for (other, _) in partners {
-            their_me = add(their_me, parts(other.get(me)));
-            their_others = add(their_others, others(&other));
-        }
-        return (0..2)
-            .map(|i| own_others[i].min(their_me[i]) + own_me[i].min(their_others[i]))
-            .sum();
-    }
-    let (mut up, mut down) = (0.0f64, 0.0f64);
-    for (other, other_total) in partners {
-        for (m2, c2) in &own.0 {
-            if *m2 == me {
-                continue;
-            }
-            let (o1, o2) = (other.get(me), other.get(*m2));
-            // Up: me +s, m2 −s here; me −s, m2 +s there.
-            let u = givable(Some(c2), o1)
-                .min(cap(own_total, own.get(me)))
-                .min(cap(other_total, o2));
-            // Down: the reverse.
-            let d = givable(own.get(me), o2)
-                .min(cap(own_total, Some(c2)))
-                .min(cap(other_total, o1));
-            up = up.max(u);
-            down = down.max(d);
-        }
-    }
-    up.max(0.0) + down.max(0.0)
-}
-
 /// One territory's cells of a breakdown, by [`Group::slot`]: a handful, looked up by scanning
 /// (a map keyed by the modality's name cost more than the trades it served; issue 16).
 #[derive(Default)]
@@ -507,143 +657,4 @@ impl<'a> Modalities<'a> {
     fn get(&self, slot: usize) -> Option<&&'a Cell> {
         self.0.iter().find(|(s, _)| *s == slot).map(|(_, c)| c)
     }
-}
-
-/// A lower bound of a hidden wave or national modality count's range, proven from the true
-/// figures when the breakdown is hidden at every pooled level: people of a territory whose
-/// breakdown is hidden move from one modality to another in that territory, its wave and the
-/// nation at once (every total and every pooled sum stays the same). 0 otherwise.
-pub(super) fn vertical_bound(
-    ind: &Indicator,
-    g: &Group,
-    cells: &[Cell],
-    hidden: &[bool],
-    l: usize,
-    attr: Attr,
-) -> f64 {
-    let cell = &cells[g.cells[l]];
-    if cell.niveau == Niveau::Territoire {
-        return 0.0;
-    }
-    let Some(detail) = ind.ventilation(&cell.ventilation) else {
-        return 0.0;
-    };
-    let vent = g.vent[l];
-    // Every pooled modality of the breakdown must be hidden.
-    let pooled_hidden = (0..g.cells.len())
-        .all(|x| g.vent[x] != vent || hidden[x] || cells[g.cells[x]].niveau == Niveau::Territoire);
-    if !pooled_hidden {
-        return 0.0;
-    }
-    // The group's cells of this breakdown and its totals, by place (the first of each).
-    let mut modalities: FastMap<(Niveau, &str, &str), usize> = FastMap::default();
-    let mut totals: FastMap<(Niveau, &str), &Cell> = FastMap::default();
-    for x in 0..g.cells.len() {
-        let c = &cells[g.cells[x]];
-        if g.vent[x] == vent {
-            modalities
-                .entry((c.niveau, c.code.as_str(), c.modalite.as_str()))
-                .or_insert(x);
-        } else if g.vent[x] == TOTAL {
-            totals.entry((c.niveau, c.code.as_str())).or_insert(c);
-        }
-    }
-    let at = |niveau: Niveau, code: &str, md: &str| -> Option<(usize, &Cell)> {
-        modalities
-            .get(&(niveau, code, md))
-            .map(|&x| (x, &cells[g.cells[x]]))
-    };
-    let v = |c: Option<(usize, &Cell)>| c.and_then(|c| value(c.1, attr)).unwrap_or(0) as f64;
-    let total_of =
-        |niveau: Niveau, code: &str| -> Option<&Cell> { totals.get(&(niveau, code)).copied() };
-    // Room for a modality to rise: the cap of its relation.
-    let slack = |niveau: Niveau, code: &str, c: Option<(usize, &Cell)>| {
-        room(ind, detail, total_of(niveau, code), v(c))
-    };
-    let me = cell.modalite.as_str();
-    // Per wave, what its territories' moves add up to (before the pooled caps).
-    let mut by_wave: BTreeMap<&str, (f64, f64)> = BTreeMap::new();
-    for (members, (wave, _)) in &g.territories {
-        if wave.is_empty() || (cell.niveau == Niveau::Vague && *wave != cell.code) {
-            continue;
-        }
-        let profile: Vec<&Cell> = members
-            .iter()
-            .filter(|&&x| g.vent[x] == vent)
-            .map(|&x| &cells[g.cells[x]])
-            .collect();
-        if profile.is_empty() || members.iter().any(|&x| g.vent[x] == vent && !hidden[x]) {
-            continue;
-        }
-        let territory = profile[0].code.as_str();
-        let path = |md: &str| {
-            [
-                (Niveau::Territoire, territory),
-                (Niveau::Vague, wave.as_str()),
-                (Niveau::National, "national"),
-            ]
-            .map(|(n, c)| {
-                let cell = if n == Niveau::Territoire {
-                    profile
-                        .iter()
-                        .position(|p| p.modalite == md)
-                        .map(|i| (0usize, profile[i]))
-                } else {
-                    at(n, c, md)
-                };
-                (n, c, cell)
-            })
-        };
-        let mine = path(me);
-        let mut best_up = 0.0f64;
-        let mut best_down = 0.0f64;
-        for other in detail
-            .modalites
-            .iter()
-            .map(String::as_str)
-            .filter(|m| *m != me)
-        {
-            let theirs = path(other);
-            let u = theirs
-                .iter()
-                .map(|(_, _, c)| v(*c))
-                .chain(mine.iter().map(|(n, code, c)| slack(*n, code, *c)))
-                .fold(f64::INFINITY, f64::min);
-            let d = mine
-                .iter()
-                .map(|(_, _, c)| v(*c))
-                .chain(theirs.iter().map(|(n, code, c)| slack(*n, code, *c)))
-                .fold(f64::INFINITY, f64::min);
-            best_up = best_up.max(u);
-            best_down = best_down.max(d);
-        }
-        let sums = by_wave.entry(wave.as_str()).or_default();
-        sums.0 += best_up;
-        sums.1 += best_down;
-    }
-    // Moves through one pooled cell share its cap: a rise of `me` at most its slack there, a
-    // rise of the other modalities at most the smallest of their slacks there.
-    let others_slack = |niveau: Niveau, code: &str| {
-        detail
-            .modalites
-            .iter()
-            .map(String::as_str)
-            .filter(|m| *m != me)
-            .map(|m| slack(niveau, code, at(niveau, code, m)))
-            .fold(f64::INFINITY, f64::min)
-    };
-    let (mut up, mut down) = (0.0f64, 0.0f64);
-    for (wave, (u, d)) in by_wave {
-        up += u.min(slack(Niveau::Vague, wave, at(Niveau::Vague, wave, me)));
-        down += d.min(others_slack(Niveau::Vague, wave));
-    }
-    let up = up.min(slack(
-        Niveau::National,
-        "national",
-        at(Niveau::National, "national", me),
-    ));
-    let down = down.min(others_slack(Niveau::National, "national"));
-    // What the cell holds bounds the fall.
-    let own = v(Some((l, cell)));
-    up.max(0.0) + down.min(own).max(0.0)
 }

@@ -257,9 +257,10 @@ pub fn apply(
     apply_with(cells, catalogue, register, rules, Proofs::Fast)
 }
 
-/// How a hidden count is proven wide enough during the suppression.
+/// How a hidden count is proven wide enough during the suppression ([`apply_with`]).
+#[doc(hidden)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Proofs {
+pub enum Proofs {
     /// Feasible points already seen, warm probes, and a count's own programmes last (issue 16).
     Fast,
     /// Every count still to prove by its own two programmes: the original algorithm, the
@@ -267,20 +268,12 @@ enum Proofs {
     Exact,
 }
 
-/// [`apply`] with every count proven by its own linear programmes, without the feasible points
-/// and warm probes that make [`apply`] fast. Both must hide the same cells; this one exists
-/// for the test that checks it (issue 16), and is too slow for a refresh.
+/// [`apply`] with the proofs of `proofs`: with [`Proofs::Exact`], every count proven by its own
+/// linear programmes, without the feasible points and warm probes that make [`apply`] fast.
+/// Both must hide the same cells; the exact proofs exist for the test that checks it (issue
+/// 16), and are too slow for a refresh.
 #[doc(hidden)]
-pub fn apply_exact(
-    cells: &mut [Cell],
-    catalogue: &Catalogue,
-    register: &Register,
-    rules: &Rules,
-) -> Result<()> {
-    apply_with(cells, catalogue, register, rules, Proofs::Exact)
-}
-
-fn apply_with(
+pub fn apply_with(
     cells: &mut [Cell],
     catalogue: &Catalogue,
     register: &Register,

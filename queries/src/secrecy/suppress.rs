@@ -37,7 +37,7 @@ pub(super) fn suppress(
     let closure = |hidden: &mut Vec<bool>| loop {
         let mut changed = false;
         // A territory with a hidden modality hides its whole breakdown (its total aside), so
-        // that two such territories can trade modalities ([`rectangle_bound`]).
+        // that two such territories can trade modalities ([`Hiding::rectangle_bound`]).
         for (members, _) in &g.territories {
             for vent in 1..=ind.details.len() {
                 let of_v: Vec<usize> = members
@@ -54,7 +54,7 @@ pub(super) fn suppress(
             }
         }
         // A hidden modality of a wave or the nation hides that breakdown at every pooled level,
-        // so that people can move between modalities all the way up ([`vertical_bound`]).
+        // so that people can move between modalities all the way up ([`Hiding::vertical_bound`]).
         for vent in 1..=ind.details.len() {
             let pooled: Vec<usize> = (0..g.cells.len())
                 .filter(|&x| g.vent[x] == vent && cells[g.cells[x]].niveau != Niveau::Territoire)
@@ -95,17 +95,19 @@ pub(super) fn suppress(
     loop {
         // The counts of hidden cells still to prove: the cheap proofs first.
         let mut pending: Vec<(usize, Attr)> = Vec::new();
+        let hiding = Hiding {
+            ind,
+            g,
+            cells,
+            hidden: &hidden,
+        };
         for l in (0..n).filter(|&l| hidden[l]) {
             for a in sensitive(ind, &cells[g.cells[l]], rules.numerators) {
                 // A true zero discloses nobody: only counts with someone in them are protected.
                 if protected.contains(&(l, a)) || known(l, a) < 0.5 {
                     continue;
                 }
-                if exchange_bound(g, cells, &hidden, l, a) >= t as f64
-                    || rectangle_bound(ind, g, cells, &hidden, l, a) >= t as f64
-                    || vertical_bound(ind, g, cells, &hidden, l, a) >= t as f64
-                    || (fast && reach.wide(l, a, t))
-                {
+                if hiding.proves(l, a, t as f64) || (fast && reach.wide(l, a, t)) {
                     protected.insert((l, a));
                     continue;
                 }

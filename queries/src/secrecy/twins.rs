@@ -34,17 +34,7 @@ pub fn twins(cells: &[Cell], catalogue: &Catalogue, register: &Register) -> Vec<
         if !(c.ventilation.is_empty() || c.ventilation == RELATIF) {
             continue;
         }
-        index.insert(
-            (
-                c.indicateur.as_str(),
-                c.niveau,
-                c.code.as_str(),
-                c.mois,
-                c.ventilation.as_str(),
-                c.modalite.as_str(),
-            ),
-            i,
-        );
+        index.insert(c.key(), i);
         if c.niveau == Niveau::Territoire && c.ventilation.is_empty() {
             present
                 .entry((c.indicateur.as_str(), c.mois))

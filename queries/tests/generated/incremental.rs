@@ -45,17 +45,7 @@ async fn published(warehouse: &Warehouse, catalogue: &Catalogue) -> Vec<Cell> {
     for ind in catalogue.iter() {
         cells.extend(read(warehouse, &ind.id, None, None).await.unwrap());
     }
-    let key = |c: &Cell| {
-        (
-            c.indicateur.clone(),
-            c.niveau,
-            c.code.clone(),
-            c.mois,
-            c.ventilation.clone(),
-            c.modalite.clone(),
-        )
-    };
-    cells.sort_by_key(key);
+    cells.sort_by(|a, b| a.key().cmp(&b.key()));
     cells
 }
 

@@ -16,12 +16,14 @@ async fn landed(dir: &std::path::Path, echelle: f64) -> Warehouse {
     copil_test_support::land(dir, &landing).await.0
 }
 
-/// A session where the tables of a landed warehouse (see [`landed`]) are registered.
-async fn registered(dir: &std::path::Path, echelle: f64) -> datafusion::prelude::SessionContext {
-    let warehouse = landed(dir, echelle).await;
+/// A session where the tables of a warehouse landed at `echelle` (see [`landed`]) are
+/// registered, and the temporary folder it is landed in (removed when dropped).
+async fn registered(echelle: f64) -> (tempfile::TempDir, datafusion::prelude::SessionContext) {
+    let dir = tempfile::tempdir().unwrap();
+    let warehouse = landed(dir.path(), echelle).await;
     let ctx = datafusion::prelude::SessionContext::new();
     warehouse.register(&ctx).await.unwrap();
-    ctx
+    (dir, ctx)
 }
 
 /// The scale set by `COPIL_ISSUE_16_ECHELLE` for the measurements of issue 16, or `default`.
@@ -187,8 +189,7 @@ async fn an_independent_rust_computation_agrees_with_the_sql() {
     use datafusion::arrow::datatypes::{DataType, Date32Type};
     use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-    let dir = tempfile::tempdir().unwrap();
-    let ctx = registered(dir.path(), 0.003).await;
+    let (_dir, ctx) = registered(0.003).await;
     let register = Register::builtin(&Departments::builtin());
     // Threshold 1: every cell with someone in it is published, so values can be compared.
     let rules = copil_queries::Rules {
@@ -384,8 +385,7 @@ async fn an_independent_rust_computation_agrees_with_the_sql() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn issue_12_declared_links_between_indicators_hold_on_generated_data() {
     use copil_queries::{Compte, Rules};
-    let dir = tempfile::tempdir().unwrap();
-    let ctx = registered(dir.path(), 0.01).await;
+    let (_dir, ctx) = registered(0.01).await;
     let catalogue = Catalogue::builtin();
     let register = Register::builtin(&Departments::builtin());
     // Threshold 1: nothing is secret, every count is there to compare.
@@ -446,8 +446,7 @@ async fn issue_12_declared_links_between_indicators_hold_on_generated_data() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn issue_16_stocks_as_intervals_match_the_expansion_on_a_generated_warehouse() {
     let echelle = echelle_from_env(0.005);
-    let dir = tempfile::tempdir().unwrap();
-    let ctx = registered(dir.path(), echelle).await;
+    let (_dir, ctx) = registered(echelle).await;
     let compared = common::assert_stocks_match_expansion(&ctx).await;
     assert!(compared > 100, "{compared} rows compared");
     let count = |name: &'static str| {
@@ -523,8 +522,7 @@ async fn timed_compute(ctx: &datafusion::prelude::SessionContext) -> (Vec<Cell>,
 #[ignore = "measurement, run by hand"]
 async fn issue_16_compute_time_on_a_generated_warehouse() {
     let echelle = echelle_from_env(0.02);
-    let dir = tempfile::tempdir().unwrap();
-    let ctx = registered(dir.path(), echelle).await;
+    let (_dir, ctx) = registered(echelle).await;
     let (cells, seconds) = timed_compute(&ctx).await;
     eprintln!(
         "issue 16: scale {echelle}: whole catalogue (compute): {} cells, {seconds:.2} s",
@@ -554,8 +552,8 @@ async fn unsuppressed(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn issue_16_fast_secrecy_proofs_hide_what_exact_proofs_hide() {
     use copil_queries::Rules;
-    let dir = tempfile::tempdir().unwrap();
-    let ctx = registered(dir.path(), 0.005).await;
+    use copil_queries::secrecy::{self, Proofs};
+    let (_dir, ctx) = registered(0.005).await;
     let register = Register::builtin(&Departments::builtin());
     // Breakdowns of three kinds (a partition, numerators, a stock), their twins left out.
     let catalogue = Catalogue::builtin().only(&[
@@ -567,8 +565,8 @@ async fn issue_16_fast_secrecy_proofs_hide_what_exact_proofs_hide() {
     assert!(cells.iter().all(|c| !c.secret));
     let rules = Rules::default();
     let (mut fast, mut exact) = (cells.clone(), cells);
-    copil_queries::secrecy::apply(&mut fast, &catalogue, &register, &rules).unwrap();
-    copil_queries::secrecy::apply_exact(&mut exact, &catalogue, &register, &rules).unwrap();
+    secrecy::apply(&mut fast, &catalogue, &register, &rules).unwrap();
+    secrecy::apply_with(&mut exact, &catalogue, &register, &rules, Proofs::Exact).unwrap();
     let secret = fast.iter().filter(|c| c.secret).count();
     assert!(
         secret > 1000 && secret < fast.len(),
@@ -599,8 +597,7 @@ async fn issue_16_fast_secrecy_proofs_hide_what_exact_proofs_hide() {
 async fn issue_16_secrecy_time_on_a_generated_warehouse() {
     use copil_queries::Rules;
     let echelle = echelle_from_env(0.02);
-    let dir = tempfile::tempdir().unwrap();
-    let ctx = registered(dir.path(), echelle).await;
+    let (_dir, ctx) = registered(echelle).await;
     let register = Register::builtin(&Departments::builtin());
     let catalogue = Catalogue::builtin();
     let cells = unsuppressed(&ctx, &catalogue, &register).await;
@@ -631,8 +628,7 @@ async fn issue_16_the_outsiders_exact_attack_finds_nothing() {
         .ok()
         .and_then(|m| m.parse().ok())
         .unwrap_or(6);
-    let dir = tempfile::tempdir().unwrap();
-    let ctx = registered(dir.path(), echelle).await;
+    let (_dir, ctx) = registered(echelle).await;
     let register = Register::builtin(&Departments::builtin());
     let catalogue = Catalogue::builtin();
     let mut published = unsuppressed(&ctx, &catalogue, &register).await;

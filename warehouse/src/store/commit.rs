@@ -70,6 +70,16 @@ fn lock_file(path: PathBuf, wait: bool) -> Result<Option<File>> {
     Ok(Some(file))
 }
 
+/// [`lock_file`] off the async threads; `location` names the lock in an error.
+async fn lock_file_async(path: PathBuf, wait: bool, location: &str) -> Result<Option<File>> {
+    tokio::task::spawn_blocking(move || lock_file(path, wait))
+        .await
+        .map_err(|e| Error::Location {
+            location: location.into(),
+            message: e.to_string(),
+        })?
+}
+
 impl Warehouse {
     /// Takes the run lock: one ingestion or refresh at a time on this warehouse, across
     /// processes (a lock file in the warehouse root) and within one (each call opens the file
@@ -90,12 +100,7 @@ impl Warehouse {
 
     pub(super) async fn run_lock_unchecked(&self, wait: bool) -> Result<Option<RunGuard>> {
         let path = self.root.join("_verrou_execution");
-        let file = tokio::task::spawn_blocking(move || lock_file(path, wait))
-            .await
-            .map_err(|e| Error::Location {
-                location: "verrou d'exécution".into(),
-                message: e.to_string(),
-            })??;
+        let file = lock_file_async(path, wait, "verrou d'exécution").await?;
         Ok(file.map(|file| RunGuard { _file: file }))
     }
 
@@ -103,12 +108,8 @@ impl Warehouse {
     pub async fn lock(&self) -> Result<CommitGuard<'_>> {
         let in_process = self.commit_lock.lock().await;
         let path = self.root.join("_verrou_commit");
-        let file = tokio::task::spawn_blocking(move || lock_file(path, true))
-            .await
-            .map_err(|e| Error::Location {
-                location: "verrou".into(),
-                message: e.to_string(),
-            })??
+        let file = lock_file_async(path, true, "verrou")
+            .await?
             .expect("a lock waited for is held");
         Ok(CommitGuard {
             _in_process: in_process,

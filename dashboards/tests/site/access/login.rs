@@ -39,7 +39,7 @@ async fn login_sets_a_strict_session_cookie_and_logout_ends_it() {
     }
     assert!(!set.contains("Secure"), "plain HTTP when turned off: {set}");
     let session = log_in(&s.base, "pilotage").await;
-    let page = get_with_cookie(format!("{}/", s.base), &session.cookie).await;
+    let page = session.get("/").await;
     assert_eq!(page.status(), StatusCode::OK);
     assert!(page.text().await.unwrap().contains("pilotage"));
     // A tampered cookie is no session.
@@ -58,36 +58,19 @@ async fn login_sets_a_strict_session_cookie_and_logout_ends_it() {
     .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     // …and then ends the session for good.
-    let r = session.post(&s.base, "/deconnexion", &[]).await;
+    let r = session.post("/deconnexion", &[]).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert!(
         set_cookie(&r, "copil_session")
             .unwrap()
             .contains("Max-Age=0")
     );
-    let r = get_with_cookie(format!("{}/", s.base), &session.cookie).await;
+    let r = session.get("/").await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     // Never sent elsewhere after login.
-    let page = raw()
-        .get(format!("{}/connexion", s.base))
-        .send()
-        .await
-        .unwrap();
-    let csrf_cookie = cookie_value(&set_cookie(&page, "copil_csrf").unwrap());
-    let csrf = csrf_of(&page.text().await.unwrap());
-    let r = raw()
-        .post(format!("{}/connexion", s.base))
-        .header(COOKIE, format!("copil_csrf={csrf_cookie}"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(form(&[
-            ("identifiant", "pilotage"),
-            ("mot_de_passe", PASSWORD),
-            ("csrf", &csrf),
-            ("suite", "//ailleurs.example/piege"),
-        ]))
-        .send()
-        .await
-        .unwrap();
+    let f = login_form(&s.base).await;
+    let elsewhere = [("suite", "//ailleurs.example/piege")];
+    let r = submit_login(&s.base, &f, "pilotage", PASSWORD, &elsewhere).await;
     assert_eq!(r.headers()[LOCATION], "/");
     // Behind HTTPS the cookie is Secure.
     let secure = serve_with(|s| s.secure_cookies = true).await;
@@ -137,13 +120,7 @@ async fn disabled_accounts_and_revoked_tokens_lose_access() {
     let accounts = own.path().join("comptes.json");
     let eval = log_in(&s.base, "evaluation").await;
     // A token made on the account page, shown once.
-    let r = eval
-        .post(
-            &s.base,
-            "/compte/jetons",
-            &[("action", "creer"), ("nom", "script")],
-        )
-        .await;
+    let r = eval.create_token("script").await;
     assert_eq!(r.status(), StatusCode::OK);
     let html = r.text().await.unwrap();
     let at = html.find("copil_").unwrap();
@@ -160,35 +137,19 @@ async fn disabled_accounts_and_revoked_tokens_lose_access() {
     };
     assert_eq!(national(&token).await, StatusCode::OK);
     // Without CSRF token, nothing is revoked.
-    let r = post_form(
-        &s.base,
-        "/compte/jetons",
-        &eval.cookie,
-        form(&[("action", "revoquer"), ("nom", "script")]),
-    )
-    .await;
+    let revoke = [("action", "revoquer"), ("nom", "script")];
+    let r = post_form(&s.base, "/compte/jetons", &eval.cookie, form(&revoke)).await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert_eq!(national(&token).await, StatusCode::OK);
-    let r = eval
-        .post(
-            &s.base,
-            "/compte/jetons",
-            &[("action", "revoquer"), ("nom", "script")],
-        )
-        .await;
+    let r = eval.post("/compte/jetons", &revoke).await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(national(&token).await, StatusCode::UNAUTHORIZED);
     // The administrator disables the evaluator: session and fixture token both stop.
+    let disable = |login| [("action", "desactiver"), ("identifiant", login)];
     let admin = log_in(&s.base, "administration").await;
-    let r = admin
-        .post(
-            &s.base,
-            "/admin/comptes",
-            &[("action", "desactiver"), ("identifiant", "evaluation")],
-        )
-        .await;
+    let r = admin.post("/admin/comptes", &disable("evaluation")).await;
     assert_eq!(r.status(), StatusCode::OK);
-    let r = get_with_cookie(format!("{}/", s.base), &eval.cookie).await;
+    let r = eval.get("/").await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(
         national(&fixture::token(Role::Evaluateur)).await,
@@ -200,12 +161,6 @@ async fn disabled_accounts_and_revoked_tokens_lose_access() {
     );
     // A national account cannot administer.
     let nat = log_in(&s.base, "pilotage").await;
-    let r = nat
-        .post(
-            &s.base,
-            "/admin/comptes",
-            &[("action", "desactiver"), ("identifiant", "administration")],
-        )
-        .await;
+    let r = nat.post("/admin/comptes", &disable("administration")).await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
 }

@@ -84,43 +84,79 @@ pub(crate) async fn post_form(
         .unwrap()
 }
 
-/// A browser-like session: its cookie header and its CSRF token.
+/// A browser-like session on the server at `base`: its cookie header and its CSRF token.
 pub(crate) struct Session {
+    pub(crate) base: String,
     pub(crate) cookie: String,
     pub(crate) csrf: String,
 }
 
 impl Session {
+    /// A GET of `path` in this session.
+    pub(crate) async fn get(&self, path: &str) -> reqwest::Response {
+        get_with_cookie(format!("{}{path}", self.base), &self.cookie).await
+    }
+
+    /// The body of a GET of `path` in this session.
+    pub(crate) async fn text(&self, path: &str) -> String {
+        self.get(path).await.text().await.unwrap()
+    }
+
     /// Posts the form `fields` to `path` in this session, its CSRF token first.
-    pub(crate) async fn post(
-        &self,
-        base: &str,
-        path: &str,
-        fields: &[(&str, &str)],
-    ) -> reqwest::Response {
+    pub(crate) async fn post(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
         let mut all = vec![("csrf", self.csrf.as_str())];
         all.extend_from_slice(fields);
-        post_form(base, path, &self.cookie, form(&all)).await
+        post_form(&self.base, path, &self.cookie, form(&all)).await
+    }
+
+    /// Makes an API token named `name` on the account page (the page shows it once).
+    pub(crate) async fn create_token(&self, name: &str) -> reqwest::Response {
+        self.post("/compte/jetons", &[("action", "creer"), ("nom", name)])
+            .await
     }
 }
 
-pub(crate) async fn post_login(base: &str, login: &str, password: &str) -> reqwest::Response {
+/// A login form fetched in advance: its CSRF cookie and token.
+pub(crate) async fn login_form(base: &str) -> (String, String) {
     let page = raw().get(format!("{base}/connexion")).send().await.unwrap();
-    let csrf_cookie = cookie_value(&set_cookie(&page, "copil_csrf").unwrap());
-    let html = page.text().await.unwrap();
-    raw()
-        .post(format!("{base}/connexion"))
-        .header(COOKIE, format!("copil_csrf={csrf_cookie}"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(form(&[
-            ("identifiant", login),
-            ("mot_de_passe", password),
-            ("csrf", &csrf_of(&html)),
-            ("suite", "/compte"),
-        ]))
-        .send()
-        .await
-        .unwrap()
+    let cookie = cookie_value(&set_cookie(&page, "copil_csrf").unwrap());
+    (cookie, csrf_of(&page.text().await.unwrap()))
+}
+
+/// Posts a login form fetched in advance with `login`, `password` and the `more` fields.
+pub(crate) async fn submit_login(
+    base: &str,
+    (cookie, csrf): &(String, String),
+    login: &str,
+    password: &str,
+    more: &[(&str, &str)],
+) -> reqwest::Response {
+    let mut fields = vec![
+        ("identifiant", login),
+        ("mot_de_passe", password),
+        ("csrf", csrf.as_str()),
+    ];
+    fields.extend_from_slice(more);
+    post_form(
+        base,
+        "/connexion",
+        &format!("copil_csrf={cookie}"),
+        form(&fields),
+    )
+    .await
+}
+
+/// Logs in from a fresh login form, back to `/compte`.
+pub(crate) async fn post_login(base: &str, login: &str, password: &str) -> reqwest::Response {
+    let f = login_form(base).await;
+    submit_login(base, &f, login, password, &[("suite", "/compte")]).await
+}
+
+/// Asserts that `r` has the `status` and that its body holds `text`.
+pub(crate) async fn assert_answer(r: reqwest::Response, status: StatusCode, text: &str) {
+    assert_eq!(r.status(), status);
+    let body = r.text().await.unwrap();
+    assert!(body.contains(text), "« {text} » absent de {body}");
 }
 
 /// A GET of `url` by a browser holding the session `cookie`.
@@ -138,7 +174,8 @@ pub(crate) async fn log_in(base: &str, login: &str) -> Session {
     let page = get_with_cookie(format!("{base}/compte"), &cookie).await;
     assert_eq!(page.status(), StatusCode::OK);
     let csrf = csrf_of(&page.text().await.unwrap());
-    Session { cookie, csrf }
+    let base = base.to_string();
+    Session { base, cookie, csrf }
 }
 
 /// Expected status per caller: no session, national, territoire-a, evaluateur, admin.
@@ -154,49 +191,46 @@ const API_DETAILS: Expected = [401, 200, 200, 403, 403];
 const API_OTHER: Expected = [401, 200, 404, 403, 403];
 const API_EXPORTS: Expected = [401, 200, 403, 200, 403];
 
+/// Every route and export, and who may read it: `{ta}` and `{tb}` stand for the fixture's first
+/// two territories.
+#[rustfmt::skip]
+const ROUTES: [(&str, Expected); 28] = [
+    ("/", ALL_OK),
+    ("/indicateurs", ALL_OK),
+    ("/indicateurs/orientes_30j", ALL_OK),
+    ("/indicateurs/orientes_30j/classement.csv", ALL_OK),
+    ("/territoires", ALL_OK),
+    ("/territoires/{ta}", ALL_OK),
+    ("/territoires/{tb}", ALL_OK),
+    ("/methodologie", ALL_OK),
+    ("/api", ALL_OK),
+    ("/compte", ALL_OK),
+    ("/qualite", DETAILS),
+    ("/territoires/{ta}/depots", DETAILS),
+    ("/territoires/{ta}/rejets.csv", DETAILS),
+    ("/territoires/{tb}/depots", OTHER_DETAILS),
+    ("/territoires/{tb}/rejets.csv", OTHER_DETAILS),
+    ("/exports", EXPORTS),
+    ("/exports/indicateurs.csv?indicateur=orientes_30j", EXPORTS),
+    ("/exports/indicateurs.dictionnaire.csv", EXPORTS),
+    ("/admin/comptes", ADMIN),
+    ("/api/v1/national", API_ALL),
+    ("/api/v1/indicateurs/orientes_30j", API_ALL),
+    ("/api/v1/territoires/{tb}", API_ALL),
+    ("/api/v1/qualite", API_DETAILS),
+    ("/api/v1/territoires/{ta}/depots", API_DETAILS),
+    ("/api/v1/territoires/{ta}/rejets", API_DETAILS),
+    ("/api/v1/territoires/{tb}/depots", API_OTHER),
+    ("/api/v1/territoires/{tb}/rejets", API_OTHER),
+    ("/api/v1/exports/indicateurs.csv?indicateur=orientes_30j", API_EXPORTS),
+];
+
 /// The "Done when": every route and export, with every role and with no session.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_route_answers_each_role_as_its_rights_say() {
     let s = serve().await;
-    let register = fixture::register(&copil_warehouse::Departments::builtin());
-    let ids = fixture::territories(&register);
+    let ids = fixture::territory_ids();
     let (ta, tb) = (&ids[0], &ids[1]);
-    let routes: Vec<(String, Expected)> = vec![
-        ("/".into(), ALL_OK),
-        ("/indicateurs".into(), ALL_OK),
-        ("/indicateurs/orientes_30j".into(), ALL_OK),
-        ("/indicateurs/orientes_30j/classement.csv".into(), ALL_OK),
-        ("/territoires".into(), ALL_OK),
-        (format!("/territoires/{ta}"), ALL_OK),
-        (format!("/territoires/{tb}"), ALL_OK),
-        ("/methodologie".into(), ALL_OK),
-        ("/api".into(), ALL_OK),
-        ("/compte".into(), ALL_OK),
-        ("/qualite".into(), DETAILS),
-        (format!("/territoires/{ta}/depots"), DETAILS),
-        (format!("/territoires/{ta}/rejets.csv"), DETAILS),
-        (format!("/territoires/{tb}/depots"), OTHER_DETAILS),
-        (format!("/territoires/{tb}/rejets.csv"), OTHER_DETAILS),
-        ("/exports".into(), EXPORTS),
-        (
-            "/exports/indicateurs.csv?indicateur=orientes_30j".into(),
-            EXPORTS,
-        ),
-        ("/exports/indicateurs.dictionnaire.csv".into(), EXPORTS),
-        ("/admin/comptes".into(), ADMIN),
-        ("/api/v1/national".into(), API_ALL),
-        ("/api/v1/indicateurs/orientes_30j".into(), API_ALL),
-        (format!("/api/v1/territoires/{tb}"), API_ALL),
-        ("/api/v1/qualite".into(), API_DETAILS),
-        (format!("/api/v1/territoires/{ta}/depots"), API_DETAILS),
-        (format!("/api/v1/territoires/{ta}/rejets"), API_DETAILS),
-        (format!("/api/v1/territoires/{tb}/depots"), API_OTHER),
-        (format!("/api/v1/territoires/{tb}/rejets"), API_OTHER),
-        (
-            "/api/v1/exports/indicateurs.csv?indicateur=orientes_30j".into(),
-            API_EXPORTS,
-        ),
-    ];
     let callers: [Option<Role>; 5] = [
         None,
         Some(Role::National),
@@ -205,7 +239,8 @@ async fn every_route_answers_each_role_as_its_rights_say() {
         Some(Role::Admin),
     ];
     let mut failures = Vec::new();
-    for (path, expected) in &routes {
+    for (route, expected) in &ROUTES {
+        let path = route.replace("{ta}", ta).replace("{tb}", tb);
         for (caller, want) in callers.iter().zip(expected) {
             let mut req = raw().get(format!("{}{path}", s.base));
             if let Some(role) = caller {
@@ -247,7 +282,7 @@ async fn every_route_answers_each_role_as_its_rights_say() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_territory_account_reads_only_its_own_details() {
     let s = serve().await;
-    let register = fixture::register(&copil_warehouse::Departments::builtin());
+    let register = fixture::builtin_register();
     let ids = fixture::territories(&register);
     let (ta, tb) = (&ids[0], &ids[1]);
     let t = fixture::client(Role::Territoire);

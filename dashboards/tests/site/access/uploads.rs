@@ -29,27 +29,20 @@ async fn uploads_are_checked_stored_and_reported() {
     let ids = fixture::territories(&register);
     let (ta, tb) = (&ids[0], &ids[1]);
     let inbox = s.state.settings().inbox.join(ta);
+    // An upload by the territory's own account.
+    let upload = |name: &'static str, body| put(&s.base, Role::Territoire, ta, name, body);
     // Too large: 413, nothing left in the inbox.
     let big = vec![b'x'; 4 * 1024 * 1024 + 1];
-    let r = put(&s.base, Role::Territoire, ta, "gros_2025-06-30.csv", big).await;
-    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
-    assert!(r.text().await.unwrap().contains("limite"));
+    let r = upload("gros_2025-06-30.csv", big).await;
+    assert_answer(r, StatusCode::PAYLOAD_TOO_LARGE, "limite").await;
     assert_eq!(std::fs::read_dir(&inbox).map(|d| d.count()).unwrap_or(0), 0);
     // Issue 13: one upload of a name at a time. While one is being written (its `.part` file
     // exists), another of the same name is refused, and the first's bytes are left alone.
     std::fs::create_dir_all(&inbox).unwrap();
     let part = inbox.join("meme_2025-06-30.csv.part");
     std::fs::write(&part, b"premier envoi en cours").unwrap();
-    let r = put(
-        &s.base,
-        Role::Territoire,
-        ta,
-        "meme_2025-06-30.csv",
-        b"a;b\n1;2\n".to_vec(),
-    )
-    .await;
-    assert_eq!(r.status(), StatusCode::CONFLICT);
-    assert!(r.text().await.unwrap().contains("déjà en cours"));
+    let r = upload("meme_2025-06-30.csv", b"a;b\n1;2\n".to_vec()).await;
+    assert_answer(r, StatusCode::CONFLICT, "déjà en cours").await;
     assert_eq!(std::fs::read(&part).unwrap(), b"premier envoi en cours");
     assert!(!inbox.join("meme_2025-06-30.csv").exists());
     std::fs::remove_file(&part).unwrap();
@@ -69,14 +62,7 @@ async fn uploads_are_checked_stored_and_reported() {
         assert!(v["erreur"].as_str().is_some_and(|e| !e.is_empty()));
     }
     // A drop without the contract's columns: stored, ingested at once, refused, reported.
-    let r = put(
-        &s.base,
-        Role::Territoire,
-        ta,
-        "sans-colonnes_2025-06-30.csv",
-        small.clone(),
-    )
-    .await;
+    let r = upload("sans-colonnes_2025-06-30.csv", small.clone()).await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["traite"], true, "{v}");
@@ -89,14 +75,8 @@ async fn uploads_are_checked_stored_and_reported() {
         "{v}"
     );
     // Issue 13: a refusal naming the file shows its name, never where the server keeps it.
-    let r = put(
-        &s.base,
-        Role::Territoire,
-        ta,
-        "pas-un-classeur_2025-06-30.xlsx",
-        b"ceci n'est pas un classeur".to_vec(),
-    )
-    .await;
+    let xlsx = b"ceci n'est pas un classeur".to_vec();
+    let r = upload("pas-un-classeur_2025-06-30.xlsx", xlsx).await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["rapport"]["statut"], "refuse", "{v}");
@@ -204,11 +184,7 @@ async fn uploads_are_checked_stored_and_reported() {
     }
     let to = r.headers()[LOCATION].to_str().unwrap().to_string();
     assert_eq!(to, format!("/territoires/{ta}/depots?fichier={name}"));
-    let page = get_with_cookie(format!("{}{to}", s.base), &session.cookie)
-        .await
-        .text()
-        .await
-        .unwrap();
+    let page = session.text(&to).await;
     assert!(
         page.contains(&format!("Rapport du dépôt « {name} »")),
         "{page}"
@@ -277,28 +253,17 @@ async fn issue_13_admin_releases_held_drop_from_the_web() {
     }
     // The quality page lists both, with the button for the national account only; the admin
     // page (admin accounts do not see the quality page) lists them with the button too.
-    let page = |session: &Session, path: &str| {
-        raw()
-            .get(format!("{}{path}", s.base))
-            .header(COOKIE, session.cookie.clone())
-            .send()
-    };
     let nat = log_in(&s.base, "pilotage").await;
     let ter = log_in(&s.base, "territoire-a").await;
     let adm = log_in(&s.base, "administration").await;
-    let html = page(&nat, "/qualite").await.unwrap().text().await.unwrap();
+    let html = nat.text("/qualite").await;
     assert!(html.contains(first) && html.contains(second), "{html}");
     assert_eq!(html.matches(BUTTON).count(), 2, "{html}");
     assert!(html.contains("lève les garde-fous"), "{html}");
-    let html = page(&ter, "/qualite").await.unwrap().text().await.unwrap();
+    let html = ter.text("/qualite").await;
     assert!(html.contains(first), "{html}");
     assert!(!html.contains(BUTTON), "{html}");
-    let html = page(&adm, "/admin/comptes")
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = adm.text("/admin/comptes").await;
     assert!(html.contains(first) && html.contains(second), "{html}");
     assert_eq!(html.matches(BUTTON).count(), 2, "{html}");
     // Territory and evaluator accounts may not release, from the form or the API.
@@ -310,13 +275,12 @@ async fn issue_13_admin_releases_held_drop_from_the_web() {
         ])
     };
     let r = post_form(&s.base, FORM, &ter.cookie, fields(&ter, ta, first)).await;
-    assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    assert!(
-        r.text()
-            .await
-            .unwrap()
-            .contains("réservée aux comptes « national » et « admin »")
-    );
+    assert_answer(
+        r,
+        StatusCode::FORBIDDEN,
+        "réservée aux comptes « national » et « admin »",
+    )
+    .await;
     for role in [Role::Territoire, Role::Evaluateur] {
         let r = release_api(&s.base, role, ta, first).await;
         assert_eq!(r.status(), StatusCode::FORBIDDEN, "{role:?}");
@@ -369,7 +333,7 @@ async fn issue_13_admin_releases_held_drop_from_the_web() {
         to,
         format!("/admin/comptes?territoire={ta}&fichier={}", encode(second))
     );
-    let html = page(&adm, &to).await.unwrap().text().await.unwrap();
+    let html = adm.text(&to).await;
     assert!(
         html.contains(&format!("Dépôt « {second} » intégré après examen")),
         "{html}"
@@ -387,7 +351,7 @@ async fn issue_13_admin_releases_held_drop_from_the_web() {
             .unwrap();
         assert!(d.integre(), "{name}: {}", d.statut);
     }
-    let html = page(&nat, "/qualite").await.unwrap().text().await.unwrap();
+    let html = nat.text("/qualite").await;
     assert!(!html.contains(BUTTON), "{html}");
     let quality: Value =
         fixture::get_json(&fixture::national(), format!("{}/api/v1/qualite", s.base)).await;

@@ -26,9 +26,9 @@ async fn manifests_dictionaries_and_the_audit_log() {
         Role::Evaluateur,
         &format!("/exports/indicateurs.csv.manifeste.json{q}"),
     )
-    .await;
-    assert_eq!(m.status, StatusCode::OK);
-    let m = m.json();
+    .await
+    .expect_status(StatusCode::OK)
+    .json();
     let table = read_csv(&d.bytes);
     assert_eq!(m["sha256"], d.sha256());
     assert_eq!(m["octets"], d.bytes.len());
@@ -95,8 +95,8 @@ async fn manifests_dictionaries_and_the_audit_log() {
             Role::Evaluateur,
             &format!("/exports/{name}.dictionnaire.csv"),
         )
-        .await;
-        assert_eq!(d.status, StatusCode::OK);
+        .await
+        .expect_status(StatusCode::OK);
         let dict = read_csv(&d.bytes);
         assert_eq!(dict.header, ["colonne", "type", "description"]);
         let listed: Vec<String> = dict.rows.iter().map(|r| r[0].clone().unwrap()).collect();
@@ -130,8 +130,9 @@ async fn manifests_dictionaries_and_the_audit_log() {
     );
     assert_eq!(entries[before + 1]["details"]["projet"], "dico");
     // The page explains secrecy, pseudonyms, dictionaries and manifests.
-    let page = fetch(&s, Role::Evaluateur, "/exports").await;
-    assert_eq!(page.status, StatusCode::OK);
+    let page = fetch(&s, Role::Evaluateur, "/exports")
+        .await
+        .expect_status(StatusCode::OK);
     let html = page.text();
     for word in [
         "secret",

@@ -122,8 +122,9 @@ async fn microdata_pseudonyms_are_per_project_and_counts_match_the_warehouse() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_xlsx_row_limit_answers_a_clear_4xx() {
     let s = serve_with(|settings| settings.xlsx_max_rows = 10).await;
-    let d = fetch(&s, Role::Evaluateur, "/api/v1/exports/indicateurs.xlsx").await;
-    assert_eq!(d.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", d.text());
+    let d = fetch(&s, Role::Evaluateur, "/api/v1/exports/indicateurs.xlsx")
+        .await
+        .expect_status(StatusCode::UNPROCESSABLE_ENTITY);
     let message = d.json()["erreur"].as_str().unwrap().to_string();
     for word in ["10 lignes", "Filtrez", "CSV", "Parquet"] {
         assert!(message.contains(word), "{word} : {message}");
@@ -133,8 +134,8 @@ async fn the_xlsx_row_limit_answers_a_clear_4xx() {
         Role::National,
         "/exports/indicateurs.xlsx?vague=ami2-2021",
     )
-    .await;
-    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    .await
+    .expect_status(StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
         page.text().contains("limite de 10 lignes"),
         "{}",

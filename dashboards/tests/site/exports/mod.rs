@@ -254,6 +254,12 @@ impl Download {
     fn sha256(&self) -> String {
         hex::encode(Sha256::digest(&self.bytes))
     }
+
+    /// The download, its status asserted.
+    fn expect_status(self, status: StatusCode) -> Download {
+        assert_eq!(self.status, status, "{}", self.text());
+        self
+    }
 }
 
 async fn fetch(s: &Server, role: Role, path: &str) -> Download {

@@ -221,29 +221,21 @@ async fn filters_select_levels_months_and_breakdowns() {
     );
     assert!(!r.rows.is_empty());
     assert!(r.rows.iter().all(|x| r.get(x, "niveau") == Some("vague")));
-    // The form of the page redirects to the file, empty fields left out.
-    let d = fetch(
-        &s,
-        Role::National,
-        "/exports/indicateurs?indicateur=entrants&mois=&vague=&ventilation=&territoire=&format=xlsx",
-    )
-    .await;
-    assert_eq!(d.status, StatusCode::SEE_OTHER);
-    assert_eq!(
-        d.headers["location"],
-        "/exports/indicateurs.xlsx?indicateur=entrants"
-    );
-    let d = fetch(
-        &s,
-        Role::National,
-        &format!("/exports/microdonnees?table=personnes&projet=p1&territoire={ta}&vague="),
-    )
-    .await;
-    assert_eq!(d.status, StatusCode::SEE_OTHER);
-    assert_eq!(
-        d.headers["location"].to_str().unwrap(),
-        format!("/exports/personnes.parquet?projet=p1&territoire={ta}")
-    );
+    // The forms of the page redirect to the file, empty fields left out.
+    for (form, file) in [
+        (
+            "/exports/indicateurs?indicateur=entrants&mois=&vague=&ventilation=&territoire=&format=xlsx".to_string(),
+            "/exports/indicateurs.xlsx?indicateur=entrants".to_string(),
+        ),
+        (
+            format!("/exports/microdonnees?table=personnes&projet=p1&territoire={ta}&vague="),
+            format!("/exports/personnes.parquet?projet=p1&territoire={ta}"),
+        ),
+    ] {
+        let d = fetch(&s, Role::National, &form).await;
+        assert_eq!(d.status, StatusCode::SEE_OTHER, "{form}");
+        assert_eq!(d.headers["location"].to_str().unwrap(), file, "{form}");
+    }
 }
 
 /// Issue #6: the same export again gives the same bytes, also when rebuilt from scratch (the

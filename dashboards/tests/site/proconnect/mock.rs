@@ -54,6 +54,9 @@ const TOKEN_PARAMS: [&str; 5] = [
 ];
 const END_SESSION_PARAMS: [&str; 3] = ["id_token_hint", "state", "post_logout_redirect_uri"];
 
+/// The parameters of a request (query or form), by name.
+pub type Params = HashMap<String, String>;
+
 /// The person the next authorisation signs in.
 #[derive(Debug, Clone)]
 pub struct Person {
@@ -110,11 +113,11 @@ pub struct MockState {
     codes: Mutex<HashMap<String, Grant>>,
     tokens: Mutex<HashMap<String, Person>>,
     /// The query of every authorisation request.
-    pub authorizations: Mutex<Vec<HashMap<String, String>>>,
+    pub authorizations: Mutex<Vec<Params>>,
     /// The form of every token request, the secret removed.
-    pub token_requests: Mutex<Vec<HashMap<String, String>>>,
+    pub token_requests: Mutex<Vec<Params>>,
     /// The query of every end-session request.
-    pub logouts: Mutex<Vec<HashMap<String, String>>>,
+    pub logouts: Mutex<Vec<Params>>,
 }
 
 /// A running mock provider.
@@ -211,7 +214,7 @@ fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
         .into_response()
 }
 
-fn unknown_parameter(params: &HashMap<String, String>, allowed: &[&str]) -> Option<Response> {
+fn unknown_parameter(params: &Params, allowed: &[&str]) -> Option<Response> {
     params
         .keys()
         .find(|k| !allowed.contains(&k.as_str()))
@@ -249,10 +252,7 @@ async fn jwks(State(s): State<Arc<MockState>>) -> Response {
     axum::Json(CoreJsonWebKeySet::new(vec![s.key.as_verification_key()])).into_response()
 }
 
-async fn authorize(
-    State(s): State<Arc<MockState>>,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
+async fn authorize(State(s): State<Arc<MockState>>, Query(q): Query<Params>) -> Response {
     s.authorizations.lock().unwrap().push(q.clone());
     if let Some(r) = unknown_parameter(&q, &AUTHORIZE_PARAMS) {
         return r;
@@ -283,10 +283,7 @@ async fn authorize(
     Redirect::to(url.as_str()).into_response()
 }
 
-async fn token(
-    State(s): State<Arc<MockState>>,
-    Form(f): Form<HashMap<String, String>>,
-) -> Response {
+async fn token(State(s): State<Arc<MockState>>, Form(f): Form<Params>) -> Response {
     let mut seen = f.clone();
     seen.remove("client_secret");
     s.token_requests.lock().unwrap().push(seen);
@@ -404,10 +401,7 @@ async fn userinfo(State(s): State<Arc<MockState>>, headers: HeaderMap) -> Respon
         .into_response()
 }
 
-async fn end_session(
-    State(s): State<Arc<MockState>>,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
+async fn end_session(State(s): State<Arc<MockState>>, Query(q): Query<Params>) -> Response {
     s.logouts.lock().unwrap().push(q.clone());
     if let Some(r) = unknown_parameter(&q, &END_SESSION_PARAMS) {
         return r;

@@ -10,10 +10,11 @@ pub mod mock;
 use std::collections::BTreeSet;
 
 use copil_dashboards::{Accounts, Role};
+use reqwest::StatusCode;
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use serde_json::Value;
 
-use crate::access::{csrf_of, form, get_with_cookie, post_form, raw};
+use crate::access::{assert_answer, csrf_of, form, get_with_cookie, post_form, raw};
 use crate::fixture::{self, Server};
 use mock::{Mock, Person, Quirk};
 
@@ -369,13 +370,7 @@ async fn issue_17_unknown_email_may_ask_for_access() {
         form(&[("motif", "Chargée de mission, suivi du territoire")]),
     )
     .await;
-    assert_eq!(r.status(), 200);
-    assert!(
-        r.text()
-            .await
-            .unwrap()
-            .contains("Votre demande d'accès est transmise")
-    );
+    assert_answer(r, StatusCode::OK, "Votre demande d'accès est transmise").await;
     let pending = s.state.pending_requests();
     assert_eq!(pending.len(), 1);
     assert_eq!(pending[0].email, "nouvelle.personne@exemple.gouv.fr");
@@ -466,11 +461,10 @@ async fn issue_17_passwords_off_leaves_proconnect_only() {
         ]),
     )
     .await;
-    assert_eq!(r.status(), 403);
-    assert!(
-        r.text()
-            .await
-            .unwrap()
-            .contains("connexion par mot de passe est désactivée")
-    );
+    assert_answer(
+        r,
+        StatusCode::FORBIDDEN,
+        "connexion par mot de passe est désactivée",
+    )
+    .await;
 }
