@@ -73,33 +73,65 @@ pub(crate) async fn stamps(
     Ok(out)
 }
 
-/// What the table holds: each territory's stamp and its accumulators.
+/// Each territory's stamp as its stored accumulators carry it (on their stamp-only row),
+/// registered in `ctx` as `accumulateurs`: a few rows, so the territories to recompute are
+/// known before the accumulators are read (and both run at once; issue 16).
+pub(crate) async fn stored_stamps(ctx: &SessionContext) -> Result<HashMap<String, String>> {
+    let batches = crate::sql::collect(
+        ctx,
+        "accumulateurs",
+        include_str!("../sql/empreintes_stockees.sql"),
+        Vec::new(),
+    )
+    .await?;
+    let mut out = HashMap::new();
+    for b in &batches {
+        let texts: Vec<ArrayRef> = [0, 1]
+            .into_iter()
+            .map(|k| cast(b.column(k), &DataType::Utf8))
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|e| arrow_error(&e))?;
+        let (territoire, empreinte) = (texts[0].as_string::<i32>(), texts[1].as_string::<i32>());
+        for i in 0..b.num_rows() {
+            out.insert(
+                territoire.value(i).to_string(),
+                empreinte.value(i).to_string(),
+            );
+        }
+    }
+    Ok(out)
+}
+
+fn arrow_error(e: &datafusion::arrow::error::ArrowError) -> Error {
+    Error::Query {
+        indicator: "accumulateurs".into(),
+        message: e.to_string(),
+    }
+}
+
+/// What the table holds for the territories kept: their accumulators.
 #[derive(Default)]
 pub(crate) struct Stored {
-    pub(crate) stamps: HashMap<String, String>,
     /// Each territory's first month with an event, stored on its stamp-only row (`None`: no
     /// event).
     pub(crate) first_months: HashMap<String, Option<NaiveDate>>,
     pub(crate) accs: PerIndicator,
 }
 
-/// Reads the stored accumulators of the territories in `keep` (registered in `ctx` as
-/// `accumulateurs`).
+/// Reads the stored accumulators of the territories in `keep` (by territory, the stamp they
+/// must carry), registered in `ctx` as `accumulateurs`. The rows are decoded on a blocking
+/// thread, so that the caller's other queries go on meanwhile.
 pub(crate) async fn read(
     ctx: &SessionContext,
     catalogue: &Catalogue,
-    keep: &(dyn Fn(&str, &str) -> bool + Sync),
+    keep: HashMap<String, String>,
 ) -> Result<Stored> {
-    let index: HashMap<&str, (usize, Sorte)> = catalogue
+    let index: HashMap<String, (usize, Sorte)> = catalogue
         .iter()
         .enumerate()
-        .map(|(k, i)| (i.id.as_str(), (k, i.sorte)))
+        .map(|(k, i)| (i.id.clone(), (k, i.sorte)))
         .collect();
-    let mut out = Stored {
-        stamps: HashMap::new(),
-        first_months: HashMap::new(),
-        accs: catalogue.iter().map(|_| Accs::default()).collect(),
-    };
+    let indicators = catalogue.len();
     let batches = crate::sql::collect(
         ctx,
         "accumulateurs",
@@ -107,12 +139,28 @@ pub(crate) async fn read(
         Vec::new(),
     )
     .await?;
-    let q = |e: datafusion::arrow::error::ArrowError| Error::Query {
-        indicator: "accumulateurs".into(),
-        message: e.to_string(),
+    tokio::task::spawn_blocking(move || decode(&batches, &index, indicators, &keep))
+        .await
+        .map_err(|e| Error::Query {
+            indicator: "accumulateurs".into(),
+            message: e.to_string(),
+        })?
+}
+
+/// The rows of [`read`] (in `batches`) into accumulators.
+fn decode(
+    batches: &[RecordBatch],
+    index: &HashMap<String, (usize, Sorte)>,
+    indicators: usize,
+    keep: &HashMap<String, String>,
+) -> Result<Stored> {
+    let mut out = Stored {
+        first_months: HashMap::new(),
+        accs: (0..indicators).map(|_| Accs::default()).collect(),
     };
+    let q = |e: datafusion::arrow::error::ArrowError| arrow_error(&e);
     let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
-    for b in &batches {
+    for b in batches {
         // The scan may give text as views or dictionaries (the partition column): as plain
         // strings here.
         let texts: Vec<ArrayRef> = [0, 1, 2, 4, 5]
@@ -132,11 +180,8 @@ pub(crate) async fn read(
         };
         for i in 0..b.num_rows() {
             let (t, stamp) = (territoire.value(i), empreinte.value(i));
-            if !keep(t, stamp) {
+            if keep.get(t).is_none_or(|s| s != stamp) {
                 continue;
-            }
-            if !out.stamps.contains_key(t) {
-                out.stamps.insert(t.to_string(), stamp.to_string());
             }
             if indicateur.value(i).is_empty() {
                 let first =

@@ -134,16 +134,19 @@ pub async fn refresh(
     let extractions = compute::extractions(&ctx).await?;
     let stamps = accumulators::stamps(warehouse, catalogue, &all, &extractions).await?;
     // The territories whose stored accumulators still match their data.
-    let kept = if full {
-        accumulators::Stored::default()
+    let current: HashMap<String, String> = if full {
+        HashMap::new()
     } else {
-        let current = |t: &str, stamp: &str| stamps.get(t).is_some_and(|s| s == stamp);
-        accumulators::read(&ctx, catalogue, &current).await?
+        accumulators::stored_stamps(&ctx)
+            .await?
+            .into_iter()
+            .filter(|(t, stamp)| stamps.get(t) == Some(stamp))
+            .collect()
     };
     let stale: Vec<&str> = all
         .iter()
         .copied()
-        .filter(|t| !kept.stamps.contains_key(*t))
+        .filter(|t| !current.contains_key(*t))
         .collect();
     // Each territory's extent: the extraction date of its drop in force, and its first month
     // with an event, read back for the unchanged territories and computed from their own
@@ -154,7 +157,21 @@ pub async fn refresh(
         .filter(|t| !all.contains(t))
         .collect();
     let to_compute: Vec<&str> = stale.iter().chain(&outside).copied().collect();
-    let mut first = compute::first_months(&ctx, &to_compute).await?;
+    // The kept territories' accumulators are read (and decoded on a blocking thread) while the
+    // stale ones are recomputed: on two cores, the reading no longer waits its turn (issue 16).
+    let reading = async {
+        if current.is_empty() {
+            Ok(accumulators::Stored::default())
+        } else {
+            accumulators::read(&ctx, catalogue, current).await
+        }
+    };
+    let computing = async {
+        let first = compute::first_months(&ctx, &to_compute).await?;
+        let fresh = compute::territory_accs(&ctx, catalogue, register, &stale).await?;
+        Ok((first, fresh))
+    };
+    let (kept, (mut first, fresh)) = tokio::try_join!(reading, computing)?;
     for (t, m) in &kept.first_months {
         if let Some(m) = m
             && !stale.contains(&t.as_str())
@@ -176,7 +193,6 @@ pub async fn refresh(
             })
         })
         .collect();
-    let fresh = compute::territory_accs(&ctx, catalogue, register, &stale).await?;
     // The recomputed territories' accumulators, taken before the stored ones are merged in.
     let keys = accumulators::by_territory(&fresh);
     let rows: Vec<RecordBatch> = stale
