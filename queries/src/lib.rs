@@ -21,6 +21,7 @@ mod error;
 pub mod filters;
 mod microdata;
 mod model;
+mod par;
 mod pooling;
 mod read;
 mod refresh;

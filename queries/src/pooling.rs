@@ -4,12 +4,14 @@
 //! saying what it covers.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Mutex;
 
 use chrono::{Months, NaiveDate};
 use copil_warehouse::{Register, Wave};
 
 use crate::catalogue::{Catalogue, Indicator, Sorte};
 use crate::model::{Acc, Accs, Cell, Extent, Key, Niveau, RELATIF, months_between};
+use crate::par::par_map;
 use crate::stats::{summarise, wilson};
 
 /// The indicator that sizes territories (people in droits et devoirs) for the coverage of
@@ -230,87 +232,107 @@ pub(crate) fn assemble(
     extents: &BTreeMap<String, Extent>,
     coverage: f64,
 ) -> Vec<Cell> {
-    let territory: Vec<_> = catalogue
+    // Each indicator on its own, on every core (issue 16); cells in catalogue order.
+    let slots: Vec<(&Indicator, Mutex<Option<Accs>>)> = catalogue
         .iter()
         .zip(accs)
-        .map(|(ind, acc)| complete(ind, acc, extents))
+        .map(|(ind, acc)| (ind, Mutex::new(Some(acc))))
         .collect();
+    let territory: Vec<TerritoryCounts> = par_map(&slots, |(ind, acc)| {
+        let acc = acc.lock().expect("one worker per indicator").take();
+        complete(ind, acc.unwrap_or_default(), extents)
+    });
     let sizes = sizes(catalogue, register, &territory);
+    let inds: Vec<(&Indicator, &TerritoryCounts)> = catalogue.iter().zip(&territory).collect();
+    par_map(&inds, |(ind, rows)| {
+        indicator_cells(ind, rows, register, &sizes, coverage)
+    })
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+/// One indicator's cells: its territories' `rows`, then the pooled cells of every month.
+fn indicator_cells(
+    ind: &Indicator,
+    rows: &TerritoryCounts,
+    register: &Register,
+    sizes: &BTreeMap<String, f64>,
+    coverage: f64,
+) -> Vec<Cell> {
     let mut cells = Vec::new();
-    for (ind, rows) in catalogue.iter().zip(&territory) {
-        // Territory cells, and an index by month for pooling.
-        let mut by_month = ByMonth::new();
-        for ((t, m, v, md), a) in rows {
-            cells.push(cell(
-                ind,
-                (Niveau::Territoire, t.clone(), *m, v.clone(), md.clone()),
-                a,
-            ));
-            by_month
-                .entry(*m)
-                .or_default()
-                .entry(t.as_str())
-                .or_default()
-                .push((v.as_str(), md.as_str(), a));
-        }
-        for (m, present) in &by_month {
-            for pool in pools_at(register, *m) {
-                let counted: Vec<&str> = pool
-                    .membres
-                    .iter()
-                    .copied()
-                    .filter(|t| present.contains_key(t))
-                    .collect();
-                if counted.is_empty() {
-                    continue;
-                }
-                let share = |ids: &[&str]| ids.iter().map(|t| sizes[*t]).sum::<f64>();
-                let covered = share(&counted) / share(&pool.membres);
-                if covered + 1e-9 < coverage {
-                    continue;
-                }
-                let mut sums: BTreeMap<(&str, &str), Acc> = BTreeMap::new();
-                for t in &counted {
-                    for (v, md, a) in &present[t] {
-                        // A before / after cell adds up totals only.
-                        let total = v.is_empty() && md.is_empty();
-                        if !(pool.ventilation.is_empty() || total) {
-                            continue;
-                        }
-                        sums.entry((v, md)).or_default().add(a);
+    // Territory cells, and an index by month for pooling.
+    let mut by_month = ByMonth::new();
+    for ((t, m, v, md), a) in rows {
+        cells.push(cell(
+            ind,
+            (Niveau::Territoire, t.clone(), *m, v.clone(), md.clone()),
+            a,
+        ));
+        by_month
+            .entry(*m)
+            .or_default()
+            .entry(t.as_str())
+            .or_default()
+            .push((v.as_str(), md.as_str(), a));
+    }
+    for (m, present) in &by_month {
+        for pool in pools_at(register, *m) {
+            let counted: Vec<&str> = pool
+                .membres
+                .iter()
+                .copied()
+                .filter(|t| present.contains_key(t))
+                .collect();
+            if counted.is_empty() {
+                continue;
+            }
+            let share = |ids: &[&str]| ids.iter().map(|t| sizes[*t]).sum::<f64>();
+            let covered = share(&counted) / share(&pool.membres);
+            if covered + 1e-9 < coverage {
+                continue;
+            }
+            let mut sums: BTreeMap<(&str, &str), Acc> = BTreeMap::new();
+            for t in &counted {
+                for (v, md, a) in &present[t] {
+                    // A before / after cell adds up totals only.
+                    let total = v.is_empty() && md.is_empty();
+                    if !(pool.ventilation.is_empty() || total) {
+                        continue;
                     }
+                    sums.entry((v, md)).or_default().add(a);
                 }
-                let total_den = sums.get(&("", "")).map_or(0, |a| a.den);
-                for ((v, md), mut a) in sums {
-                    // A modality sharing the total's denominator divides by the level's whole
-                    // denominator, whichever territories have people in it.
-                    if let Some(detail) = ind.ventilation(v)
-                        && !detail.relation.own_denominator()
-                    {
-                        a.den = total_den;
-                    }
-                    let (ventilation, modalite) = if pool.ventilation.is_empty() {
-                        (v.to_string(), md.to_string())
-                    } else {
-                        (pool.ventilation.clone(), pool.modalite.clone())
-                    };
-                    let mut c = cell(
-                        ind,
-                        (
-                            pool.niveau,
-                            pool.code.clone(),
-                            pool.mois,
-                            ventilation,
-                            modalite,
-                        ),
-                        &a,
-                    );
-                    c.territoires = Some(counted.len() as i64);
-                    c.territoires_attendus = Some(pool.membres.len() as i64);
-                    c.couverture = Some((covered * 100.0).round() / 100.0);
-                    c.provisoire = counted.len() < pool.membres.len();
-                    cells.push(c);
+            }
+            let total_den = sums.get(&("", "")).map_or(0, |a| a.den);
+            for ((v, md), mut a) in sums {
+                // A modality sharing the total's denominator divides by the level's whole
+                // denominator, whichever territories have people in it.
+                if let Some(detail) = ind.ventilation(v)
+                    && !detail.relation.own_denominator()
+                {
+                    a.den = total_den;
                 }
+                let (ventilation, modalite) = if pool.ventilation.is_empty() {
+                    (v.to_string(), md.to_string())
+                } else {
+                    (pool.ventilation.clone(), pool.modalite.clone())
+                };
+                let mut c = cell(
+                    ind,
+                    (
+                        pool.niveau,
+                        pool.code.clone(),
+                        pool.mois,
+                        ventilation,
+                        modalite,
+                    ),
+                    &a,
+                );
+                c.territoires = Some(counted.len() as i64);
+                c.territoires_attendus = Some(pool.membres.len() as i64);
+                c.couverture = Some((covered * 100.0).round() / 100.0);
+                c.provisoire = counted.len() < pool.membres.len();
+                cells.push(c);
             }
         }
     }

@@ -31,6 +31,7 @@ use copil_warehouse::Register;
 
 use crate::catalogue::{Catalogue, Compte, Indicator, Relation, Sorte, Ventilation};
 use crate::model::{Cell, Niveau, RELATIF};
+use crate::par::par_map;
 use crate::pooling::pools_at;
 use crate::{Error, Result};
 
@@ -401,44 +402,6 @@ fn all_groups(
         .flat_map(|(k, gs)| gs.into_iter().map(move |g| (k, g)))
         .collect();
     (all, of_indicator)
-}
-
-/// `f` over `items` on every core, in their order: each linked group is suppressed (and
-/// attacked) on its own, so the result is the sequential one.
-fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(items.len());
-    if threads <= 1 {
-        return items.iter().map(f).collect();
-    }
-    let next = AtomicUsize::new(0);
-    let mut out: Vec<Option<R>> = std::iter::repeat_with(|| None).take(items.len()).collect();
-    std::thread::scope(|s| {
-        let workers: Vec<_> = (0..threads)
-            .map(|_| {
-                s.spawn(|| {
-                    let mut mine = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(item) = items.get(i) else {
-                            return mine;
-                        };
-                        mine.push((i, f(item)));
-                    }
-                })
-            })
-            .collect();
-        for w in workers {
-            for (i, r) in w.join().expect("secrecy worker") {
-                out[i] = Some(r);
-            }
-        }
-    });
-    out.into_iter()
-        .map(|r| r.expect("every item mapped"))
-        .collect()
 }
 
 /// A secret count that the published figures pin down.
