@@ -77,20 +77,10 @@ pub(crate) async fn stamps(
 /// registered in `ctx` as `accumulateurs`: a few rows, so the territories to recompute are
 /// known before the accumulators are read (and both run at once; issue 16).
 pub(crate) async fn stored_stamps(ctx: &SessionContext) -> Result<HashMap<String, String>> {
-    let batches = crate::sql::collect(
-        ctx,
-        "accumulateurs",
-        include_str!("../sql/empreintes_stockees.sql"),
-        Vec::new(),
-    )
-    .await?;
+    let batches = query(ctx, include_str!("../sql/empreintes_stockees.sql")).await?;
     let mut out = HashMap::new();
     for b in &batches {
-        let texts: Vec<ArrayRef> = [0, 1]
-            .into_iter()
-            .map(|k| cast(b.column(k), &DataType::Utf8))
-            .collect::<std::result::Result<_, _>>()
-            .map_err(|e| arrow_error(&e))?;
+        let texts = texts(b, &[0, 1])?;
         let (territoire, empreinte) = (texts[0].as_string::<i32>(), texts[1].as_string::<i32>());
         for i in 0..b.num_rows() {
             out.insert(
@@ -100,6 +90,20 @@ pub(crate) async fn stored_stamps(ctx: &SessionContext) -> Result<HashMap<String
         }
     }
     Ok(out)
+}
+
+/// The batches of `sql` over the table.
+async fn query(ctx: &SessionContext, sql: &str) -> Result<Vec<RecordBatch>> {
+    crate::sql::collect(ctx, "accumulateurs", sql, Vec::new()).await
+}
+
+/// The text `columns` of `b` as plain strings: the scan may give them as views or dictionaries
+/// (the partition column).
+fn texts(b: &RecordBatch, columns: &[usize]) -> Result<Vec<ArrayRef>> {
+    columns
+        .iter()
+        .map(|&k| cast(b.column(k), &DataType::Utf8).map_err(|e| arrow_error(&e)))
+        .collect()
 }
 
 fn arrow_error(e: &datafusion::arrow::error::ArrowError) -> Error {
@@ -132,13 +136,7 @@ pub(crate) async fn read(
         .map(|(k, i)| (i.id.clone(), (k, i.sorte)))
         .collect();
     let indicators = catalogue.len();
-    let batches = crate::sql::collect(
-        ctx,
-        "accumulateurs",
-        include_str!("../sql/accumulateurs.sql"),
-        Vec::new(),
-    )
-    .await?;
+    let batches = query(ctx, include_str!("../sql/accumulateurs.sql")).await?;
     tokio::task::spawn_blocking(move || decode(&batches, &index, indicators, &keep))
         .await
         .map_err(|e| Error::Query {
@@ -161,13 +159,7 @@ fn decode(
     let q = |e: datafusion::arrow::error::ArrowError| arrow_error(&e);
     let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
     for b in batches {
-        // The scan may give text as views or dictionaries (the partition column): as plain
-        // strings here.
-        let texts: Vec<ArrayRef> = [0, 1, 2, 4, 5]
-            .into_iter()
-            .map(|k| cast(b.column(k), &DataType::Utf8))
-            .collect::<std::result::Result<_, _>>()
-            .map_err(q)?;
+        let texts = texts(b, &[0, 1, 2, 4, 5])?;
         let text = |k: usize| texts[k].as_string::<i32>();
         let (territoire, empreinte, indicateur) = (text(0), text(1), text(2));
         let mois = cast(b.column(3), &DataType::Date32).map_err(q)?;
