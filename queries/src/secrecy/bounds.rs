@@ -136,10 +136,11 @@ pub(super) fn range_or_wide(
     }
 }
 
-/// Fills `reach` from two programmes over every count linked to `targets` (the hidden counts
-/// still to prove): their sum pushed down, then up. The two optima move most of them at once,
-/// so most need no programme of their own (issue 16). Returns the second, solved, to probe
-/// each of the others from ([`Probe`]).
+/// Fills `reach` from one programme over every count linked to `targets` (the hidden counts
+/// still to prove): their sum pushed up. The optimum moves most of them at once, so most need
+/// no programme of their own (issue 16); it is returned, solved, to probe each of the others
+/// from ([`Probe`]), down from the highest value seen or up from the lowest. A second
+/// programme pushing the sum down cost more than the probes it spared (measured at scale 1).
 pub(super) fn spread(
     g: &Group,
     hidden: &[bool],
@@ -147,11 +148,10 @@ pub(super) fn spread(
     targets: &[(usize, Attr)],
     reach: &mut Reach,
 ) -> Option<Probe> {
-    use microlp::OptimizationDirection::{Maximize, Minimize};
+    use microlp::OptimizationDirection::Maximize;
     let lp = Component::of(g, hidden, targets);
     let wanted: FastSet<(usize, Attr)> = targets.iter().copied().collect();
     let objective = |v: (usize, Attr)| if wanted.contains(&v) { 1.0 } else { 0.0 };
-    lp.solve(known, &objective, Minimize, Some(reach));
     let (problem, ids) = lp.problem(known, &objective, Maximize);
     match problem.solve() {
         Ok(microlp::SolveOutcome::Solution(solution)) => {
