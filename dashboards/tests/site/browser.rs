@@ -20,9 +20,26 @@ pub(crate) struct Driver {
 
 impl Drop for Driver {
     fn drop(&mut self) {
+        // The session ends first: chromedriver then quits the browser it started, which
+        // killing chromedriver alone left running after every test run.
+        let _ = end_session(&self.base, &self.session);
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// `DELETE /session/{id}` (W3C WebDriver), blocking, as a drop cannot wait for a future.
+fn end_session(base: &str, session: &str) -> std::io::Result<()> {
+    use std::io::{Read, Write};
+    let host = base.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(host)?;
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    write!(
+        stream,
+        "DELETE /session/{session} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
+    )?;
+    stream.read_to_end(&mut Vec::new())?;
+    Ok(())
 }
 
 fn which(names: &[&str]) -> Option<PathBuf> {
