@@ -164,3 +164,50 @@ async fn disabled_accounts_and_revoked_tokens_lose_access() {
     let r = nat.post("/admin/comptes", &disable("administration")).await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
 }
+
+/// Issue 14: every form that changes something goes through one extractor that checks the
+/// CSRF token first. Posted without a token or with a forged one, each is refused (403, the
+/// French message) and changes nothing: the administrator's accounts stay as they were.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issue_14_every_form_refuses_a_post_without_its_csrf_token() {
+    let (s, own) = fixture::serve_own_accounts().await;
+    let accounts = own.path().join("comptes.json");
+    let before = std::fs::read_to_string(&accounts).unwrap();
+    let admin = log_in(&s.base, "administration").await;
+    let forms: [(&str, &[(&str, &str)]); 7] = [
+        ("/compte/jetons", &[("action", "creer"), ("nom", "x")]),
+        (
+            "/compte/mot-de-passe",
+            &[
+                ("actuel", PASSWORD),
+                ("nouveau", "n"),
+                ("confirmation", "n"),
+            ],
+        ),
+        (
+            "/admin/comptes",
+            &[("action", "desactiver"), ("identifiant", "pilotage")],
+        ),
+        ("/admin/projets", &[("action", "clore"), ("nom", "p")]),
+        (
+            "/admin/demandes",
+            &[("action", "refuser"), ("email", "a@b.fr")],
+        ),
+        (
+            "/qualite/depots-en-attente/liberer",
+            &[("territoire", "dep-44"), ("fichier", "f.csv")],
+        ),
+        ("/deconnexion", &[]),
+    ];
+    for (path, fields) in forms {
+        for csrf in [None, Some("forge")] {
+            let mut all = fields.to_vec();
+            all.extend(csrf.map(|c| ("csrf", c)));
+            let r = post_form(&s.base, path, &admin.cookie, form(&all)).await;
+            assert_answer(r, StatusCode::FORBIDDEN, "Jeton de formulaire (CSRF)").await;
+        }
+    }
+    assert_eq!(std::fs::read_to_string(&accounts).unwrap(), before);
+    // The session still works: the refused logout did not end it.
+    assert_eq!(admin.get("/compte").await.status(), StatusCode::OK);
+}
